@@ -1,0 +1,1 @@
+"""Pluggable iSCSI transports (TCP, iSER, offload HBAs) for compute hosts."""

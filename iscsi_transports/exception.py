@@ -1,0 +1,222 @@
+"""Typed errors raised by iscsi-transports.
+
+Every error carries its arguments as attributes so that callers (nova, the
+console script, tests) can act on them without parsing messages, and every
+message is written for an operator: it says what was wrong and, where we
+know, what to do about it.  Messages never contain CHAP secrets; commands
+are masked before they are stored (see :mod:`iscsi_transports.iscsiadm`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class IscsiTransportsError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+    msg_fmt = "An unknown error occurred."
+
+    def __init__(self, message: str | None = None, **kwargs: Any) -> None:
+        self.kwargs = kwargs
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+        if message is None:
+            message = self.msg_fmt % kwargs
+        self.message = message
+        super().__init__(message)
+
+
+# -- input validation -------------------------------------------------------
+
+class InvalidInput(IscsiTransportsError, ValueError):
+    """A value given to the library is malformed; nothing was changed."""
+
+    msg_fmt = "Invalid input: %(reason)s"
+
+
+class InvalidIfaceName(InvalidInput):
+    msg_fmt = "Invalid iface name %(name)r: %(reason)s"
+
+
+class InvalidHwAddress(InvalidInput):
+    msg_fmt = "Invalid hardware (MAC) address %(value)r: %(reason)s"
+
+
+class InvalidIPAddress(InvalidInput):
+    msg_fmt = "Invalid IP address %(value)r: %(reason)s"
+
+
+class InvalidPortal(InvalidInput):
+    msg_fmt = "Invalid portal %(value)r: %(reason)s"
+
+
+class InvalidTargetName(InvalidInput):
+    msg_fmt = "Invalid iSCSI target name %(value)r: %(reason)s"
+
+
+class InvalidIfaceRecord(InvalidInput):
+    """An iface record failed its transport's correctness checks."""
+
+    msg_fmt = "Iface %(name)s is not valid: %(problems)s"
+
+    def __init__(self, name: str, problems: list[str]) -> None:
+        super().__init__(name=name, problems="; ".join(problems))
+        self.problem_list = list(problems)
+
+
+class InvalidConnectionProperties(InvalidInput):
+    msg_fmt = "Invalid connection properties: %(reason)s"
+
+
+# -- transports and plugins -------------------------------------------------
+
+class TransportNotFound(IscsiTransportsError, LookupError):
+    msg_fmt = "No transport plugin named %(name)r is loaded."
+
+
+class TransportUnusable(IscsiTransportsError):
+    """The configured transport cannot be used and fallback is off."""
+
+    msg_fmt = "Transport %(name)s cannot be used: %(reason)s"
+
+
+class PluginLoadError(IscsiTransportsError):
+    msg_fmt = "Transport plugin %(name)s failed to load: %(error)s"
+
+
+class DuplicateTransport(PluginLoadError):
+    msg_fmt = ("Transport plugin %(name)s from %(source)s is refused: the "
+               "name belongs to the in-tree plugin %(existing)s.")
+
+
+# -- iscsiadm ---------------------------------------------------------------
+
+class IscsiadmError(IscsiTransportsError):
+    """iscsiadm ran and failed.
+
+    ``cmd`` is the argv with secrets masked; ``exit_code`` and ``stderr`` are
+    what iscsiadm returned.  Subclasses name the open-iscsi error classes that
+    callers decide on (fallback, retry, give up).
+    """
+
+    msg_fmt = ("iscsiadm failed with exit code %(exit_code)s (%(meaning)s): "
+               "%(cmd)s: %(stderr)s")
+    meaning = "error"
+
+    def __init__(self, cmd: list[str] | tuple[str, ...], exit_code: int | None,
+                 stderr: str = "", stdout: str = "") -> None:
+        super().__init__(cmd=" ".join(cmd), exit_code=exit_code,
+                         stderr=(stderr or "").strip(), meaning=self.meaning)
+        self.argv = list(cmd)
+        self.stdout = stdout
+
+
+class IscsiadmNotFound(IscsiadmError):
+    msg_fmt = ("iscsiadm could not be run (%(stderr)s): install open-iscsi "
+               "or set [iscsi_transports] iscsiadm_path. Command: %(cmd)s")
+    meaning = "not installed"
+
+
+class IscsiadmTimeout(IscsiadmError):
+    msg_fmt = ("iscsiadm did not finish within %(timeout)s seconds and was "
+               "killed: %(cmd)s")
+    meaning = "timed out"
+
+    def __init__(self, cmd: list[str] | tuple[str, ...],
+                 timeout: float) -> None:
+        super().__init__(cmd, None, "")
+        self.timeout = timeout
+        self.message = self.msg_fmt % {"timeout": timeout,
+                                       "cmd": " ".join(cmd)}
+        self.args = (self.message,)
+
+
+class SessionNotFound(IscsiadmError):
+    meaning = "session not found"
+
+
+class IscsiadmInternalError(IscsiadmError):
+    meaning = "internal error or out of memory"
+
+
+class IscsiadmConnectionError(IscsiadmError):
+    """Could not reach, log in to, or keep a connection to the portal."""
+
+    meaning = "connection or login failure"
+
+
+class IdbmError(IscsiadmError):
+    """open-iscsi's record database (nodes, ifaces) refused the operation."""
+
+    meaning = "record database error"
+
+
+class IfaceNotFound(IdbmError):
+    meaning = "iface or record not found"
+
+
+class InvalidIscsiadmRequest(IscsiadmError):
+    meaning = "invalid request or argument"
+
+
+class TransportTimeout(IscsiadmError):
+    meaning = "transport timeout"
+
+
+class TransportNotLoaded(IscsiadmError):
+    """The kernel (or iscsiadm) cannot find the iface's transport."""
+
+    meaning = "transport not found"
+
+
+class TransportCapabilityError(IscsiadmError):
+    meaning = "operation not supported by the transport"
+
+
+class SessionExists(IscsiadmError):
+    meaning = "session already exists"
+
+
+class IscsidNotAvailable(IscsiadmError):
+    meaning = "iscsid is not running or not reachable"
+
+
+class NoObjectsFound(IscsiadmError):
+    meaning = "no records or sessions found"
+
+
+class TargetError(IscsiadmError):
+    """The target refused us for a reason that another transport won't fix."""
+
+    meaning = "target error"
+
+
+class AuthenticationFailed(TargetError):
+    meaning = "authentication failed"
+
+
+class TargetNotAuthorized(TargetError):
+    meaning = "initiator not authorized"
+
+
+class IscsiadmParseError(IscsiTransportsError, ValueError):
+    msg_fmt = "Cannot parse iscsiadm %(what)s output line %(line)r"
+
+
+class IfaceConflict(IscsiTransportsError):
+    """An iface record exists on disk that this library did not create."""
+
+    msg_fmt = ("Iface %(name)s already exists with different settings and "
+               "was not created by iscsi-transports; it was left untouched. "
+               "On disk: %(existing)s. Wanted: %(wanted)s.")
+
+
+# -- volumes ----------------------------------------------------------------
+
+class VolumeDeviceNotFound(IscsiTransportsError):
+    msg_fmt = "No block device appeared for %(target)s (looked for %(paths)s)."
+
+
+class VolumeAttachFailed(IscsiTransportsError):
+    msg_fmt = "Could not attach %(target)s: %(reason)s"

@@ -1,0 +1,195 @@
+"""A read-only view of one host's hardware, read from a sysfs root.
+
+Everything the transport plugins detect comes from here, so that a test, a
+snapshot of another host or a real ``/sys`` are interchangeable.  The kernel
+ABI used (``Documentation/ABI``): PCI functions under ``bus/pci/devices``,
+network interfaces under ``class/net``, iSCSI hosts under
+``class/iscsi_host`` and ``class/scsi_host``, loaded iSCSI transports under
+``class/iscsi_transport``, modules under ``module`` and RDMA devices under
+``class/infiniband``.
+
+A missing or unreadable file means "absent", never an error: a host is read
+while drivers load and unload, and a snapshot may be partial.  Each part is
+read once per :class:`Host` and cached, so one detection pass over every
+plugin walks sysfs once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import re
+
+_PCI_ADDRESS_RE = re.compile(
+    r"^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
+_HOST_RE = re.compile(r"^host(\d+)$")
+_UNSET = ("", "<NULL>", "<null>", "(null)")
+
+
+@dataclasses.dataclass(frozen=True)
+class PciFunction:
+    address: str
+    vendor: int | None
+    device: int | None
+    pci_class: int | None
+    driver: str | None
+    netdevs: tuple[str, ...] = ()
+
+    @property
+    def pci_id(self) -> str:
+        """``vvvv:dddd`` as lspci -n prints it."""
+        return "%04x:%04x" % (self.vendor or 0, self.device or 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class NetDev:
+    name: str
+    hwaddress: str | None
+    pci_address: str | None
+    driver: str | None
+
+
+@dataclasses.dataclass(frozen=True)
+class IscsiHost:
+    """One ``class/iscsi_host/hostN`` entry: an offload port as the kernel
+    sees it."""
+
+    name: str
+    proc_name: str | None
+    hwaddress: str | None
+    ipaddress: str | None
+    netdev: str | None
+    initiatorname: str | None
+    pci_address: str | None
+
+    @property
+    def number(self) -> int:
+        match = _HOST_RE.match(self.name)
+        return int(match.group(1)) if match else -1
+
+
+def pci_address_of(path: str) -> str | None:
+    """The nearest PCI function above ``path`` in a resolved device path."""
+    for part in reversed(path.split(os.sep)):
+        if _PCI_ADDRESS_RE.match(part):
+            return part
+    return None
+
+
+class Host:
+    """Hardware inventory read lazily from ``sysfs_root`` (``/sys``)."""
+
+    def __init__(self, sysfs_root: str = "/sys") -> None:
+        self.sysfs_root = sysfs_root
+
+    def _path(self, *parts: str) -> str:
+        return os.path.join(self.sysfs_root, *parts)
+
+    def read(self, *parts: str) -> str | None:
+        """The stripped content of a sysfs attribute, None if unset/absent."""
+        try:
+            with open(self._path(*parts), encoding="utf-8",
+                      errors="replace") as handle:
+                value = handle.read(4096).strip()
+        except OSError:
+            return None
+        return None if value in _UNSET else value
+
+    def _read_hex(self, *parts: str) -> int | None:
+        value = self.read(*parts)
+        try:
+            return int(value, 16) if value else None
+        except ValueError:
+            return None
+
+    def _listdir(self, *parts: str) -> list[str]:
+        try:
+            return sorted(os.listdir(self._path(*parts)))
+        except OSError:
+            return []
+
+    def _link_name(self, *parts: str) -> str | None:
+        """The last component of a symlink's target (a bound driver's name)."""
+        try:
+            return os.path.basename(os.readlink(self._path(*parts))) or None
+        except OSError:
+            return None
+
+    def _resolved(self, *parts: str) -> str:
+        return os.path.realpath(self._path(*parts))
+
+    @functools.cached_property
+    def pci_functions(self) -> dict[str, PciFunction]:
+        functions = {}
+        for address in self._listdir("bus", "pci", "devices"):
+            base = ("bus", "pci", "devices", address)
+            functions[address] = PciFunction(
+                address=address,
+                vendor=self._read_hex(*base, "vendor"),
+                device=self._read_hex(*base, "device"),
+                pci_class=self._read_hex(*base, "class"),
+                driver=self._link_name(*base, "driver"),
+                netdevs=tuple(self._listdir(*base, "net")))
+        return functions
+
+    @functools.cached_property
+    def netdevs(self) -> dict[str, NetDev]:
+        devices = {}
+        for name in self._listdir("class", "net"):
+            hwaddress = self.read("class", "net", name, "address")
+            devices[name] = NetDev(
+                name=name,
+                hwaddress=hwaddress.lower() if hwaddress else None,
+                pci_address=pci_address_of(
+                    self._resolved("class", "net", name)),
+                driver=self._link_name("class", "net", name, "device",
+                                       "driver"))
+        return devices
+
+    @functools.cached_property
+    def iscsi_hosts(self) -> tuple[IscsiHost, ...]:
+        hosts = []
+        for name in self._listdir("class", "iscsi_host"):
+            base = ("class", "iscsi_host", name)
+            hwaddress = self.read(*base, "hwaddress")
+            hosts.append(IscsiHost(
+                name=name,
+                proc_name=self.read("class", "scsi_host", name, "proc_name"),
+                hwaddress=hwaddress.lower() if hwaddress else None,
+                ipaddress=self.read(*base, "ipaddress"),
+                netdev=self.read(*base, "netdev"),
+                initiatorname=self.read(*base, "initiatorname"),
+                pci_address=pci_address_of(self._resolved(*base))))
+        return tuple(sorted(hosts, key=lambda host: (host.number, host.name)))
+
+    @functools.cached_property
+    def iscsi_transports(self) -> frozenset[str]:
+        """Transports registered with the kernel's iSCSI class."""
+        return frozenset(self._listdir("class", "iscsi_transport"))
+
+    @functools.cached_property
+    def modules(self) -> frozenset[str]:
+        return frozenset(self._listdir("module"))
+
+    @functools.cached_property
+    def rdma_devices(self) -> tuple[str, ...]:
+        return tuple(self._listdir("class", "infiniband"))
+
+    def module_loaded(self, name: str) -> bool:
+        """Whether module ``name`` (or a transport it registers) is present.
+
+        sysfs spells module names with ``_`` where modprobe accepts ``-``.
+        """
+        name = name.replace("-", "_")
+        return name in self.modules or name in self.iscsi_transports
+
+    def functions_with_driver(self, drivers: frozenset[str]) \
+            -> list[PciFunction]:
+        return [function for function in self.pci_functions.values()
+                if function.driver in drivers]
+
+    def functions_with_ids(self, ids: frozenset[tuple[int, int]]) \
+            -> list[PciFunction]:
+        return [function for function in self.pci_functions.values()
+                if (function.vendor, function.device) in ids]

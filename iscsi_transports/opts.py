@@ -1,0 +1,32 @@
+"""Every configuration option of the library, for oslo-config-generator.
+
+Options are declared next to the code that reads them; this module only
+gathers them.  ``register_opts`` registers all of them on the
+:class:`oslo_config.cfg.ConfigOpts` object the caller owns (nova's, the
+console script's, a test's): nothing is registered on a global at import.
+"""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+GROUP = "iscsi_transports"
+
+
+def _all_opts() -> list[cfg.Opt]:
+    # Imported here so that ``opts`` stays cheap to import and the option
+    # owners may import ``opts.GROUP`` without a cycle.
+    from iscsi_transports import base
+    from iscsi_transports import manager
+
+    return [*manager.manager_opts, *base.plugin_opts]
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    """The ``oslo.config.opts`` entry point."""
+    return [(GROUP, _all_opts())]
+
+
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register every option on ``conf`` (idempotent)."""
+    conf.register_opts(_all_opts(), group=GROUP)

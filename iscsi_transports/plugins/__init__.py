@@ -1,0 +1,1 @@
+"""In-tree transport plugins, one module per open-iscsi transport."""
