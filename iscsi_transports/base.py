@@ -18,11 +18,41 @@ from __future__ import annotations
 import abc
 import dataclasses
 import inspect
+import re
 from typing import Any, ClassVar
+
+from oslo_config import cfg
 
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
+
+
+plugin_opts = [
+    cfg.ListOpt(
+        "extra_pci_ids", default=[],
+        help="PCI functions to recognise as a transport's hardware in "
+             "addition to its built-in table, for card models newer than "
+             "this release. Each entry is <transport>:<vendor>:<device> in "
+             "hex, for example cxgb4i:1425:6420."),
+]
+
+_PCI_ID_ENTRY_RE = re.compile(
+    r"^([A-Za-z0-9_]+):(?:0x)?([0-9A-Fa-f]{1,4}):(?:0x)?([0-9A-Fa-f]{1,4})$")
+
+
+def parse_pci_id_entries(entries: list[str]) -> dict[str, set[tuple[int, int]]]:
+    """``extra_pci_ids`` entries by transport name; bad entries raise."""
+    table: dict[str, set[tuple[int, int]]] = {}
+    for entry in entries:
+        match = _PCI_ID_ENTRY_RE.match(entry.strip())
+        if not match:
+            raise exception.InvalidInput(
+                reason="extra_pci_ids entry %r is not <transport>:<vendor>:"
+                       "<device>" % entry)
+        name, vendor, device = match.groups()
+        table.setdefault(name, set()).add((int(vendor, 16), int(device, 16)))
+    return table
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +148,12 @@ class Transport(abc.ABC):
     def __init__(self, conf: Any = None) -> None:
         self.conf = conf
 
+    def configured_pci_ids(self) -> frozenset[tuple[int, int]]:
+        """(vendor, device) pairs the operator added for this transport."""
+        group = getattr(self.conf, "iscsi_transports", None)
+        entries = getattr(group, "extra_pci_ids", None) or []
+        return frozenset(parse_pci_id_entries(entries).get(self.name, ()))
+
     @classmethod
     def summary(cls) -> str:
         """The first line of the class docstring."""
@@ -195,7 +231,13 @@ class Transport(abc.ABC):
 
     def choose_port(self, detection: Detection,
                     iface_name: str | None = None) -> Port | None:
-        """The port to use: the one named, else the first in host order."""
+        """The port to use: the one named, else the first in host order.
+
+        A transport with a built-in iface uses it unless a port's own iface
+        is asked for by name.
+        """
+        if iface_name is None and self.builtin_iface:
+            return Port(transport=self.name, iface_name=self.builtin_iface)
         ports = [port for port in detection.ports
                  if port.iface_name and (port.hwaddress or not self.offload)]
         if iface_name is not None:

@@ -116,7 +116,7 @@ class Host:
         except OSError:
             return None
 
-    def _resolved(self, *parts: str) -> str:
+    def resolved(self, *parts: str) -> str:
         return os.path.realpath(self._path(*parts))
 
     @functools.cached_property
@@ -142,7 +142,7 @@ class Host:
                 name=name,
                 hwaddress=hwaddress.lower() if hwaddress else None,
                 pci_address=pci_address_of(
-                    self._resolved("class", "net", name)),
+                    self.resolved("class", "net", name)),
                 driver=self._link_name("class", "net", name, "device",
                                        "driver"))
         return devices
@@ -160,7 +160,7 @@ class Host:
                 ipaddress=self.read(*base, "ipaddress"),
                 netdev=self.read(*base, "netdev"),
                 initiatorname=self.read(*base, "initiatorname"),
-                pci_address=pci_address_of(self._resolved(*base))))
+                pci_address=pci_address_of(self.resolved(*base))))
         return tuple(sorted(hosts, key=lambda host: (host.number, host.name)))
 
     @functools.cached_property

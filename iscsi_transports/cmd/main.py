@@ -1,0 +1,96 @@
+"""The ``iscsi-transports`` console script.
+
+Each subcommand lives in its own module with a ``register(subparsers,
+common)`` function; this module parses arguments, loads configuration and
+turns errors into exit codes: 0 success, 2 usage error (argparse), 1 any
+other error with a one-line message on stderr and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from oslo_config import cfg
+
+from iscsi_transports import exception
+from iscsi_transports import opts
+
+PROG = "iscsi-transports"
+#: Modules that each add subcommands, in help order.
+SUBCOMMAND_MODULES = (
+    "iscsi_transports.cmd.inventory",
+)
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """Options every subcommand accepts."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config-file", action="append", default=[], metavar="FILE",
+        help="oslo.config file to read (repeatable), e.g. nova.conf")
+    common.add_argument(
+        "--sysfs-root", metavar="DIR",
+        help="read hardware from this sysfs tree instead of sysfs_root")
+    common.add_argument(
+        "--format", choices=("table", "json"), default="table",
+        help="output format (default: table)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Inspect the iSCSI transports (TCP, iSER, "
+                               "offload HBAs) this host can use.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       required=True)
+    common = common_parser()
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers, common)
+    return parser
+
+
+def load_config(args: argparse.Namespace) -> cfg.ConfigOpts:
+    """A private ConfigOpts with the files and overrides from the command."""
+    conf = cfg.ConfigOpts()
+    opts.register_opts(conf)
+    conf(args=[], project="iscsi-transports",
+         default_config_files=args.config_file)
+    if args.sysfs_root:
+        conf.set_override("sysfs_root", args.sysfs_root, group=opts.GROUP)
+    return conf
+
+
+def emit(args: argparse.Namespace, data: Any,
+         render: Callable[[Any], str], out: TextIO) -> None:
+    """Print ``data`` as JSON or as the subcommand's table."""
+    if args.format == "json":
+        json.dump(data, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render(data))
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
+         err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    try:
+        conf = load_config(args)
+        return int(args.func(conf, args, out) or 0)
+    except BrokenPipeError:
+        # The reader went away (``| head``); say nothing more, as cat does.
+        return 1
+    except (exception.IscsiTransportsError, cfg.Error, OSError) as error:
+        message = " ".join(str(error).split())
+        err.write("%s: error: %s\n" % (PROG, message))
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

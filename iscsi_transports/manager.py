@@ -1,0 +1,347 @@
+"""Loads the transport plugins and decides which one the driver uses now.
+
+:class:`TransportManager` wraps a stevedore ``ExtensionManager`` over the
+``iscsi_transports.transports`` entry-point group.  Loading is defensive: a
+plugin that fails to import or construct, that is not a
+:class:`~iscsi_transports.base.Transport`, or that tries to take the name of
+an in-tree plugin is recorded as a :class:`LoadFailure` and never takes the
+others down.  :meth:`TransportManager.active` turns configuration plus what
+was detected into a :class:`Selection`, falling back to software TCP (the
+``default`` iface) with the reason when the configured transport cannot be
+used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib.metadata
+import logging
+from typing import Any
+
+from oslo_config import cfg
+from stevedore import extension
+
+from iscsi_transports import base
+from iscsi_transports import exception
+from iscsi_transports import host as host_mod
+from iscsi_transports import iface as iface_mod
+
+LOG = logging.getLogger(__name__)
+
+NAMESPACE = "iscsi_transports.transports"
+DISTRIBUTION = "iscsi-transports"
+TCP = "tcp"
+DEFAULT_IFACE = "default"
+#: Every transport this distribution ships, in the order they are listed.
+IN_TREE = ("tcp", "iser", "bnx2i", "be2iscsi", "cxgb3i", "cxgb4i", "ocs",
+           "qedi", "qla4xxx")
+
+manager_opts = [
+    cfg.StrOpt(
+        "transport", default=DEFAULT_IFACE,
+        help="The iSCSI transport to attach volumes with: 'default' for "
+             "software iSCSI over TCP, a transport plugin name such as "
+             "'cxgb4i' or 'iser' (the first usable port is used), or an "
+             "iface name such as 'cxgb4i.00:07:43:05:97:07' to pin one port, "
+             "as nova's [libvirt] iscsi_iface does."),
+    cfg.ListOpt(
+        "enabled_transports",
+        default=[name for name in IN_TREE if name != "iser"],
+        help="Transports that may be used. iser is left out by default "
+             "because it needs iSER support on the storage target too; "
+             "out-of-tree plugins must be added here to be used."),
+    cfg.BoolOpt(
+        "fallback_to_tcp", default=True,
+        help="When the configured transport cannot be used (no hardware, "
+             "module not loaded, bad iface, failed discovery or login), use "
+             "software iSCSI over TCP instead and log why. When false, the "
+             "attach fails with the reason instead."),
+    cfg.StrOpt(
+        "sysfs_root", default="/sys",
+        help="Where sysfs is mounted. Point it at a copy of another host's "
+             "sysfs to see what would be detected there."),
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadFailure:
+    """A plugin that could not be used, and why."""
+
+    name: str
+    error: str
+    source: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dataclasses.asdict(self)
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """The transport and iface the driver should use, and why."""
+
+    transport: base.Transport
+    iface: iface_mod.Iface
+    fallback: bool
+    reason: str
+    requested: str
+    port: base.Port | None = None
+
+    @property
+    def iface_name(self) -> str:
+        return self.iface.name
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"transport": self.transport.name, "iface": self.iface.name,
+                "fallback": self.fallback, "reason": self.reason,
+                "requested": self.requested,
+                "port": self.port.as_dict() if self.port else None}
+
+
+@functools.lru_cache(maxsize=1)
+def _distributions_by_package() -> dict[str, list[str]]:
+    # stevedore's entry-point cache drops the distribution, and scanning
+    # every installed distribution costs tens of milliseconds: only pay for
+    # it when a source is shown.
+    return dict(importlib.metadata.packages_distributions())
+
+
+def _source(ext_or_ep: Any) -> str:
+    """``distribution (name = module:attr)`` for an extension or entry point."""
+    entry_point = getattr(ext_or_ep, "entry_point", ext_or_ep)
+    package = entry_point.value.split(":")[0].split(".")[0]
+    dists = _distributions_by_package().get(package) or ["unknown distribution"]
+    return "%s (%s = %s)" % (dists[0], entry_point.name, entry_point.value)
+
+
+def _is_in_tree(ext: extension.Extension) -> bool:
+    return (ext.name in IN_TREE and
+            ext.entry_point.value.startswith("iscsi_transports.plugins."))
+
+
+class TransportManager:
+    """The loaded transport plugins and the choice between them."""
+
+    def __init__(self, conf: cfg.ConfigOpts,
+                 host: host_mod.Host | None = None) -> None:
+        from iscsi_transports import opts
+        opts.register_opts(conf)
+        self.conf = conf
+        self._host = host
+        self._detections: dict[str, base.Detection] = {}
+        self.load_failures: list[LoadFailure] = []
+        self._entry_points: dict[str, Any] = {}
+        self._transports = self._load()
+
+    @property
+    def options(self) -> Any:
+        return self.conf.iscsi_transports
+
+    # -- loading -------------------------------------------------------------
+
+    def _load(self) -> dict[str, base.Transport]:
+        extensions = extension.ExtensionManager(
+            NAMESPACE, invoke_on_load=True, invoke_kwds={"conf": self.conf},
+            on_load_failure_callback=self._record_load_failure)
+        ordered = sorted(extensions, key=lambda ext: not _is_in_tree(ext))
+        transports: dict[str, base.Transport] = {}
+        for ext in ordered:
+            problem = self._check(ext, transports)
+            if problem:
+                self._fail(ext.name, problem, _source(ext))
+                continue
+            transports[ext.name] = ext.obj
+            self._entry_points[ext.name] = ext.entry_point
+        return dict(sorted(transports.items(), key=lambda item: _order(item[0])))
+
+    def _check(self, ext: extension.Extension,
+               loaded: dict[str, base.Transport]) -> str | None:
+        if ext.name in loaded:
+            return str(exception.DuplicateTransport(
+                name=ext.name, source=_source(ext),
+                existing=self.source(ext.name)))
+        if not isinstance(ext.obj, base.Transport):
+            return ("%r is not a subclass of iscsi_transports.base.Transport"
+                    % (ext.plugin,))
+        if getattr(ext.obj, "name", None) != ext.name:
+            return ("its transport name %r differs from its entry-point name"
+                    % (getattr(ext.obj, "name", None),))
+        return None
+
+    def _record_load_failure(self, _manager: Any, entry_point: Any,
+                             error: BaseException) -> None:
+        self._fail(entry_point.name, "%s: %s" % (type(error).__name__, error),
+                   _source(entry_point))
+
+    def _fail(self, name: str, error: str, source: str) -> None:
+        LOG.error("Transport plugin %s from %s was not loaded: %s",
+                  name, source, error)
+        self.load_failures.append(LoadFailure(name, error, source))
+
+    # -- queries -------------------------------------------------------------
+
+    @property
+    def transports(self) -> dict[str, base.Transport]:
+        """Loaded plugins by name: in-tree ones first, then the others."""
+        return dict(self._transports)
+
+    def source(self, name: str) -> str:
+        """Where plugin ``name`` comes from: distribution and entry point."""
+        return _source(self._entry_points[name])
+
+    def get(self, name: str) -> base.Transport:
+        try:
+            return self._transports[name]
+        except KeyError:
+            raise exception.TransportNotFound(name=name) from None
+
+    def is_enabled(self, name: str) -> bool:
+        return name == TCP or name in self.options.enabled_transports
+
+    @property
+    def host(self) -> host_mod.Host:
+        if self._host is None:
+            self._host = host_mod.Host(self.options.sysfs_root)
+        return self._host
+
+    def refresh(self) -> None:
+        """Forget what was detected, so the next query reads the host again.
+
+        Only a host the manager created itself is re-read; an injected one
+        (a snapshot) is kept.
+        """
+        self._detections.clear()
+        if self._host is not None and \
+                self._host.sysfs_root == self.options.sysfs_root:
+            self._host = host_mod.Host(self._host.sysfs_root)
+
+    def detect(self, name: str) -> base.Detection:
+        """What transport ``name`` finds on the host, with enablement applied.
+
+        A plugin whose detection raises is reported as unusable with the
+        error, so one vendor bug cannot break the listing or the driver.
+        """
+        if name not in self._detections:
+            self._detections[name] = self._apply_enabled(
+                name, self._safe_detect(self.get(name)))
+        return self._detections[name]
+
+    def detect_all(self) -> dict[str, base.Detection]:
+        return {name: self.detect(name) for name in self._transports}
+
+    def _safe_detect(self, transport: base.Transport) -> base.Detection:
+        try:
+            return transport.detect(self.host)
+        except Exception as error:  # a plugin bug must stay contained
+            LOG.exception("Detection by transport plugin %s failed",
+                          transport.name)
+            return base.Detection(
+                transport=transport.name, usable=False,
+                reason="detection failed: %s: %s"
+                       % (type(error).__name__, error))
+
+    def _apply_enabled(self, name: str,
+                       detection: base.Detection) -> base.Detection:
+        if self.is_enabled(name):
+            return detection
+        transport = self.get(name)
+        reason = ("disabled: add %s to [iscsi_transports] enabled_transports"
+                  " to use it" % name)
+        if transport.needs_target_support:
+            reason += " (the storage target must support %s too)" % name
+        if detection.usable:
+            reason += "; otherwise ready: %s" % detection.reason
+        else:
+            reason += "; also %s" % detection.reason
+        return dataclasses.replace(detection, enabled=False, usable=False,
+                                   reason=reason)
+
+    # -- the choice ------------------------------------------------------------
+
+    def active(self) -> Selection:
+        """The transport and iface to use now, honouring configuration.
+
+        Falls back to software TCP with the reason when the configured
+        transport is unknown, disabled or unusable; raises
+        :class:`~iscsi_transports.exception.TransportUnusable` instead when
+        ``fallback_to_tcp`` is off.
+        """
+        requested = self.options.transport
+        try:
+            return self.select(requested)
+        except exception.TransportUnusable as error:
+            if not self.options.fallback_to_tcp:
+                raise
+            LOG.warning("Using software iSCSI (tcp, iface default) instead of "
+                        "%s: %s", requested, error.reason)
+            return self.fallback_selection(error.reason, requested)
+
+    def select(self, requested: str) -> Selection:
+        """The selection for a transport or iface name; never falls back."""
+        name, iface_name = self._parse_request(requested)
+        transport = self._transports.get(name)
+        if transport is None:
+            raise exception.TransportUnusable(
+                name=requested, reason=self._unknown_reason(name))
+        detection = self.detect(name)
+        if not detection.usable:
+            raise exception.TransportUnusable(name=requested,
+                                              reason=detection.reason)
+        port = transport.choose_port(detection, iface_name)
+        if port is None or port.iface_name is None:
+            raise exception.TransportUnusable(
+                name=requested, reason=_no_port_reason(detection, iface_name))
+        reason = detection.reason
+        if requested != DEFAULT_IFACE:
+            reason = "configured transport %s: %s" % (requested, reason)
+        return Selection(transport=transport,
+                         iface=transport.iface_for_port(port),
+                         fallback=False, reason=reason, requested=requested,
+                         port=port)
+
+    def fallback_selection(self, reason: str,
+                           requested: str | None = None) -> Selection:
+        """Software TCP over the ``default`` iface, explaining why."""
+        transport = self._transports.get(TCP)
+        if transport is None:
+            from iscsi_transports.plugins import tcp
+            transport = tcp.TcpTransport(self.conf)
+        return Selection(
+            transport=transport,
+            iface=iface_mod.Iface(name=DEFAULT_IFACE, transport_name=TCP),
+            fallback=True, reason=reason,
+            requested=requested or self.options.transport)
+
+    def _parse_request(self, requested: str) -> tuple[str, str | None]:
+        if requested == DEFAULT_IFACE:
+            return TCP, None
+        if requested in self._transports:
+            return requested, None
+        try:
+            iface_mod.validate_name(requested)
+        except exception.InvalidIfaceName as error:
+            raise exception.TransportUnusable(name=requested,
+                                              reason=str(error)) from None
+        name, _, rest = requested.partition(".")
+        return name, (requested if rest else None)
+
+    def _unknown_reason(self, name: str) -> str:
+        for failure in self.load_failures:
+            if failure.name == name:
+                return "transport plugin %s failed to load: %s" % (
+                    name, failure.error)
+        return "no transport plugin named %s is installed (installed: %s)" % (
+            name, ", ".join(self._transports) or "none")
+
+
+def _no_port_reason(detection: base.Detection, iface_name: str | None) -> str:
+    if iface_name is None:
+        return "%s has no port with a hardware address" % detection.transport
+    available = [port.iface_name for port in detection.ports
+                 if port.iface_name]
+    return "no %s port matches iface %s on this host (available: %s)" % (
+        detection.transport, iface_name, ", ".join(available) or "none")
+
+
+def _order(name: str) -> tuple[int, str]:
+    return (IN_TREE.index(name) if name in IN_TREE else len(IN_TREE), name)
