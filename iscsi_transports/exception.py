@@ -200,6 +200,27 @@ class TargetNotAuthorized(TargetError):
     meaning = "initiator not authorized"
 
 
+class PduTimeout(IscsiadmConnectionError):
+    """No answer to an iSCSI PDU: portal unreachable, or an iface that
+    cannot carry the connection (software iSCSI with iface.ipaddress)."""
+
+    meaning = "iSCSI PDU timed out"
+
+
+class LogoutFailed(IscsiadmError):
+    meaning = "logout failed"
+
+
+class IscsiadmAccessDenied(IscsiadmError):
+    meaning = "permission denied (run as root or set root_helper)"
+
+
+class HostNotFound(TransportNotLoaded):
+    """The iface's offload host (card port) is not present."""
+
+    meaning = "iSCSI host not found"
+
+
 class IscsiadmParseError(IscsiTransportsError, ValueError):
     msg_fmt = "Cannot parse iscsiadm %(what)s output line %(line)r"
 
