@@ -1,0 +1,1 @@
+"""Example out-of-tree transport plugin for iscsi-transports."""
