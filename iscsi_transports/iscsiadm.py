@@ -1,0 +1,305 @@
+"""The one module that runs iscsiadm.
+
+It builds argv lists (never shell strings), prepends the configured root
+helper, runs them through ``oslo_concurrency.processutils`` with a timeout,
+kills a hung iscsiadm, and turns open-iscsi's exit codes
+(``include/iscsi_err.h``) into the typed errors of
+:mod:`iscsi_transports.exception`.  Every command line that leaves this
+module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
+in :mod:`iscsi_transports.iscsiadm_parse`; iface record management in
+:mod:`iscsi_transports.iscsiadm_ifaces`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shlex
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from oslo_config import cfg
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import iscsiadm_parse as parse
+
+LOG = logging.getLogger(__name__)
+
+iscsiadm_opts = [
+    cfg.StrOpt("iscsiadm_path", default="iscsiadm",
+               help="The iscsiadm binary to run, as a name looked up on PATH "
+                    "or an absolute path."),
+    cfg.StrOpt("root_helper", default="",
+               help="Command prepended to every iscsiadm command line, for "
+                    "example 'sudo iscsi-transports-rootwrap /etc/iscsi-"
+                    "transports/rootwrap.conf'. Split like a shell would, "
+                    "never run through a shell. Empty runs iscsiadm "
+                    "directly."),
+    cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
+               help="Seconds an iscsiadm command may run before it is "
+                    "killed and reported as timed out."),
+    cfg.StrOpt("state_path", default="/var/lib/iscsi-transports",
+               help="Directory where the library records which iface records "
+                    "it created (only those are ever updated or deleted) and, "
+                    "unless [oslo_concurrency] lock_path is set, keeps its "
+                    "lock files."),
+]
+
+#: open-iscsi exit codes (include/iscsi_err.h, 2.1.8) -> (name, error).
+EXIT_CODES: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
+    1: ("ISCSI_ERR", exception.IscsiadmError),
+    2: ("ISCSI_ERR_SESS_NOT_FOUND", exception.SessionNotFound),
+    3: ("ISCSI_ERR_NOMEM", exception.IscsiadmInternalError),
+    4: ("ISCSI_ERR_TRANS", exception.IscsiadmConnectionError),
+    5: ("ISCSI_ERR_LOGIN", exception.IscsiadmConnectionError),
+    6: ("ISCSI_ERR_IDBM", exception.IdbmError),
+    7: ("ISCSI_ERR_INVAL", exception.InvalidIscsiadmRequest),
+    8: ("ISCSI_ERR_TRANS_TIMEOUT", exception.TransportTimeout),
+    9: ("ISCSI_ERR_INTERNAL", exception.IscsiadmInternalError),
+    10: ("ISCSI_ERR_LOGOUT", exception.LogoutFailed),
+    11: ("ISCSI_ERR_PDU_TIMEOUT", exception.PduTimeout),
+    12: ("ISCSI_ERR_TRANS_NOT_FOUND", exception.TransportNotLoaded),
+    13: ("ISCSI_ERR_ACCESS", exception.IscsiadmAccessDenied),
+    14: ("ISCSI_ERR_TRANS_CAPS", exception.TransportCapabilityError),
+    15: ("ISCSI_ERR_SESS_EXISTS", exception.SessionExists),
+    16: ("ISCSI_ERR_INVALID_MGMT_REQ", exception.InvalidIscsiadmRequest),
+    17: ("ISCSI_ERR_ISNS_UNAVAILABLE", exception.IscsiadmError),
+    18: ("ISCSI_ERR_ISCSID_COMM_ERR", exception.IscsidNotAvailable),
+    19: ("ISCSI_ERR_FATAL_LOGIN", exception.TargetError),
+    20: ("ISCSI_ERR_ISCSID_NOTCONN", exception.IscsidNotAvailable),
+    21: ("ISCSI_ERR_NO_OBJS_FOUND", exception.NoObjectsFound),
+    22: ("ISCSI_ERR_SYSFS_LOOKUP", exception.IscsiadmError),
+    23: ("ISCSI_ERR_HOST_NOT_FOUND", exception.HostNotFound),
+    24: ("ISCSI_ERR_LOGIN_AUTH_FAILED", exception.AuthenticationFailed),
+    25: ("ISCSI_ERR_ISNS_QUERY", exception.IscsiadmError),
+    26: ("ISCSI_ERR_ISNS_REG_FAILED", exception.IscsiadmError),
+    27: ("ISCSI_ERR_OP_NOT_SUPP", exception.TransportCapabilityError),
+    28: ("ISCSI_ERR_BUSY", exception.IscsiadmError),
+    29: ("ISCSI_ERR_AGAIN", exception.IscsiadmError),
+    30: ("ISCSI_ERR_UNKNOWN_DISCOVERY_TYPE", exception.InvalidIscsiadmRequest),
+    31: ("ISCSI_ERR_CHILD_TERMINATED", exception.IscsiadmInternalError),
+    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.SessionNotFound),
+}
+#: Exit codes of a root helper (or nsenter/sudo) that could not exec.
+_NOT_FOUND_CODES = (126, 127)
+_SECRET_KEY_RE = re.compile(r"password|secret", re.IGNORECASE)
+MASK = "***"
+
+
+def mask_argv(argv: Sequence[str]) -> list[str]:
+    """argv with the value after ``-v`` masked when ``-n`` names a secret.
+
+    oslo's ``mask_password`` misses ``*.password_in``, so we do it
+    ourselves, on the list, before anything is logged or raised.
+    """
+    masked, secret_key = [], False
+    for index, arg in enumerate(argv):
+        if index and argv[index - 1] == "-v" and secret_key:
+            masked.append(MASK)
+            secret_key = False
+            continue
+        if index and argv[index - 1] == "-n":
+            secret_key = bool(_SECRET_KEY_RE.search(arg))
+        masked.append(arg)
+    return masked
+
+
+def secrets_of(argv: Sequence[str]) -> list[str]:
+    """The secret values in ``argv`` (to scrub them from output too)."""
+    return [real for real, shown in zip(argv, mask_argv(argv))
+            if shown == MASK and real != MASK and real]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def error_for(argv: Sequence[str], exit_code: int | None, stderr: str = "",
+              stdout: str = "") -> exception.IscsiadmError:
+    """The typed error for an iscsiadm exit code; secrets masked."""
+    secrets = secrets_of(argv)
+    cls = exception.IscsiadmError
+    if exit_code in _NOT_FOUND_CODES:
+        cls = exception.IscsiadmNotFound
+    elif exit_code in EXIT_CODES:
+        cls = EXIT_CODES[exit_code][1]
+    return cls(mask_argv(argv), exit_code, scrub(stderr or "", secrets),
+               scrub(stdout or "", secrets))
+
+
+def _default_execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
+    # Imported lazily: processutils pulls in eventlet checks and i18n that
+    # the console script's cold start should not pay for until it runs
+    # something.
+    from oslo_concurrency import processutils
+    return processutils.execute(*cmd, **kwargs)
+
+
+class Iscsiadm:
+    """Runs iscsiadm commands built from typed arguments."""
+
+    def __init__(self, conf: cfg.ConfigOpts,
+                 execute: Callable[..., tuple[str, str]] | None = None) -> None:
+        from iscsi_transports import opts
+        opts.register_opts(conf)
+        self.conf = conf
+        self._execute = execute or _default_execute
+
+    @property
+    def options(self) -> Any:
+        return self.conf.iscsi_transports
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        """The full command line: root helper, iscsiadm, ``args``."""
+        helper = shlex.split(self.options.root_helper or "")
+        return [*helper, self.options.iscsiadm_path, *args]
+
+    def run(self, args: Sequence[str], ok_codes: Iterable[int] = (0,),
+            ) -> str:
+        """Run iscsiadm with ``args``; return stdout or raise a typed error.
+
+        An exit code in ``ok_codes`` other than 0 (21 "no objects found"
+        for listings) returns the output as success.
+        """
+        argv = self.argv(args)
+        shown = " ".join(mask_argv(argv))
+        LOG.debug("Running %s", shown)
+        started = time.monotonic()
+        stdout, _stderr = self._run(argv, list(ok_codes))
+        LOG.debug("%s succeeded in %.3fs", shown, time.monotonic() - started)
+        return stdout
+
+    def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
+        from oslo_concurrency import processutils
+        import subprocess
+        timeout = self.options.iscsiadm_timeout
+        started: list[Any] = []
+        try:
+            # loglevel 1: processutils would log the command at DEBUG with
+            # its own masking, which misses *.password_in.  We log it.
+            return self._execute(*argv, check_exit_code=ok_codes,
+                                 timeout=timeout, loglevel=1,
+                                 on_execute=started.append)
+        except processutils.ProcessExecutionError as error:
+            raise self._failed(argv, error.exit_code, error.stderr,
+                               error.stdout) from None
+        except subprocess.TimeoutExpired:
+            _kill(started)
+            raise exception.IscsiadmTimeout(mask_argv(argv), timeout) from None
+        except OSError as error:
+            if error.errno not in (errno.ENOENT, errno.EACCES):
+                raise
+            raise exception.IscsiadmNotFound(mask_argv(argv), None,
+                                             error.strerror or "") from None
+
+    def _failed(self, argv: list[str], exit_code: int | None, stderr: str,
+                stdout: str) -> exception.IscsiadmError:
+        error = error_for(argv, exit_code, stderr, stdout)
+        LOG.debug("%s", error.message)
+        return error
+
+    # -- locks and ifaces -----------------------------------------------------
+
+    def lock_path(self) -> str:
+        """[oslo_concurrency] lock_path when set, else <state_path>/locks."""
+        try:
+            configured = self.conf.oslo_concurrency.lock_path
+        except (cfg.NoSuchOptError, AttributeError):
+            configured = None
+        return configured or os.path.join(self.options.state_path, "locks")
+
+    def external_lock(self, name: str) -> Any:
+        """A lock held across processes (nova-compute, the console script)."""
+        from oslo_concurrency import lockutils
+        return lockutils.lock(name, lock_file_prefix="iscsi_transports-",
+                              external=True, lock_path=self.lock_path())
+
+    def ensure_iface(self, iface: iface_mod.Iface) -> str:
+        """Make the iface record on disk match ``iface``; see
+        :meth:`iscsi_transports.iscsiadm_ifaces.IfaceRecords.ensure`."""
+        from iscsi_transports import iscsiadm_ifaces
+        return iscsiadm_ifaces.IfaceRecords(self).ensure(iface)
+
+    # -- listings -------------------------------------------------------------
+
+    def sessions(self) -> list[parse.Session]:
+        """Active sessions of every transport; none is an empty list."""
+        return parse.parse_sessions(self.run(["-m", "session"], (0, 21)))
+
+    def nodes(self) -> list[parse.Target]:
+        return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
+
+    # -- discovery -----------------------------------------------------------
+
+    def discover(self, portal: str, iface_name: str,
+                 auth: dict[str, str] | None = None) -> list[parse.Target]:
+        """SendTargets discovery through ``iface_name``.
+
+        Without CHAP this is one process (``-m discovery``).  With
+        discovery CHAP the settings go into a discoverydb record first
+        (``-o new``, one ``-o update`` carrying every ``-n/-v`` pair) and
+        ``--discover`` uses it: three processes.
+        """
+        db = ["-t", "sendtargets", "-p", portal, "-I", iface_name]
+        if not auth:
+            return parse.parse_discovery(self.run(["-m", "discovery", *db]))
+        self.run(["-m", "discoverydb", *db, "-o", "new"])
+        self.run(["-m", "discoverydb", *db, "-o", "update",
+                  *_name_values(auth)])
+        return parse.parse_discovery(
+            self.run(["-m", "discoverydb", *db, "--discover"]))
+
+    # -- nodes ---------------------------------------------------------------
+
+    @staticmethod
+    def node_args(target: str, portal: str, iface_name: str) -> list[str]:
+        return ["-m", "node", "-T", target, "-p", portal, "-I", iface_name]
+
+    def node_new(self, target: str, portal: str, iface_name: str) -> None:
+        """A static node record bound to the iface (no discovery needed)."""
+        self.run([*self.node_args(target, portal, iface_name), "-o", "new"])
+
+    def node_update(self, target: str, portal: str, iface_name: str,
+                    settings: dict[str, str]) -> None:
+        """Set node fields, every pair in one ``-o update`` process."""
+        if settings:
+            self.run([*self.node_args(target, portal, iface_name),
+                      "-o", "update", *_name_values(settings)])
+
+    def login(self, target: str, portal: str, iface_name: str) -> None:
+        """Log in; an existing session (exit 15) counts as success."""
+        self.run([*self.node_args(target, portal, iface_name), "--login"],
+                 (0, 15))
+
+    def logout(self, target: str, portal: str, iface_name: str) -> None:
+        """Log out of this iface's session only; none (21) is fine."""
+        self.run([*self.node_args(target, portal, iface_name), "--logout"],
+                 (0, 21))
+
+    def node_delete(self, target: str, portal: str, iface_name: str) -> None:
+        self.run([*self.node_args(target, portal, iface_name),
+                  "-o", "delete"], (0, 21))
+
+
+def _name_values(settings: dict[str, str]) -> list[str]:
+    args: list[str] = []
+    for key, value in settings.items():
+        args += ["-n", key, "-v", value]
+    return args
+
+
+def _kill(started: list[Any]) -> None:
+    """Kill the hung iscsiadm processutils started (it does not)."""
+    for process in started:
+        try:
+            process.kill()
+            process.wait(timeout=5)
+        except Exception:  # already gone: nothing left to stop
+            LOG.debug("iscsiadm process %s already gone",
+                      getattr(process, "pid", "?"))

@@ -1,0 +1,210 @@
+"""Pure parsers for iscsiadm output (open-iscsi 2.1.8 formats).
+
+Kept apart from :mod:`iscsi_transports.iscsiadm` (which runs processes) so
+they can be tested, fuzzed and reused on captured output.  The contract:
+any malformed input raises :class:`~iscsi_transports.exception.
+IscsiadmParseError` and nothing else, because a caller that decides on
+fallback must not be surprised by an ``IndexError`` from a stray line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress as ipaddr
+import re
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+
+#: iscsiadm prints an unset target portal group tag of a static node
+#: record as the unsigned form of -1.
+UNSET_TPGT = 4294967295
+
+_TARGET_RES = (
+    re.compile(r"^iqn\.\d{4}-\d{2}(\.[A-Za-z0-9-]+)+(:[^\s]+)?$", re.ASCII),
+    re.compile(r"^eui\.[0-9A-Fa-f]{16}$", re.ASCII),
+    re.compile(r"^naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$", re.ASCII),
+)
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$", re.ASCII)
+_SESSION_RE = re.compile(
+    r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] (?P<portal>\S+),"
+    r"(?P<tpgt>\d+) (?P<target>\S+)(?: \((?P<flash>non-flash|flash)\))?$", re.ASCII)
+_NODE_RE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+) (?P<target>\S+)$", re.ASCII)
+
+
+@dataclasses.dataclass(frozen=True)
+class Portal:
+    """An iSCSI portal; ``str()`` gives the form iscsiadm's ``-p`` takes."""
+
+    host: str
+    port: int = 3260
+
+    def __str__(self) -> str:
+        if ":" in self.host:
+            return "[%s]:%d" % (self.host, self.port)
+        return "%s:%d" % (self.host, self.port)
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A node record or a discovered target: portal, tpgt and name."""
+
+    portal: Portal
+    tpgt: int
+    name: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"portal": str(self.portal), "tpgt": self.tpgt,
+                "target": self.name}
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """One line of ``iscsiadm -m session``."""
+
+    transport: str
+    sid: int
+    portal: Portal
+    tpgt: int
+    target: str
+    flash: bool = False
+
+
+def is_target_name(name: str) -> bool:
+    """True for an ``iqn.``, ``eui.`` or ``naa.`` name (RFC 3720/3980)."""
+    return isinstance(name, str) and any(r.match(name) for r in _TARGET_RES)
+
+
+def validate_target_name(name: str) -> str:
+    if not is_target_name(name):
+        raise exception.InvalidTargetName(
+            value=name, reason="expected iqn.YYYY-MM.domain[:id], eui.<16 "
+                               "hex> or naa.<16 or 32 hex>")
+    return name
+
+
+def _split_host_port(text: str) -> tuple[str, str]:
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError("unbalanced brackets")
+        return host, rest[1:]
+    if text.count(":") > 1:  # a bare IPv6 address, no port
+        return text, ""
+    host, _, port = text.partition(":")
+    return host, port
+
+
+def _check_host(host: str, bracketed: bool) -> str:
+    if bracketed or ":" in host:
+        return str(ipaddr.IPv6Address(host))
+    try:
+        return str(ipaddr.IPv4Address(host))
+    except ValueError:
+        if not _HOSTNAME_RE.match(host) or host.replace(".", "").isdigit():
+            raise ValueError("not an address or host name") from None
+        return host
+
+
+def parse_portal(text: str, default_port: int = 3260) -> Portal:
+    """``10.0.0.1:3260``, ``[fe80::1]:3260``, ``host`` -> :class:`Portal`.
+
+    Raises :class:`~iscsi_transports.exception.InvalidPortal`.
+    """
+    try:
+        if not isinstance(text, str) or not text or text != text.strip():
+            raise ValueError("empty or padded")
+        host, port = _split_host_port(text)
+        port_no = int(port) if port else default_port
+        if port and not (port.isascii() and port.isdigit()) \
+                or not 0 < port_no < 65536:
+            raise ValueError("port out of range")
+        return Portal(_check_host(host, text.startswith("[")), port_no)
+    except ValueError as error:
+        raise exception.InvalidPortal(value=text, reason=str(error)) from None
+
+
+def _portal_or_parse_error(text: str, what: str, line: str) -> Portal:
+    try:
+        return parse_portal(text)
+    except exception.InvalidPortal:
+        raise exception.IscsiadmParseError(what=what, line=line) from None
+
+
+def _lines(text: str, what: str) -> list[str]:
+    if not isinstance(text, str):
+        raise exception.IscsiadmParseError(what=what, line=text)
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _tpgt(value: str) -> int:
+    number = int(value)
+    return -1 if number == UNSET_TPGT else number
+
+
+def parse_targets(text: str, what: str = "node") -> list[Target]:
+    """``-m node`` and sendtargets discovery: ``portal,tpgt target`` lines."""
+    targets = []
+    for line in _lines(text, what):
+        match = _NODE_RE.match(line)
+        if not match or not is_target_name(match["target"]):
+            raise exception.IscsiadmParseError(what=what, line=line)
+        targets.append(Target(
+            portal=_portal_or_parse_error(match["portal"], what, line),
+            tpgt=_tpgt(match["tpgt"]), name=match["target"]))
+    return targets
+
+
+def parse_discovery(text: str) -> list[Target]:
+    return parse_targets(text, "discovery")
+
+
+def parse_sessions(text: str) -> list[Session]:
+    """``-m session`` lines for every transport (tcp, iser and offload)."""
+    sessions = []
+    for line in _lines(text, "session"):
+        match = _SESSION_RE.match(line)
+        if not match or not is_target_name(match["target"]):
+            raise exception.IscsiadmParseError(what="session", line=line)
+        sessions.append(Session(
+            transport=match["transport"], sid=int(match["sid"]),
+            portal=_portal_or_parse_error(match["portal"], "session", line),
+            tpgt=_tpgt(match["tpgt"]), target=match["target"],
+            flash=match["flash"] == "flash"))
+    return sessions
+
+
+def parse_iface_list(text: str) -> list[iface_mod.Iface]:
+    """``-m iface``: ``name transport,hwaddress,ipaddress,netdev,iname``."""
+    ifaces = []
+    for line in _lines(text, "iface list"):
+        name, _, rest = line.partition(" ")
+        values = rest.split(",")
+        if len(values) != 5:
+            raise exception.IscsiadmParseError(what="iface list", line=line)
+        keys = ("iface.transport_name", "iface.hwaddress", "iface.ipaddress",
+                "iface.net_ifacename", "iface.initiatorname")
+        ifaces.append(_iface(dict(zip(keys, values)), name, line))
+    return ifaces
+
+
+def _iface(fields: dict[str, str], name: str, line: str) -> iface_mod.Iface:
+    try:
+        return iface_mod.Iface.from_fields(fields, name=name)
+    except exception.InvalidInput:
+        raise exception.IscsiadmParseError(what="iface", line=line) from None
+
+
+def parse_iface_record(text: str) -> iface_mod.Iface:
+    """``-m iface -I X -o show``: the ``# BEGIN RECORD`` block."""
+    if not isinstance(text, str) or "iface.iscsi_ifacename" not in text:
+        raise exception.IscsiadmParseError(what="iface record", line=text)
+    try:
+        return iface_mod.parse_record(text)
+    except exception.IscsiadmParseError:
+        raise
+    except exception.InvalidInput:
+        raise exception.IscsiadmParseError(what="iface record",
+                                           line=text[:200]) from None
