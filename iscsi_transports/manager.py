@@ -99,19 +99,24 @@ class Selection:
 
 
 @functools.lru_cache(maxsize=1)
-def _distributions_by_package() -> dict[str, list[str]]:
+def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
     # stevedore's entry-point cache drops the distribution, and scanning
     # every installed distribution costs tens of milliseconds: only pay for
     # it when a source is shown.
-    return dict(importlib.metadata.packages_distributions())
+    owners = {}
+    for dist in importlib.metadata.distributions():
+        for entry_point in dist.entry_points.select(group=NAMESPACE):
+            owners.setdefault((entry_point.name, entry_point.value),
+                              dist.metadata["Name"])
+    return owners
 
 
 def _source(ext_or_ep: Any) -> str:
     """``distribution (name = module:attr)`` for an extension or entry point."""
     entry_point = getattr(ext_or_ep, "entry_point", ext_or_ep)
-    package = entry_point.value.split(":")[0].split(".")[0]
-    dists = _distributions_by_package().get(package) or ["unknown distribution"]
-    return "%s (%s = %s)" % (dists[0], entry_point.name, entry_point.value)
+    dist = _distributions_by_entry_point().get(
+        (entry_point.name, entry_point.value), "unknown distribution")
+    return "%s (%s = %s)" % (dist, entry_point.name, entry_point.value)
 
 
 def _is_in_tree(ext: extension.Extension) -> bool:

@@ -25,6 +25,10 @@ class TestCase(testtools.TestCase):
         self.log = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
         self.sysfs = self.useFixture(sysfs.SysfsTree())
         self.flags(sysfs_root=self.sysfs.root)
+        # stevedore caches entry points per process; tests that install a
+        # distribution on sys.path need a fresh look.
+        self.useFixture(fixtures.MonkeyPatch(
+            "stevedore.extension.ExtensionManager.ENTRY_POINT_CACHE", {}))
 
     def flags(self, **kwargs: object) -> None:
         """Override options of the ``iscsi_transports`` group."""

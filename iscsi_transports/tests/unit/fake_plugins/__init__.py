@@ -1,0 +1,1 @@
+"""Third-party plugins, good and broken, registered by ``fixture.py``."""

@@ -1,0 +1,3 @@
+"""A plugin module that cannot be imported."""
+
+raise ImportError("vendor SDK libacme.so is missing")
