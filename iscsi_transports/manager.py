@@ -26,13 +26,16 @@ from iscsi_transports import base
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import selection
 
 LOG = logging.getLogger(__name__)
 
 NAMESPACE = "iscsi_transports.transports"
 DISTRIBUTION = "iscsi-transports"
-TCP = "tcp"
-DEFAULT_IFACE = "default"
+TCP = selection.TCP
+DEFAULT_IFACE = selection.DEFAULT_IFACE
+Selection = selection.Selection
+
 #: Every transport this distribution ships, in the order they are listed.
 IN_TREE = ("tcp", "iser", "bnx2i", "be2iscsi", "cxgb3i", "cxgb4i", "ocs",
            "qedi", "qla4xxx")
@@ -74,28 +77,6 @@ class LoadFailure:
 
     def as_dict(self) -> dict[str, str]:
         return dataclasses.asdict(self)
-
-
-@dataclasses.dataclass(frozen=True)
-class Selection:
-    """The transport and iface the driver should use, and why."""
-
-    transport: base.Transport
-    iface: iface_mod.Iface
-    fallback: bool
-    reason: str
-    requested: str
-    port: base.Port | None = None
-
-    @property
-    def iface_name(self) -> str:
-        return self.iface.name
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"transport": self.transport.name, "iface": self.iface.name,
-                "fallback": self.fallback, "reason": self.reason,
-                "requested": self.requested,
-                "port": self.port.as_dict() if self.port else None}
 
 
 @functools.lru_cache(maxsize=1)
@@ -283,26 +264,7 @@ class TransportManager:
 
     def select(self, requested: str) -> Selection:
         """The selection for a transport or iface name; never falls back."""
-        name, iface_name = self._parse_request(requested)
-        transport = self._transports.get(name)
-        if transport is None:
-            raise exception.TransportUnusable(
-                name=requested, reason=self._unknown_reason(name))
-        detection = self.detect(name)
-        if not detection.usable:
-            raise exception.TransportUnusable(name=requested,
-                                              reason=detection.reason)
-        port = transport.choose_port(detection, iface_name)
-        if port is None or port.iface_name is None:
-            raise exception.TransportUnusable(
-                name=requested, reason=_no_port_reason(detection, iface_name))
-        reason = detection.reason
-        if requested != DEFAULT_IFACE:
-            reason = "configured transport %s: %s" % (requested, reason)
-        return Selection(transport=transport,
-                         iface=transport.iface_for_port(port),
-                         fallback=False, reason=reason, requested=requested,
-                         port=port)
+        return selection.select(self, requested)
 
     def fallback_selection(self, reason: str,
                            requested: str | None = None) -> Selection:
@@ -317,35 +279,14 @@ class TransportManager:
             fallback=True, reason=reason,
             requested=requested or self.options.transport)
 
-    def _parse_request(self, requested: str) -> tuple[str, str | None]:
-        if requested == DEFAULT_IFACE:
-            return TCP, None
-        if requested in self._transports:
-            return requested, None
-        try:
-            iface_mod.validate_name(requested)
-        except exception.InvalidIfaceName as error:
-            raise exception.TransportUnusable(name=requested,
-                                              reason=str(error)) from None
-        name, _, rest = requested.partition(".")
-        return name, (requested if rest else None)
-
-    def _unknown_reason(self, name: str) -> str:
+    def unknown_reason(self, name: str) -> str:
+        """Why ``name`` is not among the loaded transports."""
         for failure in self.load_failures:
             if failure.name == name:
                 return "transport plugin %s failed to load: %s" % (
                     name, failure.error)
         return "no transport plugin named %s is installed (installed: %s)" % (
             name, ", ".join(self._transports) or "none")
-
-
-def _no_port_reason(detection: base.Detection, iface_name: str | None) -> str:
-    if iface_name is None:
-        return "%s has no port with a hardware address" % detection.transport
-    available = [port.iface_name for port in detection.ports
-                 if port.iface_name]
-    return "no %s port matches iface %s on this host (available: %s)" % (
-        detection.transport, iface_name, ", ".join(available) or "none")
 
 
 def _order(name: str) -> tuple[int, str]:
