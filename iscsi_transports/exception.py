@@ -125,11 +125,12 @@ class IscsiadmTimeout(IscsiadmError):
 
     def __init__(self, cmd: list[str] | tuple[str, ...],
                  timeout: float) -> None:
-        super().__init__(cmd, None, "")
-        self.timeout = timeout
-        self.message = self.msg_fmt % {"timeout": timeout,
-                                       "cmd": " ".join(cmd)}
-        self.args = (self.message,)
+        # Skips IscsiadmError.__init__, whose kwargs lack ``timeout``.
+        IscsiTransportsError.__init__(
+            self, cmd=" ".join(cmd), exit_code=None, stderr="",
+            meaning=self.meaning, timeout=timeout)
+        self.argv = list(cmd)
+        self.stdout = ""
 
 
 class SessionNotFound(IscsiadmError):

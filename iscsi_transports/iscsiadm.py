@@ -121,9 +121,14 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
 
 
 def error_for(argv: Sequence[str], exit_code: int | None, stderr: str = "",
-              stdout: str = "") -> exception.IscsiadmError:
-    """The typed error for an iscsiadm exit code; secrets masked."""
-    secrets = secrets_of(argv)
+              stdout: str = "", secrets: Iterable[str] = ()
+              ) -> exception.IscsiadmError:
+    """The typed error for an iscsiadm exit code; secrets masked.
+
+    ``secrets`` adds values seen on earlier command lines: a discovery run
+    after ``-o update -n ...password`` must not echo the password either.
+    """
+    secrets = [*secrets_of(argv), *secrets]
     cls = exception.IscsiadmError
     if exit_code in _NOT_FOUND_CODES:
         cls = exception.IscsiadmNotFound
@@ -150,6 +155,9 @@ class Iscsiadm:
         opts.register_opts(conf)
         self.conf = conf
         self._execute = execute or _default_execute
+        #: Every secret passed on a command line so far, scrubbed from
+        #: the output of all later errors.
+        self._secrets: set[str] = set()
 
     @property
     def options(self) -> Any:
@@ -168,6 +176,7 @@ class Iscsiadm:
         for listings) returns the output as success.
         """
         argv = self.argv(args)
+        self._secrets.update(secrets_of(argv))
         shown = " ".join(mask_argv(argv))
         LOG.debug("Running %s", shown)
         started = time.monotonic()
@@ -200,7 +209,7 @@ class Iscsiadm:
 
     def _failed(self, argv: list[str], exit_code: int | None, stderr: str,
                 stdout: str) -> exception.IscsiadmError:
-        error = error_for(argv, exit_code, stderr, stdout)
+        error = error_for(argv, exit_code, stderr, stdout, self._secrets)
         LOG.debug("%s", error.message)
         return error
 
