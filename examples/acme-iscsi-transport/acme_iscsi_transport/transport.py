@@ -50,17 +50,19 @@ class AcmeTransport(base.Transport):
 
     def _ports(self, host: host_mod.Host,
                addresses: set[str]) -> list[base.Port]:
-        return [
-            base.Port(transport=self.name, host=iscsi_host.name,
-                      iface_name=iface_mod.offload_name(
-                          self.name, iscsi_host.hwaddress),
-                      hwaddress=iscsi_host.hwaddress,
-                      ipaddress=iscsi_host.ipaddress,
-                      netdev=iscsi_host.netdev,
-                      pci_address=iscsi_host.pci_address)
-            for iscsi_host in host.iscsi_hosts
-            if iscsi_host.pci_address in addresses
-            and iface_mod.is_hwaddress(iscsi_host.hwaddress)]
+        ports = []
+        for iscsi_host in host.iscsi_hosts:
+            mac = iscsi_host.hwaddress
+            if iscsi_host.pci_address not in addresses or not mac \
+                    or not iface_mod.is_hwaddress(mac):
+                continue
+            ports.append(base.Port(
+                transport=self.name, host=iscsi_host.name,
+                iface_name=iface_mod.offload_name(self.name, mac),
+                hwaddress=mac, ipaddress=iscsi_host.ipaddress,
+                netdev=iscsi_host.netdev,
+                pci_address=iscsi_host.pci_address))
+        return ports
 
     def generate_iface(self, hwaddress: str | None = None,
                        ipaddress: str | None = None,
