@@ -6,7 +6,7 @@ from iscsi_transports import offload
 
 
 class OcsTransport(offload.OffloadTransport):
-    """Emulex OneConnect iSCSI through the out-of-tree ocs driver; the HBA carries its own IP address.
+    """Emulex OneConnect iSCSI via the out-of-tree ocs driver; the HBA carries its own IP.
 
     The driver is not in the kernel tree and publishes no PCI id table we
     could follow, so its hardware is found by the driver its functions are
