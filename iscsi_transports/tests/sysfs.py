@@ -8,9 +8,69 @@ the tests build use the same layout: devices live under ``devices/``, and
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import fixtures
+
+
+@dataclasses.dataclass(frozen=True)
+class CardModel:
+    """How one vendor's offload card shows up in sysfs."""
+
+    vendor: int
+    device: int
+    #: PCI driver its functions are bound to.
+    driver: str
+    #: PCI function number of the first port.
+    function: int
+    #: All ports on one PCI function (Chelsio) rather than one each.
+    shared_function: bool
+    #: Ports are NICs with netdevs that the iSCSI hosts name.
+    nic: bool
+    #: First three octets of its MAC addresses.
+    oui: str
+    #: The iSCSI MAC is not the NIC's (bnx2x has a separate iSCSI MAC).
+    own_iscsi_mac: bool = False
+
+
+#: A realistic card for each offload transport.
+CARDS = {
+    # Chelsio T3B20: two ports on function 0, cxgb3 NIC, cxgb3i hosts.
+    "cxgb3i": CardModel(0x1425, 0x0031, "cxgb3", 0, True, True, "00:07:43"),
+    # Chelsio T520-CR: cxgb4 drives physical function 4 for every port.
+    "cxgb4i": CardModel(0x1425, 0x5401, "cxgb4", 4, True, True, "00:07:43"),
+    # Broadcom 57810: a bnx2x function per port, iSCSI MAC of its own.
+    "bnx2i": CardModel(0x14E4, 0x168E, "bnx2x", 0, False, True, "00:10:18",
+                       own_iscsi_mac=True),
+    # QLogic ISP8324 (QLE8342) iSCSI functions, no netdev, own IP.
+    "qla4xxx": CardModel(0x1077, 0x8032, "qla4xxx", 4, False, False,
+                         "00:0e:1e"),
+    # Emulex OneConnect BE3 iSCSI functions beside the be2net ones.
+    "be2iscsi": CardModel(0x19A2, 0x0712, "be2iscsi", 2, False, False,
+                          "00:00:c9"),
+    # Emulex OneConnect Skyhawk functions bound to the out-of-tree ocs.
+    "ocs": CardModel(0x10DF, 0x0722, "ocs", 2, False, False, "00:90:fa"),
+    # QLogic FastLinQ QL41000 iSCSI functions bound to qedi.
+    "qedi": CardModel(0x1077, 0x8084, "qedi", 4, False, False, "00:0e:1e"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class CardPort:
+    """One port :meth:`SysfsTree.add_offload_card` built."""
+
+    transport: str
+    pci_address: str
+    hwaddress: str
+    ipaddress: str | None
+    netdev: str | None
+    host: str | None
+
+    @property
+    def iface_name(self) -> str:
+        suffix = ".ipv6" if self.ipaddress and ":" in self.ipaddress else ""
+        return "%s.%s%s" % (self.transport, self.hwaddress.lower(), suffix)
 
 
 class SysfsTree(fixtures.Fixture):
@@ -99,3 +159,68 @@ class SysfsTree(fixtures.Fixture):
         dev = "%s/infiniband/%s" % (parent, name)
         self._write(dev + "/node_type", "1: CA")
         self._link("class/infiniband/" + name, dev)
+
+    def _next_host_number(self) -> int:
+        numbers = [int(name[4:]) for name in os.listdir(
+            os.path.join(self.root, "class/iscsi_host"))]
+        return max(numbers, default=1) + 1
+
+    def add_offload_card(self, transport: str, ports: int = 1, bus: int = 5,
+                         module: bool = True,
+                         ipaddresses: list[str | None] | None = None,
+                         device: int | None = None,
+                         driver: str | None = "") -> list[CardPort]:
+        """A card of ``transport``'s kind (see :data:`CARDS`) with ``ports``.
+
+        With ``module`` the transport's module is loaded, so each port has
+        its iSCSI host; without it only the PCI functions (and NICs) exist,
+        as after boot before ``modprobe``.  ``device`` and ``driver``
+        override the model's PCI device id and bound driver ("": the
+        model's, None: unbound).
+        """
+        model = CARDS[transport]
+        built = []
+        for index in range(ports):
+            function = model.function + (0 if model.shared_function
+                                         else index)
+            address = "0000:%02x:00.%d" % (bus, function)
+            if index == 0 or not model.shared_function:
+                self.add_pci(address, model.vendor, device or model.device,
+                             self._card_driver(model, module, driver))
+            built.append(self._add_card_port(
+                transport, model, address, bus, index, module,
+                ipaddresses[index] if ipaddresses is not None
+                else "192.0.2.%d" % (bus * 10 + index + 1)))
+        if module:
+            self.add_module(transport)
+            self.add_iscsi_transport(transport)
+        return built
+
+    @staticmethod
+    def _card_driver(model: CardModel, module: bool,
+                     driver: str | None) -> str | None:
+        # An HBA's PCI driver is the transport module itself: unbound until
+        # it is loaded.  A NIC stays bound to its own driver.
+        if driver != "":
+            return driver
+        return model.driver if module or model.nic else None
+
+    def _add_card_port(self, transport: str, model: CardModel, address: str,
+                       bus: int, index: int, module: bool,
+                       ipaddress: str | None) -> CardPort:
+        function = int(address[-1])
+        mac = "%s:%02x:%02x:%02x" % (model.oui, bus, function, index)
+        netdev = None
+        if model.nic:
+            netdev = "enp%ds0f%d" % (bus, function)
+            if model.shared_function and index:
+                netdev += "d%d" % index
+            self.add_netdev(netdev, mac, address)
+        if model.own_iscsi_mac:
+            mac = mac[:-2] + "%02x" % (0x80 + index)
+        host = None
+        if module:
+            host = self.add_iscsi_host(
+                self._next_host_number(), transport, address, hwaddress=mac,
+                ipaddress=ipaddress, netdev=netdev)
+        return CardPort(transport, address, mac, ipaddress, netdev, host)
