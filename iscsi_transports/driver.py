@@ -1,0 +1,268 @@
+"""ISCSIDriver: attach and detach iSCSI volumes through the active transport.
+
+For each attach the driver asks the :class:`~iscsi_transports.manager.
+TransportManager` which transport and iface to use, makes sure the iface
+record exists, and passes ``-I <iface>`` to every node, discovery, update,
+login, logout and delete command, so an attach never touches sessions of
+other ifaces bound to the same target.  When the chosen transport turns
+out to be unusable (its iface cannot be created or is invalid, or
+discovery/login through it fails with a transport-class error) it retries
+once over software TCP (iface ``default``) and says why; it never does so
+for authentication or target errors, which TCP would hit too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from oslo_config import cfg
+
+from iscsi_transports import connection
+from iscsi_transports import exception
+from iscsi_transports import iscsiadm
+
+LOG = logging.getLogger(__name__)
+
+driver_opts = [
+    cfg.StrOpt("device_dir", default="/dev/disk/by-path",
+               help="Directory where udev creates the by-path links of "
+                    "iSCSI disks."),
+    cfg.IntOpt("device_scan_attempts", default=5, min=1,
+               help="How many times to look for the disk after login."),
+    cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
+                 help="Seconds between two looks for the disk."),
+]
+
+#: Errors that say "this transport/iface cannot carry the session": worth
+#: one retry over software TCP.  TargetError (auth included) is not.
+TRANSPORT_ERRORS = (
+    exception.TransportNotLoaded, exception.TransportTimeout,
+    exception.IscsiadmConnectionError, exception.IdbmError,
+    exception.TransportCapabilityError, exception.InvalidIscsiadmRequest,
+)
+#: Errors that would fail the same way over TCP, even from the iface step.
+_HOST_ERRORS = (exception.IscsiadmNotFound, exception.IscsiadmTimeout,
+                exception.IscsiadmAccessDenied)
+
+
+class IfaceUnusable(exception.TransportUnusable):
+    """The selected iface could not be ensured or failed validation."""
+
+
+def is_transport_error(error: BaseException) -> bool:
+    """True when another transport could succeed where this one failed."""
+    if isinstance(error, (exception.TargetError, *_HOST_ERRORS)):
+        return False
+    if isinstance(error, IfaceUnusable):
+        return True
+    if isinstance(error, exception.NoObjectsFound):
+        # iscsiadm drops an iface whose transport it cannot load and then
+        # finds nothing to do (exit 21, "Could not load transport").
+        return "transport" in (error.stderr or "").lower()
+    return isinstance(error, TRANSPORT_ERRORS)
+
+
+class ISCSIDriver:
+    """Connects and disconnects iSCSI volumes (nova/cinder properties)."""
+
+    def __init__(self, conf: cfg.ConfigOpts, manager: Any = None,
+                 execute: Callable[..., tuple[str, str]] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        from iscsi_transports import opts
+        opts.register_opts(conf)
+        self.conf = conf
+        self._manager = manager
+        self.iscsiadm = iscsiadm.Iscsiadm(conf, execute=execute)
+        self._sleep = sleep
+        #: Ifaces already ensured by this driver object: later attaches
+        #: skip the ``-o show`` (the iface lock still guards changes).
+        self._ensured: set[str] = set()
+
+    @property
+    def options(self) -> Any:
+        return self.conf.iscsi_transports
+
+    @property
+    def manager(self) -> Any:
+        if self._manager is None:
+            from iscsi_transports import manager
+            self._manager = manager.TransportManager(self.conf)
+        return self._manager
+
+    # -- selection ---------------------------------------------------------
+
+    def select(self, volume_type: str = "iscsi") -> Any:
+        """The selection for a volume type: ``iser`` volumes use iSER."""
+        if volume_type != "iser":
+            return self.manager.active()
+        try:
+            return self.manager.select("iser")
+        except exception.TransportUnusable as error:
+            if not self.options.fallback_to_tcp:
+                raise
+            return self.manager.fallback_selection(error.reason, "iser")
+
+    def _may_fall_back(self, selection: Any) -> bool:
+        return bool(self.options.fallback_to_tcp) and \
+            selection.iface.name != "default"
+
+    def prepare_iface(self, selection: Any) -> None:
+        """Validate and ensure the iface record; IfaceUnusable if not."""
+        record = selection.iface
+        if record.builtin or record.name in self._ensured:
+            return
+        try:
+            detection = self.manager.detect(selection.transport.name)
+            problems = selection.transport.validate_iface(record, detection)
+            if problems:
+                raise exception.InvalidIfaceRecord(record.name, problems)
+            self.iscsiadm.ensure_iface(record)
+        except _HOST_ERRORS:
+            raise
+        except (exception.IscsiadmError, exception.IfaceConflict,
+                exception.InvalidInput) as error:
+            raise IfaceUnusable(name=record.name, reason=str(error)) from error
+        self._ensured.add(record.name)
+
+    def with_fallback(self, selection: Any,
+                      action: Callable[[Any], dict[str, Any]]
+                      ) -> dict[str, Any]:
+        """Run ``action(selection)``; once more over TCP if it may help."""
+        try:
+            return action(selection)
+        except exception.IscsiTransportsError as error:
+            if not (is_transport_error(error) and
+                    self._may_fall_back(selection)):
+                raise
+            reason = ("%s (iface %s) failed: %s" % (
+                selection.transport.name, selection.iface.name, error))
+            LOG.warning("Falling back to software iSCSI over TCP: %s", reason)
+            return action(self.manager.fallback_selection(
+                reason, selection.requested))
+
+    # -- connect ---------------------------------------------------------
+
+    def connect_volume(self, connection_properties: Mapping[str, Any],
+                       volume_type: str = "iscsi") -> dict[str, Any]:
+        """Log in to every path and return the device info.
+
+        The result has ``path`` (first disk found), ``paths``,
+        ``transport``, ``iface``, ``fallback``, ``reason`` and
+        ``requested``.
+        """
+        paths = connection.paths(connection_properties)
+        # Validated before anything runs; used again per path.
+        connection.session_auth(connection_properties)
+        connection.discovery_auth(connection_properties)
+        return self.with_fallback(
+            self.select(volume_type),
+            lambda selection: self._connect(selection, paths,
+                                             connection_properties))
+
+    def _connect(self, selection: Any, paths: list[connection.VolumePath],
+                 props: Mapping[str, Any]) -> dict[str, Any]:
+        self.prepare_iface(selection)
+        sessions = {(str(s.portal), s.target) for s in self.iscsiadm.sessions()
+                    if s.transport == selection.iface.transport_name}
+        logged_in, errors = [], []
+        for path in paths:
+            try:
+                logged_in += self._login_path(selection, path, props, sessions)
+            except exception.IscsiTransportsError as error:
+                LOG.warning("Path %s %s failed: %s", path.portal, path.iqn,
+                            error)
+                errors.append(error)
+        if not logged_in:
+            raise errors[0]
+        devices = self.wait_for_devices(selection, logged_in)
+        return {"type": "block", "path": devices[0], "paths": devices,
+                "targets": [p.as_dict() for p in logged_in],
+                **_selection_info(selection)}
+
+    def _login_path(self, selection: Any, path: connection.VolumePath,
+                    props: Mapping[str, Any],
+                    sessions: set[tuple[str, str]]
+                    ) -> list[connection.VolumePath]:
+        iface_name = selection.iface.name
+        with self.iscsiadm.external_lock(path.lock_name):
+            targets = [path] if path.iqn else self._discover(
+                path, iface_name, props)
+            for target in targets:
+                if (target.portal, target.iqn) in sessions:
+                    continue
+                assert target.iqn is not None
+                self.iscsiadm.node_new(target.iqn, target.portal, iface_name)
+                self.iscsiadm.node_update(target.iqn, target.portal,
+                                          iface_name,
+                                          connection.session_auth(props))
+                self.iscsiadm.login(target.iqn, target.portal, iface_name)
+        return targets
+
+    def _discover(self, path: connection.VolumePath, iface_name: str,
+                  props: Mapping[str, Any]) -> list[connection.VolumePath]:
+        found = self.iscsiadm.discover(path.portal, iface_name,
+                                       connection.discovery_auth(props))
+        here = [t for t in found if str(t.portal) == path.portal]
+        return [connection.VolumePath(str(t.portal), t.name, path.lun)
+                for t in here or found]
+
+    # -- devices -----------------------------------------------------------
+
+    def device_candidates(self, selection: Any,
+                          path: connection.VolumePath) -> list[str]:
+        """by-path names udev gives the disk: ``pci-...`` for offload."""
+        name = "ip-%s-iscsi-%s-lun-%d" % (path.portal, path.iqn, path.lun)
+        found = [name]
+        port = getattr(selection, "port", None)
+        if selection.transport.offload and port and port.pci_address:
+            found.insert(0, "pci-%s-%s" % (port.pci_address, name))
+        return [os.path.join(self.options.device_dir, n) for n in found]
+
+    def wait_for_devices(self, selection: Any,
+                         paths: list[connection.VolumePath]) -> list[str]:
+        wanted = [self.device_candidates(selection, p) for p in paths]
+        for attempt in range(self.options.device_scan_attempts):
+            found = [next(c for c in cands if os.path.exists(c))
+                     for cands in wanted if any(map(os.path.exists, cands))]
+            if found:
+                return found
+            if attempt + 1 < self.options.device_scan_attempts:
+                self._sleep(self.options.device_scan_interval)
+        raise exception.VolumeDeviceNotFound(
+            target=", ".join("%s %s" % (p.portal, p.iqn) for p in paths),
+            paths=", ".join(c for cands in wanted for c in cands))
+
+    # -- disconnect ----------------------------------------------------------
+
+    def disconnect_volume(self, connection_properties: Mapping[str, Any],
+                          device_info: Mapping[str, Any] | None = None
+                          ) -> None:
+        """Log out and delete only the node records of our iface.
+
+        ``device_info`` is what :meth:`connect_volume` returned; without
+        it the active selection's iface is used, and ``default`` too (the
+        attach may have fallen back).
+        """
+        if device_info and device_info.get("iface"):
+            ifaces = [device_info["iface"]]
+        else:
+            ifaces = list(dict.fromkeys([self.select().iface.name,
+                                         "default"]))
+        for path in connection.paths(connection_properties):
+            if path.iqn is None:
+                continue
+            with self.iscsiadm.external_lock(path.lock_name):
+                for iface_name in ifaces:
+                    self.iscsiadm.logout(path.iqn, path.portal, iface_name)
+                    self.iscsiadm.node_delete(path.iqn, path.portal,
+                                              iface_name)
+
+
+def _selection_info(selection: Any) -> dict[str, Any]:
+    return {"transport": selection.transport.name,
+            "iface": selection.iface.name, "fallback": selection.fallback,
+            "reason": selection.reason, "requested": selection.requested}

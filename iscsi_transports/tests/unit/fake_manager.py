@@ -1,0 +1,83 @@
+"""A TransportManager stand-in for driver tests: fixed selections, no
+entry points, no sysfs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from iscsi_transports import base
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import manager
+from iscsi_transports.plugins import iser
+from iscsi_transports.plugins import tcp
+
+MAC = "00:07:43:05:97:07"
+PCI = "0000:05:00.4"
+
+
+class FakeOffload(base.Transport):
+    """A pretend offload card (cxgb4i-like) with one port."""
+
+    name = "cxgb4i"
+    offload = True
+
+    def detect(self, host: Any) -> base.Detection:
+        port = base.Port(transport=self.name, hwaddress=MAC, pci_address=PCI,
+                         iface_name=iface_mod.offload_name(self.name, MAC))
+        return base.Detection(transport=self.name, usable=True,
+                              reason="card found", ports=(port,))
+
+    def generate_iface(self, hwaddress: str | None = None,
+                       ipaddress: str | None = None,
+                       name: str | None = None) -> iface_mod.Iface:
+        return iface_mod.Iface(
+            name=name or iface_mod.offload_name(self.name, hwaddress or MAC),
+            transport_name=self.name, hwaddress=hwaddress or MAC)
+
+
+class FakeManager:
+    """``active()`` returns the offload card, or tcp when ``offload`` off."""
+
+    def __init__(self, conf: Any, offload: bool = True,
+                 iser_usable: bool = False) -> None:
+        self.conf = conf
+        self.transports = {"tcp": tcp.TcpTransport(conf),
+                           "cxgb4i": FakeOffload(conf),
+                           "iser": iser.IserTransport(conf)}
+        self.offload = offload
+        self.iser_usable = iser_usable
+        self.fallback_reasons: list[str] = []
+
+    def get(self, name: str) -> base.Transport:
+        return self.transports[name]
+
+    def detect(self, name: str) -> base.Detection:
+        return self.transports[name].detect(None)
+
+    def active(self) -> manager.Selection:
+        if not self.offload:
+            return self.fallback_selection("configured default", "default")
+        plugin = self.transports["cxgb4i"]
+        port = plugin.detect(None).ports[0]
+        return manager.Selection(transport=plugin,
+                                 iface=plugin.iface_for_port(port),
+                                 fallback=False, reason="card found",
+                                 requested="cxgb4i", port=port)
+
+    def select(self, name: str) -> manager.Selection:
+        if name == "iser" and self.iser_usable:
+            plugin = self.transports["iser"]
+            return manager.Selection(
+                transport=plugin, iface=plugin.generate_iface(),
+                fallback=False, reason="rdma ready", requested="iser")
+        raise exception.TransportUnusable(name=name, reason="no RDMA device")
+
+    def fallback_selection(self, reason: str,
+                           requested: str | None = None) -> manager.Selection:
+        self.fallback_reasons.append(reason)
+        return manager.Selection(
+            transport=self.transports["tcp"],
+            iface=iface_mod.Iface(name="default", transport_name="tcp"),
+            fallback=reason != "configured default", reason=reason,
+            requested=requested or "cxgb4i")

@@ -1,0 +1,259 @@
+"""ISCSIDriver decisions with a fake manager and a scripted iscsiadm."""
+
+from __future__ import annotations
+
+import os
+
+import fixtures
+
+from iscsi_transports import driver
+from iscsi_transports import exception
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_manager
+
+IQN = "iqn.2010-10.org.openstack:volume-1"
+IQN2 = "iqn.2010-10.org.openstack:volume-2"
+PORTAL = "10.0.0.1:3260"
+PORTAL2 = "10.0.0.2:3260"
+OFFLOAD_IFACE = "cxgb4i." + fake_manager.MAC
+SECRET = "Ch4pS3cret!"
+
+
+class DriverTestCase(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.dev = self.useFixture(fixtures.TempDir()).path
+        self.flags(state_path=self.lock_path, device_dir=self.dev,
+                   device_scan_attempts=3, device_scan_interval=0.5)
+        self.execute = fake_execute.FakeExecute()
+        self.sleeps: list[float] = []
+        self.manager = fake_manager.FakeManager(self.conf)
+        self.driver = driver.ISCSIDriver(self.conf, manager=self.manager,
+                                         execute=self.execute,
+                                         sleep=self.sleeps.append)
+        self.execute.on("session", exit_code=21)
+        self.execute.on("iface", "show", exit_code=6)
+
+    def disk(self, portal: str = PORTAL, iqn: str = IQN, lun: int = 1,
+             pci: str | None = None) -> str:
+        name = "ip-%s-iscsi-%s-lun-%d" % (portal, iqn, lun)
+        if pci:
+            name = "pci-%s-%s" % (pci, name)
+        path = os.path.join(self.dev, name)
+        open(path, "w").close()
+        return path
+
+    def iface_args(self) -> list[str]:
+        return [cmd[cmd.index("-I") + 1] for cmd in self.execute.calls
+                if "-I" in cmd and "iface" not in cmd]
+
+
+class TestBudgetAndPaths(DriverTestCase):
+    def test_fresh_tcp_attach_is_three_processes(self) -> None:
+        self.manager.offload = False
+        path = self.disk()
+        info = self.driver.connect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
+        self.assertEqual(path, info["path"])
+        self.assertEqual(3, len(self.execute.calls))
+        self.assertEqual(["session"], self.execute.calls[0][-1:])
+        self.assertEqual(["-o", "new"], self.execute.calls[1][-2:])
+        self.assertEqual("--login", self.execute.calls[2][-1])
+        self.assertEqual(["default", "default"], self.iface_args())
+        self.assertEqual(("tcp", "default", False),
+                         (info["transport"], info["iface"], info["fallback"]))
+
+    def test_existing_session_skips_login(self) -> None:
+        self.manager.offload = False
+        self.execute.rules.insert(0, fake_execute.Rule(
+            ("session",), "tcp: [1] %s,1 %s (non-flash)\n" % (PORTAL, IQN)))
+        self.disk()
+        self.driver.connect_volume({"target_portal": PORTAL,
+                                    "target_iqn": IQN, "target_lun": 1})
+        self.assertEqual(1, len(self.execute.calls))
+
+    def test_session_chap_in_one_update_never_logged(self) -> None:
+        self.manager.offload = False
+        self.disk()
+        self.driver.connect_volume({
+            "target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1,
+            "auth_method": "CHAP", "auth_username": "u",
+            "auth_password": SECRET, "auth_username_in": "ui",
+            "auth_password_in": SECRET + "in"})
+        (update,) = self.execute.commands("-o", "update")
+        self.assertIn("node.session.auth.password_in", update)
+        self.assertIn(SECRET, update)
+        self.assertNotIn(SECRET, self.log.output)
+
+    def test_offload_path_and_iface_record(self) -> None:
+        path = self.disk(pci=fake_manager.PCI)
+        self.disk()
+        info = self.driver.connect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
+        self.assertEqual(path, info["path"])
+        self.assertEqual(1, len(self.execute.commands("iface", "-o", "new")))
+        self.assertEqual({OFFLOAD_IFACE}, set(self.iface_args()))
+        self.assertFalse(info["fallback"])
+
+    def test_iface_is_ensured_once_per_driver(self) -> None:
+        self.disk(pci=fake_manager.PCI)
+        props = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
+        self.driver.connect_volume(props)
+        self.driver.connect_volume(props)
+        self.assertEqual(1, len(self.execute.commands("iface", "show")))
+
+    def test_multipath_one_path_failing(self) -> None:
+        self.manager.offload = False
+        self.execute.on(PORTAL2, "--login", exit_code=8)
+        self.disk(lun=1)
+        info = self.driver.connect_volume(
+            {"target_portals": [PORTAL, PORTAL2],
+             "target_iqns": [IQN, IQN2], "target_luns": [1, 2]})
+        self.assertEqual(1, len(info["paths"]))
+        self.assertEqual(2, len(self.execute.commands("--login")))
+
+    def test_device_never_appears(self) -> None:
+        self.manager.offload = False
+        error = self.assertRaises(
+            exception.VolumeDeviceNotFound, self.driver.connect_volume,
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
+        self.assertIn(IQN, str(error))
+        self.assertEqual([0.5, 0.5], self.sleeps)
+
+    def test_bad_properties(self) -> None:
+        for props in ({}, {"target_portal": "x y", "target_iqn": IQN},
+                      {"target_portal": PORTAL, "target_iqn": "-o"},
+                      {"target_portal": PORTAL, "target_iqn": IQN,
+                       "target_lun": -1},
+                      {"target_portals": [PORTAL], "target_iqns": [IQN, IQN2],
+                       "target_luns": [1]},
+                      {"target_portal": PORTAL, "target_iqn": IQN,
+                       "auth_method": "KRB5"}):
+            self.assertRaises(exception.InvalidConnectionProperties,
+                              self.driver.connect_volume, props)
+        self.assertEqual([], self.execute.calls)
+
+
+class TestFallback(DriverTestCase):
+    props = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
+
+    def test_transport_not_loaded_falls_back_once(self) -> None:
+        self.execute.on(OFFLOAD_IFACE, "--login", exit_code=12)
+        self.disk()
+        info = self.driver.connect_volume(self.props)
+        self.assertTrue(info["fallback"])
+        self.assertEqual("default", info["iface"])
+        self.assertIn("exit code 12", info["reason"])
+        self.assertEqual([OFFLOAD_IFACE, "default"],
+                         [c[c.index("-I") + 1] for c in
+                          self.execute.commands("--login")])
+
+    def test_iface_that_cannot_be_created_falls_back(self) -> None:
+        self.execute.on("iface", "iface.hwaddress", exit_code=7,
+                        stderr="Cound not locate transport for iface")
+        self.disk()
+        info = self.driver.connect_volume(self.props)
+        self.assertTrue(info["fallback"])
+        self.assertIn("Cound not locate transport", info["reason"])
+        self.assertEqual([], self.execute.commands(OFFLOAD_IFACE, "--login"))
+
+    def test_foreign_conflicting_iface_falls_back(self) -> None:
+        self.execute.rules.insert(0, fake_execute.Rule(
+            ("iface", "show"), "iface.iscsi_ifacename = %s\n"
+            "iface.transport_name = cxgb4i\niface.hwaddress = "
+            "00:07:43:05:97:08\n" % OFFLOAD_IFACE))
+        self.disk()
+        info = self.driver.connect_volume(self.props)
+        self.assertTrue(info["fallback"])
+        self.assertIn("not created by iscsi-transports", info["reason"])
+        self.assertEqual([], self.execute.commands("iface", "-o", "update"))
+
+    def test_auth_failure_does_not_fall_back(self) -> None:
+        self.execute.on("--login", exit_code=24)
+        self.assertRaises(exception.AuthenticationFailed,
+                          self.driver.connect_volume, self.props)
+        self.assertNotIn("default", self.iface_args())
+        self.assertEqual([], self.manager.fallback_reasons)
+
+    def test_fatal_login_does_not_fall_back(self) -> None:
+        self.execute.on("--login", exit_code=19)
+        self.assertRaises(exception.TargetError, self.driver.connect_volume,
+                          self.props)
+        self.assertNotIn("default", self.iface_args())
+
+    def test_fallback_disabled(self) -> None:
+        self.flags(fallback_to_tcp=False)
+        self.execute.on("--login", exit_code=12)
+        self.assertRaises(exception.TransportNotLoaded,
+                          self.driver.connect_volume, self.props)
+        self.assertNotIn("default", self.iface_args())
+
+    def test_no_fallback_from_default_itself(self) -> None:
+        self.manager.offload = False
+        self.execute.on("--login", exit_code=12)
+        self.assertRaises(exception.TransportNotLoaded,
+                          self.driver.connect_volume, self.props)
+        self.assertEqual(1, len(self.execute.commands("--login")))
+
+    def test_classification(self) -> None:
+        argv = ["iscsiadm"]
+        dropped = exception.NoObjectsFound(
+            argv, 21, "Could not load transport cxgb4i.Dropping interface")
+        self.assertTrue(driver.is_transport_error(dropped))
+        self.assertFalse(driver.is_transport_error(
+            exception.NoObjectsFound(argv, 21, "No records found")))
+        self.assertTrue(driver.is_transport_error(
+            exception.TransportCapabilityError(argv, 14)))
+        self.assertFalse(driver.is_transport_error(
+            exception.IscsiadmTimeout(argv, 5)))
+
+
+class TestDiscoveryAndIser(DriverTestCase):
+    def test_unknown_iqn_discovers_with_chap_through_iface(self) -> None:
+        self.manager.offload = False
+        self.execute.on("--discover", stdout="%s,1 %s\n" % (PORTAL, IQN))
+        self.disk(lun=3)
+        info = self.driver.connect_volume({
+            "target_portal": PORTAL, "target_lun": 3,
+            "discovery_auth_method": "CHAP",
+            "discovery_auth_username": "d", "discovery_auth_password": SECRET})
+        self.assertEqual(IQN, info["targets"][0]["iqn"])
+        self.assertEqual(3, len(self.execute.commands("discoverydb")))
+        self.assertEqual({"default"}, set(self.iface_args()))
+
+    def test_iser_volume_uses_iser_iface(self) -> None:
+        self.manager.iser_usable = True
+        self.disk()
+        info = self.driver.connect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
+            volume_type="iser")
+        self.assertEqual(("iser", "iser"), (info["transport"], info["iface"]))
+        self.assertEqual({"iser"}, set(self.iface_args()))
+
+    def test_iser_unusable_falls_back_with_reason(self) -> None:
+        self.disk()
+        info = self.driver.connect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
+            volume_type="iser")
+        self.assertEqual("default", info["iface"])
+        self.assertEqual(["no RDMA device"], self.manager.fallback_reasons)
+
+
+class TestDisconnect(DriverTestCase):
+    def test_only_our_iface_is_touched(self) -> None:
+        self.driver.disconnect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
+            {"iface": OFFLOAD_IFACE})
+        self.assertEqual(2, len(self.execute.calls))
+        self.assertEqual([OFFLOAD_IFACE, OFFLOAD_IFACE], self.iface_args())
+        self.assertEqual("--logout", self.execute.calls[0][-1])
+
+    def test_without_device_info_tries_active_and_default(self) -> None:
+        self.driver.disconnect_volume(
+            {"target_portals": [PORTAL, PORTAL2], "target_iqns": [IQN, IQN2],
+             "target_luns": [1, 1]})
+        self.assertEqual([OFFLOAD_IFACE, "default"],
+                         [c[c.index("-I") + 1] for c in
+                          self.execute.commands(PORTAL, "--logout")])
+        self.assertEqual(8, len(self.execute.calls))
