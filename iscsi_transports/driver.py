@@ -210,6 +210,30 @@ class ISCSIDriver:
         return [connection.VolumePath(str(t.portal), t.name, path.lun)
                 for t in here or found]
 
+    # -- discovery -----------------------------------------------------------
+
+    def discover(self, portal: str,
+                 connection_properties: Mapping[str, Any] | None = None,
+                 volume_type: str = "iscsi") -> dict[str, Any]:
+        """SendTargets discovery through the active iface, with fallback.
+
+        What ``iscsi-transports discover`` prints: ``targets`` plus the
+        transport, iface and fallback reason used.
+        """
+        props = dict(connection_properties or {})
+        props["target_portal"] = portal
+        (path,) = connection.paths(props)
+        auth = connection.discovery_auth(props)
+
+        def run(selection: Any) -> dict[str, Any]:
+            self.prepare_iface(selection)
+            found = self.iscsiadm.discover(path.portal, selection.iface.name,
+                                           auth)
+            return {"targets": [t.as_dict() for t in found],
+                    **_selection_info(selection)}
+
+        return self.with_fallback(self.select(volume_type), run)
+
     # -- devices -----------------------------------------------------------
 
     def device_candidates(self, selection: Any,

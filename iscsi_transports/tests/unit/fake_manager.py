@@ -40,8 +40,10 @@ class FakeManager:
     """``active()`` returns the offload card, or tcp when ``offload`` off."""
 
     def __init__(self, conf: Any, offload: bool = True,
-                 iser_usable: bool = False) -> None:
+                 iser_usable: bool = False,
+                 tcp_iface: iface_mod.Iface | None = None) -> None:
         self.conf = conf
+        self.tcp_iface = tcp_iface
         self.transports = {"tcp": tcp.TcpTransport(conf),
                            "cxgb4i": FakeOffload(conf),
                            "iser": iser.IserTransport(conf)}
@@ -56,6 +58,10 @@ class FakeManager:
         return self.transports[name].detect(None)
 
     def active(self) -> manager.Selection:
+        if self.tcp_iface is not None:
+            return manager.Selection(
+                transport=self.transports["tcp"], iface=self.tcp_iface,
+                fallback=False, reason="named tcp iface", requested="tcp")
         if not self.offload:
             return self.fallback_selection("configured default", "default")
         plugin = self.transports["cxgb4i"]

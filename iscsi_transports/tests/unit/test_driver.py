@@ -257,3 +257,16 @@ class TestDisconnect(DriverTestCase):
                          [c[c.index("-I") + 1] for c in
                           self.execute.commands(PORTAL, "--logout")])
         self.assertEqual(8, len(self.execute.calls))
+
+
+class TestDiscover(DriverTestCase):
+    def test_discover_falls_back_and_reports(self) -> None:
+        self.execute.on("iface", "iface.hwaddress", exit_code=7)
+        self.execute.on("discovery", stdout="%s,1 %s\n" % (PORTAL, IQN))
+        result = self.driver.discover(PORTAL)
+        self.assertEqual([{"portal": PORTAL, "tpgt": 1, "target": IQN}],
+                         result["targets"])
+        self.assertTrue(result["fallback"])
+        self.assertEqual("default", result["iface"])
+        (discovery,) = self.execute.commands("discovery")
+        self.assertEqual("default", discovery[discovery.index("-I") + 1])
