@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from iscsi_transports import offload
 
+EMULEX = 0x10DF
+
 
 class OcsTransport(offload.OffloadTransport):
     """Emulex OneConnect iSCSI via the out-of-tree ocs driver; the HBA carries its own IP.
 
-    The driver is not in the kernel tree and publishes no PCI id table we
-    could follow, so its hardware is found by the driver its functions are
-    bound to; ``extra_pci_ids`` can name the functions when it is unloaded.
+    The driver is not in the kernel tree, so there is no id table to follow:
+    functions bound to it are its hardware, and so is the Skyhawk iSCSI
+    function, which in-tree be2iscsi drives too -- with neither module
+    loaded both transports report the card and name their own module.
     """
 
     name = "ocs"
@@ -18,3 +21,5 @@ class OcsTransport(offload.OffloadTransport):
     vendor_family = "Emulex OneConnect (ocs driver)"
     ipaddress_policy = offload.IP_HBA
     pci_drivers = ("ocs",)
+    #: The Skyhawk id of drivers/scsi/be2iscsi/be_main.h (OC_SKH_ID1).
+    pci_ids = {(EMULEX, 0x0722): "Emulex OneConnect (Skyhawk)"}
