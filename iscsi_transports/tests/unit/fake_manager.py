@@ -7,6 +7,7 @@ from typing import Any
 
 from iscsi_transports import base
 from iscsi_transports import exception
+from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import manager
 from iscsi_transports.plugins import iser
@@ -55,7 +56,8 @@ class FakeManager:
         return self.transports[name]
 
     def detect(self, name: str) -> base.Detection:
-        return self.transports[name].detect(None)
+        sysfs = host_mod.Host(self.conf.iscsi_transports.sysfs_root)
+        return self.transports[name].detect(sysfs)
 
     def active(self) -> manager.Selection:
         if self.tcp_iface is not None:

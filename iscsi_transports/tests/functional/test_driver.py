@@ -1,0 +1,93 @@
+"""ISCSIDriver against real iscsiadm + tgtd.
+
+Hardware detection is the one thing faked (``FakeManager`` claims a cxgb4i
+card, as detection would on a host that has one); every iscsiadm failure
+and success below is real.
+"""
+
+from __future__ import annotations
+
+from iscsi_transports import driver
+from iscsi_transports import exception
+from iscsi_transports.tests.functional import base
+from iscsi_transports.tests.functional import lab as lab_mod
+from iscsi_transports.tests.functional import test_iscsiadm
+from iscsi_transports.tests.unit import fake_manager
+
+
+class DriverFunctionalTestCase(base.FunctionalTestCase):
+    def make_driver(self, **manager_kwargs: object) -> driver.ISCSIDriver:
+        self.manager = fake_manager.FakeManager(self.conf, **manager_kwargs)
+        self.flags(device_scan_attempts=1, device_scan_interval=0)
+        made = driver.ISCSIDriver(self.conf, manager=self.manager)
+        made.iscsiadm = self.iscsiadm  # the recording one
+        return made
+
+
+class TestOffloadFallback(DriverFunctionalTestCase):
+    def test_offload_iface_fails_for_real_then_tcp_discovers(self) -> None:
+        result = self.make_driver(offload=True).discover(self.lab.portal)
+        # iscsiadm cannot find the cxgb4i transport on this host and
+        # refuses to set the iface's hwaddress: exit 7, for real.
+        self.assertIn(7, self.execute.exit_codes)
+        self.assertIn("locate transport", result["reason"])
+        self.assertTrue(result["fallback"])
+        self.assertEqual(("tcp", "default"),
+                         (result["transport"], result["iface"]))
+        self.assertEqual([lab_mod.TARGET_IQN],
+                         [t["target"] for t in result["targets"]])
+        self.assertEqual(["default"], self.execute.ifaces())
+
+
+class TestChap(DriverFunctionalTestCase):
+    props = {"discovery_auth_method": "CHAP",
+             "discovery_auth_username": "disco"}
+
+    def test_discovery_chap_through_named_iface(self) -> None:
+        self.discovery_chap("disco", "disco-secret-1")
+        made = self.make_driver(tcp_iface=test_iscsiadm.LAB_IFACE)
+        result = made.discover(self.lab.portal, dict(
+            self.props, discovery_auth_password="disco-secret-1"))
+        self.assertEqual("lab0", result["iface"])
+        self.assertFalse(result["fallback"])
+        self.assertEqual(1, len(result["targets"]))
+
+    def test_wrong_chap_is_auth_failure_without_fallback(self) -> None:
+        self.discovery_chap("disco", "disco-secret-1")
+        made = self.make_driver(tcp_iface=test_iscsiadm.LAB_IFACE)
+        error = self.assertRaises(
+            exception.AuthenticationFailed, made.discover, self.lab.portal,
+            dict(self.props, discovery_auth_password="wrong-secret-9"))
+        self.assertEqual(24, error.exit_code)
+        self.assertEqual([], self.manager.fallback_reasons)
+        self.assertNotIn("default", self.execute.ifaces())
+        self.assertNotIn("wrong-secret-9", self.log.output)
+
+
+class TestAttach(DriverFunctionalTestCase):
+    props = {"target_portal": "127.0.0.1:3260",
+             "target_iqn": lab_mod.TARGET_IQN, "target_lun": 1}
+
+    def test_attach_budget_and_real_login_error(self) -> None:
+        # Kernel login cannot succeed in this sandbox (no iSCSI in the
+        # kernel); iscsid refuses with 12 and the driver reports it typed.
+        made = self.make_driver(offload=False)
+        error = self.assertRaises(exception.TransportNotLoaded,
+                                  made.connect_volume, self.props)
+        self.assertEqual(12, error.exit_code)
+        args = self.execute.iscsiadm_args()
+        self.assertEqual(3, len(args))
+        self.assertEqual(["-m", "session"], args[0])
+        self.assertEqual(["-o", "new"], args[1][-2:])
+        self.assertEqual("--login", args[2][-1])
+        self.assertEqual(["default", "default"], self.execute.ifaces())
+
+    def test_disconnect_removes_only_our_node(self) -> None:
+        made = self.make_driver(offload=False)
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, "default")
+        self.iscsiadm.ensure_iface(test_iscsiadm.LAB_IFACE)
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, "lab0")
+        made.disconnect_volume(self.props, {"iface": "default"})
+        listing = self.lab.run("iscsiadm", "-m", "node", "-P", "1").stdout
+        self.assertIn("Iface Name: lab0", listing)
+        self.assertNotIn("Iface Name: default", listing)
