@@ -15,3 +15,10 @@ class TestBe2iscsi(offload_cases.OffloadPluginCases, base.TestCase):
     requires_ipaddress = False
     records_ipaddress = True
     needs_iscsiuio = False
+
+    def test_be2net_nic_functions_are_not_be2iscsi_hardware(self):
+        self.sysfs.add_pci("0000:05:00.0", 0x19A2, 0x0710, "be2net")
+        self.sysfs.add_pci("0000:05:00.2", 0x19A2, 0x0702)
+        self.sysfs.add_pci("0000:06:00.2", 0x10DF, 0x0722)
+        self.assertEqual(["0000:05:00.2", "0000:06:00.2"],
+                         [hw.pci_address for hw in self.detect().hardware])

@@ -15,3 +15,15 @@ class TestCxgb3i(offload_cases.OffloadPluginCases, base.TestCase):
     requires_ipaddress = False
     records_ipaddress = True
     needs_iscsiuio = False
+
+    def test_ipaddress_is_optional_and_written_when_given(self):
+        record = self.transport.generate_iface(
+            hwaddress="00:07:43:00:00:01", ipaddress="192.0.2.9")
+        self.assertEqual("192.0.2.9", record.ipaddress)
+        self.assertIsNone(self.transport.generate_iface(
+            hwaddress="00:07:43:00:00:01").ipaddress)
+
+    def test_t3_table_is_the_kernels(self):
+        devices = sorted(device for _, device in cxgb3i.Cxgb3iTransport.pci_ids)
+        self.assertEqual([0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x30,
+                          0x31, 0x32, 0x33, 0x35, 0x36, 0x37], devices)

@@ -15,3 +15,22 @@ class TestCxgb4i(offload_cases.OffloadPluginCases, base.TestCase):
     requires_ipaddress = False
     records_ipaddress = False
     needs_iscsiuio = False
+
+    def test_models_by_generation_and_product(self):
+        ids = cxgb4i.Cxgb4iTransport.pci_ids
+        self.assertEqual("Chelsio T420-CR", ids[(0x1425, 0x4401)])
+        self.assertEqual("Chelsio T62100-CR", ids[(0x1425, 0x640D)])
+        self.assertEqual("Chelsio T6", ids[(0x1425, 0x64FE)])
+        self.assertEqual(3 * 256, len(ids))
+
+    def test_only_physical_function_4_is_matched(self):
+        # PF0-3 (0x50PP) and VFs (0x58PP) are not driven by cxgb4.
+        self.sysfs.add_pci("0000:05:00.0", 0x1425, 0x5001)
+        self.sysfs.add_pci("0000:05:01.0", 0x1425, 0x5801, "cxgb4vf")
+        self.assertEqual((), self.detect().hardware)
+
+    def test_ipaddress_is_not_written(self):
+        record = self.transport.generate_iface(
+            hwaddress="00:07:43:05:97:07", ipaddress="192.0.2.9")
+        self.assertIsNone(record.ipaddress)
+        self.assertEqual("cxgb4i.00:07:43:05:97:07", record.name)

@@ -15,3 +15,15 @@ class TestQedi(offload_cases.OffloadPluginCases, base.TestCase):
     requires_ipaddress = True
     records_ipaddress = True
     needs_iscsiuio = True
+
+    def test_no_port_with_ipaddress_is_not_usable(self):
+        self.sysfs.add_offload_card("qedi", ports=2, ipaddresses=[None, None])
+        detection = self.detect()
+        self.assertFalse(detection.usable)
+        self.assertIn("qedi needs iface.ipaddress", detection.reason)
+
+    def test_both_kernel_ids(self):
+        self.sysfs.add_pci("0000:08:00.4", 0x1077, 0x165E)
+        self.sysfs.add_pci("0000:09:00.4", 0x1077, 0x8084)
+        self.assertEqual(["1077:165e", "1077:8084"],
+                         [hw.pci_id for hw in self.detect().hardware])

@@ -15,3 +15,21 @@ class TestQla4xxx(offload_cases.OffloadPluginCases, base.TestCase):
     requires_ipaddress = False
     records_ipaddress = True
     needs_iscsiuio = False
+
+    def test_isp4032_functions_and_upper_case_mac(self):
+        for function in (1, 3):
+            address = "0000:07:00.%d" % function
+            self.sysfs.add_pci(address, 0x1077, 0x4032, "qla4xxx")
+            self.sysfs.add_iscsi_host(function + 10, "qla4xxx", address,
+                                      hwaddress="00:C0:DD:0A:0B:0%d" % function,
+                                      ipaddress="198.51.100.%d" % function)
+        self.sysfs.add_module("qla4xxx")
+        detection = self.detect()
+        self.assertTrue(detection.usable, detection.reason)
+        self.assertEqual(["QLogic ISP4032", "QLogic ISP4032"],
+                         [hw.model for hw in detection.hardware])
+        self.assertEqual(["qla4xxx.00:c0:dd:0a:0b:01",
+                          "qla4xxx.00:c0:dd:0a:0b:03"],
+                         [port.iface_name for port in detection.ports])
+        record = self.transport.iface_for_port(detection.ports[1])
+        self.assertEqual("198.51.100.3", record.ipaddress)
