@@ -24,6 +24,7 @@ PROG = "iscsi-transports"
 #: Modules that each add subcommands, in help order.
 SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.inventory",
+    "iscsi_transports.cmd.discover",
 )
 
 

@@ -1,0 +1,46 @@
+"""A thin adapter with the shape of nova's libvirt ISCSI volume driver.
+
+nova calls ``connect_volume(connection_info, instance)`` and expects
+``connection_info['data']['device_path']`` to be set; it later calls
+``disconnect_volume(connection_info, instance)`` with the same dict (nova
+saves it in the block device mapping).  We also store which transport and
+iface were used under ``data['iscsi_transports']``, so the detach logs out
+of exactly the session the attach made, even after a TCP fallback.
+``driver_volume_type`` ``'iser'`` selects the iSER transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from oslo_config import cfg
+
+from iscsi_transports import driver as driver_mod
+
+#: Key under connection_info['data'] where the attach records its choice.
+INFO_KEY = "iscsi_transports"
+
+
+class ISCSIVolumeDriver:
+    """nova's LibvirtISCSIVolumeDriver connect/disconnect, via ISCSIDriver."""
+
+    def __init__(self, conf: cfg.ConfigOpts, manager: Any = None,
+                 execute: Callable[..., tuple[str, str]] | None = None,
+                 driver: driver_mod.ISCSIDriver | None = None) -> None:
+        self.driver = driver or driver_mod.ISCSIDriver(
+            conf, manager=manager, execute=execute)
+
+    def connect_volume(self, connection_info: dict[str, Any],
+                       instance: Any) -> None:
+        data = connection_info["data"]
+        volume_type = connection_info.get("driver_volume_type") or "iscsi"
+        info = self.driver.connect_volume(data, volume_type=volume_type)
+        data["device_path"] = info["path"]
+        data[INFO_KEY] = {key: info[key] for key in
+                          ("transport", "iface", "fallback", "reason")}
+
+    def disconnect_volume(self, connection_info: dict[str, Any],
+                          instance: Any) -> None:
+        data = connection_info["data"]
+        self.driver.disconnect_volume(data, data.get(INFO_KEY))

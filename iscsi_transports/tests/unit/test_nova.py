@@ -1,0 +1,61 @@
+"""The nova adapter: device_path set, the attach's iface used to detach."""
+
+from __future__ import annotations
+
+import os
+
+import fixtures
+
+from iscsi_transports import nova
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_manager
+
+IQN = "iqn.2010-10.org.openstack:volume-1"
+PORTAL = "10.0.0.1:3260"
+
+
+class TestNovaAdapter(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.dev = self.useFixture(fixtures.TempDir()).path
+        self.flags(state_path=self.lock_path, device_dir=self.dev,
+                   device_scan_attempts=1)
+        self.execute = fake_execute.FakeExecute()
+        self.execute.on("session", exit_code=21)
+        self.execute.on("iface", "show", exit_code=6)
+        self.manager = fake_manager.FakeManager(self.conf)
+        self.adapter = nova.ISCSIVolumeDriver(
+            self.conf, manager=self.manager, execute=self.execute)
+        self.disk = os.path.join(
+            self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN))
+        open(self.disk, "w").close()
+
+    def info(self, volume_type: str = "iscsi") -> dict:
+        return {"driver_volume_type": volume_type,
+                "data": {"target_portal": PORTAL, "target_iqn": IQN,
+                         "target_lun": 1}}
+
+    def test_connect_sets_device_path_and_choice(self) -> None:
+        self.execute.on("--login", "cxgb4i." + fake_manager.MAC,
+                        exit_code=12)
+        info = self.info()
+        self.adapter.connect_volume(info, instance=None)
+        self.assertEqual(self.disk, info["data"]["device_path"])
+        self.assertEqual("default", info["data"][nova.INFO_KEY]["iface"])
+        self.assertTrue(info["data"][nova.INFO_KEY]["fallback"])
+
+    def test_disconnect_uses_the_recorded_iface(self) -> None:
+        info = self.info()
+        self.adapter.connect_volume(info, instance=None)
+        self.execute.calls.clear()
+        self.adapter.disconnect_volume(info, instance=None)
+        ifaces = {cmd[cmd.index("-I") + 1] for cmd in self.execute.calls}
+        self.assertEqual({"cxgb4i." + fake_manager.MAC}, ifaces)
+        self.assertEqual(2, len(self.execute.calls))
+
+    def test_iser_connection_type(self) -> None:
+        self.manager.iser_usable = True
+        info = self.info("iser")
+        self.adapter.connect_volume(info, instance=None)
+        self.assertEqual("iser", info["data"][nova.INFO_KEY]["transport"])
