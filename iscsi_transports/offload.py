@@ -123,14 +123,17 @@ class OffloadTransport(base.Transport):
 
     def _hardware(self, host: host_mod.Host,
                   ports: tuple[base.Port, ...]) -> Iterable[base.Hardware]:
-        """PCI functions in our id table, bound to our drivers or hosting
-        our ports (a model too new for the table still counts)."""
+        """PCI functions that are ours: bound to our drivers, hosting our
+        ports (a model too new for the table still counts), or in our id
+        table and not claimed by another driver (vfio-pci, another
+        transport's HBA driver)."""
         ids = frozenset(self.pci_ids) | self.configured_pci_ids()
         drivers = frozenset(self.pci_drivers)
         addresses = {port.pci_address for port in ports}
         for address, function in sorted(host.pci_functions.items()):
-            if ((function.vendor, function.device) in ids
-                    or function.driver in drivers or address in addresses):
+            if (function.driver in drivers or address in addresses or (
+                    (function.vendor, function.device) in ids
+                    and function.driver is None)):
                 yield base.Hardware(
                     pci_address=address, pci_id=function.pci_id,
                     model=self.pci_ids.get((function.vendor or 0,

@@ -110,6 +110,10 @@ class TestDetect(base.TestCase):
         self.assertEqual(["Fake One", None, None],
                          [hw.model for hw in hardware])
 
+    def test_known_id_bound_to_another_driver_is_not_ours(self):
+        self.sysfs.add_pci("0000:03:00.0", 0x1234, 0x0001, "vfio-pci")
+        self.assertEqual((), self.detect().hardware)
+
     def test_usable_reason_lists_ports(self):
         self.sysfs.add_pci("0000:05:00.0", 0x1234, 0x0001, "fakenic")
         self.sysfs.add_module("fakeoff")
