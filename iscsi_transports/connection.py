@@ -59,7 +59,7 @@ def _iqn(value: Any) -> str | None:
         return None
     if not parse.is_target_name(value):
         raise _invalid("%r is not an iqn./eui./naa. target name" % (value,))
-    return value
+    return str(value)
 
 
 def _lun(value: Any) -> int:
@@ -83,8 +83,8 @@ def paths(props: Mapping[str, Any]) -> list[VolumePath]:
         if not len(portals) == len(iqns) == len(luns):
             raise _invalid("target_portals, target_iqns and target_luns "
                            "differ in length")
-        return [VolumePath(_portal(p), _iqn(i), _lun(l))
-                for p, i, l in zip(portals, iqns, luns)]
+        return [VolumePath(_portal(portal), _iqn(iqn), _lun(lun))
+                for portal, iqn, lun in zip(portals, iqns, luns)]
     if not props.get("target_portal"):
         raise _invalid("neither target_portal nor target_portals is set")
     return [VolumePath(_portal(props["target_portal"]),

@@ -62,7 +62,8 @@ def is_transport_error(error: BaseException) -> bool:
     if isinstance(error, exception.NoObjectsFound):
         # iscsiadm drops an iface whose transport it cannot load and then
         # finds nothing to do (exit 21, "Could not load transport").
-        return "transport" in (error.stderr or "").lower()
+        stderr = str(getattr(error, "stderr", "") or "")
+        return "transport" in stderr.lower()
     return isinstance(error, TRANSPORT_ERRORS)
 
 
@@ -104,7 +105,8 @@ class ISCSIDriver:
         except exception.TransportUnusable as error:
             if not self.options.fallback_to_tcp:
                 raise
-            return self.manager.fallback_selection(error.reason, "iser")
+            reason = str(getattr(error, "reason", error))
+            return self.manager.fallback_selection(reason, "iser")
 
     def _may_fall_back(self, selection: Any) -> bool:
         return bool(self.options.fallback_to_tcp) and \
@@ -192,9 +194,9 @@ class ISCSIDriver:
             targets = [path] if path.iqn else self._discover(
                 path, iface_name, props)
             for target in targets:
-                if (target.portal, target.iqn) in sessions:
+                if target.iqn is None or \
+                        (target.portal, target.iqn) in sessions:
                     continue
-                assert target.iqn is not None
                 self.iscsiadm.node_new(target.iqn, target.portal, iface_name)
                 self.iscsiadm.node_update(target.iqn, target.portal,
                                           iface_name,
