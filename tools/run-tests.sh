@@ -1,12 +1,18 @@
 #!/bin/bash
 # The project's single test command: installs what the tests need (Debian
-# packages from bindep.txt, Python requirements, the package itself), then
-# runs every check that must stay green. CI (.ci/run) runs exactly this.
+# packages from bindep.txt, Python requirements, the package itself and the
+# example vendor plugin), runs the tests, then every other check that must
+# stay green.  CI (.ci/run) runs exactly this.
+#
+# Arguments go to "stestr run" (a test filter).  Every check runs even when
+# an earlier one failed; the script exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+pip_install() { python3 -m pip install -q --disable-pip-version-check "$@"; }
+
 python3 -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-python3 -m pip install -q bindep
+pip_install bindep
 missing=$(bindep -b test || true)
 if [ -n "$missing" ]; then
     echo "Installing Debian packages: $missing"
@@ -14,7 +20,48 @@ if [ -n "$missing" ]; then
     apt-get install -y -qq $missing >/dev/null 2>&1 || {
         apt-get update -qq && apt-get install -y -qq $missing >/dev/null; }
 fi
-python3 -m pip install -q -r requirements.txt -r test-requirements.txt
-python3 -m pip install -q -e .
+pip_install -r requirements.txt -r test-requirements.txt \
+    -r doc/requirements.txt -r lint-requirements.txt
+pip_install -e .
+# The example out-of-tree plugin, installed as a vendor's package would be:
+# test_vendor_example finds it through its entry point.
+pip_install ./examples/acme-iscsi-transport
 
-python3 -m stestr run "$@"
+failed=()
+check() {
+    local name=$1; shift
+    echo "=== $name: $*"
+    if ! "$@"; then
+        echo "=== $name FAILED"
+        failed+=("$name")
+    fi
+}
+
+sample_up_to_date() {
+    local generated
+    generated=$(mktemp)
+    oslo-config-generator --config-file etc/iscsi-transports-config-generator.conf \
+        --output-file "$generated"
+    if ! diff -u etc/iscsi-transports.conf.sample "$generated"; then
+        echo "etc/iscsi-transports.conf.sample is out of date: run" \
+             "'tox -e genconfig' (or oslo-config-generator --config-file" \
+             "etc/iscsi-transports-config-generator.conf) and commit it"
+        rm -f "$generated"
+        return 1
+    fi
+    rm -f "$generated"
+}
+
+check tests python3 -m stestr run "$@"
+check ruff ruff check .
+check mypy mypy
+check docs sphinx-build -W --keep-going -q -b html doc/source doc/build/html
+check releasenotes sphinx-build -W --keep-going -q -b html \
+    releasenotes/source releasenotes/build/html
+check sample-config sample_up_to_date
+
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "FAILED checks: ${failed[*]}"
+    exit 1
+fi
+echo "All checks passed: tests, ruff, mypy, docs, releasenotes, sample-config"
