@@ -6,7 +6,8 @@ plugin that fails to import or construct, that is not a
 :class:`~iscsi_transports.base.Transport`, or that tries to take the name of
 an in-tree plugin is recorded as a :class:`LoadFailure` and never takes the
 others down.  :meth:`TransportManager.active` turns configuration plus what
-was detected into a :class:`Selection`, falling back to software TCP (the
+was detected (and, for ``source_ip`` and ``auto``, the host's addresses and
+routes) into a :class:`Selection`, falling back to software TCP (the
 ``default`` iface) with the reason when the configured transport cannot be
 used.
 """
@@ -26,6 +27,7 @@ from iscsi_transports import base
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import network as network_mod
 from iscsi_transports import selection
 
 LOG = logging.getLogger(__name__)
@@ -45,9 +47,11 @@ manager_opts = [
         "transport", default=DEFAULT_IFACE,
         help="The iSCSI transport to attach volumes with: 'default' for "
              "software iSCSI over TCP, a transport plugin name such as "
-             "'cxgb4i' or 'iser' (the first usable port is used), or an "
+             "'cxgb4i' or 'iser' (the first usable port is used), an "
              "iface name such as 'cxgb4i.00:07:43:05:97:07' to pin one port, "
-             "as nova's [libvirt] iscsi_iface does."),
+             "as nova's [libvirt] iscsi_iface does, or 'auto': per portal, "
+             "a usable offload port on the interface the routing table "
+             "reaches the portal through, else software TCP."),
     cfg.ListOpt(
         "enabled_transports",
         default=[name for name in IN_TREE if name != "iser"],
@@ -109,11 +113,13 @@ class TransportManager:
     """The loaded transport plugins and the choice between them."""
 
     def __init__(self, conf: cfg.ConfigOpts,
-                 host: host_mod.Host | None = None) -> None:
+                 host: host_mod.Host | None = None,
+                 network: network_mod.Network | None = None) -> None:
         from iscsi_transports import opts
         opts.register_opts(conf)
         self.conf = conf
         self._host = host
+        self._network = network
         self._detections: dict[str, base.Detection] = {}
         self.load_failures: list[LoadFailure] = []
         self._entry_points: dict[str, Any] = {}
@@ -190,6 +196,14 @@ class TransportManager:
             self._host = host_mod.Host(self.options.sysfs_root)
         return self._host
 
+    @property
+    def network(self) -> network_mod.Network:
+        """Addresses and routes: ``network_file`` if set, else netlink
+        (connected on first use only)."""
+        if self._network is None:
+            self._network = network_mod.from_conf(self.conf)
+        return self._network
+
     def refresh(self) -> None:
         """Forget what was detected, so the next query reads the host again.
 
@@ -244,23 +258,28 @@ class TransportManager:
 
     # -- the choice ------------------------------------------------------------
 
-    def active(self) -> Selection:
+    def active(self, portal: str | None = None) -> Selection:
         """The transport and iface to use now, honouring configuration.
 
-        Falls back to software TCP with the reason when the configured
-        transport is unknown, disabled or unusable; raises
+        ``portal`` (``ip[:port]``) lets ``transport = auto`` pick the port
+        the routing table reaches it through; different portals of one
+        volume may get different ifaces.  ``source_ip``, when set, wins over
+        ``transport``.  Falls back to software TCP with the reason when the
+        configured transport is unknown, disabled or unusable; raises
         :class:`~iscsi_transports.exception.TransportUnusable` instead when
         ``fallback_to_tcp`` is off.
         """
-        requested = self.options.transport
         try:
-            return self.select(requested)
+            return selection.active(self, self.options.transport, portal,
+                                    self.options.source_ip)
         except exception.TransportUnusable as error:
             if not self.options.fallback_to_tcp:
                 raise
+            # error.name is what was asked for: a transport, an iface or
+            # source_ip=<address>.
             LOG.warning("Using software iSCSI (tcp, iface default) instead of "
-                        "%s: %s", requested, error.reason)
-            return self.fallback_selection(error.reason, requested)
+                        "%s: %s", error.name, error.reason)
+            return self.fallback_selection(error.reason, error.name)
 
     def select(self, requested: str) -> Selection:
         """The selection for a transport or iface name; never falls back."""

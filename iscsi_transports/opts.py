@@ -17,12 +17,14 @@ def _all_opts() -> list[cfg.Opt]:
     # Imported here so that ``opts`` stays cheap to import and the option
     # owners may import ``opts.GROUP`` without a cycle.
     from iscsi_transports import base
+    from iscsi_transports import derive
     from iscsi_transports import driver
     from iscsi_transports import iscsiadm
     from iscsi_transports import manager
+    from iscsi_transports import network
 
     return [*manager.manager_opts, *base.plugin_opts, *iscsiadm.iscsiadm_opts,
-            *driver.driver_opts]
+            *driver.driver_opts, *derive.derive_opts, *network.network_opts]
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:

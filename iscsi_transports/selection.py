@@ -2,7 +2,10 @@
 
 Kept apart from the plugin loading in :mod:`iscsi_transports.manager` so
 that the rules for *which* transport, port and iface are used live in one
-small place.  Nothing here falls back: an unusable request raises
+small place.  ``source_ip`` and ``transport = auto`` are derived from the
+host's addresses and routes by :mod:`iscsi_transports.derive` and turned
+into a :class:`Selection` here.  Nothing here falls back: an unusable
+request raises
 :class:`~iscsi_transports.exception.TransportUnusable` with the reason, and
 the manager decides whether to fall back to TCP.
 """
@@ -13,11 +16,16 @@ import dataclasses
 from typing import Any, Protocol
 
 from iscsi_transports import base
+from iscsi_transports import derive
 from iscsi_transports import exception
+from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import network as network_mod
 
 TCP = "tcp"
 DEFAULT_IFACE = "default"
+#: The ``transport`` value that picks per portal from the routing table.
+AUTO = "auto"
 
 
 class Transports(Protocol):
@@ -29,6 +37,12 @@ class Transports(Protocol):
     def detect(self, name: str) -> base.Detection: ...
 
     def unknown_reason(self, name: str) -> str: ...
+
+    @property
+    def host(self) -> host_mod.Host: ...
+
+    @property
+    def network(self) -> network_mod.Network: ...
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,6 +86,39 @@ def parse_request(requested: str,
                                           reason=str(error)) from None
     name, _, rest = requested.partition(".")
     return name, (requested if rest else None)
+
+
+def active(manager: Transports, requested: str, portal: str | None = None,
+           source_ip: str | None = None) -> Selection:
+    """The selection for the configuration; never falls back.
+
+    ``source_ip`` wins over ``requested``; ``auto`` picks per ``portal``
+    (without one: the first usable offload transport, else tcp).
+    """
+    if source_ip:
+        return from_choice(manager, derive.from_source_ip(manager, source_ip),
+                           "source_ip=%s" % source_ip)
+    if requested == AUTO:
+        choice = (derive.for_portal(manager, portal) if portal
+                  else derive.first_offload(manager))
+        return from_choice(manager, choice, AUTO)
+    return select(manager, requested)
+
+
+def from_choice(manager: Transports, choice: derive.Choice,
+                requested: str) -> Selection:
+    """A derived choice as a selection; TransportUnusable if it failed."""
+    if not choice.ok or choice.transport is None:
+        raise exception.TransportUnusable(name=requested,
+                                          reason=choice.reason)
+    transport = manager.transports[choice.transport]
+    if choice.port is None:
+        record = iface_mod.Iface(name=DEFAULT_IFACE, transport_name=TCP)
+    else:
+        record = transport.iface_for_port(choice.port)
+    return Selection(transport=transport, iface=record, fallback=False,
+                     reason="%s: %s" % (requested, choice.reason),
+                     requested=requested, port=choice.port)
 
 
 def select(manager: Transports, requested: str) -> Selection:
