@@ -178,9 +178,13 @@ class OffloadTransport(base.Transport):
                 "extra_pci_ids)" % (self.vendor_family, self.name))
 
     def _no_ports_hint(self) -> str:
-        if self.pci_drivers and self.ipaddress_policy != IP_HBA:
+        # An offload that rides on a NIC driver (cxgb4 for cxgb4i) has no
+        # ports while that NIC is unbound or down; an HBA needs firmware.
+        nic_drivers = [driver for driver in self.pci_drivers
+                       if driver not in self.kernel_modules]
+        if nic_drivers:
             return (" (is the %s network driver bound and the link up?)"
-                    % "/".join(self.pci_drivers))
+                    % "/".join(nic_drivers))
         return " (check the adapter's firmware and link)"
 
     # -- iface records ---------------------------------------------------------

@@ -87,6 +87,21 @@ class TestDetect(base.TestCase):
                       detection.reason)
         self.assertIsNone(self.transport.choose_port(detection))
 
+    def test_no_ports_hint_names_the_nic_driver(self):
+        self.sysfs.add_pci("0000:05:00.0", 0x1234, 0x0001, "fakenic")
+        self.sysfs.add_module("fakeoff")
+        self.assertIn("is the fakenic network driver bound",
+                      self.detect().reason)
+
+        class Hba(FakeOffload):
+            name = "fakehba"
+            kernel_modules = ("fakehba",)
+            pci_drivers = ("fakehba",)
+        self.sysfs.add_pci("0000:06:00.0", 0x1234, 0x0001, "fakehba")
+        self.sysfs.add_module("fakehba")
+        reason = Hba().detect(host_mod.Host(self.sysfs.root)).reason
+        self.assertIn("check the adapter's firmware", reason)
+
     def test_netdev_found_by_mac_when_host_does_not_say(self):
         self.sysfs.add_pci("0000:05:00.0", 0x1234, 0x0001, "fakenic")
         self.sysfs.add_netdev("eth7", "02:00:00:00:00:03", "0000:05:00.0")
