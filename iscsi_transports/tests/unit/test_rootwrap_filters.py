@@ -1,0 +1,121 @@
+"""etc/rootwrap.d/iscsi-transports.filters allows what the library runs.
+
+Every iscsiadm command line the library builds is recorded through a fake
+``execute`` and matched against the filters with oslo.rootwrap's
+RegExpFilter rule (same number of arguments, each one matching its anchored
+pattern), so a new command shape without a filter fails here, not on a
+compute host.  A few hostile command lines must not match.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import iscsiadm
+from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
+
+FILTERS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "etc",
+                       "rootwrap.d", "iscsi-transports.filters")
+TARGET = "iqn.2026-11.org.openstack.test:volume-1"
+CHAP = {"authmethod": "CHAP", "username": "user", "password": "p@ss, w0rd",
+        "username_in": "target", "password_in": "s3cr3t;$x"}
+
+
+def load_filters() -> dict[str, list[str]]:
+    parser = configparser.RawConfigParser()
+    parser.read(FILTERS)
+    filters = {}
+    for name, value in parser.items("Filters"):
+        kind, exec_path, run_as, *args = (
+            part.strip() for part in value.split(","))
+        assert (kind, exec_path, run_as) == (
+            "RegExpFilter", "iscsiadm", "root"), name
+        filters[name] = args
+    return filters
+
+
+def matching(filters: dict[str, list[str]], argv: list[str]) -> list[str]:
+    return [name for name, patterns in filters.items()
+            if len(patterns) == len(argv) and
+            all(re.match(pattern + "$", arg)
+                for pattern, arg in zip(patterns, argv))]
+
+
+class TestRootwrapFilters(base.TestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path)
+        self.filters = load_filters()
+        self.execute = fake_execute.FakeExecute()
+        self.iscsiadm = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+
+    def _run_every_command(self) -> None:
+        adm = self.iscsiadm
+        adm.sessions()
+        adm.nodes()
+        for portal in ("192.0.2.1:3260", "[2001:db8::1]:3260"):
+            for iface_name in ("default", "cxgb4i.00:07:43:05:97:07"):
+                adm.discover(portal, iface_name)
+                adm.discover(portal, iface_name, auth={
+                    "discovery.sendtargets.auth." + key: value
+                    for key, value in CHAP.items()})
+                adm.node_new(TARGET, portal, iface_name)
+                adm.node_update(TARGET, portal, iface_name, {
+                    "node.session.auth." + key: value
+                    for key, value in CHAP.items()})
+                adm.node_update(TARGET, portal, iface_name,
+                                {"node.startup": "manual"})
+                adm.login(TARGET, portal, iface_name)
+                adm.logout(TARGET, portal, iface_name)
+                adm.node_delete(TARGET, portal, iface_name)
+        self._iface_commands()
+
+    def _iface_commands(self) -> None:
+        records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
+        self.execute.on("-o", "show", exit_code=6, times=1)
+        wanted = iface_mod.Iface(
+            name="bnx2i.00:10:18:aa:bb:cc", transport_name="bnx2i",
+            hwaddress="00:10:18:aa:bb:cc", ipaddress="192.0.2.10",
+            initiatorname="iqn.2026-11.org.openstack.test:initiator")
+        records.ensure(wanted)
+        records.list()
+        records.delete(wanted.name)
+
+    def test_every_command_is_allowed(self) -> None:
+        self._run_every_command()
+        self.assertGreater(len(self.execute.calls), 30)
+        unmatched = [argv for argv in self.execute.calls
+                     if not matching(self.filters, argv)]
+        self.assertEqual([], unmatched,
+                         "commands without a line in %s" % FILTERS)
+
+    def test_every_filter_is_used(self) -> None:
+        self._run_every_command()
+        used = {name for argv in self.execute.calls
+                for name in matching(self.filters, argv)}
+        # Update lines exist for 1 to 6 "-n KEY -v VALUE" pairs; the rest
+        # must each match a command the library runs.
+        unused = sorted(name for name in set(self.filters) - used
+                        if not re.search(r"_update_\d$", name))
+        self.assertEqual([], unused)
+
+    def test_hostile_commands_are_refused(self) -> None:
+        for argv in (
+                ["iscsiadm", "-m", "fw"],
+                ["iscsiadm", "-m", "node", "-T", TARGET, "-p",
+                 "192.0.2.1:3260", "-I", "../../etc/passwd", "--login"],
+                ["iscsiadm", "-m", "node", "-T", "$(reboot)", "-p",
+                 "192.0.2.1:3260", "-I", "default", "--login"],
+                ["iscsiadm", "-m", "iface", "-I", "x", "-o", "update",
+                 "-n", "iface.hwaddress", "-v", "a;rm -rf /"],
+                ["iscsiadm", "-m", "node", "-T", TARGET, "-p",
+                 "192.0.2.1:3260", "-I", "default", "-o", "update",
+                 "-n", "iface.transport_name", "-v", "tcp"],
+                ["iscsiadm", "-m", "session", "-r", "1", "-u"]):
+            self.assertEqual([], matching(self.filters, argv), argv)
