@@ -13,8 +13,8 @@ for authentication or target errors, which TCP would hit too.
 
 from __future__ import annotations
 
+import functools
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -22,7 +22,9 @@ from typing import Any
 from oslo_config import cfg
 
 from iscsi_transports import connection
+from iscsi_transports import devices
 from iscsi_transports import exception
+from iscsi_transports import fallback
 from iscsi_transports import iscsiadm
 
 LOG = logging.getLogger(__name__)
@@ -36,36 +38,6 @@ driver_opts = [
     cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
                  help="Seconds between two looks for the disk."),
 ]
-
-#: Errors that say "this transport/iface cannot carry the session": worth
-#: one retry over software TCP.  TargetError (auth included) is not.
-TRANSPORT_ERRORS = (
-    exception.TransportNotLoaded, exception.TransportTimeout,
-    exception.IscsiadmConnectionError, exception.IdbmError,
-    exception.TransportCapabilityError, exception.InvalidIscsiadmRequest,
-)
-#: Errors that would fail the same way over TCP, even from the iface step.
-_HOST_ERRORS = (exception.IscsiadmNotFound, exception.IscsiadmTimeout,
-                exception.IscsiadmAccessDenied)
-
-
-class IfaceUnusable(exception.TransportUnusable):
-    """The selected iface could not be ensured or failed validation."""
-
-
-def is_transport_error(error: BaseException) -> bool:
-    """True when another transport could succeed where this one failed."""
-    if isinstance(error, (exception.TargetError, *_HOST_ERRORS)):
-        return False
-    if isinstance(error, IfaceUnusable):
-        return True
-    if isinstance(error, exception.NoObjectsFound):
-        # iscsiadm drops an iface whose transport it cannot load and then
-        # finds nothing to do (exit 21, "Could not load transport").
-        stderr = str(getattr(error, "stderr", "") or "")
-        return "transport" in stderr.lower()
-    return isinstance(error, TRANSPORT_ERRORS)
-
 
 class ISCSIDriver:
     """Connects and disconnects iSCSI volumes (nova/cinder properties)."""
@@ -96,10 +68,15 @@ class ISCSIDriver:
 
     # -- selection ---------------------------------------------------------
 
-    def select(self, volume_type: str = "iscsi") -> Any:
-        """The selection for a volume type: ``iser`` volumes use iSER."""
+    def select(self, volume_type: str = "iscsi",
+               portal: str | None = None) -> Any:
+        """The selection for a volume type: ``iser`` volumes use iSER.
+
+        ``portal`` lets ``transport = auto`` choose the port the route to
+        the portal goes through.
+        """
         if volume_type != "iser":
-            return self.manager.active()
+            return self.manager.active(portal)
         try:
             return self.manager.select("iser")
         except exception.TransportUnusable as error:
@@ -123,11 +100,12 @@ class ISCSIDriver:
             if problems:
                 raise exception.InvalidIfaceRecord(record.name, problems)
             self.iscsiadm.ensure_iface(record)
-        except _HOST_ERRORS:
+        except fallback.HOST_ERRORS:
             raise
         except (exception.IscsiadmError, exception.IfaceConflict,
                 exception.InvalidInput) as error:
-            raise IfaceUnusable(name=record.name, reason=str(error)) from error
+            raise fallback.IfaceUnusable(name=record.name,
+                                         reason=str(error)) from error
         self._ensured.add(record.name)
 
     def with_fallback(self, selection: Any,
@@ -137,7 +115,7 @@ class ISCSIDriver:
         try:
             return action(selection)
         except exception.IscsiTransportsError as error:
-            if not (is_transport_error(error) and
+            if not (fallback.is_transport_error(error) and
                     self._may_fall_back(selection)):
                 raise
             reason = ("%s (iface %s) failed: %s" % (
@@ -160,10 +138,35 @@ class ISCSIDriver:
         # Validated before anything runs; used again per path.
         connection.session_auth(connection_properties)
         connection.discovery_auth(connection_properties)
-        return self.with_fallback(
-            self.select(volume_type),
-            lambda selection: self._connect(selection, paths,
-                                             connection_properties))
+        results: list[dict[str, Any]] = []
+        errors: list[exception.IscsiTransportsError] = []
+        groups = self._group_paths(paths, volume_type)
+        for selection, group in groups:
+            try:
+                results.append(self.with_fallback(
+                    selection, functools.partial(
+                        self._connect, paths=group,
+                        props=connection_properties)))
+            except exception.IscsiTransportsError as error:
+                if len(groups) == 1:
+                    raise
+                LOG.warning("Paths through iface %s failed: %s",
+                            selection.iface.name, error)
+                errors.append(error)
+        if not results:
+            raise errors[0]
+        return _merge(results)
+
+    def _group_paths(self, paths: list[connection.VolumePath],
+                     volume_type: str) -> list[tuple[Any, list[Any]]]:
+        """Paths by the iface chosen for their portal (``auto`` may pick
+        different ports for different portals)."""
+        groups: dict[str, tuple[Any, list[Any]]] = {}
+        for path in paths:
+            selection = self.select(volume_type, path.portal)
+            groups.setdefault(selection.iface.name, (selection, []))[1].append(
+                path)
+        return list(groups.values())
 
     def _connect(self, selection: Any, paths: list[connection.VolumePath],
                  props: Mapping[str, Any]) -> dict[str, Any]:
@@ -182,7 +185,8 @@ class ISCSIDriver:
             raise errors[0]
         devices = self.wait_for_devices(selection, logged_in)
         return {"type": "block", "path": devices[0], "paths": devices,
-                "targets": [p.as_dict() for p in logged_in],
+                "targets": [dict(p.as_dict(), iface=selection.iface.name)
+                            for p in logged_in],
                 **_selection_info(selection)}
 
     def _login_path(self, selection: Any, path: connection.VolumePath,
@@ -238,29 +242,13 @@ class ISCSIDriver:
 
     # -- devices -----------------------------------------------------------
 
-    def device_candidates(self, selection: Any,
-                          path: connection.VolumePath) -> list[str]:
-        """by-path names udev gives the disk: ``pci-...`` for offload."""
-        name = "ip-%s-iscsi-%s-lun-%d" % (path.portal, path.iqn, path.lun)
-        found = [name]
-        port = getattr(selection, "port", None)
-        if selection.transport.offload and port and port.pci_address:
-            found.insert(0, "pci-%s-%s" % (port.pci_address, name))
-        return [os.path.join(self.options.device_dir, n) for n in found]
-
     def wait_for_devices(self, selection: Any,
                          paths: list[connection.VolumePath]) -> list[str]:
-        wanted = [self.device_candidates(selection, p) for p in paths]
-        for attempt in range(self.options.device_scan_attempts):
-            found = [next(c for c in cands if os.path.exists(c))
-                     for cands in wanted if any(map(os.path.exists, cands))]
-            if found:
-                return found
-            if attempt + 1 < self.options.device_scan_attempts:
-                self._sleep(self.options.device_scan_interval)
-        raise exception.VolumeDeviceNotFound(
-            target=", ".join("%s %s" % (p.portal, p.iqn) for p in paths),
-            paths=", ".join(c for cands in wanted for c in cands))
+        return devices.wait_for_devices(
+            [devices.candidates(self.options.device_dir, selection, path)
+             for path in paths],
+            self.options.device_scan_attempts,
+            self.options.device_scan_interval, self._sleep)
 
     # -- disconnect ----------------------------------------------------------
 
@@ -273,19 +261,35 @@ class ISCSIDriver:
         it the active selection's iface is used, and ``default`` too (the
         attach may have fallen back).
         """
-        if device_info and device_info.get("iface"):
-            ifaces = [device_info["iface"]]
-        else:
-            ifaces = list(dict.fromkeys([self.select().iface.name,
-                                         "default"]))
         for path in connection.paths(connection_properties):
             if path.iqn is None:
                 continue
             with self.iscsiadm.external_lock(path.lock_name):
-                for iface_name in ifaces:
+                for iface_name in self._ifaces_of(path, device_info):
                     self.iscsiadm.logout(path.iqn, path.portal, iface_name)
                     self.iscsiadm.node_delete(path.iqn, path.portal,
                                               iface_name)
+
+    def _ifaces_of(self, path: connection.VolumePath,
+                   device_info: Mapping[str, Any] | None) -> list[str]:
+        info = device_info or {}
+        for target in info.get("targets") or ():
+            if (target.get("portal"), target.get("iqn")) == (path.portal,
+                                                            path.iqn):
+                return [target["iface"]]
+        if info.get("iface"):
+            return [info["iface"]]
+        return list(dict.fromkeys([self.select(portal=path.portal).iface.name,
+                                   "default"]))
+
+
+def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One device info for several iface groups: the first one's choice,
+    every group's paths and targets."""
+    merged = dict(results[0])
+    merged["paths"] = [p for result in results for p in result["paths"]]
+    merged["targets"] = [t for result in results for t in result["targets"]]
+    return merged
 
 
 def _selection_info(selection: Any) -> dict[str, Any]:

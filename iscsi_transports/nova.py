@@ -38,7 +38,8 @@ class ISCSIVolumeDriver:
         info = self.driver.connect_volume(data, volume_type=volume_type)
         data["device_path"] = info["path"]
         data[INFO_KEY] = {key: info[key] for key in
-                          ("transport", "iface", "fallback", "reason")}
+                          ("transport", "iface", "fallback", "reason",
+                           "targets")}
 
     def disconnect_volume(self, connection_info: dict[str, Any],
                           instance: Any) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from iscsi_transports import driver
 from iscsi_transports import exception
+from iscsi_transports import fallback
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import iscsiadm_ifaces
@@ -113,7 +113,7 @@ class TestDiscovery(base.FunctionalTestCase):
                                   self.iscsiadm.discover, self.lab.portal,
                                   OFFLOAD)
         self.assertIn("Could not load transport cxgb4i", error.stderr)
-        self.assertTrue(driver.is_transport_error(error))
+        self.assertTrue(fallback.is_transport_error(error))
 
 
 class TestSessionsAndLogin(base.FunctionalTestCase):

@@ -51,6 +51,9 @@ class FakeManager:
         self.offload = offload
         self.iser_usable = iser_usable
         self.fallback_reasons: list[str] = []
+        self.portals: list[str | None] = []
+        #: Portals ``active(portal)`` sends over tcp (as ``auto`` may).
+        self.tcp_portals: set[str] = set()
 
     def get(self, name: str) -> base.Transport:
         return self.transports[name]
@@ -59,7 +62,10 @@ class FakeManager:
         sysfs = host_mod.Host(self.conf.iscsi_transports.sysfs_root)
         return self.transports[name].detect(sysfs)
 
-    def active(self) -> manager.Selection:
+    def active(self, portal: str | None = None) -> manager.Selection:
+        self.portals.append(portal)
+        if portal in self.tcp_portals:
+            return self.fallback_selection("portal routed via tcp", "auto")
         if self.tcp_iface is not None:
             return manager.Selection(
                 transport=self.transports["tcp"], iface=self.tcp_iface,

@@ -8,6 +8,7 @@ import fixtures
 
 from iscsi_transports import driver
 from iscsi_transports import exception
+from iscsi_transports import fallback
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_manager
@@ -200,12 +201,12 @@ class TestFallback(DriverTestCase):
         argv = ["iscsiadm"]
         dropped = exception.NoObjectsFound(
             argv, 21, "Could not load transport cxgb4i.Dropping interface")
-        self.assertTrue(driver.is_transport_error(dropped))
-        self.assertFalse(driver.is_transport_error(
+        self.assertTrue(fallback.is_transport_error(dropped))
+        self.assertFalse(fallback.is_transport_error(
             exception.NoObjectsFound(argv, 21, "No records found")))
-        self.assertTrue(driver.is_transport_error(
+        self.assertTrue(fallback.is_transport_error(
             exception.TransportCapabilityError(argv, 14)))
-        self.assertFalse(driver.is_transport_error(
+        self.assertFalse(fallback.is_transport_error(
             exception.IscsiadmTimeout(argv, 5)))
 
 
@@ -270,3 +271,30 @@ class TestDiscover(DriverTestCase):
         self.assertEqual("default", result["iface"])
         (discovery,) = self.execute.commands("discovery")
         self.assertEqual("default", discovery[discovery.index("-I") + 1])
+
+
+class TestPerPortalSelection(DriverTestCase):
+    props = {"target_portals": [PORTAL, PORTAL2],
+             "target_iqns": [IQN, IQN2], "target_luns": [1, 1]}
+
+    def test_each_portal_gets_its_own_iface(self) -> None:
+        self.manager.tcp_portals = {PORTAL2}
+        self.disk(pci=fake_manager.PCI)
+        self.disk(portal=PORTAL2, iqn=IQN2)
+        info = self.driver.connect_volume(self.props)
+        self.assertEqual([PORTAL, PORTAL2], self.manager.portals)
+        self.assertEqual({(PORTAL, OFFLOAD_IFACE), (PORTAL2, "default")},
+                         {(t["portal"], t["iface"]) for t in info["targets"]})
+        self.assertEqual(2, len(info["paths"]))
+        self.execute.calls.clear()
+        self.driver.disconnect_volume(self.props, info)
+        self.assertEqual([OFFLOAD_IFACE, "default"],
+                         [c[c.index("-I") + 1] for c in
+                          self.execute.commands("--logout")])
+
+    def test_one_group_failing_keeps_the_other(self) -> None:
+        self.manager.tcp_portals = {PORTAL2}
+        self.execute.on(OFFLOAD_IFACE, "--login", exit_code=24)
+        self.disk(portal=PORTAL2, iqn=IQN2)
+        info = self.driver.connect_volume(self.props)
+        self.assertEqual(["default"], [t["iface"] for t in info["targets"]])
