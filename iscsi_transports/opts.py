@@ -18,13 +18,15 @@ def _all_opts() -> list[cfg.Opt]:
     # owners may import ``opts.GROUP`` without a cycle.
     from iscsi_transports import base
     from iscsi_transports import derive
+    from iscsi_transports import doctor
     from iscsi_transports import driver
     from iscsi_transports import iscsiadm
     from iscsi_transports import manager
     from iscsi_transports import network
 
     return [*manager.manager_opts, *base.plugin_opts, *iscsiadm.iscsiadm_opts,
-            *driver.driver_opts, *derive.derive_opts, *network.network_opts]
+            *driver.driver_opts, *derive.derive_opts, *network.network_opts,
+            *doctor.doctor_opts]
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:

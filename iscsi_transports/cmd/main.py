@@ -25,6 +25,8 @@ PROG = "iscsi-transports"
 SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.inventory",
     "iscsi_transports.cmd.discover",
+    "iscsi_transports.cmd.doctor",
+    "iscsi_transports.cmd.snapshot",
 )
 
 
@@ -37,6 +39,10 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--sysfs-root", metavar="DIR",
         help="read hardware from this sysfs tree instead of sysfs_root")
+    common.add_argument(
+        "--snapshot", metavar="FILE",
+        help="replay a host snapshot (iscsi-transports snapshot): sysfs, "
+             "iface records and network come from it")
     common.add_argument(
         "--format", choices=("table", "json"), default="table",
         help="output format (default: table)")
@@ -63,6 +69,9 @@ def load_config(args: argparse.Namespace) -> cfg.ConfigOpts:
          default_config_files=args.config_file)
     if args.sysfs_root:
         conf.set_override("sysfs_root", args.sysfs_root, group=opts.GROUP)
+    if args.snapshot:
+        from iscsi_transports import snapshot
+        snapshot.replay(conf, args.snapshot)
     return conf
 
 

@@ -1,0 +1,85 @@
+"""``doctor [--portal PORTAL]``: a checklist per transport, and the verdict.
+
+Exits 1 when the configured transport (or ``source_ip``) cannot be used, so
+a deployment tool can run it as a health check; the checklist says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+from typing import Any, TextIO
+
+from oslo_config import cfg
+
+from iscsi_transports import doctor as doctor_mod
+from iscsi_transports import manager as manager_mod
+from iscsi_transports.cmd import main as cmd_main
+
+WIDTH = 80
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "doctor", parents=[common],
+        help="check each transport step by step and say what to fix")
+    parser.add_argument(
+        "--portal", metavar="PORTAL",
+        help="also check the route to this portal (10.0.0.1:3260) and "
+             "choose as an attach to it would")
+    parser.set_defaults(func=run_doctor)
+
+
+def run_doctor(conf: cfg.ConfigOpts, args: argparse.Namespace,
+               out: TextIO) -> int:
+    manager = manager_mod.TransportManager(conf)
+    report = doctor_mod.Doctor(manager, args.portal).report()
+    cmd_main.emit(args, report, render, out)
+    return 0 if report["healthy"] else 1
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent,
+                         subsequent_indent=" " * len(indent))
+
+
+def _transport_lines(item: dict[str, Any]) -> list[str]:
+    lines = ["%s (%s, %s): %s" % (
+        item["name"], "offload" if item["offload"] else "software",
+        "enabled" if item["enabled"] else "disabled",
+        "usable" if item["usable"] else "NOT USABLE")]
+    for check in item["checks"]:
+        lines += _wrap(check["detail"], "  [%-4s] %-13s " % (
+            check["status"], check["check"]))
+    return lines
+
+
+def _verdict_lines(report: dict[str, Any]) -> list[str]:
+    active = report["active"]
+    if active["transport"] is None:
+        return _wrap(active["reason"], "driver would use: nothing: ")
+    head = "driver would use: %s, iface %s%s, because " % (
+        active["transport"], active["iface"],
+        " (FALLBACK)" if active["fallback"] else "")
+    return _wrap(head + active["reason"], "")
+
+
+def render(report: dict[str, Any]) -> str:
+    """The checklist as an operator reads it, at most 80 columns wide."""
+    lines = []
+    if report["portal"]:
+        route = report["route"]
+        lines += _wrap("portal %s: %s" % (report["portal"], "goes out %s" % (
+            "via %s " % route["gateway"] if route["gateway"] else "") +
+            "dev %s src %s" % (route["netdev"], route["source_ip"])
+            if route else "no route"), "")
+        lines.append("")
+    for item in report["transports"]:
+        lines += _transport_lines(item) + [""]
+    for record in report["unreadable_records"]:
+        lines += _wrap("unreadable iface record %s in %s: %s" % (
+            record["name"], report["iface_dir"], record["error"]), "[FAIL] ")
+    for failure in report["load_failures"]:
+        lines += _wrap("plugin %s failed to load: %s" % (
+            failure["name"], failure["error"]), "[FAIL] ")
+    return "\n".join(lines + _verdict_lines(report)) + "\n"

@@ -1,0 +1,37 @@
+"""``snapshot FILE``: capture this host for replay with ``--snapshot FILE``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+from oslo_config import cfg
+
+from iscsi_transports import snapshot as snapshot_mod
+from iscsi_transports.cmd import main as cmd_main
+
+
+def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "snapshot", parents=[common],
+        help="write what detection reads (sysfs subset, iface records, "
+             "addresses, routes) to a .tar.gz for replay with --snapshot")
+    parser.add_argument("file", metavar="FILE", help="archive to write")
+    parser.add_argument(
+        "--portal", action="append", default=[], metavar="PORTAL",
+        help="also record the kernel's own route to this portal (policy "
+             "routing included); repeatable")
+    parser.set_defaults(func=run_snapshot)
+
+
+def run_snapshot(conf: cfg.ConfigOpts, args: argparse.Namespace,
+                 out: TextIO) -> int:
+    counts = snapshot_mod.capture(conf, args.file, args.portal)
+    cmd_main.emit(args, {"file": args.file, **counts}, render, out)
+    return 0
+
+
+def render(data: dict[str, Any]) -> str:
+    return ("wrote %(file)s: %(sysfs_files)d sysfs files, %(sysfs_links)d "
+            "links, %(iface_records)d iface records, %(addresses)d addresses, "
+            "%(routes)d routes\n" % data)
