@@ -10,8 +10,10 @@ fallback must not be surprised by an ``IndexError`` from a stray line.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress as ipaddr
 import re
+import socket
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
@@ -25,12 +27,27 @@ _TARGET_RES = (
     re.compile(r"^eui\.[0-9A-Fa-f]{16}$", re.ASCII),
     re.compile(r"^naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$", re.ASCII),
 )
+#: The three forms as one pattern: a session line is matched once, not
+#: up to three times.
+_TARGET_RE = re.compile("|".join("(?:%s)" % r.pattern for r in _TARGET_RES),
+                        re.ASCII)
+#: A dotted quad exactly as ipaddress prints it (no leading zeros), so the
+#: common IPv4 portal skips the much slower IPv4Address round trip.
+_IPV4_RE = re.compile(
+    r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+    r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$", re.ASCII)
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$", re.ASCII)
 _SESSION_RE = re.compile(
     r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] (?P<portal>\S+),"
     r"(?P<tpgt>\d+) (?P<target>\S+)(?: \((?P<flash>non-flash|flash)\))?$", re.ASCII)
+_FAST_SESSION_RE = re.compile(
+    r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] "
+    r"(?P<host>%s):(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
+    r"(?: \((?P<flash>non-flash|flash)\))?$"
+    % (_IPV4_RE.pattern[1:-1], "|".join(r.pattern[1:-1] for r in _TARGET_RES)),
+    re.ASCII)
 _NODE_RE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+) (?P<target>\S+)$", re.ASCII)
 
 
@@ -74,7 +91,7 @@ class Session:
 
 def is_target_name(name: str) -> bool:
     """True for an ``iqn.``, ``eui.`` or ``naa.`` name (RFC 3720/3980)."""
-    return isinstance(name, str) and any(r.match(name) for r in _TARGET_RES)
+    return isinstance(name, str) and _TARGET_RE.match(name) is not None
 
 
 def validate_target_name(name: str) -> str:
@@ -97,9 +114,29 @@ def _split_host_port(text: str) -> tuple[str, str]:
     return host, port
 
 
+def _fast_ipv6(host: str) -> str | None:
+    """The C library's canonical text of an IPv6 address, or None.
+
+    inet_ntop prints what ipaddress prints, ten times faster, except that
+    it writes IPv4-compatible addresses with dots: those (and anything
+    inet_pton refuses, such as a scope id) go the slow way.
+    """
+    try:
+        text = socket.inet_ntop(socket.AF_INET6,
+                                socket.inet_pton(socket.AF_INET6, host))
+    except (OSError, ValueError):
+        return None
+    return None if "." in text else text
+
+
+@functools.lru_cache(maxsize=1024)
 def _check_host(host: str, bracketed: bool) -> str:
+    # Cached: a host's sessions and nodes repeat a handful of portals.
+    if not bracketed and _IPV4_RE.match(host):
+        return host
     if bracketed or ":" in host:
-        return str(ipaddr.IPv6Address(host))
+        return (host.isascii() and _fast_ipv6(host)
+                or str(ipaddr.IPv6Address(host)))
     try:
         return str(ipaddr.IPv4Address(host))
     except ValueError:
@@ -136,7 +173,8 @@ def _portal_or_parse_error(text: str, what: str, line: str) -> Portal:
 def _lines(text: str, what: str) -> list[str]:
     if not isinstance(text, str):
         raise exception.IscsiadmParseError(what=what, line=text)
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return [stripped for line in text.splitlines()
+            if (stripped := line.strip())]
 
 
 def _tpgt(value: str) -> int:
@@ -163,17 +201,23 @@ def parse_discovery(text: str) -> list[Target]:
 
 def parse_sessions(text: str) -> list[Session]:
     """``-m session`` lines for every transport (tcp, iser and offload)."""
-    sessions = []
-    for line in _lines(text, "session"):
-        match = _SESSION_RE.match(line)
-        if not match or not is_target_name(match["target"]):
+    return [_session(line) for line in _lines(text, "session")]
+
+
+def _session(line: str) -> Session:
+    # One match validates the common line (IPv4 portal) completely; other
+    # portals (IPv6, host names) take the general path.
+    fast = _FAST_SESSION_RE.match(line)
+    if fast is not None and 0 < int(fast["port"]) < 65536:
+        portal = Portal(fast["host"], int(fast["port"]))
+    else:
+        fast = _SESSION_RE.match(line)
+        if not fast or not is_target_name(fast["target"]):
             raise exception.IscsiadmParseError(what="session", line=line)
-        sessions.append(Session(
-            transport=match["transport"], sid=int(match["sid"]),
-            portal=_portal_or_parse_error(match["portal"], "session", line),
-            tpgt=_tpgt(match["tpgt"]), target=match["target"],
-            flash=match["flash"] == "flash"))
-    return sessions
+        portal = _portal_or_parse_error(fast["portal"], "session", line)
+    return Session(fast["transport"], int(fast["sid"]), portal,
+                   _tpgt(fast["tpgt"]), fast["target"],
+                   fast["flash"] == "flash")
 
 
 def parse_iface_list(text: str) -> list[iface_mod.Iface]:
