@@ -1,0 +1,40 @@
+"""The lab harness itself: it fails loudly instead of skipping."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import fixtures
+import testtools
+
+from iscsi_transports.tests.functional import lab as lab_mod
+
+SKIP_RE = re.compile(r"skip(Test|If|Unless)?\(|SkipTest|\.skip\b")
+
+
+class TestLab(testtools.TestCase):
+    def test_missing_tool_is_a_loud_failure(self) -> None:
+        real_which = shutil.which
+        self.useFixture(fixtures.MockPatchObject(
+            shutil, "which",
+            lambda tool: None if tool == "tgtd" else real_which(tool)))
+        error = self.assertRaises(lab_mod.LabError, lab_mod.Lab().start)
+        self.assertIn("tgtd", str(error))
+        self.assertIn("bindep.txt", str(error))
+
+    def test_no_skips_in_functional_tests(self) -> None:
+        here = os.path.dirname(os.path.abspath(__file__))
+        for name in os.listdir(here):
+            if name.endswith(".py") and name != "test_lab.py":
+                with open(os.path.join(here, name)) as source:
+                    self.assertIsNone(SKIP_RE.search(source.read()), name)
+
+    def test_lab_runs_in_its_own_namespaces(self) -> None:
+        lab = lab_mod.get_lab()
+        own = os.readlink("/proc/self/ns/net")
+        self.assertNotEqual(own, os.readlink("/proc/%d/ns/net" % lab.pid))
+        self.assertNotEqual(os.readlink("/proc/self/ns/mnt"),
+                            os.readlink("/proc/%d/ns/mnt" % lab.pid))
+        self.assertTrue(os.path.isdir(lab.etc_iscsi))
