@@ -1,0 +1,102 @@
+"""open-iscsi exit codes as typed errors, and CHAP secrets kept out of them.
+
+The table follows ``include/iscsi_err.h`` of open-iscsi 2.1.8 (checked
+against the installed iscsiadm's messages).  Secrets are masked on the argv
+list itself, before anything is logged or raised: oslo's ``mask_password``
+misses ``*.password_in``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from iscsi_transports import exception
+
+#: open-iscsi exit codes (include/iscsi_err.h, 2.1.8) -> (name, error).
+EXIT_CODES: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
+    1: ("ISCSI_ERR", exception.IscsiadmError),
+    2: ("ISCSI_ERR_SESS_NOT_FOUND", exception.SessionNotFound),
+    3: ("ISCSI_ERR_NOMEM", exception.IscsiadmInternalError),
+    4: ("ISCSI_ERR_TRANS", exception.IscsiadmConnectionError),
+    5: ("ISCSI_ERR_LOGIN", exception.IscsiadmConnectionError),
+    6: ("ISCSI_ERR_IDBM", exception.IdbmError),
+    7: ("ISCSI_ERR_INVAL", exception.InvalidIscsiadmRequest),
+    8: ("ISCSI_ERR_TRANS_TIMEOUT", exception.TransportTimeout),
+    9: ("ISCSI_ERR_INTERNAL", exception.IscsiadmInternalError),
+    10: ("ISCSI_ERR_LOGOUT", exception.LogoutFailed),
+    11: ("ISCSI_ERR_PDU_TIMEOUT", exception.PduTimeout),
+    12: ("ISCSI_ERR_TRANS_NOT_FOUND", exception.TransportNotLoaded),
+    13: ("ISCSI_ERR_ACCESS", exception.IscsiadmAccessDenied),
+    14: ("ISCSI_ERR_TRANS_CAPS", exception.TransportCapabilityError),
+    15: ("ISCSI_ERR_SESS_EXISTS", exception.SessionExists),
+    16: ("ISCSI_ERR_INVALID_MGMT_REQ", exception.InvalidIscsiadmRequest),
+    17: ("ISCSI_ERR_ISNS_UNAVAILABLE", exception.IscsiadmError),
+    18: ("ISCSI_ERR_ISCSID_COMM_ERR", exception.IscsidNotAvailable),
+    19: ("ISCSI_ERR_FATAL_LOGIN", exception.TargetError),
+    20: ("ISCSI_ERR_ISCSID_NOTCONN", exception.IscsidNotAvailable),
+    21: ("ISCSI_ERR_NO_OBJS_FOUND", exception.NoObjectsFound),
+    22: ("ISCSI_ERR_SYSFS_LOOKUP", exception.IscsiadmError),
+    23: ("ISCSI_ERR_HOST_NOT_FOUND", exception.HostNotFound),
+    24: ("ISCSI_ERR_LOGIN_AUTH_FAILED", exception.AuthenticationFailed),
+    25: ("ISCSI_ERR_ISNS_QUERY", exception.IscsiadmError),
+    26: ("ISCSI_ERR_ISNS_REG_FAILED", exception.IscsiadmError),
+    27: ("ISCSI_ERR_OP_NOT_SUPP", exception.TransportCapabilityError),
+    28: ("ISCSI_ERR_BUSY", exception.IscsiadmError),
+    29: ("ISCSI_ERR_AGAIN", exception.IscsiadmError),
+    30: ("ISCSI_ERR_UNKNOWN_DISCOVERY_TYPE", exception.InvalidIscsiadmRequest),
+    31: ("ISCSI_ERR_CHILD_TERMINATED", exception.IscsiadmInternalError),
+    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.SessionNotFound),
+}
+#: Exit codes of a root helper (or nsenter/sudo) that could not exec.
+_NOT_FOUND_CODES = (126, 127)
+_SECRET_KEY_RE = re.compile(r"password|secret", re.IGNORECASE)
+MASK = "***"
+
+
+def mask_argv(argv: Sequence[str]) -> list[str]:
+    """argv with the value after ``-v`` masked when ``-n`` names a secret.
+
+    oslo's ``mask_password`` misses ``*.password_in``, so we do it
+    ourselves, on the list, before anything is logged or raised.
+    """
+    masked, secret_key = [], False
+    for index, arg in enumerate(argv):
+        if index and argv[index - 1] == "-v" and secret_key:
+            masked.append(MASK)
+            secret_key = False
+            continue
+        if index and argv[index - 1] == "-n":
+            secret_key = bool(_SECRET_KEY_RE.search(arg))
+        masked.append(arg)
+    return masked
+
+
+def secrets_of(argv: Sequence[str]) -> list[str]:
+    """The secret values in ``argv`` (to scrub them from output too)."""
+    return [real for real, shown in zip(argv, mask_argv(argv))
+            if shown == MASK and real != MASK and real]
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
+
+
+def error_for(argv: Sequence[str], exit_code: int | None, stderr: str = "",
+              stdout: str = "", secrets: Iterable[str] = ()
+              ) -> exception.IscsiadmError:
+    """The typed error for an iscsiadm exit code; secrets masked.
+
+    ``secrets`` adds values seen on earlier command lines: a discovery run
+    after ``-o update -n ...password`` must not echo the password either.
+    """
+    secrets = [*secrets_of(argv), *secrets]
+    cls = exception.IscsiadmError
+    if exit_code in _NOT_FOUND_CODES:
+        cls = exception.IscsiadmNotFound
+    elif exit_code in EXIT_CODES:
+        cls = EXIT_CODES[exit_code][1]
+    return cls(mask_argv(argv), exit_code, scrub(stderr or "", secrets),
+               scrub(stdout or "", secrets))
