@@ -103,9 +103,8 @@ class Doctor:
         self.manager = manager
         self.portal = portal
         options = manager.conf.iscsi_transports
-        self.iface_dir = options.iface_dir
         self.proc_root = options.proc_root
-        self.records = read_records(self.iface_dir)
+        self.records = read_records(options.iface_dir)
         self.route = self._route() if portal else None
 
     def _route(self) -> network_mod.Route | None:
@@ -123,7 +122,7 @@ class Doctor:
         verdict, healthy = self._verdict()
         return {"portal": self.portal,
                 "route": self.route.as_dict() if self.route else None,
-                "iface_dir": self.iface_dir, "transports": transports,
+                "transports": transports,
                 "unreadable_records": [
                     {"name": item.name, "error": item.error}
                     for item in self.records if item.record is None],
@@ -219,9 +218,8 @@ class Doctor:
                       detection: base.Detection, port: base.Port,
                       record: iface_mod.Iface | None) -> Check:
         if record is None:
-            return Check("iface record", WARN, "%s: not in %s (the driver "
-                         "creates it on first attach)"
-                         % (port.iface_name, self.iface_dir))
+            return Check("iface record", WARN, "%s: not on disk (the driver "
+                         "creates it on first attach)" % port.iface_name)
         problems = transport.validate_iface(record, detection)
         try:
             wanted = transport.iface_for_port(port)

@@ -77,8 +77,8 @@ def render(report: dict[str, Any]) -> str:
     for item in report["transports"]:
         lines += _transport_lines(item) + [""]
     for record in report["unreadable_records"]:
-        lines += _wrap("unreadable iface record %s in %s: %s" % (
-            record["name"], report["iface_dir"], record["error"]), "[FAIL] ")
+        lines += _wrap("unreadable iface record %s: %s" % (
+            record["name"], record["error"]), "[FAIL] ")
     for failure in report["load_failures"]:
         lines += _wrap("plugin %s failed to load: %s" % (
             failure["name"], failure["error"]), "[FAIL] ")
