@@ -88,11 +88,15 @@ def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
     # stevedore's entry-point cache drops the distribution, and scanning
     # every installed distribution costs tens of milliseconds: only pay for
     # it when a source is shown.
+    # Most distributions have no entry point in our group: a substring test
+    # on the raw file skips parsing their entry points and metadata.
     owners = {}
     for dist in importlib.metadata.distributions():
+        if NAMESPACE not in (dist.read_text("entry_points.txt") or ""):
+            continue
+        name = dist.metadata["Name"]  # parsed once, not per entry point
         for entry_point in dist.entry_points.select(group=NAMESPACE):
-            owners.setdefault((entry_point.name, entry_point.value),
-                              dist.metadata["Name"])
+            owners.setdefault((entry_point.name, entry_point.value), name)
     return owners
 
 
