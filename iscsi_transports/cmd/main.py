@@ -28,6 +28,17 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.doctor",
     "iscsi_transports.cmd.snapshot",
 )
+#: Which module adds each subcommand, so that running one imports only its
+#: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
+#: step with the modules by a unit test.
+COMMAND_MODULES = {
+    "list": "iscsi_transports.cmd.inventory",
+    "show": "iscsi_transports.cmd.inventory",
+    "active": "iscsi_transports.cmd.inventory",
+    "discover": "iscsi_transports.cmd.discover",
+    "doctor": "iscsi_transports.cmd.doctor",
+    "snapshot": "iscsi_transports.cmd.snapshot",
+}
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -49,14 +60,28 @@ def common_parser() -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def modules_for(argv: Sequence[str] | None) -> Sequence[str]:
+    """The subcommand modules needed to parse ``argv``.
+
+    Only the named command's module when the first word is a known
+    command; every module otherwise (help, a typo, no command), so usage
+    messages list every command.
+    """
+    words = [arg for arg in argv or () if not arg.startswith("-")]
+    module = COMMAND_MODULES.get(words[0]) if words else None
+    return (module,) if module else SUBCOMMAND_MODULES
+
+
+def build_parser(argv: Sequence[str] | None = None
+                 ) -> argparse.ArgumentParser:
+    """The argument parser; with ``argv``, only the modules it needs."""
     parser = argparse.ArgumentParser(
         prog=PROG, description="Inspect the iSCSI transports (TCP, iSER, "
                                "offload HBAs) this host can use.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        required=True)
     common = common_parser()
-    for module_name in SUBCOMMAND_MODULES:
+    for module_name in modules_for(argv):
         importlib.import_module(module_name).register(subparsers, common)
     return parser
 
@@ -89,7 +114,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
-    args = build_parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = build_parser(argv).parse_args(argv)
     try:
         conf = load_config(args)
         return int(args.func(conf, args, out) or 0)

@@ -1,0 +1,52 @@
+"""The console script imports only the module of the command it runs.
+
+``cmd.main.COMMAND_MODULES`` maps each command to its module so that
+``iscsi-transports list`` starts without importing the driver or tarfile;
+these tests keep that map in step with what the modules register.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import subprocess
+import sys
+
+from iscsi_transports.cmd import main
+from iscsi_transports.tests import base
+
+
+def _registered(module_name: str) -> set[str]:
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers()
+    importlib.import_module(module_name).register(
+        subparsers, main.common_parser())
+    return set(subparsers.choices)
+
+
+class TestCommandModules(base.TestCase):
+
+    def test_map_matches_what_each_module_registers(self):
+        for module_name in main.SUBCOMMAND_MODULES:
+            mapped = {command for command, owner in
+                      main.COMMAND_MODULES.items() if owner == module_name}
+            self.assertEqual(_registered(module_name), mapped, module_name)
+
+    def test_known_command_needs_only_its_module(self):
+        self.assertEqual(("iscsi_transports.cmd.inventory",),
+                         tuple(main.modules_for(["list", "--format", "json"])))
+
+    def test_help_and_typos_load_every_command(self):
+        for argv in ([], ["--help"], ["lsit"], None):
+            self.assertEqual(main.SUBCOMMAND_MODULES,
+                             tuple(main.modules_for(argv)))
+
+    def test_list_does_not_import_the_driver(self):
+        code = ("import sys, io; from iscsi_transports.cmd import main; "
+                "main.build_parser(['list']); "
+                "print(sorted(m for m in ('iscsi_transports.driver', "
+                "'tarfile', 'iscsi_transports.cmd.doctor') "
+                "if m in sys.modules))")
+        output = subprocess.check_output([sys.executable, "-c", code],
+                                         text=True)
+        self.assertEqual("[]", output.strip())
