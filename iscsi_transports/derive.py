@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress as ipaddr
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
 from oslo_config import cfg
 
@@ -254,9 +254,3 @@ def _tcp(steps: list[Step], why: str) -> Choice:
     detail = "%s: software iSCSI over TCP (iface default)" % why
     return Choice(TCP, None, (*steps, Step("tcp", True, detail)))
 
-
-def as_dict(choice: Choice) -> dict[str, Any]:
-    return {"transport": choice.transport, "ok": choice.ok,
-            "reason": choice.reason,
-            "port": choice.port.as_dict() if choice.port else None,
-            "steps": [dataclasses.asdict(step) for step in choice.steps]}

@@ -124,6 +124,7 @@ class TransportManager:
         self.conf = conf
         self._host = host
         self._network = network
+        self._network_injected = network is not None
         self._detections: dict[str, base.Detection] = {}
         self.load_failures: list[LoadFailure] = []
         self._entry_points: dict[str, Any] = {}
@@ -211,10 +212,12 @@ class TransportManager:
     def refresh(self) -> None:
         """Forget what was detected, so the next query reads the host again.
 
-        Only a host the manager created itself is re-read; an injected one
-        (a snapshot) is kept.
+        Only a host or network the manager created itself is re-read; an
+        injected one (a snapshot) is kept.
         """
         self._detections.clear()
+        if not self._network_injected:
+            self._network = None
         if self._host is not None and \
                 self._host.sysfs_root == self.options.sysfs_root:
             self._host = host_mod.Host(self._host.sysfs_root)

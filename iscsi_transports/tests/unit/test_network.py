@@ -7,6 +7,7 @@ from unittest import mock
 
 import fixtures
 
+from iscsi_transports import manager
 from iscsi_transports import network
 from iscsi_transports.tests import base
 
@@ -141,3 +142,25 @@ class TestLazyImport(base.TestCase):
         output = subprocess.check_output(
             [sys.executable, "-c", code], text=True)
         self.assertEqual("False", output.strip())
+
+
+class TestManagerNetwork(base.TestCase):
+
+    def test_injected_network_survives_refresh(self):
+        net = network.StaticNetwork(ADDRESSES, ROUTES)
+        transports = manager.TransportManager(self.conf, network=net)
+        transports.refresh()
+        self.assertIs(net, transports.network)
+
+    def test_configured_network_is_read_again_after_refresh(self):
+        path = self.useFixture(fixtures.TempDir()).join("network.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(network.StaticNetwork(ADDRESSES, []).as_dict(), handle)
+        self.flags(network_file=path)
+        transports = manager.TransportManager(self.conf)
+        self.assertEqual(4, len(transports.network.addresses()))
+        with open(path, "w", encoding="utf-8") as handle:
+            json.dump(network.StaticNetwork([], []).as_dict(), handle)
+        self.assertEqual(4, len(transports.network.addresses()))
+        transports.refresh()
+        self.assertEqual([], transports.network.addresses())
