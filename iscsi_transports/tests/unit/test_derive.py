@@ -1,10 +1,16 @@
 """source_ip derivation and the per-portal auto choice."""
 
+import os
+
+import fixtures
+
 from iscsi_transports import derive
+from iscsi_transports import driver
 from iscsi_transports import exception
 from iscsi_transports import manager as manager_mod
 from iscsi_transports import network
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
 
 
 class DeriveTestCase(base.TestCase):
@@ -191,3 +197,30 @@ class TestAuto(DeriveTestCase):
     def test_bad_portal_is_an_input_error(self):
         self.assertRaises(exception.InvalidPortal, self.manager.active,
                           portal="10.1.0.10:99999")
+
+
+class TestDriverWithAuto(DeriveTestCase):
+    """The real driver, manager and derivation: one iface per portal."""
+
+    def test_multipath_volume_uses_one_card_port_per_portal(self):
+        device_dir = self.useFixture(fixtures.TempDir()).path
+        self.flags(transport="auto", state_path=self.lock_path,
+                   device_dir=device_dir, device_scan_attempts=1)
+        iqn = "iqn.2010-10.org.openstack:volume-1"
+        portals = ["10.1.0.10:3260", "10.2.0.10:3260"]
+        for portal in portals:
+            for prefix in ("", "pci-0000:05:00.4-"):
+                open(os.path.join(device_dir, "%sip-%s-iscsi-%s-lun-1"
+                                  % (prefix, portal, iqn)), "w").close()
+        execute = fake_execute.FakeExecute()
+        execute.on("session", exit_code=21)
+        execute.on("iface", "show", exit_code=6)
+        iscsi = driver.ISCSIDriver(self.conf, manager=self.manager,
+                                   execute=execute)
+        iscsi.connect_volume({"target_portals": portals,
+                              "target_iqns": [iqn, iqn],
+                              "target_luns": [1, 1]})
+        logins = {cmd[cmd.index("-p") + 1]: cmd[cmd.index("-I") + 1]
+                  for cmd in execute.commands("--login")}
+        self.assertEqual({portals[0]: self.chelsio[0].iface_name,
+                          portals[1]: self.chelsio[1].iface_name}, logins)
