@@ -22,33 +22,40 @@ from iscsi_transports import iface as iface_mod
 #: record as the unsigned form of -1.
 UNSET_TPGT = 4294967295
 
-_TARGET_RES = (
-    re.compile(r"^iqn\.\d{4}-\d{2}(\.[A-Za-z0-9-]+)+(:[^\s]+)?$", re.ASCII),
-    re.compile(r"^eui\.[0-9A-Fa-f]{16}$", re.ASCII),
-    re.compile(r"^naa\.([0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})$", re.ASCII),
+#: The three target name forms (RFC 3720/3980), unanchored so that the
+#: session line pattern can embed them.
+_TARGET_PATTERNS = (
+    r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s]+)?",
+    r"eui\.[0-9A-Fa-f]{16}",
+    r"naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
 )
-#: The three forms as one pattern: a session line is matched once, not
-#: up to three times.
-_TARGET_RE = re.compile("|".join("(?:%s)" % r.pattern for r in _TARGET_RES),
-                        re.ASCII)
+_TARGET_RE = re.compile("^(?:%s)$" % "|".join(_TARGET_PATTERNS), re.ASCII)
 #: A dotted quad exactly as ipaddress prints it (no leading zeros), so the
 #: common IPv4 portal skips the much slower IPv4Address round trip.
-_IPV4_RE = re.compile(
-    r"^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
-    r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$", re.ASCII)
+_IPV4 = (r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+         r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+_IPV4_RE = re.compile("^%s$" % _IPV4, re.ASCII)
 _HOSTNAME_RE = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$", re.ASCII)
 _SESSION_RE = re.compile(
     r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] (?P<portal>\S+),"
     r"(?P<tpgt>\d+) (?P<target>\S+)(?: \((?P<flash>non-flash|flash)\))?$", re.ASCII)
-_FAST_SESSION_RE = re.compile(
-    r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] "
-    r"(?P<host>%s):(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
-    r"(?: \((?P<flash>non-flash|flash)\))?$"
-    % (_IPV4_RE.pattern[1:-1], "|".join(r.pattern[1:-1] for r in _TARGET_RES)),
-    re.ASCII)
 _NODE_RE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+) (?P<target>\S+)$", re.ASCII)
+
+
+@functools.cache
+def _fast_session_re() -> re.Pattern[str]:
+    """A session line with an IPv4 portal, fully validated by one match.
+
+    Compiled on first use: most commands never parse sessions, and the
+    console script's start-up should not pay for it.
+    """
+    return re.compile(
+        r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] "
+        r"(?P<host>%s):(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
+        r"(?: \((?P<flash>non-flash|flash)\))?$"
+        % (_IPV4, "|".join(_TARGET_PATTERNS)), re.ASCII)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -207,17 +214,18 @@ def parse_sessions(text: str) -> list[Session]:
 def _session(line: str) -> Session:
     # One match validates the common line (IPv4 portal) completely; other
     # portals (IPv6, host names) take the general path.
-    fast = _FAST_SESSION_RE.match(line)
+    fast = _fast_session_re().match(line)
     if fast is not None and 0 < int(fast["port"]) < 65536:
-        portal = Portal(fast["host"], int(fast["port"]))
-    else:
-        fast = _SESSION_RE.match(line)
-        if not fast or not is_target_name(fast["target"]):
-            raise exception.IscsiadmParseError(what="session", line=line)
-        portal = _portal_or_parse_error(fast["portal"], "session", line)
-    return Session(fast["transport"], int(fast["sid"]), portal,
-                   _tpgt(fast["tpgt"]), fast["target"],
-                   fast["flash"] == "flash")
+        transport, sid, host, port, tpgt, target, flash = fast.groups()
+        return Session(transport, int(sid), Portal(host, int(port)),
+                       _tpgt(tpgt), target, flash == "flash")
+    match = _SESSION_RE.match(line)
+    if not match or not is_target_name(match["target"]):
+        raise exception.IscsiadmParseError(what="session", line=line)
+    return Session(
+        match["transport"], int(match["sid"]),
+        _portal_or_parse_error(match["portal"], "session", line),
+        _tpgt(match["tpgt"]), match["target"], match["flash"] == "flash")
 
 
 def parse_iface_list(text: str) -> list[iface_mod.Iface]:
