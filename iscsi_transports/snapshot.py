@@ -265,7 +265,12 @@ def extract(path: str, destination: str) -> None:
                 raise exception.InvalidInput(
                     reason="snapshot %s is larger than a host's "
                            "snapshot can be" % path)
-            archive.extractall(destination, members=members, filter="data")
+            if hasattr(tarfile, "data_filter"):  # the stdlib's guard too
+                archive.extractall(destination, members=members,
+                                   filter="data")
+            else:  # Python < 3.10.12: check_member is the guard
+                archive.extractall(  # noqa: S202
+                    destination, members=members)
     except (tarfile.TarError, EOFError, OSError) as error:
         raise exception.InvalidInput(
             reason="%s is not a readable snapshot: %s" % (path, error)
