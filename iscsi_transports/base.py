@@ -27,7 +27,6 @@ from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 
-
 plugin_opts = [
     cfg.ListOpt(
         "extra_pci_ids", default=[],

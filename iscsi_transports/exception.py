@@ -80,6 +80,11 @@ class TransportUnusable(IscsiTransportsError):
 
     msg_fmt = "Transport %(name)s cannot be used: %(reason)s"
 
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(name=name, reason=reason)
+        self.name = name
+        self.reason = reason
+
 
 class PluginLoadError(IscsiTransportsError):
     msg_fmt = "Transport plugin %(name)s failed to load: %(error)s"
@@ -109,6 +114,8 @@ class IscsiadmError(IscsiTransportsError):
         super().__init__(cmd=" ".join(cmd), exit_code=exit_code,
                          stderr=(stderr or "").strip(), meaning=self.meaning)
         self.argv = list(cmd)
+        self.exit_code = exit_code
+        self.stderr = (stderr or "").strip()
         self.stdout = stdout
 
 

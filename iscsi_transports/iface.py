@@ -92,8 +92,8 @@ def validate_ipaddress(value: str) -> str:
     try:
         return str(ipaddr.ip_address(str(value).strip()))
     except ValueError:
-        raise exception.InvalidIPAddress(value=value,
-                                         reason="not an IPv4 or IPv6 address")
+        raise exception.InvalidIPAddress(
+            value=value, reason="not an IPv4 or IPv6 address") from None
 
 
 def is_ipv6(value: str | None) -> bool:
@@ -184,7 +184,7 @@ class Iface:
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str],
-                    name: str | None = None) -> "Iface":
+                    name: str | None = None) -> Iface:
         """Build a record from ``iface.key -> value`` pairs (unset dropped)."""
         kwargs: dict[str, str] = {}
         extra: dict[str, str] = {}

@@ -105,8 +105,9 @@ class Iscsiadm:
         return stdout
 
     def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
-        from oslo_concurrency import processutils
         import subprocess
+
+        from oslo_concurrency import processutils
         timeout = self.options.iscsiadm_timeout
         started: list[Any] = []
         try:
@@ -116,8 +117,10 @@ class Iscsiadm:
                                  timeout=timeout, loglevel=1,
                                  on_execute=started.append)
         except processutils.ProcessExecutionError as error:
-            raise self._failed(argv, error.exit_code, error.stderr,
-                               error.stdout) from None
+            exit_code = error.exit_code
+            raise self._failed(
+                argv, exit_code if isinstance(exit_code, int) else None,
+                error.stderr or "", error.stdout or "") from None
         except subprocess.TimeoutExpired:
             _kill(started)
             raise exception.IscsiadmTimeout(mask_argv(argv), timeout) from None

@@ -18,7 +18,7 @@ import dataclasses
 import functools
 import importlib.metadata
 import logging
-from typing import Any
+import typing
 
 from oslo_config import cfg
 from stevedore import extension
@@ -90,7 +90,7 @@ def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
     # it when a source is shown.
     # Most distributions have no entry point in our group: a substring test
     # on the raw file skips parsing their entry points and metadata.
-    owners = {}
+    owners: dict[tuple[str, str], str] = {}
     for dist in importlib.metadata.distributions():
         if NAMESPACE not in (dist.read_text("entry_points.txt") or ""):
             continue
@@ -100,7 +100,7 @@ def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
     return owners
 
 
-def _source(ext_or_ep: Any) -> str:
+def _source(ext_or_ep: typing.Any) -> str:
     """``distribution (name = module:attr)`` for an extension or entry point."""
     entry_point = getattr(ext_or_ep, "entry_point", ext_or_ep)
     dist = _distributions_by_entry_point().get(
@@ -127,11 +127,11 @@ class TransportManager:
         self._network_injected = network is not None
         self._detections: dict[str, base.Detection] = {}
         self.load_failures: list[LoadFailure] = []
-        self._entry_points: dict[str, Any] = {}
+        self._entry_points: dict[str, typing.Any] = {}
         self._transports = self._load()
 
     @property
-    def options(self) -> Any:
+    def options(self) -> typing.Any:
         return self.conf.iscsi_transports
 
     # -- loading -------------------------------------------------------------
@@ -147,7 +147,7 @@ class TransportManager:
             if problem:
                 self._fail(ext.name, problem, _source(ext))
                 continue
-            transports[ext.name] = ext.obj
+            transports[ext.name] = typing.cast(base.Transport, ext.obj)
             self._entry_points[ext.name] = ext.entry_point
         return dict(sorted(transports.items(), key=lambda item: _order(item[0])))
 
@@ -165,7 +165,7 @@ class TransportManager:
                     % (getattr(ext.obj, "name", None),))
         return None
 
-    def _record_load_failure(self, _manager: Any, entry_point: Any,
+    def _record_load_failure(self, _manager: typing.Any, entry_point: typing.Any,
                              error: BaseException) -> None:
         self._fail(entry_point.name, "%s: %s" % (type(error).__name__, error),
                    _source(entry_point))

@@ -8,7 +8,7 @@ from iscsi_transports import iface as iface_mod
 
 
 class IserTransport(base.Transport):
-    """iSCSI Extensions for RDMA (ib_iser) on InfiniBand, RoCE or iWARP; needs iSER on the target."""
+    """iSER (ib_iser) over InfiniBand, RoCE or iWARP; the target must support iSER too."""
 
     name = "iser"
     kernel_modules = ("ib_iser",)

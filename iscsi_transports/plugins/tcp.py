@@ -26,7 +26,8 @@ class TcpTransport(base.Transport):
                       iface_name=iface_mod.offload_name(self.name,
                                                         dev.hwaddress))
             for dev in host.netdevs.values()
-            if dev.pci_address and iface_mod.is_hwaddress(dev.hwaddress)
+            if dev.pci_address and dev.hwaddress
+            and iface_mod.is_hwaddress(dev.hwaddress)
             and dev.hwaddress != "00:00:00:00:00:00")
         loaded = host.module_loaded("iscsi_tcp")
         reason = "software iSCSI over TCP is always available (iface default)"

@@ -28,14 +28,14 @@ REQUIRED_TOOLS = ("iscsiadm", "tgtd", "tgtadm", "unshare", "nsenter", "ip",
                   "mount")
 _HELPER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "nshelper.py")
-_LAB: "Lab | None" = None
+_LAB: Lab | None = None
 
 
 class LabError(RuntimeError):
     """The lab could not be built; the message says what is missing."""
 
 
-def get_lab() -> "Lab":
+def get_lab() -> Lab:
     """The process-wide lab, started on first call (about 0.3 s)."""
     global _LAB
     if _LAB is None:

@@ -97,7 +97,7 @@ class IscsidStandin(threading.Thread):
                 if not chunk:
                     break
                 data += chunk
-        except socket.timeout:
+        except TimeoutError:
             pass
         return data
 

@@ -31,7 +31,7 @@ class FakeExecute:
         self.kwargs: list[dict[str, Any]] = []
 
     def on(self, *words: str, stdout: str = "", exit_code: int = 0,
-           stderr: str = "", times: int | None = None) -> "FakeExecute":
+           stderr: str = "", times: int | None = None) -> FakeExecute:
         self.rules.append(Rule(words, stdout, exit_code, stderr, times))
         return self
 
