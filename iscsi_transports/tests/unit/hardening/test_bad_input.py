@@ -1,0 +1,214 @@
+"""Every bad input gets a typed error with a clear message and changes nothing.
+
+"Nothing" is checked where it could happen: no iscsiadm process is started
+(a recording ``execute``) and nothing is written under ``state_path``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from iscsi_transports import connection
+from iscsi_transports import driver as driver_mod
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import iscsiadm
+from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports import manager as manager_mod
+from iscsi_transports.plugins import tcp
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
+
+PORTAL = "192.0.2.10:3260"
+IQN = "iqn.2010-10.org.openstack:volume-1"
+BAD_IFACE_NAMES = (
+    "a/b", "/etc/passwd", "..", "a..b", "../../etc", "has space", "tab\tname",
+    "new\nline", "x;reboot", "$(id)", "`id`", "a|b", "a&b", "a>b", "a<b",
+    "it's", 'say"hi"', "*", "a?", "~root", "-I", "--op", ".hidden", "x" * 65,
+    "", "caf\u00e9", "nul\0byte")
+BAD_MACS = ("00:07:43:05:97", "00:07:43:05:97:07:08", "gg:07:43:05:97:07",
+            "00:00:00:00:00:00", "0007.4305.9707", "00074305970", "",
+            "00:07:43:05:97:0\u0667", "00:07:43:05:97:07;id")
+BAD_IPS = ("10.0.0.256", "10.0.0", "010.0.0.1", "fe80::1::2", "1.2.3.4/24",
+           "", "example.com", "10.0.0.1; reboot")
+BAD_PORTALS = ("", " 10.0.0.1", "10.0.0.1 ", "10.0.0.1:0", "10.0.0.1:65536",
+               "10.0.0.1:abc", "10.0.0.1:-1", "[fe80::1", "[fe80::1]x",
+               "[10.0.0.1]:3260", "300.1.1.1", "10.0.0.1:3260;id", "host name",
+               "-p", "a..b", "10.0.0.1:\u0663\u0662\u0666\u0660")
+BAD_IQNS = ("", "iqn", "iqn.2010.org.x", "iqn.10-10.org.x", "iqn.2010-10.",
+            "iqn.2010-10.org.x:a b", "eui.123", "eui.0123456789abcdefg",
+            "naa.xyz", "naa.0123", "-o", "IQN.2010-10.org.x", "target")
+
+
+class IscsiadmCase(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.state = os.path.join(self.lock_path, "state")
+        self.flags(state_path=self.state)
+        self.execute = fake_execute.FakeExecute()
+        self.tool = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+
+    def assertUntouched(self) -> None:
+        self.assertEqual([], self.execute.calls)
+        self.assertFalse(os.path.exists(self.state), "state_path written")
+
+
+class TestIfaceNames(IscsiadmCase):
+
+    def test_unsafe_names_rejected_with_the_name_and_reason(self) -> None:
+        for name in BAD_IFACE_NAMES:
+            error = self.assertRaises(exception.InvalidIfaceName,
+                                      iface_mod.validate_name, name)
+            self.assertIn(repr(name), str(error))
+            self.assertIn(": ", str(error))  # a reason follows the name
+
+    def test_unsafe_names_never_reach_iscsiadm_or_disk(self) -> None:
+        records = iscsiadm_ifaces.IfaceRecords(self.tool)
+        plugin = tcp.TcpTransport(self.conf)
+        for name in BAD_IFACE_NAMES:
+            for call in (lambda: records.show(name),
+                         lambda: records.delete(name),
+                         lambda: records.created_by_us(name),
+                         lambda: plugin.iscsiadm_args(name),
+                         lambda: iface_mod.Iface(name=name,
+                                                 transport_name="tcp")):
+                self.assertRaises(exception.InvalidIfaceName, call)
+        self.assertUntouched()
+
+    def test_builtin_names_cannot_be_created(self) -> None:
+        for name in sorted(iface_mod.BUILTIN_IFACES):
+            error = self.assertRaises(exception.InvalidIfaceName,
+                                      iface_mod.validate_name, name,
+                                      allow_builtin=False)
+            self.assertIn("built into iscsiadm", str(error))
+            wanted = iface_mod.Iface(name=name, transport_name="tcp")
+            self.assertEqual(iscsiadm_ifaces.BUILTIN,
+                             self.tool.ensure_iface(wanted))
+            self.assertFalse(iscsiadm_ifaces.IfaceRecords(self.tool)
+                             .delete(name))
+        self.assertUntouched()
+
+    def test_64_characters_is_the_limit(self) -> None:
+        self.assertEqual("x" * 64, iface_mod.validate_name("x" * 64))
+        error = self.assertRaises(exception.InvalidIfaceName,
+                                  iface_mod.validate_name, "x" * 65)
+        self.assertIn("longer than 64", str(error))
+
+    def test_non_string_names(self) -> None:
+        for name in (None, 7, b"default", ["default"]):
+            self.assertRaises(exception.InvalidIfaceName,
+                              iface_mod.validate_name, name)
+
+
+class TestAddresses(base.TestCase):
+
+    def test_malformed_macs(self) -> None:
+        for value in BAD_MACS + (None, 7):
+            error = self.assertRaises(exception.InvalidHwAddress,
+                                      iface_mod.normalize_hwaddress, value)
+            self.assertIn(repr(value), str(error))
+            self.assertRaises(exception.InvalidInput, iface_mod.Iface,
+                              name="tcp.x", transport_name="tcp",
+                              hwaddress=value if value is not None else 7)
+
+    def test_malformed_macs_make_no_offload_name(self) -> None:
+        for value in BAD_MACS:
+            self.assertRaises(exception.InvalidHwAddress,
+                              iface_mod.offload_name, "cxgb4i", value)
+
+    def test_malformed_ips(self) -> None:
+        for value in BAD_IPS:
+            error = self.assertRaises(exception.InvalidIPAddress,
+                                      iface_mod.validate_ipaddress, value)
+            self.assertIn(repr(value), str(error))
+            self.assertRaises(exception.InvalidIPAddress, iface_mod.Iface,
+                              name="i0", transport_name="tcp",
+                              ipaddress=value)
+
+    def test_malformed_portals(self) -> None:
+        for value in BAD_PORTALS + (None, 3260):
+            error = self.assertRaises(exception.InvalidPortal,
+                                      parse.parse_portal, value)
+            self.assertIn("Invalid portal", str(error))
+
+    def test_malformed_iqns(self) -> None:
+        for value in BAD_IQNS + (None, 1):
+            self.assertFalse(parse.is_target_name(value), value)
+            error = self.assertRaises(exception.InvalidTargetName,
+                                      parse.validate_target_name, value)
+            self.assertIn("expected iqn.", str(error))
+
+    def test_transport_names_must_be_names(self) -> None:
+        for value in ("", "tcp ", "a/b", "-m", None):
+            self.assertRaises(exception.InvalidInput, iface_mod.Iface,
+                              name="i0", transport_name=value)
+
+
+class TestConnectionProperties(IscsiadmCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.driver = driver_mod.ISCSIDriver(self.conf, execute=self.execute)
+
+    def _props(self, **changes: object) -> dict[str, object]:
+        props: dict[str, object] = {"target_portal": PORTAL,
+                                    "target_iqn": IQN, "target_lun": 1}
+        props.update(changes)
+        return props
+
+    def test_bad_portals_iqns_and_luns_never_run_anything(self) -> None:
+        cases = ([self._props(target_portal=p) for p in BAD_PORTALS] +
+                 [self._props(target_iqn=i) for i in BAD_IQNS if i] +
+                 [self._props(target_lun=lun)
+                  for lun in (-1, "x", None, True, 1.5j)])
+        for props in cases:
+            self.assertRaises(exception.InvalidConnectionProperties,
+                              self.driver.connect_volume, props)
+            self.assertRaises(exception.InvalidConnectionProperties,
+                              self.driver.disconnect_volume, props)
+        self.assertUntouched()
+
+    def test_chap_values_with_line_breaks_are_refused(self) -> None:
+        for field in ("auth_username", "auth_password", "auth_password_in"):
+            props = self._props(auth_method="CHAP", **{field: "a\nb"})
+            error = self.assertRaises(exception.InvalidConnectionProperties,
+                                      self.driver.connect_volume, props)
+            self.assertIn("line break", str(error))
+            self.assertNotIn("a\nb", str(error))
+        self.assertUntouched()
+
+    def test_unknown_auth_method(self) -> None:
+        error = self.assertRaises(
+            exception.InvalidConnectionProperties, connection.session_auth,
+            self._props(auth_method="KRB5"))
+        self.assertIn("only CHAP", str(error))
+
+
+class TestUnknownTransports(base.TestCase):
+
+    def test_get_unknown_names_the_transport(self) -> None:
+        mgr = manager_mod.TransportManager(self.conf)
+        for name in ("nosuch", "", "tcp ", "../tcp"):
+            error = self.assertRaises(exception.TransportNotFound, mgr.get,
+                                      name)
+            self.assertIn(repr(name), str(error))
+
+    def test_unknown_transport_without_fallback_lists_what_exists(self) -> None:
+        self.flags(transport="nosuch", fallback_to_tcp=False)
+        error = self.assertRaises(exception.TransportUnusable,
+                                  manager_mod.TransportManager(self.conf)
+                                  .active)
+        self.assertIn("no transport plugin named nosuch", str(error))
+        self.assertIn("tcp", error.reason)
+
+    def test_unsafe_configured_iface_is_refused_before_iscsiadm(self) -> None:
+        execute = fake_execute.FakeExecute()
+        for value in ("cxgb4i.00:07:43:05:97:07;reboot", "cxgb4i./../../x",
+                      "tcp.$(id)"):
+            self.flags(transport=value, fallback_to_tcp=False)
+            drv = driver_mod.ISCSIDriver(self.conf, execute=execute)
+            self.assertRaises(exception.TransportUnusable,
+                              drv.connect_volume,
+                              {"target_portal": PORTAL, "target_iqn": IQN})
+        self.assertEqual([], execute.calls)

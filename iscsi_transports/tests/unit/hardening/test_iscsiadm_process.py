@@ -1,0 +1,116 @@
+"""The iscsiadm runner against real processes: a scripted iscsiadm.
+
+The unit tests of :mod:`iscsi_transports.iscsiadm` inject a fake
+``execute``; these run the production path (``oslo_concurrency.
+processutils``) on small shell scripts, so exit codes, a missing binary and
+a hung iscsiadm are seen exactly as the library would see them on a host.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import fixtures
+
+from iscsi_transports import exception
+from iscsi_transports import iscsiadm
+from iscsi_transports.tests import base
+
+
+class ScriptCase(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path, iscsiadm_timeout=30)
+        self.tool = iscsiadm.Iscsiadm(self.conf)
+
+    def script(self, body: str) -> str:
+        path = os.path.join(self.lock_path, "iscsiadm")
+        with open(path, "w") as out:
+            out.write("#!/bin/sh\n" + body + "\n")
+        os.chmod(path, stat.S_IRWXU)
+        self.flags(iscsiadm_path=path)
+        return path
+
+
+class TestExitCodes(ScriptCase):
+
+    def test_every_mapped_exit_code_from_a_real_process(self) -> None:
+        self.script('echo "iscsiadm: error for $1 $2" >&2; exit "$CODE"')
+        self.addCleanup(os.environ.pop, "CODE", None)
+        for code, (name, cls) in sorted(iscsiadm.EXIT_CODES.items()):
+            os.environ["CODE"] = str(code)
+            error = self.assertRaises(exception.IscsiadmError,
+                                      self.tool.run, ["-m", "node"])
+            self.assertIs(cls, type(error), name)
+            self.assertEqual(code, error.exit_code)
+            self.assertEqual("iscsiadm: error for -m node", error.stderr)
+            self.assertIn("exit code %d" % code, str(error))
+            self.assertIn(error.meaning, str(error))
+
+    def test_unmapped_code_is_the_base_error(self) -> None:
+        self.script("exit 99")
+        error = self.assertRaises(exception.IscsiadmError, self.tool.run,
+                                  ["-m", "node"])
+        self.assertIs(exception.IscsiadmError, type(error))
+        self.assertEqual(99, error.exit_code)
+
+    def test_ok_codes_return_output(self) -> None:
+        self.script('echo "no records"; exit 21')
+        self.assertEqual("no records\n",
+                         self.tool.run(["-m", "session"], (0, 21)))
+
+
+class TestMissingBinary(ScriptCase):
+
+    def test_absent_path(self) -> None:
+        self.flags(iscsiadm_path=os.path.join(self.lock_path, "nope"))
+        error = self.assertRaises(exception.IscsiadmNotFound, self.tool.run,
+                                  ["-m", "iface"])
+        self.assertIn("install open-iscsi", str(error))
+        self.assertIn("iscsiadm_path", str(error))
+
+    def test_not_on_path(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable("PATH", self.lock_path))
+        self.flags(iscsiadm_path="iscsiadm-not-installed")
+        self.assertRaises(exception.IscsiadmNotFound, self.tool.run,
+                          ["-m", "iface"])
+
+    def test_not_executable(self) -> None:
+        path = self.script("exit 0")
+        os.chmod(path, stat.S_IRUSR)  # not even root may run it
+        self.assertRaises(exception.IscsiadmNotFound, self.tool.run,
+                          ["-m", "iface"])
+
+    def test_root_helper_that_cannot_exec_iscsiadm(self) -> None:
+        self.flags(root_helper="env", iscsiadm_path="/nonexistent/iscsiadm")
+        error = self.assertRaises(exception.IscsiadmNotFound, self.tool.run,
+                                  ["-m", "iface"])
+        self.assertEqual(127, error.exit_code)
+
+
+class TestHang(ScriptCase):
+
+    def test_hung_iscsiadm_is_killed_and_reported(self) -> None:
+        pid_file = os.path.join(self.lock_path, "pid")
+        self.script('echo $$ > %s; exec sleep 60' % pid_file)
+        self.flags(iscsiadm_timeout=1)
+        started = time.monotonic()
+        error = self.assertRaises(exception.IscsiadmTimeout, self.tool.run,
+                                  ["-m", "discovery", "-t", "st"])
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(1, error.timeout)
+        self.assertIn("did not finish within 1 seconds", str(error))
+        with open(pid_file) as handle:
+            pid = int(handle.read())
+        self.assertFalse(_alive(pid), "iscsiadm %d still running" % pid)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().split(") ")[-1][:1] != "Z"
+    except FileNotFoundError:
+        return False
