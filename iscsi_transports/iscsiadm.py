@@ -29,6 +29,10 @@ from iscsi_transports import iscsiadm_errors as errors
 from iscsi_transports import iscsiadm_parse as parse
 
 LOG = logging.getLogger(__name__)
+#: A level no logger enables (logging.disable's floor is 0), given to
+#: processutils so that it never logs a command line itself: level 1 still
+#: showed mutual CHAP secrets wherever logging was fully enabled.
+NEVER_LOGGED = -1
 
 iscsiadm_opts = [
     cfg.StrOpt("iscsiadm_path", default="iscsiadm",
@@ -111,10 +115,11 @@ class Iscsiadm:
         timeout = self.options.iscsiadm_timeout
         started: list[Any] = []
         try:
-            # loglevel 1: processutils would log the command at DEBUG with
-            # its own masking, which misses *.password_in.  We log it.
+            # processutils logs the command with oslo's own masking, which
+            # misses *.password_in (mutual CHAP), at the level given; run()
+            # logs it masked instead.
             return self._execute(*argv, check_exit_code=ok_codes,
-                                 timeout=timeout, loglevel=1,
+                                 timeout=timeout, loglevel=NEVER_LOGGED,
                                  on_execute=started.append)
         except processutils.ProcessExecutionError as error:
             exit_code = error.exit_code

@@ -39,7 +39,8 @@ class TestRun(IscsiadmTestCase):
         self.flags(iscsiadm_timeout=7)
         self.iscsiadm.run(["-m", "iface"])
         self.assertEqual(7, self.execute.kwargs[0]["timeout"])
-        self.assertEqual(1, self.execute.kwargs[0]["loglevel"])
+        self.assertEqual(iscsiadm.NEVER_LOGGED,
+                         self.execute.kwargs[0]["loglevel"])
 
     def test_every_exit_code_is_mapped(self) -> None:
         for code, (_name, cls) in iscsiadm.EXIT_CODES.items():
