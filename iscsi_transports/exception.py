@@ -9,7 +9,13 @@ are masked before they are stored (see :mod:`iscsi_transports.iscsiadm`).
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+#: ``<key> = <value>`` where the key names a secret (``*.password``,
+#: ``*.password_in``, ``*chap_secret``): the value is masked in messages.
+_SECRET_VALUE_RE = re.compile(
+    r"((?:password|secret|passwd)[^\s=]*[ \t]*=[ \t]*)[^\n]*", re.IGNORECASE)
 
 
 class IscsiTransportsError(Exception):
@@ -230,7 +236,19 @@ class HostNotFound(TransportNotLoaded):
 
 
 class IscsiadmParseError(IscsiTransportsError, ValueError):
+    """Input that does not parse; the quoted input has its secrets masked.
+
+    The input can be a node record or a hand-edited iface file, where
+    ``...password = <secret>`` lines live, and the message reaches logs
+    and the console (``iscsi-transports doctor``).
+    """
+
     msg_fmt = "Cannot parse iscsiadm %(what)s output line %(line)r"
+
+    def __init__(self, what: str, line: Any) -> None:
+        if isinstance(line, str):
+            line = _SECRET_VALUE_RE.sub(r"\1***", line)
+        super().__init__(what=what, line=line)
 
 
 class IfaceConflict(IscsiTransportsError):

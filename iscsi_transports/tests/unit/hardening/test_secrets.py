@@ -1,0 +1,150 @@
+"""CHAP secrets never reach logs, exception messages or console output.
+
+The attach runs through the production path (``processutils``) against a
+scripted iscsiadm that echoes every argument back on stderr, with every
+logger captured at every level, so a secret leaks here if any layer --
+ours or oslo's -- prints a command line or an error unmasked.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import stat
+
+import fixtures
+
+from iscsi_transports import driver as driver_mod
+from iscsi_transports import exception
+from iscsi_transports import nova
+from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.tests import base
+
+SECRETS = {"auth_password": "S3ss10n-pw", "auth_password_in": "Mutu4l-pw",
+           "discovery_auth_password": "D1sc0-pw",
+           "discovery_auth_password_in": "D1scMutu4l-pw"}
+PORTAL = "192.0.2.10:3260"
+IQN = "iqn.2010-10.org.openstack:volume-1"
+SCRIPT = """#!/bin/sh
+echo "iscsiadm called with: $*" >&2
+case "$*" in
+  *"-m session"*) exit 21 ;;
+  *--discover*|*"-m discovery "*) echo "%(portal)s,1 %(iqn)s"; exit 0 ;;
+  *--login*) echo "login failed, args: $*" >&2; exit "${LOGIN_EXIT:-24}" ;;
+esac
+exit 0
+""" % {"portal": PORTAL, "iqn": IQN}
+
+
+def chap_props(with_iqn: bool = True) -> dict[str, object]:
+    props: dict[str, object] = {
+        "target_portal": PORTAL, "target_lun": 1,
+        "auth_method": "CHAP", "auth_username": "alice",
+        "auth_username_in": "target", "discovery_auth_method": "CHAP",
+        "discovery_auth_username": "bob",
+        "discovery_auth_username_in": "target2", **SECRETS}
+    if with_iqn:
+        props["target_iqn"] = IQN
+    return props
+
+
+class SecretsCase(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        # Every logger, every level: the library's, processutils', root.
+        self.all_logs = self.useFixture(
+            fixtures.FakeLogger(name="", level=1, format="%(name)s %(message)s"))
+        self.dev = self.useFixture(fixtures.TempDir()).path
+        path = os.path.join(self.lock_path, "iscsiadm")
+        with open(path, "w") as out:
+            out.write(SCRIPT)
+        os.chmod(path, stat.S_IRWXU)
+        self.flags(iscsiadm_path=path, state_path=self.lock_path,
+                   device_dir=self.dev, device_scan_attempts=1,
+                   device_scan_interval=0)
+        self.driver = driver_mod.ISCSIDriver(self.conf)
+
+    def assertNoSecret(self, *texts: object) -> None:
+        for text in texts:
+            for name, secret in SECRETS.items():
+                self.assertNotIn(secret, str(text), "%s leaked" % name)
+
+    def assertLogsClean(self) -> None:
+        self.assertIn("iscsiadm", self.all_logs.output)  # logs were captured
+        self.assertNoSecret(self.all_logs.output, self.log.output)
+
+
+class TestAttach(SecretsCase):
+
+    def test_failed_login_with_every_chap_secret(self) -> None:
+        error = self.assertRaises(exception.AuthenticationFailed,
+                                  self.driver.connect_volume, chap_props())
+        self.assertNoSecret(str(error), repr(error), error.stderr,
+                            error.stdout, error.argv, error.kwargs)
+        self.assertLogsClean()
+
+    def test_failed_discovery_login_with_secrets_in_discoverydb(self) -> None:
+        self.assertRaises(exception.AuthenticationFailed,
+                          self.driver.connect_volume, chap_props(False))
+        self.assertLogsClean()
+
+    def test_transport_error_and_fallback_reason(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "12"))
+        error = self.assertRaises(exception.IscsiadmError,
+                                  self.driver.connect_volume, chap_props())
+        self.assertNoSecret(str(error), repr(error))
+        self.assertLogsClean()
+
+    def test_successful_attach_returns_no_secret(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
+        open(os.path.join(self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN)),
+             "w").close()
+        info = self.driver.connect_volume(chap_props())
+        self.assertNoSecret(info)
+        self.assertLogsClean()
+
+    def test_nova_adapter_stores_no_secret(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
+        open(os.path.join(self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN)),
+             "w").close()
+        connection_info = {"driver_volume_type": "iscsi",
+                           "data": chap_props()}
+        nova.ISCSIVolumeDriver(self.conf, driver=self.driver).connect_volume(
+            connection_info, instance=None)
+        self.assertNoSecret(connection_info["data"][nova.INFO_KEY])
+        self.assertLogsClean()
+
+
+class TestConsole(SecretsCase):
+
+    def run_console(self, *argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = cmd_main.main(list(argv), out=out, err=err)
+        return code, out.getvalue(), err.getvalue()
+
+    def test_doctor_and_snapshot_skip_secret_lines_in_iface_files(self) -> None:
+        iface_dir = self.useFixture(fixtures.TempDir()).path
+        with open(os.path.join(iface_dir, "weird0"), "w") as record:
+            record.write("iface.iscsi_ifacename = weird0\n"
+                         "iface.transport_name = tcp\n"
+                         "node.session.auth.password = %s\n"
+                         "iface.chap_secret = %s\n"
+                         % (SECRETS["auth_password"],
+                            SECRETS["auth_password_in"]))
+        config = os.path.join(self.lock_path, "test.conf")
+        with open(config, "w") as conf:
+            conf.write("[iscsi_transports]\niface_dir = %s\nsysfs_root = %s\n"
+                       % (iface_dir, self.sysfs.root))
+        archive = os.path.join(self.lock_path, "snap.tar.gz")
+        outputs = [self.run_console(*argv, "--config-file", config)
+                   for argv in (["doctor", "--format", "json"], ["doctor"],
+                                ["snapshot", archive])]
+        self.assertIn("weird0", outputs[0][1])  # the file was read
+        self.assertEqual(0, outputs[2][0], outputs[2])
+        self.assertNoSecret(outputs)
+        with tarfile.open(archive) as tar:
+            members = [tar.extractfile(m).read().decode(errors="replace")
+                       for m in tar.getmembers() if m.isfile()]
+        self.assertNoSecret(members)
+        self.assertNoSecret(self.all_logs.output)
