@@ -23,6 +23,7 @@ BUILTIN_IFACES = frozenset({"default", "iser"})
 UNSET_VALUES = frozenset({"", "<empty>", "<NULL>", "<null>"})
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 _MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 _MAC_LOOSE_RE = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
 
@@ -156,6 +157,17 @@ class Iface:
             if not key.startswith("iface.") or not _NAME_RE.match(key):
                 raise exception.InvalidInput(
                     reason="%r is not an iface record key" % key)
+        self._check_values()
+
+    def _check_values(self) -> None:
+        # iscsiadm stores a record as one "key = value" line per field: a
+        # line break in a value would write fields nobody asked for, and a
+        # NUL cannot be passed in argv at all.
+        for key, value in self.fields().items():
+            if not isinstance(value, str) or _CONTROL_RE.search(value):
+                raise exception.InvalidInput(
+                    reason="iface %s: %s must be text without control "
+                           "characters, not %r" % (self.name, key, value))
 
     @property
     def builtin(self) -> bool:

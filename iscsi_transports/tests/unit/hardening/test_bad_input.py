@@ -89,6 +89,18 @@ class TestIfaceNames(IscsiadmCase):
                              .delete(name))
         self.assertUntouched()
 
+    def test_values_cannot_inject_record_lines(self) -> None:
+        injected = "eth0\niface.transport_name = cxgb4i"
+        for fields in ({"net_ifacename": injected},
+                       {"initiatorname": "iqn.2010-10.org.x:a\x00b"},
+                       {"extra": {"iface.mtu": "9000\r"}},
+                       {"extra": {"iface.mtu": 9000}}):
+            error = self.assertRaises(exception.InvalidInput, iface_mod.Iface,
+                                      name="i0", transport_name="tcp",
+                                      **fields)
+            self.assertIn("control characters", str(error))
+        self.assertUntouched()
+
     def test_64_characters_is_the_limit(self) -> None:
         self.assertEqual("x" * 64, iface_mod.validate_name("x" * 64))
         error = self.assertRaises(exception.InvalidIfaceName,
