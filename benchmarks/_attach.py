@@ -1,0 +1,143 @@
+"""Attach harness shared by the process-count and concurrency benchmarks.
+
+Both sides run the same scripted iscsiadm (``fake_iscsiadm.sh``): it is
+first on PATH (os-brick runs ``iscsiadm`` by name through its execute) and
+it is this project's ``iscsiadm_path``.  The kernel side of an attach --
+SCSI scans, sysfs and udev -- has no process to count, so it is stubbed on
+both sides: the by-path links this project waits for exist up front, and
+os-brick's ``LinuxSCSI`` answers from memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import tempfile
+from typing import Any, Callable
+
+from oslo_config import cfg
+
+import _common
+from iscsi_transports import driver as driver_mod
+from iscsi_transports import opts
+
+FAKE = os.path.join(_common.HERE, "fake_iscsiadm.sh")
+IQN = "iqn.2010-10.org.openstack:volume-%d"
+
+
+def props(volume: int = 1, paths: int = 1, chap: bool = False
+          ) -> dict[str, Any]:
+    """cinder-style connection properties for one volume."""
+    portals = ["10.%d.0.%d:3260" % (volume // 200, volume % 200 + i + 1)
+               for i in range(paths)]
+    data: dict[str, Any] = {"target_portal": portals[0],
+                            "target_iqn": IQN % volume, "target_lun": 1}
+    if paths > 1:
+        data.update(target_portals=portals, target_iqns=[IQN % volume] * paths,
+                    target_luns=[1] * paths)
+    if chap:
+        data.update(auth_method="CHAP", auth_username="user",
+                    auth_password="secret")
+    return data
+
+
+@dataclasses.dataclass
+class Lab:
+    """A temporary world: iscsiadm state, device links, locks, PATH."""
+
+    root: str
+    delay: float = 0.0
+
+    @classmethod
+    def create(cls, delay: float = 0.0) -> "Lab":
+        lab = cls(tempfile.mkdtemp(prefix="iscsi-bench."), delay)
+        for sub in ("state", "dev", "bin", "locks", "sysfs", "lib"):
+            os.makedirs(lab.path(sub))
+        os.symlink(FAKE, lab.path("bin", "iscsiadm"))
+        os.environ.update(
+            FAKE_ISCSIADM_STATE=lab.path("state"),
+            FAKE_ISCSIADM_DELAY=str(delay) if delay else "",
+            OSLO_LOCK_PATH=lab.path("locks"),
+            PATH=lab.path("bin") + os.pathsep + os.environ["PATH"])
+        return lab
+
+    def path(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+    def destroy(self) -> None:
+        os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def calls(self) -> list[str]:
+        try:
+            with open(self.path("state", "calls")) as log:
+                return log.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def reset(self) -> None:
+        """Forget every call, node and session (a fresh host)."""
+        shutil.rmtree(self.path("state"))
+        os.makedirs(self.path("state"))
+
+    def add_devices(self, data: dict[str, Any]) -> None:
+        """The by-path links udev would create for ``data``'s paths."""
+        portals = data.get("target_portals") or [data["target_portal"]]
+        for portal in portals:
+            name = "ip-%s-iscsi-%s-lun-1" % (portal, data["target_iqn"])
+            open(self.path("dev", name), "w").close()
+
+    # -- the two attachers ----------------------------------------------------
+
+    def ours(self) -> driver_mod.ISCSIDriver:
+        conf = cfg.ConfigOpts()
+        opts.register_opts(conf)
+        conf([], project="bench")
+        for key, value in {"iscsiadm_path": self.path("bin", "iscsiadm"),
+                           "state_path": self.path("lib"),
+                           "sysfs_root": self.path("sysfs"),
+                           "device_dir": self.path("dev"),
+                           "device_scan_attempts": 1,
+                           "device_scan_interval": 0}.items():
+            conf.set_override(key, value, group=opts.GROUP)
+        return driver_mod.ISCSIDriver(conf)
+
+    def os_brick(self, multipath: bool = False) -> Any:
+        import os_brick
+        from os_brick.initiator.connectors import iscsi
+        os_brick.setup(cfg.CONF)
+        others: list[list[str]] = []
+        connector = iscsi.ISCSIConnector(
+            "sudo", execute=_brick_execute(others), use_multipath=multipath,
+            device_scan_attempts=1)
+        _stub_kernel(connector._linuxscsi)
+        connector.other_commands = others
+        return connector
+
+
+def _brick_execute(others: list[list[str]]) -> Callable[..., Any]:
+    """os-brick's execute: iscsiadm is run for real, anything else noted."""
+    from oslo_concurrency import processutils
+
+    def execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
+        if cmd[0] != "iscsiadm":
+            others.append(list(cmd))
+            return "", ""
+        kwargs.pop("root_helper", None)
+        kwargs.pop("run_as_root", None)
+        return processutils.execute(*cmd, **kwargs)
+    return execute
+
+
+def _stub_kernel(linuxscsi: Any) -> None:
+    """Answer os-brick's sysfs/udev questions as a healthy host would."""
+    linuxscsi.get_hctl = lambda session, lun: ("2", "0", "0", str(lun))
+    linuxscsi.scan_iscsi = lambda *args, **kwargs: None
+    linuxscsi.device_name_by_hctl = lambda session, hctl: "sd" + session[-2:]
+    linuxscsi.get_sysfs_wwn = lambda devices, mpath=None: "3600a0b80001"
+    linuxscsi.find_sysfs_multipath_dm = lambda devices: "dm-0"
+    linuxscsi.multipath_add_wwid = lambda wwn: True
+    linuxscsi.multipath_add_path = lambda path: None
+    linuxscsi.wait_for_mpath_device = lambda mpath: None
+    linuxscsi.is_multipath_running = lambda *args, **kwargs: True
