@@ -14,16 +14,18 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from typing import Any, Callable
-
-from oslo_config import cfg
+from collections.abc import Callable
+from typing import Any
 
 import _common
+from oslo_config import cfg
+
 from iscsi_transports import driver as driver_mod
 from iscsi_transports import opts
 
 FAKE = os.path.join(_common.HERE, "fake_iscsiadm.sh")
 IQN = "iqn.2010-10.org.openstack:volume-%d"
+CHAP_VALUE = "bench-chap-value"
 
 
 def props(volume: int = 1, paths: int = 1, chap: bool = False
@@ -38,7 +40,7 @@ def props(volume: int = 1, paths: int = 1, chap: bool = False
                     target_luns=[1] * paths)
     if chap:
         data.update(auth_method="CHAP", auth_username="user",
-                    auth_password="secret")
+                    auth_password=CHAP_VALUE)
     return data
 
 
@@ -50,7 +52,7 @@ class Lab:
     delay: float = 0.0
 
     @classmethod
-    def create(cls, delay: float = 0.0) -> "Lab":
+    def create(cls, delay: float = 0.0) -> Lab:
         lab = cls(tempfile.mkdtemp(prefix="iscsi-bench."), delay)
         for sub in ("state", "dev", "bin", "locks", "sysfs", "lib"):
             os.makedirs(lab.path(sub))
@@ -106,7 +108,9 @@ class Lab:
     def os_brick(self, multipath: bool = False) -> Any:
         import os_brick
         from os_brick.initiator.connectors import iscsi
+        from oslo_concurrency import lockutils
         os_brick.setup(cfg.CONF)
+        lockutils.set_defaults(self.path("locks"))
         others: list[list[str]] = []
         connector = iscsi.ISCSIConnector(
             "sudo", execute=_brick_execute(others), use_multipath=multipath,

@@ -36,7 +36,8 @@ def main() -> None:
     if "--no-venv" not in sys.argv and \
             os.path.realpath(sys.prefix) != os.path.realpath(VENV):
         python = ensure_venv()
-        os.execv(python, [python, __file__, "--no-venv", *sys.argv[1:]])
+        sys.exit(subprocess.run([python, __file__, "--no-venv",
+                                 *sys.argv[1:]]).returncode)
     sys.path[:0] = [HERE, os.path.dirname(HERE)]
     import importlib
     import warnings

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from iscsi_transports import connection
@@ -49,7 +50,7 @@ class IscsiadmCase(base.TestCase):
         self.execute = fake_execute.FakeExecute()
         self.tool = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
 
-    def assertUntouched(self) -> None:
+    def assert_untouched(self) -> None:
         self.assertEqual([], self.execute.calls)
         self.assertFalse(os.path.exists(self.state), "state_path written")
 
@@ -66,15 +67,13 @@ class TestIfaceNames(IscsiadmCase):
     def test_unsafe_names_never_reach_iscsiadm_or_disk(self) -> None:
         records = iscsiadm_ifaces.IfaceRecords(self.tool)
         plugin = tcp.TcpTransport(self.conf)
+        calls = (records.show, records.delete, records.created_by_us,
+                 plugin.iscsiadm_args,
+                 functools.partial(iface_mod.Iface, transport_name="tcp"))
         for name in BAD_IFACE_NAMES:
-            for call in (lambda: records.show(name),
-                         lambda: records.delete(name),
-                         lambda: records.created_by_us(name),
-                         lambda: plugin.iscsiadm_args(name),
-                         lambda: iface_mod.Iface(name=name,
-                                                 transport_name="tcp")):
-                self.assertRaises(exception.InvalidIfaceName, call)
-        self.assertUntouched()
+            for call in calls:
+                self.assertRaises(exception.InvalidIfaceName, call, name)
+        self.assert_untouched()
 
     def test_builtin_names_cannot_be_created(self) -> None:
         for name in sorted(iface_mod.BUILTIN_IFACES):
@@ -87,7 +86,7 @@ class TestIfaceNames(IscsiadmCase):
                              self.tool.ensure_iface(wanted))
             self.assertFalse(iscsiadm_ifaces.IfaceRecords(self.tool)
                              .delete(name))
-        self.assertUntouched()
+        self.assert_untouched()
 
     def test_values_cannot_inject_record_lines(self) -> None:
         injected = "eth0\niface.transport_name = cxgb4i"
@@ -99,7 +98,7 @@ class TestIfaceNames(IscsiadmCase):
                                       name="i0", transport_name="tcp",
                                       **fields)
             self.assertIn("control characters", str(error))
-        self.assertUntouched()
+        self.assert_untouched()
 
     def test_64_characters_is_the_limit(self) -> None:
         self.assertEqual("x" * 64, iface_mod.validate_name("x" * 64))
@@ -179,7 +178,7 @@ class TestConnectionProperties(IscsiadmCase):
                               self.driver.connect_volume, props)
             self.assertRaises(exception.InvalidConnectionProperties,
                               self.driver.disconnect_volume, props)
-        self.assertUntouched()
+        self.assert_untouched()
 
     def test_chap_values_with_line_breaks_are_refused(self) -> None:
         for field in ("auth_username", "auth_password", "auth_password_in"):
@@ -188,7 +187,7 @@ class TestConnectionProperties(IscsiadmCase):
                                       self.driver.connect_volume, props)
             self.assertIn("line break", str(error))
             self.assertNotIn("a\nb", str(error))
-        self.assertUntouched()
+        self.assert_untouched()
 
     def test_unknown_auth_method(self) -> None:
         error = self.assertRaises(

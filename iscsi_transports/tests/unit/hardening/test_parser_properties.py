@@ -88,7 +88,7 @@ def text_of(line: st.SearchStrategy) -> st.SearchStrategy:
 class ParserContract(base.TestCase):
     """Helpers asserting the parse-or-IscsiadmParseError contract."""
 
-    def assertParsesOrRaisesParseError(self, parser, text) -> object:
+    def assert_parses_or_raises(self, parser, text) -> object:
         try:
             return parser(text)
         except exception.IscsiadmParseError as error:
@@ -101,7 +101,7 @@ class TestArbitraryInput(ParserContract):
     @PROFILE
     @given(text_of(SESSION_LINE))
     def test_sessions(self, text: str) -> None:
-        result = self.assertParsesOrRaisesParseError(parse.parse_sessions,
+        result = self.assert_parses_or_raises(parse.parse_sessions,
                                                      text)
         for session in result or ():
             self.assertTrue(parse.is_target_name(session.target))
@@ -109,13 +109,13 @@ class TestArbitraryInput(ParserContract):
     @PROFILE
     @given(text_of(NODE_LINE))
     def test_nodes_and_discovery(self, text: str) -> None:
-        self.assertParsesOrRaisesParseError(parse.parse_targets, text)
-        self.assertParsesOrRaisesParseError(parse.parse_discovery, text)
+        self.assert_parses_or_raises(parse.parse_targets, text)
+        self.assert_parses_or_raises(parse.parse_discovery, text)
 
     @PROFILE
     @given(text_of(IFACE_LINE))
     def test_iface_list(self, text: str) -> None:
-        for record in self.assertParsesOrRaisesParseError(
+        for record in self.assert_parses_or_raises(
                 parse.parse_iface_list, text) or ():
             self.assertEqual(record.name,
                              iface_mod.validate_name(record.name))
@@ -123,7 +123,7 @@ class TestArbitraryInput(ParserContract):
     @PROFILE
     @given(text_of(RECORD_LINE))
     def test_iface_record(self, text: str) -> None:
-        self.assertParsesOrRaisesParseError(parse.parse_iface_record, text)
+        self.assert_parses_or_raises(parse.parse_iface_record, text)
 
     @PROFILE
     @given(st.one_of(st.none(), st.integers(), st.binary(max_size=8)))

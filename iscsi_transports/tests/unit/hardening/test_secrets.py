@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import io
 import os
-import tarfile
 import stat
+import tarfile
 
 import fixtures
 
@@ -65,14 +65,14 @@ class SecretsCase(base.TestCase):
                    device_scan_interval=0)
         self.driver = driver_mod.ISCSIDriver(self.conf)
 
-    def assertNoSecret(self, *texts: object) -> None:
+    def assert_no_secret(self, *texts: object) -> None:
         for text in texts:
             for name, secret in SECRETS.items():
                 self.assertNotIn(secret, str(text), "%s leaked" % name)
 
-    def assertLogsClean(self) -> None:
+    def assert_logs_clean(self) -> None:
         self.assertIn("iscsiadm", self.all_logs.output)  # logs were captured
-        self.assertNoSecret(self.all_logs.output, self.log.output)
+        self.assert_no_secret(self.all_logs.output, self.log.output)
 
 
 class TestAttach(SecretsCase):
@@ -80,29 +80,29 @@ class TestAttach(SecretsCase):
     def test_failed_login_with_every_chap_secret(self) -> None:
         error = self.assertRaises(exception.AuthenticationFailed,
                                   self.driver.connect_volume, chap_props())
-        self.assertNoSecret(str(error), repr(error), error.stderr,
+        self.assert_no_secret(str(error), repr(error), error.stderr,
                             error.stdout, error.argv, error.kwargs)
-        self.assertLogsClean()
+        self.assert_logs_clean()
 
     def test_failed_discovery_login_with_secrets_in_discoverydb(self) -> None:
         self.assertRaises(exception.AuthenticationFailed,
                           self.driver.connect_volume, chap_props(False))
-        self.assertLogsClean()
+        self.assert_logs_clean()
 
     def test_transport_error_and_fallback_reason(self) -> None:
         self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "12"))
         error = self.assertRaises(exception.IscsiadmError,
                                   self.driver.connect_volume, chap_props())
-        self.assertNoSecret(str(error), repr(error))
-        self.assertLogsClean()
+        self.assert_no_secret(str(error), repr(error))
+        self.assert_logs_clean()
 
     def test_successful_attach_returns_no_secret(self) -> None:
         self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
         open(os.path.join(self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN)),
              "w").close()
         info = self.driver.connect_volume(chap_props())
-        self.assertNoSecret(info)
-        self.assertLogsClean()
+        self.assert_no_secret(info)
+        self.assert_logs_clean()
 
     def test_nova_adapter_stores_no_secret(self) -> None:
         self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
@@ -112,8 +112,8 @@ class TestAttach(SecretsCase):
                            "data": chap_props()}
         nova.ISCSIVolumeDriver(self.conf, driver=self.driver).connect_volume(
             connection_info, instance=None)
-        self.assertNoSecret(connection_info["data"][nova.INFO_KEY])
-        self.assertLogsClean()
+        self.assert_no_secret(connection_info["data"][nova.INFO_KEY])
+        self.assert_logs_clean()
 
 
 class TestConsole(SecretsCase):
@@ -142,9 +142,9 @@ class TestConsole(SecretsCase):
                                 ["snapshot", archive])]
         self.assertIn("weird0", outputs[0][1])  # the file was read
         self.assertEqual(0, outputs[2][0], outputs[2])
-        self.assertNoSecret(outputs)
+        self.assert_no_secret(outputs)
         with tarfile.open(archive) as tar:
             members = [tar.extractfile(m).read().decode(errors="replace")
                        for m in tar.getmembers() if m.isfile()]
-        self.assertNoSecret(members)
-        self.assertNoSecret(self.all_logs.output)
+        self.assert_no_secret(members)
+        self.assert_no_secret(self.all_logs.output)
