@@ -14,8 +14,10 @@ import shutil
 import _common
 
 CHART = os.path.join(_common.RESULTS, "ours-vs-os-brick.png")
-DOC_CHART = os.path.join(_common.REPO, "doc", "source", "contributor",
-                         "benchmarks-ours-vs-os-brick.png")
+DOC_DIR = os.path.join(_common.REPO, "doc", "source", "contributor")
+DOC_CHART = os.path.join(DOC_DIR, "benchmarks-ours-vs-os-brick.png")
+#: Included by benchmarks.rst; not a document of its own (no .rst suffix).
+DOC_TABLES = os.path.join(DOC_DIR, "benchmarks-results.inc")
 ORDER = ("cold_start", "detection", "parsing", "processes", "concurrency")
 
 
@@ -40,6 +42,22 @@ def markdown(results: dict[str, dict]) -> str:
         goal = ("goal met" if result.get("goal_met") else "goal NOT met")
         lines += ["## %s (%s)" % (result["title"], goal), "",
                   _common.table(result["headers"], result["rows"]), ""]
+    return "\n".join(lines)
+
+
+def rest(results: dict[str, dict]) -> str:
+    """The same tables as reST list-tables, for the contributor docs."""
+    machine = next(iter(results.values()))["machine"]
+    lines = ["Measured %(date)s on %(nproc)s CPUs, Python %(python)s "
+             "(%(platform)s)." % machine, ""]
+    for result in results.values():
+        goal = "goal met" if result.get("goal_met") else "goal not met"
+        lines += [".. list-table:: %s (%s)" % (result["title"], goal),
+                  "   :header-rows: 1", ""]
+        for row in [result["headers"], *result["rows"]]:
+            lines.append("   * - %s" % row[0])
+            lines += ["     - %s" % cell for cell in row[1:]]
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -85,6 +103,8 @@ def main() -> None:
     results = load()
     with open(os.path.join(_common.RESULTS, "README.md"), "w") as out:
         out.write(markdown(results))
+    with open(DOC_TABLES, "w") as out:
+        out.write(rest(results))
     chart(results)
     print("\nWrote %s, %s and %s" % (
         os.path.relpath(os.path.join(_common.RESULTS, "README.md")),
