@@ -66,8 +66,12 @@ def read_records(iface_dir: str) -> list[RecordFile]:
         return []
     files = []
     for name in names:
+        path = os.path.join(iface_dir, name)
         try:
-            with open(os.path.join(iface_dir, name), encoding="utf-8") as fh:
+            # A FIFO (or device) would block the open forever.
+            if not os.path.isfile(path):
+                raise OSError("not a regular file: %s" % path)
+            with open(path, encoding="utf-8") as fh:
                 files.append(RecordFile(name, iface_mod.parse_record(
                     fh.read(), name=name)))
         except (OSError, UnicodeDecodeError,

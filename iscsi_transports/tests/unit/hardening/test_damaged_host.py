@@ -167,6 +167,40 @@ class CorruptIfaceRecords(base.TestCase):
         self.assertFalse(os.path.exists(self.records.state_dir))
 
 
+class CorruptIfaceDirectory(base.TestCase):
+    """``doctor`` reads iface files itself: every kind of junk is reported."""
+
+    def test_doctor_reports_junk_and_changes_nothing(self) -> None:
+        iface_dir = self.useFixture(fixtures.TempDir()).path
+        junk = {"binary0": b"\x00\xff\x13garbage", "empty0": b"",
+                "latin0": b"iface.iscsi_ifacename = caf\xe9\n",
+                "bad name": b"iface.iscsi_ifacename = bad name\n",
+                "noname0": b"iface.transport_name = tcp\n"}
+        for name, data in junk.items():
+            with open(os.path.join(iface_dir, name), "wb") as handle:
+                handle.write(data)
+        os.mkdir(os.path.join(iface_dir, "dir0"))
+        os.symlink("/nonexistent", os.path.join(iface_dir, "dangling0"))
+        os.mkfifo(os.path.join(iface_dir, "fifo0"))  # would block an open
+        config = os.path.join(self.lock_path, "doctor.conf")
+        with open(config, "w") as conf:
+            conf.write("[iscsi_transports]\niface_dir = %s\n" % iface_dir)
+        before = tree_state(iface_dir)
+        self.useFixture(fixtures.Timeout(30, gentle=True))
+        out, err = io.StringIO(), io.StringIO()
+        code = cmd_main.main(["doctor", "--format", "json", "--config-file",
+                              config, "--sysfs-root", self.sysfs.root],
+                             out=out, err=err)
+        self.assertIn(code, (0, 1))
+        self.assertEqual("", err.getvalue())
+        unreadable = {item["name"]: item["error"] for item in
+                      json.loads(out.getvalue())["unreadable_records"]}
+        self.assertEqual({"binary0", "latin0", "bad name", "dir0",
+                          "dangling0", "fifo0"}, set(unreadable))
+        self.assertIn("not a regular file", unreadable["fifo0"])
+        self.assertEqual(before, tree_state(iface_dir))
+
+
 def _iface(name: str):
     from iscsi_transports import iface as iface_mod
     return iface_mod.Iface(name=name, transport_name="cxgb4i", hwaddress=MAC)
