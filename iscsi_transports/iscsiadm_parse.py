@@ -46,14 +46,16 @@ _NODE_RE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+) (?P<target>\S+)$", re.A
 
 @functools.cache
 def _fast_session_re() -> re.Pattern[str]:
-    """A session line with an IPv4 portal, fully validated by one match.
+    """A session line with an IP portal, validated by one match (the IPv6
+    address still goes through :func:`_fast_ipv6`).
 
     Compiled on first use: most commands never parse sessions, and the
     console script's start-up should not pay for it.
     """
     return re.compile(
         r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] "
-        r"(?P<host>%s):(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
+        r"(?:(?P<host>%s)|\[(?P<host6>[0-9A-Fa-f:]{2,39})\])"
+        r":(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
         r"(?: \((?P<flash>non-flash|flash)\))?$"
         % (_IPV4, "|".join(_TARGET_PATTERNS)), re.ASCII)
 
@@ -212,13 +214,15 @@ def parse_sessions(text: str) -> list[Session]:
 
 
 def _session(line: str) -> Session:
-    # One match validates the common line (IPv4 portal) completely; other
-    # portals (IPv6, host names) take the general path.
+    # One match validates the common line (IP portal) completely; anything
+    # else (host names, scope ids, odd IPv6 forms) takes the general path.
     fast = _fast_session_re().match(line)
     if fast is not None and 0 < int(fast["port"]) < 65536:
-        transport, sid, host, port, tpgt, target, flash = fast.groups()
-        return Session(transport, int(sid), Portal(host, int(port)),
-                       _tpgt(tpgt), target, flash == "flash")
+        transport, sid, host, host6, port, tpgt, target, flash = fast.groups()
+        host = host if host6 is None else _fast_ipv6(host6)
+        if host is not None:
+            return Session(transport, int(sid), Portal(host, int(port)),
+                           _tpgt(tpgt), target, flash == "flash")
     match = _SESSION_RE.match(line)
     if not match or not is_target_name(match["target"]):
         raise exception.IscsiadmParseError(what="session", line=line)
