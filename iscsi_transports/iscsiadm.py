@@ -120,7 +120,8 @@ class Iscsiadm:
             # logs it masked instead.
             return self._execute(*argv, check_exit_code=ok_codes,
                                  timeout=timeout, loglevel=NEVER_LOGGED,
-                                 on_execute=started.append)
+                                 on_execute=started.append,
+                                 preexec_fn=os.setsid)
         except processutils.ProcessExecutionError as error:
             exit_code = error.exit_code
             raise self._failed(
@@ -232,9 +233,19 @@ def _name_values(settings: dict[str, str]) -> list[str]:
 
 
 def _kill(started: list[Any]) -> None:
-    """Kill the hung iscsiadm processutils started (it does not)."""
+    """Kill the hung iscsiadm processutils started (it does not).
+
+    The whole process group goes: a root helper (sudo, rootwrap, nsenter)
+    that forked iscsiadm would otherwise leave it running.  Each command
+    starts its own session (``preexec_fn=os.setsid``), so the group is
+    exactly that command's processes.
+    """
+    import signal
+    import subprocess
     for process in started:
         try:
+            if isinstance(process, subprocess.Popen):
+                os.killpg(process.pid, signal.SIGKILL)
             process.kill()
             process.wait(timeout=5)
         except Exception:  # already gone: nothing left to stop

@@ -106,6 +106,22 @@ class TestHang(ScriptCase):
             pid = int(handle.read())
         self.assertFalse(_alive(pid), "iscsiadm %d still running" % pid)
 
+    def test_hung_iscsiadm_behind_a_forking_root_helper_is_killed(self) -> None:
+        # sudo and rootwrap fork the command: killing the helper alone
+        # would leave iscsiadm running.  GNU timeout forks the same way.
+        pid_file = os.path.join(self.lock_path, "pid")
+        self.script('echo $$ > %s; exec sleep 60' % pid_file)
+        self.flags(iscsiadm_timeout=1, root_helper="timeout 300")
+        self.assertRaises(exception.IscsiadmTimeout, self.tool.run,
+                          ["-m", "node", "--login"])
+        with open(pid_file) as handle:
+            pid = int(handle.read())
+        for _ in range(50):  # SIGKILL is delivered asynchronously
+            if not _alive(pid):
+                break
+            time.sleep(0.1)
+        self.assertFalse(_alive(pid), "iscsiadm %d survived" % pid)
+
 
 def _alive(pid: int) -> bool:
     """True while ``pid`` runs (a zombie counts as gone)."""
