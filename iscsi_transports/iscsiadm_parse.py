@@ -217,11 +217,11 @@ def _session(line: str) -> Session:
     # One match validates the common line (IP portal) completely; anything
     # else (host names, scope ids, odd IPv6 forms) takes the general path.
     fast = _fast_session_re().match(line)
-    if fast is not None and 0 < int(fast["port"]) < 65536:
+    if fast is not None:
         transport, sid, host, host6, port, tpgt, target, flash = fast.groups()
         host = host if host6 is None else _fast_ipv6(host6)
-        if host is not None:
-            return Session(transport, int(sid), Portal(host, int(port)),
+        if host is not None and 0 < (port_no := int(port)) < 65536:
+            return Session(transport, int(sid), Portal(host, port_no),
                            _tpgt(tpgt), target, flash == "flash")
     match = _SESSION_RE.match(line)
     if not match or not is_target_name(match["target"]):
