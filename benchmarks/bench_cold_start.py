@@ -19,7 +19,6 @@ import time
 
 import _common
 
-ENV: dict[str, str] = {}
 RUNS = int(os.environ.get("BENCH_COLD_RUNS", "21"))
 GOAL = 1.2
 OURS = "iscsi-transports list"
@@ -32,10 +31,11 @@ def console_script() -> list[str]:
     The script is run through its own shebang interpreter, not a pyenv or
     venv shim, so the floor below is measured on the same interpreter.
     """
-    candidates = [os.path.join(sysconfig.get_path("scripts"), "iscsi-transports"),
-                  os.path.join(os.path.dirname(os.path.realpath(sys._base_executable)),
-                               "iscsi-transports"),
-                  shutil.which("iscsi-transports") or ""]
+    base_bin = os.path.dirname(os.path.realpath(sys._base_executable))
+    candidates = [
+        os.path.join(sysconfig.get_path("scripts"), "iscsi-transports"),
+        os.path.join(base_bin, "iscsi-transports"),
+        shutil.which("iscsi-transports") or ""]
     for path in candidates:
         if path and os.path.isfile(path):
             with open(path, "rb") as script:
@@ -59,15 +59,15 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
+def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall, CPU) seconds of one run.
 
-    CPU time (user + system of the child) is reported beside wall time
-    because it barely moves when other work shares the machine.
+    CPU time (user + system of the child) is reported beside wall time:
+    it leaves out the time spent waiting for a CPU on a shared machine.
     """
     started = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, env=ENV)
+                             stderr=subprocess.DEVNULL, env=env)
     _pid, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -79,8 +79,7 @@ def timed(argv: list[str]) -> tuple[float, float]:
 def commands() -> dict[str, list[str]]:
     interpreter, script = console_script()
     found = {OURS: [interpreter, script, "list"],
-             FLOOR: [
-                 interpreter, "-c", "import oslo_config.cfg"]}
+             FLOOR: [interpreter, "-c", "import oslo_config.cfg"]}
     if _common.have_os_brick():
         found["os-brick: import connector"] = [
             sys.executable, "-W", "ignore", "-c",
@@ -88,28 +87,31 @@ def commands() -> dict[str, list[str]]:
     return found
 
 
-def main() -> dict:
-    global ENV
-    ENV = child_env()
-    cmds = commands()
+def sample(cmds: dict[str, list[str]]) -> dict[str, list[tuple]]:
+    """RUNS interleaved (wall, CPU) samples of every command."""
+    env = child_env()
     for argv in cmds.values():  # warm the page cache and .pyc files
-        timed(argv)
-    samples: dict[str, list[tuple[float, float]]] = {n: [] for n in cmds}
+        timed(argv, env)
+    samples: dict[str, list[tuple]] = {name: [] for name in cmds}
     for _ in range(RUNS):
         for name, argv in cmds.items():
-            samples[name].append(timed(argv))
+            samples[name].append(timed(argv, env))
+    return samples
+
+
+def main() -> dict:
+    samples = sample(commands())
     wall = {n: _common.median([w for w, _ in v]) for n, v in samples.items()}
     cpu = {n: _common.median([c for _, c in v]) for n, v in samples.items()}
-    floor_wall, floor_cpu = wall[FLOOR], cpu[FLOOR]
-    rows = [[name, _common.ms(wall[name]), "%.2fx" % (wall[name] / floor_wall),
-             _common.ms(cpu[name]), "%.2fx" % (cpu[name] / floor_cpu)]
-            for name in cmds]
-    ratio = wall[OURS] / floor_wall
+    rows = [[name, _common.ms(wall[name]), "%.2fx" % (wall[name] / wall[FLOOR]),
+             _common.ms(cpu[name]), "%.2fx" % (cpu[name] / cpu[FLOOR])]
+            for name in samples]
+    ratio = wall[OURS] / wall[FLOOR]
     _common.report(
         "cold_start", "Cold start (median of %d interleaved runs)" % RUNS,
         ["command", "wall", "wall vs floor", "CPU", "CPU vs floor"], rows,
         {"wall_s": wall, "cpu_s": cpu, "samples_wall_cpu_s": samples,
-         "ratio": ratio, "cpu_ratio": cpu[OURS] / floor_cpu, "goal": GOAL,
+         "ratio": ratio, "cpu_ratio": cpu[OURS] / cpu[FLOOR], "goal": GOAL,
          "goal_met": ratio <= GOAL})
     return wall
 
