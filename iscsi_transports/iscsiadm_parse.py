@@ -25,7 +25,7 @@ UNSET_TPGT = 4294967295
 #: The three target name forms (RFC 3720/3980), unanchored so that the
 #: session line pattern can embed them.
 _TARGET_PATTERNS = (
-    r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s]+)?",
+    r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s\x00-\x1f\x7f]+)?",
     r"eui\.[0-9A-Fa-f]{16}",
     r"naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
 )

@@ -39,7 +39,8 @@ BAD_PORTALS = ("", " 10.0.0.1", "10.0.0.1 ", "10.0.0.1:0", "10.0.0.1:65536",
                "-p", "a..b", "10.0.0.1:\u0663\u0662\u0666\u0660")
 BAD_IQNS = ("", "iqn", "iqn.2010.org.x", "iqn.10-10.org.x", "iqn.2010-10.",
             "iqn.2010-10.org.x:a b", "eui.123", "eui.0123456789abcdefg",
-            "naa.xyz", "naa.0123", "-o", "IQN.2010-10.org.x", "target")
+            "naa.xyz", "naa.0123", "-o", "IQN.2010-10.org.x", "target",
+            "iqn.2010-10.org.x:nul\x00byte", "iqn.2010-10.org.x:esc\x1b[0m")
 
 
 class IscsiadmCase(base.TestCase):
