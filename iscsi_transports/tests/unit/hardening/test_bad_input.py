@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 
 from iscsi_transports import connection
@@ -17,6 +18,7 @@ from iscsi_transports import iscsiadm
 from iscsi_transports import iscsiadm_ifaces
 from iscsi_transports import iscsiadm_parse as parse
 from iscsi_transports import manager as manager_mod
+from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.plugins import tcp
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
@@ -224,3 +226,32 @@ class TestUnknownTransports(base.TestCase):
                               drv.connect_volume,
                               {"target_portal": PORTAL, "target_iqn": IQN})
         self.assertEqual([], execute.calls)
+
+
+class TestConsole(base.TestCase):
+    """Bad arguments to the console script: exit 1, one line, no iscsiadm."""
+
+    def test_discover_with_bad_portal_or_transport(self) -> None:
+        calls = os.path.join(self.lock_path, "calls")
+        script = os.path.join(self.lock_path, "iscsiadm")
+        with open(script, "w") as out:
+            out.write("#!/bin/sh\necho \"$*\" >> %s\n" % calls)
+        os.chmod(script, 0o700)
+        config = os.path.join(self.lock_path, "bad.conf")
+        with open(config, "w") as out:
+            out.write("[iscsi_transports]\niscsiadm_path = %s\n"
+                      "state_path = %s\nfallback_to_tcp = false\n"
+                      % (script, self.lock_path))
+        for argv in (["discover", "10.0.0.1:3260;reboot"],
+                     ["discover", "../../etc:3260"],
+                     ["discover", "10.0.0.1", "--transport", "tcp.$(id)"],
+                     ["show", "../tcp"]):
+            out, err = io.StringIO(), io.StringIO()
+            code = cmd_main.main([*argv, "--config-file", config,
+                                  "--sysfs-root", self.sysfs.root],
+                                 out=out, err=err)
+            self.assertEqual(1, code, argv)
+            self.assertEqual(1, len(err.getvalue().splitlines()), argv)
+            self.assertNotIn("Traceback", err.getvalue())
+        self.assertFalse(os.path.exists(calls))
+
