@@ -12,6 +12,7 @@ import io
 import os
 import stat
 import tarfile
+import traceback
 
 import fixtures
 
@@ -32,6 +33,7 @@ case "$*" in
   *"-m session"*) exit 21 ;;
   *--discover*|*"-m discovery "*) echo "%(portal)s,1 %(iqn)s"; exit 0 ;;
   *--login*) echo "login failed, args: $*" >&2; exit "${LOGIN_EXIT:-24}" ;;
+  *"-o update"*) echo "update: $*" >&2; exit "${UPDATE_EXIT:-0}" ;;
 esac
 exit 0
 """ % {"portal": PORTAL, "iqn": IQN}
@@ -94,6 +96,15 @@ class TestAttach(SecretsCase):
         error = self.assertRaises(exception.IscsiadmError,
                                   self.driver.connect_volume, chap_props())
         self.assert_no_secret(str(error), repr(error))
+        self.assert_logs_clean()
+
+    def test_failed_update_carrying_secrets_and_its_traceback(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable("UPDATE_EXIT", "7"))
+        error = self.assertRaises(exception.IscsiadmError,
+                                  self.driver.connect_volume, chap_props())
+        self.assertIn("-v ***", str(error))
+        self.assert_no_secret(str(error), repr(error), error.stderr,
+                              "".join(traceback.format_exception(error)))
         self.assert_logs_clean()
 
     def test_successful_attach_returns_no_secret(self) -> None:
