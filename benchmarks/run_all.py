@@ -32,6 +32,16 @@ def ensure_venv() -> str:
     return python
 
 
+def require_installed_library() -> None:
+    """The plugins are found through installed entry points."""
+    import importlib.metadata
+    try:
+        importlib.metadata.distribution("iscsi-transports")
+    except importlib.metadata.PackageNotFoundError:
+        raise SystemExit("iscsi-transports is not installed; run "
+                         "'pip install -e .' first (README, Quick start)")
+
+
 def main() -> None:
     if "--no-venv" not in sys.argv and \
             os.path.realpath(sys.prefix) != os.path.realpath(VENV):
@@ -39,6 +49,7 @@ def main() -> None:
         sys.exit(subprocess.run([python, __file__, "--no-venv",
                                  *sys.argv[1:]]).returncode)
     sys.path[:0] = [HERE, os.path.dirname(HERE)]
+    require_installed_library()
     import importlib
     import warnings
     warnings.simplefilter("ignore")
