@@ -39,7 +39,8 @@ def require_installed_library() -> None:
         importlib.metadata.distribution("iscsi-transports")
     except importlib.metadata.PackageNotFoundError:
         raise SystemExit("iscsi-transports is not installed; run "
-                         "'pip install -e .' first (README, Quick start)")
+                         "'pip install -e .' first (README, Quick start)"
+                         ) from None
 
 
 def main() -> None:
