@@ -25,22 +25,10 @@ import ipaddress as ipaddr
 from collections.abc import Iterator
 from typing import Protocol
 
-from oslo_config import cfg
-
 from iscsi_transports import base
 from iscsi_transports import host as host_mod
 from iscsi_transports import iscsiadm_parse
 from iscsi_transports import network as network_mod
-
-derive_opts = [
-    cfg.IPOpt(
-        "source_ip",
-        help="Local IP address to send iSCSI traffic from. When set, the "
-             "offload transport and port are derived from it (interface, "
-             "MAC, PCI function, transport) instead of from 'transport'; if "
-             "the address is not on a usable offload port, software iSCSI "
-             "over TCP is used as for any unusable transport."),
-]
 
 TCP = "tcp"
 

@@ -22,6 +22,7 @@ from iscsi_transports import iface as iface_mod
 from iscsi_transports import iscsiadm_parse
 from iscsi_transports import manager as manager_mod
 from iscsi_transports import network as network_mod
+from iscsi_transports import opts
 
 doctor_opts = [
     cfg.StrOpt(
@@ -106,6 +107,7 @@ class Doctor:
                  portal: str | None = None) -> None:
         self.manager = manager
         self.portal = portal
+        opts.register(manager.conf, doctor_opts)
         options = manager.conf.iscsi_transports
         self.proc_root = options.proc_root
         self.records = read_records(options.iface_dir)

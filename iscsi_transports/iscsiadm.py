@@ -76,7 +76,7 @@ class Iscsiadm:
     def __init__(self, conf: cfg.ConfigOpts,
                  execute: Callable[..., tuple[str, str]] | None = None) -> None:
         from iscsi_transports import opts
-        opts.register_opts(conf)
+        opts.register(conf, iscsiadm_opts)
         self.conf = conf
         self._execute = execute or _default_execute
         #: Every secret passed on a command line so far, scrubbed from

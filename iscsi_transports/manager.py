@@ -14,10 +14,13 @@ used.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import glob
 import importlib.metadata
 import logging
+import os
+import pathlib
+import sys
 import typing
 
 from oslo_config import cfg
@@ -27,8 +30,11 @@ from iscsi_transports import base
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import network as network_mod
+from iscsi_transports import opts
 from iscsi_transports import selection
+
+if typing.TYPE_CHECKING:
+    from iscsi_transports import network as network_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -68,11 +74,22 @@ manager_opts = [
         "sysfs_root", default="/sys",
         help="Where sysfs is mounted. Point it at a copy of another host's "
              "sysfs to see what would be detected there."),
+    cfg.IPOpt(
+        "source_ip",
+        help="Local IP address to send iSCSI traffic from. When set, the "
+             "offload transport and port are derived from it (interface, "
+             "MAC, PCI function, transport) instead of from 'transport'; if "
+             "the address is not on a usable offload port, software iSCSI "
+             "over TCP is used as for any unusable transport."),
 ]
 
 
-@dataclasses.dataclass(frozen=True)
-class LoadFailure:
+def register_opts(conf: cfg.ConfigOpts) -> None:
+    """Register what the manager and the plugins read (idempotent)."""
+    opts.register(conf, [*manager_opts, *base.plugin_opts])
+
+
+class LoadFailure(typing.NamedTuple):
     """A plugin that could not be used, and why."""
 
     name: str
@@ -80,31 +97,48 @@ class LoadFailure:
     source: str
 
     def as_dict(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
 
 @functools.lru_cache(maxsize=1)
 def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
-    # stevedore's entry-point cache drops the distribution, and scanning
-    # every installed distribution costs tens of milliseconds: only pay for
-    # it when a source is shown.
-    # Most distributions have no entry point in our group: a substring test
-    # on the raw file skips parsing their entry points and metadata.
+    # stevedore's entry-point cache drops the distribution, and asking
+    # importlib.metadata about every installed distribution costs tens of
+    # milliseconds: only the entry_points.txt files that exist are globbed
+    # (as stevedore does), and only those naming our group are parsed.
     owners: dict[tuple[str, str], str] = {}
-    for dist in importlib.metadata.distributions():
-        if NAMESPACE not in (dist.read_text("entry_points.txt") or ""):
-            continue
-        name = dist.metadata["Name"]  # parsed once, not per entry point
-        for entry_point in dist.entry_points.select(group=NAMESPACE):
-            owners.setdefault((entry_point.name, entry_point.value), name)
+    for entry in sys.path:
+        pattern = os.path.join(glob.escape(entry or "."), "*-info",
+                               "entry_points.txt")
+        for path in sorted(glob.glob(pattern)):
+            dist = importlib.metadata.PathDistribution(
+                pathlib.Path(os.path.dirname(path)))
+            if NAMESPACE not in (dist.read_text("entry_points.txt") or ""):
+                continue
+            name = dist.metadata["Name"]  # parsed once, not per entry point
+            for entry_point in dist.entry_points.select(group=NAMESPACE):
+                owners.setdefault((entry_point.name, entry_point.value), name)
     return owners
+
+
+@functools.lru_cache(maxsize=1)
+def _own_entry_points() -> frozenset[tuple[str, str]]:
+    # The in-tree plugins are all most hosts have: reading our own
+    # distribution's entry points avoids scanning every installed one.
+    try:
+        dist = importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return frozenset()
+    return frozenset((entry_point.name, entry_point.value) for entry_point
+                     in dist.entry_points.select(group=NAMESPACE))
 
 
 def _source(ext_or_ep: typing.Any) -> str:
     """``distribution (name = module:attr)`` for an extension or entry point."""
     entry_point = getattr(ext_or_ep, "entry_point", ext_or_ep)
-    dist = _distributions_by_entry_point().get(
-        (entry_point.name, entry_point.value), "unknown distribution")
+    key = (entry_point.name, entry_point.value)
+    dist = DISTRIBUTION if key in _own_entry_points() else \
+        _distributions_by_entry_point().get(key, "unknown distribution")
     return "%s (%s = %s)" % (dist, entry_point.name, entry_point.value)
 
 
@@ -119,8 +153,7 @@ class TransportManager:
     def __init__(self, conf: cfg.ConfigOpts,
                  host: host_mod.Host | None = None,
                  network: network_mod.Network | None = None) -> None:
-        from iscsi_transports import opts
-        opts.register_opts(conf)
+        register_opts(conf)
         self.conf = conf
         self._host = host
         self._network = network
@@ -206,6 +239,7 @@ class TransportManager:
         """Addresses and routes: ``network_file`` if set, else netlink
         (connected on first use only)."""
         if self._network is None:
+            from iscsi_transports import network as network_mod
             self._network = network_mod.from_conf(self.conf)
         return self._network
 
@@ -260,7 +294,7 @@ class TransportManager:
             reason += "; otherwise ready: %s" % detection.reason
         else:
             reason += "; also %s" % detection.reason
-        return dataclasses.replace(detection, enabled=False, usable=False,
+        return detection._replace(enabled=False, usable=False,
                                    reason=reason)
 
     # -- the choice ------------------------------------------------------------

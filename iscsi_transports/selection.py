@@ -12,15 +12,19 @@ the manager decides whether to fall back to TCP.
 
 from __future__ import annotations
 
-import dataclasses
-from typing import Any, Protocol
+import typing
+from typing import TYPE_CHECKING, Any, Protocol
 
 from iscsi_transports import base
-from iscsi_transports import derive
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import network as network_mod
+
+if TYPE_CHECKING:
+    # derive and network are imported where source_ip and auto need them:
+    # the plain configured-transport path stays cheap to import.
+    from iscsi_transports import derive
+    from iscsi_transports import network as network_mod
 
 TCP = "tcp"
 DEFAULT_IFACE = "default"
@@ -45,8 +49,7 @@ class Transports(Protocol):
     def network(self) -> network_mod.Network: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class Selection:
+class Selection(typing.NamedTuple):
     """The transport and iface the driver should use, and why."""
 
     transport: base.Transport
@@ -95,6 +98,8 @@ def active(manager: Transports, requested: str, portal: str | None = None,
     ``source_ip`` wins over ``requested``; ``auto`` picks per ``portal``
     (without one: the first usable offload transport, else tcp).
     """
+    if source_ip or requested == AUTO:
+        from iscsi_transports import derive
     if source_ip:
         return from_choice(manager, derive.from_source_ip(manager, source_ip),
                            "source_ip=%s" % source_ip)

@@ -181,6 +181,7 @@ def capture(conf: cfg.ConfigOpts, path: str,
     ``portals`` get the kernel's own route answer recorded (policy routing
     included), which replay prefers to its longest-prefix match.
     """
+    _register_opts(conf)
     options = conf.iscsi_transports
     host = RecordingHost(options.sysfs_root)
     manager = manager_mod.TransportManager(conf, host=host)
@@ -277,6 +278,13 @@ def extract(path: str, destination: str) -> None:
         ) from None
 
 
+def _register_opts(conf: cfg.ConfigOpts) -> None:
+    """What a snapshot reads and replays: the host, iface records, daemons
+    and network, whichever command runs it."""
+    manager_mod.register_opts(conf)
+    opts.register(conf, [*doctor.doctor_opts, *network_mod.network_opts])
+
+
 def replay(conf: cfg.ConfigOpts, path: str) -> str:
     """Point ``conf`` at a snapshot: sysfs, iface records, daemons and
     network all come from it.  The extracted copy is removed when ``conf``
@@ -284,6 +292,7 @@ def replay(conf: cfg.ConfigOpts, path: str) -> str:
     root = tempfile.mkdtemp(prefix="iscsi-transports-snapshot-")
     weakref.finalize(conf, shutil.rmtree, root, True)
     extract(path, root)
+    _register_opts(conf)
     for name, value in (("sysfs_root", SYSFS), ("iface_dir", IFACES),
                         ("proc_root", PROC), ("network_file", NETWORK)):
         conf.set_override(name, os.path.join(root, value), group=opts.GROUP)

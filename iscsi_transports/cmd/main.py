@@ -88,8 +88,10 @@ def build_parser(argv: Sequence[str] | None = None
 
 def load_config(args: argparse.Namespace) -> cfg.ConfigOpts:
     """A private ConfigOpts with the files and overrides from the command."""
+    from iscsi_transports import manager
+
     conf = cfg.ConfigOpts()
-    opts.register_opts(conf)
+    manager.register_opts(conf)  # the rest register when they are used
     conf(args=[], project="iscsi-transports",
          default_config_files=args.config_file)
     if args.sysfs_root:
