@@ -15,7 +15,6 @@ used.
 from __future__ import annotations
 
 import functools
-import glob
 import importlib.metadata
 import logging
 import os
@@ -102,43 +101,63 @@ class LoadFailure(typing.NamedTuple):
 
 @functools.lru_cache(maxsize=1)
 def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
-    # stevedore's entry-point cache drops the distribution, and asking
-    # importlib.metadata about every installed distribution costs tens of
-    # milliseconds: only the entry_points.txt files that exist are globbed
-    # (as stevedore does), and only those naming our group are parsed.
+    """Which installed distribution declares each of our entry points.
+
+    stevedore's entry-point cache drops the distribution, and asking
+    importlib.metadata costs more than the rest of a ``list`` (it indexes
+    every distribution and imports the email parser), so the metadata
+    directories on ``sys.path`` are read by hand; only those whose
+    ``entry_points.txt`` names our group are parsed.
+    """
     owners: dict[tuple[str, str], str] = {}
-    for entry in sys.path:
-        pattern = os.path.join(glob.escape(entry or "."), "*-info",
-                               "entry_points.txt")
-        for path in sorted(glob.glob(pattern)):
-            dist = importlib.metadata.PathDistribution(
-                pathlib.Path(os.path.dirname(path)))
-            if NAMESPACE not in (dist.read_text("entry_points.txt") or ""):
-                continue
-            name = dist.metadata["Name"]  # parsed once, not per entry point
-            for entry_point in dist.entry_points.select(group=NAMESPACE):
-                owners.setdefault((entry_point.name, entry_point.value), name)
+    for info_dir in _metadata_dirs():
+        if NAMESPACE not in _read(info_dir, "entry_points.txt"):
+            continue
+        name = _metadata_name(info_dir)
+        dist = importlib.metadata.PathDistribution(pathlib.Path(info_dir))
+        for entry_point in dist.entry_points.select(group=NAMESPACE):
+            owners.setdefault((entry_point.name, entry_point.value), name)
     return owners
 
 
-@functools.lru_cache(maxsize=1)
-def _own_entry_points() -> frozenset[tuple[str, str]]:
-    # The in-tree plugins are all most hosts have: reading our own
-    # distribution's entry points avoids scanning every installed one.
+def _metadata_dirs() -> list[str]:
+    dirs = []
+    for entry in sys.path:
+        try:
+            names = sorted(os.listdir(entry or "."))
+        except OSError:
+            continue
+        dirs += [os.path.join(entry or ".", name) for name in names
+                 if name.endswith((".dist-info", ".egg-info"))]
+    return dirs
+
+
+def _read(directory: str, name: str) -> str:
     try:
-        dist = importlib.metadata.distribution(DISTRIBUTION)
-    except importlib.metadata.PackageNotFoundError:
-        return frozenset()
-    return frozenset((entry_point.name, entry_point.value) for entry_point
-                     in dist.entry_points.select(group=NAMESPACE))
+        with open(os.path.join(directory, name), encoding="utf-8",
+                  errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def _metadata_name(info_dir: str) -> str:
+    """The ``Name:`` header of a distribution's metadata."""
+    text = _read(info_dir, "METADATA") or _read(info_dir, "PKG-INFO")
+    for line in text.splitlines():
+        if not line.strip():
+            break
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "name" and value.strip():
+            return value.strip()
+    return "unknown distribution"
 
 
 def _source(ext_or_ep: typing.Any) -> str:
     """``distribution (name = module:attr)`` for an extension or entry point."""
     entry_point = getattr(ext_or_ep, "entry_point", ext_or_ep)
-    key = (entry_point.name, entry_point.value)
-    dist = DISTRIBUTION if key in _own_entry_points() else \
-        _distributions_by_entry_point().get(key, "unknown distribution")
+    dist = _distributions_by_entry_point().get(
+        (entry_point.name, entry_point.value), "unknown distribution")
     return "%s (%s = %s)" % (dist, entry_point.name, entry_point.value)
 
 
