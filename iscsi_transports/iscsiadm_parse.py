@@ -9,11 +9,11 @@ fallback must not be surprised by an ``IndexError`` from a stray line.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import ipaddress as ipaddr
 import re
 import socket
+import typing
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
@@ -60,8 +60,10 @@ def _fast_session_re() -> re.Pattern[str]:
         % (_IPV4, "|".join(_TARGET_PATTERNS)), re.ASCII)
 
 
-@dataclasses.dataclass(frozen=True)
-class Portal:
+# NamedTuples, not dataclasses: a host with thousands of sessions builds
+# two of these per line, and a tuple is built several times faster than a
+# frozen dataclass (benchmarks/bench_parsing.py).
+class Portal(typing.NamedTuple):
     """An iSCSI portal; ``str()`` gives the form iscsiadm's ``-p`` takes."""
 
     host: str
@@ -73,8 +75,7 @@ class Portal:
         return "%s:%d" % (self.host, self.port)
 
 
-@dataclasses.dataclass(frozen=True)
-class Target:
+class Target(typing.NamedTuple):
     """A node record or a discovered target: portal, tpgt and name."""
 
     portal: Portal
@@ -86,8 +87,7 @@ class Target:
                 "target": self.name}
 
 
-@dataclasses.dataclass(frozen=True)
-class Session:
+class Session(typing.NamedTuple):
     """One line of ``iscsiadm -m session``."""
 
     transport: str
