@@ -118,3 +118,19 @@ def session_auth(props: Mapping[str, Any]) -> dict[str, str]:
 def discovery_auth(props: Mapping[str, Any]) -> dict[str, str]:
     """``discovery.sendtargets.auth.*`` settings for discovery CHAP."""
     return _chap(props, "discovery_auth_", "discovery.sendtargets.auth.")
+
+
+def merge_device_info(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One device info for several iface groups: the first one's choice,
+    every group's paths and targets."""
+    merged = dict(results[0])
+    merged["paths"] = [p for result in results for p in result["paths"]]
+    merged["targets"] = [t for result in results for t in result["targets"]]
+    return merged
+
+
+def selection_info(selection: Any) -> dict[str, Any]:
+    """The part of the device info that says which transport and why."""
+    return {"transport": selection.transport.name,
+            "iface": selection.iface.name, "fallback": selection.fallback,
+            "reason": selection.reason, "requested": selection.requested}

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -49,6 +50,7 @@ class ISCSIDriver:
         opts.register_opts(conf)
         self.conf = conf
         self._manager = manager
+        self._manager_lock = threading.Lock()
         self.iscsiadm = iscsiadm.Iscsiadm(conf, execute=execute)
         self._sleep = sleep
         #: Ifaces already ensured by this driver object: later attaches
@@ -61,9 +63,13 @@ class ISCSIDriver:
 
     @property
     def manager(self) -> Any:
+        """The transport manager, built on first use and only once, even
+        when the first attaches arrive together (nova attaches in threads)."""
         if self._manager is None:
-            from iscsi_transports import manager
-            self._manager = manager.TransportManager(self.conf)
+            with self._manager_lock:
+                if self._manager is None:
+                    from iscsi_transports import manager
+                    self._manager = manager.TransportManager(self.conf)
         return self._manager
 
     # -- selection ---------------------------------------------------------
@@ -155,7 +161,7 @@ class ISCSIDriver:
                 errors.append(error)
         if not results:
             raise errors[0]
-        return _merge(results)
+        return connection.merge_device_info(results)
 
     def _group_paths(self, paths: list[connection.VolumePath],
                      volume_type: str) -> list[tuple[Any, list[Any]]]:
@@ -187,7 +193,7 @@ class ISCSIDriver:
         return {"type": "block", "path": devices[0], "paths": devices,
                 "targets": [dict(p.as_dict(), iface=selection.iface.name)
                             for p in logged_in],
-                **_selection_info(selection)}
+                **connection.selection_info(selection)}
 
     def _login_path(self, selection: Any, path: connection.VolumePath,
                     props: Mapping[str, Any],
@@ -236,7 +242,7 @@ class ISCSIDriver:
             found = self.iscsiadm.discover(path.portal, selection.iface.name,
                                            auth)
             return {"targets": [t.as_dict() for t in found],
-                    **_selection_info(selection)}
+                    **connection.selection_info(selection)}
 
         return self.with_fallback(self.select(volume_type), run)
 
@@ -281,18 +287,3 @@ class ISCSIDriver:
             return [info["iface"]]
         return list(dict.fromkeys([self.select(portal=path.portal).iface.name,
                                    "default"]))
-
-
-def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """One device info for several iface groups: the first one's choice,
-    every group's paths and targets."""
-    merged = dict(results[0])
-    merged["paths"] = [p for result in results for p in result["paths"]]
-    merged["targets"] = [t for result in results for t in result["targets"]]
-    return merged
-
-
-def _selection_info(selection: Any) -> dict[str, Any]:
-    return {"transport": selection.transport.name,
-            "iface": selection.iface.name, "fallback": selection.fallback,
-            "reason": selection.reason, "requested": selection.requested}

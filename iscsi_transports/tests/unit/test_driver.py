@@ -298,3 +298,29 @@ class TestPerPortalSelection(DriverTestCase):
         self.disk(portal=PORTAL2, iqn=IQN2)
         info = self.driver.connect_volume(self.props)
         self.assertEqual(["default"], [t["iface"] for t in info["targets"]])
+
+
+class TestLazyManager(base.TestCase):
+    def test_concurrent_first_attaches_build_one_manager(self) -> None:
+        import threading
+        import time
+
+        built = []
+
+        class SlowManager:
+            def __init__(self, conf: object) -> None:
+                time.sleep(0.05)  # widen the window a race would need
+                built.append(self)
+
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.manager.TransportManager", SlowManager))
+        iscsi = driver.ISCSIDriver(self.conf)
+        seen = []
+        threads = [threading.Thread(target=lambda: seen.append(iscsi.manager))
+                   for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        self.assertEqual(1, len(built))
+        self.assertEqual({id(built[0])}, {id(m) for m in seen})
