@@ -5,7 +5,8 @@ The driver receives the ``data`` dict cinder returns from
 for one path, ``target_portals``/``target_iqns``/``target_luns`` for
 multipath, and CHAP settings (``auth_*``, ``discovery_auth_*``, with the
 mutual-CHAP ``*_in`` variants).  Everything is checked here, before any of
-it reaches an iscsiadm argv.
+it reaches an iscsiadm argv.  The device info the driver returns is shaped
+here too, so nova's stored copy and ``disconnect_volume`` agree on it.
 """
 
 from __future__ import annotations
