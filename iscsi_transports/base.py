@@ -124,7 +124,8 @@ class Transport(abc.ABC):
 
     Subclasses set the class attributes and implement :meth:`detect` and
     :meth:`generate_iface`.  The first line of the class docstring is the
-    one-line summary shown by ``iscsi-transports list`` and the docs.
+    one-line summary shown by ``iscsi-transports show``, ``list --format
+    json`` and the transport catalogue.
     """
 
     #: The open-iscsi transport name (``iface.transport_name``).
