@@ -85,9 +85,9 @@ def _status(data: dict[str, Any]) -> str:
 
 
 def _port_lines(data: dict[str, Any]) -> list[str]:
-    return ["    port %s  %s %s %s" % (
+    return [("    port %s  %s %s %s" % (
         port["iface_name"], port["netdev"] or "-", port["pci_address"] or "-",
-        port["ipaddress"] or "") for port in data["ports"]]
+        port["ipaddress"] or "")).rstrip() for port in data["ports"]]
 
 
 def render_list(data: dict[str, Any]) -> str:

@@ -60,7 +60,7 @@ class TestList(CommandTestCase):
         self.assertTrue(out.startswith("NAME"))
         self.assertIn("tcp", out)
         self.assertEqual([], [line for line in out.splitlines()
-                              if len(line) > 80])
+                              if len(line) > 80 or line != line.rstrip()])
 
     def test_broken_plugins_are_listed_and_command_succeeds(self):
         self.useFixture(fake.FakePluginDistribution())
