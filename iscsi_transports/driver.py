@@ -27,6 +27,7 @@ from iscsi_transports import devices
 from iscsi_transports import exception
 from iscsi_transports import fallback
 from iscsi_transports import iscsiadm
+from iscsi_transports import scsi
 
 LOG = logging.getLogger(__name__)
 
@@ -38,6 +39,9 @@ driver_opts = [
                help="How many times to look for the disk after login."),
     cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
                  help="Seconds between two looks for the disk."),
+    cfg.BoolOpt("remove_devices_on_disconnect", default=True,
+                help="Flush and delete the SCSI disk of each path before "
+                     "logging out of it on detach."),
 ]
 
 class ISCSIDriver:
@@ -261,7 +265,8 @@ class ISCSIDriver:
     def disconnect_volume(self, connection_properties: Mapping[str, Any],
                           device_info: Mapping[str, Any] | None = None
                           ) -> None:
-        """Log out and delete only the node records of our iface.
+        """Remove each path's disk, log out and delete only the node
+        records of our iface (see :mod:`iscsi_transports.scsi`).
 
         ``device_info`` is what :meth:`connect_volume` returned; without
         it the active selection's iface is used, and ``default`` too (the
@@ -271,6 +276,10 @@ class ISCSIDriver:
             if path.iqn is None:
                 continue
             with self.iscsiadm.external_lock(path.lock_name):
+                if self.options.remove_devices_on_disconnect:
+                    scsi.remove_devices(self.iscsiadm, self.options.sysfs_root,
+                                        scsi.links(self.options.device_dir,
+                                                   path, device_info))
                 for iface_name in self._ifaces_of(path, device_info):
                     self.iscsiadm.logout(path.iqn, path.portal, iface_name)
                     self.iscsiadm.node_delete(path.iqn, path.portal,

@@ -267,3 +267,14 @@ class VolumeDeviceNotFound(IscsiTransportsError):
 
 class VolumeAttachFailed(IscsiTransportsError):
     msg_fmt = "Could not attach %(target)s: %(reason)s"
+
+
+class CommandFailed(IscsiTransportsError):
+    """A command other than iscsiadm (``blockdev``) failed; ``cmd`` masked."""
+
+    msg_fmt = "%(cmd)s failed: %(reason)s"
+
+
+class DeviceRemovalFailed(IscsiTransportsError):
+    msg_fmt = ("Could not delete SCSI device %(device)s (%(link)s) before "
+               "logging out: %(reason)s")

@@ -8,7 +8,10 @@ kills a hung iscsiadm, and turns open-iscsi's exit codes
 module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
 in :mod:`iscsi_transports.iscsiadm_parse`, exit codes and masking in
 :mod:`iscsi_transports.iscsiadm_errors`, iface record management in
-:mod:`iscsi_transports.iscsiadm_ifaces`.
+:mod:`iscsi_transports.iscsiadm_ifaces`.  The few other root commands
+the library needs (``blockdev --flushbufs`` before a disk is deleted, see
+:mod:`iscsi_transports.scsi`) go through :meth:`Iscsiadm.run_command`, the
+same root helper and timeout.
 """
 
 from __future__ import annotations
@@ -107,6 +110,21 @@ class Iscsiadm:
         stdout, _stderr = self._run(argv, list(ok_codes))
         LOG.debug("%s succeeded in %.3fs", shown, time.monotonic() - started)
         return stdout
+
+    def run_command(self, args: Sequence[str]) -> str:
+        """Run another root command (``blockdev``) the way iscsiadm runs:
+        root helper, timeout, masked logging; CommandFailed if it fails."""
+        argv = [*shlex.split(self.options.root_helper or ""), *args]
+        shown = " ".join(mask_argv(argv))
+        LOG.debug("Running %s", shown)
+        try:
+            return self._run(argv, [0])[0]
+        except exception.IscsiadmTimeout:
+            reason = "killed after %s seconds" % self.options.iscsiadm_timeout
+        except exception.IscsiadmError as error:
+            reason = ("exit code %s: %s" % (error.exit_code, error.stderr)
+                      if error.exit_code is not None else error.stderr)
+        raise exception.CommandFailed(cmd=shown, reason=reason)
 
     def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
         import subprocess

@@ -160,6 +160,27 @@ class SysfsTree(fixtures.Fixture):
         self._write(dev + "/node_type", "1: CA")
         self._link("class/infiniband/" + name, dev)
 
+    def add_scsi_disk(self, name: str, hctl: str = "2:0:0:1",
+                      holders: tuple[str, ...] = ()) -> str:
+        """A SCSI disk ``name`` (``sdb``) at ``hctl``, as an iSCSI session
+        creates it: ``block/<name>`` links to the disk, whose ``device``
+        links to the SCSI device with its ``delete`` file; ``holders``
+        (``dm-0``) link to virtual block devices.  Returns the path of
+        ``delete``."""
+        host, _channel, target, _lun = hctl.split(":")
+        scsi_dev = "devices/platform/host%s/session%s/target%s:0:%s/%s" % (
+            host, host, host, target, hctl)
+        disk = "%s/block/%s" % (scsi_dev, name)
+        self._write(scsi_dev + "/delete", "")
+        self._link(disk + "/device", scsi_dev)
+        os.makedirs(os.path.join(self.root, disk, "holders"), exist_ok=True)
+        for holder in holders:
+            self._write("devices/virtual/block/%s/dev" % holder, "253:0")
+            self._link("%s/holders/%s" % (disk, holder),
+                       "devices/virtual/block/" + holder)
+        self._link("block/" + name, disk)
+        return os.path.join(self.root, scsi_dev, "delete")
+
     def _next_host_number(self) -> int:
         numbers = [int(name[4:]) for name in os.listdir(
             os.path.join(self.root, "class/iscsi_host"))]

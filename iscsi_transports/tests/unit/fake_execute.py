@@ -8,6 +8,7 @@ recorded so tests can count processes and inspect argv.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from oslo_concurrency import processutils
@@ -29,6 +30,9 @@ class FakeExecute:
         self.rules: list[Rule] = []
         self.calls: list[list[str]] = []
         self.kwargs: list[dict[str, Any]] = []
+        #: Called with each argv before it is answered (tests that check
+        #: what the host looked like when a command ran).
+        self.observers: list[Callable[[list[str]], None]] = []
 
     def on(self, *words: str, stdout: str = "", exit_code: int = 0,
            stderr: str = "", times: int | None = None) -> FakeExecute:
@@ -38,6 +42,8 @@ class FakeExecute:
     def __call__(self, *cmd: str, **kwargs: Any) -> tuple[str, str]:
         self.calls.append(list(cmd))
         self.kwargs.append(kwargs)
+        for observer in self.observers:
+            observer(list(cmd))
         rule = self._match(list(cmd))
         ok = kwargs.get("check_exit_code", [0])
         if rule.exit_code not in ok:

@@ -260,6 +260,95 @@ class TestDisconnect(DriverTestCase):
         self.assertEqual(8, len(self.execute.calls))
 
 
+class TestRemoveDevices(DriverTestCase):
+    props = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
+
+    def link(self, kernel_name: str, lun: int = 1,
+             pci: str | None = None) -> str:
+        """A by-path link to ``kernel_name`` as udev makes it."""
+        name = "ip-%s-iscsi-%s-lun-%d" % (PORTAL, IQN, lun)
+        if pci:
+            name = "pci-%s-%s" % (pci, name)
+        path = os.path.join(self.dev, name)
+        os.symlink("../../" + kernel_name, path)
+        return path
+
+    @staticmethod
+    def deleted(delete: str) -> bool:
+        with open(delete, encoding="ascii") as handle:
+            return handle.read().strip() == "1"
+
+    def test_flushed_and_deleted_before_logout(self) -> None:
+        delete = self.sysfs.add_scsi_disk("sdb")
+        link = self.link("sdb")
+        seen: list[tuple[str, bool]] = []
+        self.execute.observers.append(
+            lambda cmd: seen.append((cmd[-1], self.deleted(delete))))
+        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE,
+                                                   "path": link})
+        self.assertEqual(["blockdev", "--flushbufs", "/dev/sdb"],
+                         self.execute.calls[0])
+        self.assertEqual([("/dev/sdb", False), ("--logout", True),
+                          ("delete", True)], seen)
+
+    def test_offload_link_without_device_info(self) -> None:
+        delete = self.sysfs.add_scsi_disk("sdc")
+        self.link("sdc", pci=fake_manager.PCI)
+        self.driver.disconnect_volume(self.props)
+        self.assertTrue(self.deleted(delete))
+        self.assertEqual(1, len(self.execute.commands("blockdev")))
+
+    def test_missing_link_or_device_is_already_gone(self) -> None:
+        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
+        self.link("sdd")  # a link whose disk sysfs no longer has
+        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
+        self.assertEqual([], self.execute.commands("blockdev"))
+        self.assertEqual(2, len(self.execute.commands("--logout")))
+
+    def test_held_device_is_kept_and_logged(self) -> None:
+        delete = self.sysfs.add_scsi_disk("sdb", holders=("dm-0",))
+        self.link("sdb")
+        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
+        self.assertFalse(self.deleted(delete))
+        self.assertEqual([], self.execute.commands("blockdev"))
+        self.assertIn("Not deleting sdb", self.log.output)
+        self.assertIn("held by dm-0", self.log.output)
+        self.assertEqual(1, len(self.execute.commands("--logout")))
+
+    def test_other_luns_of_the_target_untouched(self) -> None:
+        ours = self.sysfs.add_scsi_disk("sdb", hctl="2:0:0:1")
+        other = self.sysfs.add_scsi_disk("sdc", hctl="2:0:0:2")
+        ours_link = self.link("sdb")
+        info = {"iface": OFFLOAD_IFACE, "path": ours_link,
+                "paths": [ours_link, self.link("sdc", lun=12)]}
+        self.link("sdc", lun=11)
+        self.driver.disconnect_volume(self.props, info)
+        self.assertTrue(self.deleted(ours))
+        self.assertFalse(self.deleted(other))
+        self.assertEqual([["blockdev", "--flushbufs", "/dev/sdb"]],
+                         self.execute.commands("blockdev"))
+
+    def test_option_off_removes_nothing(self) -> None:
+        self.flags(remove_devices_on_disconnect=False)
+        delete = self.sysfs.add_scsi_disk("sdb")
+        self.link("sdb")
+        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
+        self.assertFalse(self.deleted(delete))
+        self.assertEqual(["--logout", "delete"],
+                         [cmd[-1] for cmd in self.execute.calls])
+
+    def test_failed_flush_keeps_disk_and_session(self) -> None:
+        self.execute.on("blockdev", exit_code=1, stderr="I/O error")
+        delete = self.sysfs.add_scsi_disk("sdb")
+        self.link("sdb")
+        error = self.assertRaises(
+            exception.CommandFailed, self.driver.disconnect_volume,
+            self.props, {"iface": OFFLOAD_IFACE})
+        self.assertIn("exit code 1: I/O error", str(error))
+        self.assertFalse(self.deleted(delete))
+        self.assertEqual([], self.execute.commands("--logout"))
+
+
 class TestDiscover(DriverTestCase):
     def test_discover_falls_back_and_reports(self) -> None:
         self.execute.on("iface", "iface.hwaddress", exit_code=7)

@@ -1,9 +1,9 @@
 """etc/rootwrap.d/iscsi-transports.filters allows what the library runs.
 
-Every iscsiadm command line the library builds is recorded through a fake
-``execute`` and matched against the filters with oslo.rootwrap's
-RegExpFilter rule (same number of arguments, each one matching its anchored
-pattern), so a new command shape without a filter fails here, not on a
+Every iscsiadm (and blockdev) command line the library builds is recorded
+through a fake ``execute`` and matched against the filters with
+oslo.rootwrap's RegExpFilter rule (same number of arguments, each one
+matching its anchored pattern), so a new command shape without a filter fails here, not on a
 compute host.  A few hostile command lines must not match.
 """
 
@@ -13,9 +13,12 @@ import configparser
 import os
 import re
 
+import fixtures
+
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import iscsiadm
 from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports import scsi
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
@@ -33,8 +36,9 @@ def load_filters() -> dict[str, list[str]]:
     for name, value in parser.items("Filters"):
         kind, exec_path, run_as, *args = (
             part.strip() for part in value.split(","))
-        assert (kind, exec_path, run_as) == (
-            "RegExpFilter", "iscsiadm", "root"), name
+        assert kind == "RegExpFilter" and run_as == "root", name
+        assert exec_path in ("iscsiadm", "blockdev"), name
+        assert args[0] == exec_path, name
         filters[name] = args
     return filters
 
@@ -75,6 +79,7 @@ class TestRootwrapFilters(base.TestCase):
                 adm.logout(TARGET, portal, iface_name)
                 adm.node_delete(TARGET, portal, iface_name)
         self._iface_commands()
+        self._disk_commands()
 
     def _iface_commands(self) -> None:
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
@@ -86,6 +91,14 @@ class TestRootwrapFilters(base.TestCase):
         records.ensure(wanted)
         records.list()
         records.delete(wanted.name)
+
+    def _disk_commands(self) -> None:
+        by_path = self.useFixture(fixtures.TempDir()).path
+        for name in ("sdb", "sdaa"):
+            self.sysfs.add_scsi_disk(name)
+            link = os.path.join(by_path, name + "-link")
+            os.symlink("../../" + name, link)
+            scsi.remove_device(self.iscsiadm, self.sysfs.root, link)
 
     def test_every_command_is_allowed(self) -> None:
         self._run_every_command()
@@ -117,5 +130,9 @@ class TestRootwrapFilters(base.TestCase):
                 ["iscsiadm", "-m", "node", "-T", TARGET, "-p",
                  "192.0.2.1:3260", "-I", "default", "-o", "update",
                  "-n", "iface.transport_name", "-v", "tcp"],
-                ["iscsiadm", "-m", "session", "-r", "1", "-u"]):
+                ["iscsiadm", "-m", "session", "-r", "1", "-u"],
+                ["blockdev", "--setrw", "/dev/sdb"],
+                ["blockdev", "--flushbufs", "/dev/../etc/passwd"],
+                ["blockdev", "--flushbufs", "/dev/sdb", "/dev/sda"],
+                ["blockdev", "--flushbufs", "/dev/dm-0"]):
             self.assertEqual([], matching(self.filters, argv), argv)
