@@ -10,8 +10,9 @@ PORT INITIATORNAME``.  In its private mount and network namespace it
 * puts a tmpfs over ``/sys/class`` with the real class directories bound
   back plus a fake ``iscsi_transport/tcp``, so iscsiadm accepts tcp ifaces
   (offload transports are deliberately NOT faked),
-* brings ``lo`` up and starts ``tgtd`` on 127.0.0.1:PORT (the namespace is
-  new, so the port is free by construction),
+* gives tgtd a private ``/run/tgtd``, brings ``lo`` up and starts ``tgtd``
+  on 127.0.0.1:PORT (the namespace is new, so the port is free by
+  construction),
 * answers iscsiadm's requests on the abstract socket as an iscsid stand-in
   (:class:`IscsidStandin`),
 
@@ -129,7 +130,9 @@ def start_tgtd(workdir: str, ctl: str, port: str) -> subprocess.Popen:
         stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     for _ in range(200):
         if tgtd.poll() is not None:
-            raise RuntimeError("tgtd exited with %s" % tgtd.returncode)
+            with open(os.path.join(workdir, "tgtd.log")) as output:
+                raise RuntimeError("tgtd exited with %s: %s" % (
+                    tgtd.returncode, output.read().strip() or "no output"))
         probe = subprocess.run(["tgtadm", "-C", ctl, "--op", "show",
                                 "--mode", "sys"], capture_output=True)
         if probe.returncode == 0:
@@ -156,8 +159,19 @@ def stop_tgtd(ctl: str, tgtd: subprocess.Popen) -> None:
         tgtd.wait()
 
 
+def private_tgtd_run_dir(workdir: str) -> None:
+    """tgtd keeps its control socket and lock in /run/tgtd and leaves them
+    behind when killed: each lab gets its own, so labs of parallel test
+    workers never meet there and the host's /run stays clean."""
+    private = os.path.join(workdir, "run-tgtd")
+    os.mkdir(private)
+    os.makedirs("/run/tgtd", exist_ok=True)
+    run("mount", "--bind", private, "/run/tgtd")
+
+
 def main(workdir: str, ctl: str, port: str, initiatorname: str) -> int:
     run("mount", "--bind", os.path.join(workdir, "etc-iscsi"), "/etc/iscsi")
+    private_tgtd_run_dir(workdir)
     fake_sys_class(workdir)
     run("ip", "link", "set", "lo", "up")
     IscsidStandin(initiatorname,
