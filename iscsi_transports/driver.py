@@ -50,8 +50,10 @@ class ISCSIDriver:
     def __init__(self, conf: cfg.ConfigOpts, manager: Any = None,
                  execute: Callable[..., tuple[str, str]] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
+        from iscsi_transports import manager as manager_mod
         from iscsi_transports import opts
-        opts.register_opts(conf)
+        opts.register(conf, driver_opts)
+        manager_mod.register_opts(conf)
         self.conf = conf
         self._manager = manager
         self._manager_lock = threading.Lock()
