@@ -265,10 +265,10 @@ class ISCSIDriver:
     # -- disconnect ----------------------------------------------------------
 
     def disconnect_volume(self, connection_properties: Mapping[str, Any],
-                          device_info: Mapping[str, Any] | None = None
-                          ) -> None:
-        """Remove each path's disk, log out and delete only the node
-        records of our iface (see :mod:`iscsi_transports.scsi`).
+                          device_info: Mapping[str, Any] | None = None,
+                          force: bool = False) -> None:
+        """Remove each path's disk (``force``: go on past one that fails),
+        then log out of and delete only our iface's node records.
 
         ``device_info`` is what :meth:`connect_volume` returned; without
         it the active selection's iface is used, and ``default`` too (the
@@ -281,7 +281,7 @@ class ISCSIDriver:
                 if self.options.remove_devices_on_disconnect:
                     scsi.remove_devices(self.iscsiadm, self.options.sysfs_root,
                                         scsi.links(self.options.device_dir,
-                                                   path, device_info))
+                                                   path, device_info), force)
                 for iface_name in self._ifaces_of(path, device_info):
                     self.iscsiadm.logout(path.iqn, path.portal, iface_name)
                     self.iscsiadm.node_delete(path.iqn, path.portal,

@@ -42,6 +42,6 @@ class ISCSIVolumeDriver:
                            "targets")}
 
     def disconnect_volume(self, connection_info: dict[str, Any],
-                          instance: Any) -> None:
+                          instance: Any, force: bool = False) -> None:
         data = connection_info["data"]
-        self.driver.disconnect_volume(data, data.get(INFO_KEY))
+        self.driver.disconnect_volume(data, data.get(INFO_KEY), force=force)

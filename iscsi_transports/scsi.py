@@ -111,8 +111,14 @@ def remove_device(runner: iscsiadm.Iscsiadm, sysfs_root: str,
 
 
 def remove_devices(runner: iscsiadm.Iscsiadm, sysfs_root: str,
-                   candidates: Iterable[str]) -> list[str]:
-    """Remove each distinct disk among ``candidates``; the names deleted."""
+                   candidates: Iterable[str], force: bool = False
+                   ) -> list[str]:
+    """Remove each distinct disk among ``candidates``; the names deleted.
+
+    With ``force`` (nova's forced detach, for a target that is already
+    gone) a disk that cannot be flushed or deleted is logged and left, so
+    the session can still be logged out; writes it held may be lost.
+    """
     removed: list[str] = []
     seen: set[str] = set()
     for link in candidates:
@@ -120,6 +126,13 @@ def remove_devices(runner: iscsiadm.Iscsiadm, sysfs_root: str,
         if name is None or name in seen:
             continue
         seen.add(name)
-        if remove_device(runner, sysfs_root, link):
-            removed.append(name)
+        try:
+            if remove_device(runner, sysfs_root, link):
+                removed.append(name)
+        except (exception.CommandFailed,
+                exception.DeviceRemovalFailed) as error:
+            if not force:
+                raise
+            LOG.warning("Forced detach: leaving %s (%s): %s", name, link,
+                        error)
     return removed

@@ -348,6 +348,17 @@ class TestRemoveDevices(DriverTestCase):
         self.assertFalse(self.deleted(delete))
         self.assertEqual([], self.execute.commands("--logout"))
 
+    def test_forced_detach_logs_out_past_a_failed_flush(self) -> None:
+        self.execute.on("blockdev", exit_code=1, stderr="I/O error")
+        delete = self.sysfs.add_scsi_disk("sdb")
+        self.link("sdb")
+        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE},
+                                      force=True)
+        self.assertFalse(self.deleted(delete))
+        (logout,) = self.execute.commands("--logout")
+        self.assertEqual(OFFLOAD_IFACE, logout[logout.index("-I") + 1])
+        self.assertIn("Forced detach: leaving sdb", self.log.output)
+
 
 class TestDiscover(DriverTestCase):
     def test_discover_falls_back_and_reports(self) -> None:

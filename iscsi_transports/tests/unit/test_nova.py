@@ -54,6 +54,13 @@ class TestNovaAdapter(base.TestCase):
         self.assertEqual({"cxgb4i." + fake_manager.MAC}, ifaces)
         self.assertEqual(2, len(self.execute.calls))
 
+    def test_forced_disconnect_reaches_the_driver(self) -> None:
+        seen = []
+        self.adapter.driver.disconnect_volume = (  # type: ignore[method-assign]
+            lambda data, info, force=False: seen.append(force))
+        self.adapter.disconnect_volume(self.info(), instance=None, force=True)
+        self.assertEqual([True], seen)
+
     def test_iser_connection_type(self) -> None:
         self.manager.iser_usable = True
         info = self.info("iser")
