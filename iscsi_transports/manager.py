@@ -14,12 +14,7 @@ used.
 
 from __future__ import annotations
 
-import functools
-import importlib.metadata
 import logging
-import os
-import pathlib
-import sys
 import typing
 
 from oslo_config import cfg
@@ -31,21 +26,20 @@ from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import opts
 from iscsi_transports import selection
+from iscsi_transports import sources
 
 if typing.TYPE_CHECKING:
     from iscsi_transports import network as network_mod
 
 LOG = logging.getLogger(__name__)
 
-NAMESPACE = "iscsi_transports.transports"
+NAMESPACE = sources.NAMESPACE
 DISTRIBUTION = "iscsi-transports"
 TCP = selection.TCP
 DEFAULT_IFACE = selection.DEFAULT_IFACE
 Selection = selection.Selection
 
-#: Every transport this distribution ships, in the order they are listed.
-IN_TREE = ("tcp", "iser", "bnx2i", "be2iscsi", "cxgb3i", "cxgb4i", "ocs",
-           "qedi", "qla4xxx")
+IN_TREE = sources.IN_TREE
 
 manager_opts = [
     cfg.StrOpt(
@@ -99,73 +93,6 @@ class LoadFailure(typing.NamedTuple):
         return self._asdict()
 
 
-@functools.lru_cache(maxsize=1)
-def _distributions_by_entry_point() -> dict[tuple[str, str], str]:
-    """Which installed distribution declares each of our entry points.
-
-    stevedore's entry-point cache drops the distribution, and asking
-    importlib.metadata costs more than the rest of a ``list`` (it indexes
-    every distribution and imports the email parser), so the metadata
-    directories on ``sys.path`` are read by hand; only those whose
-    ``entry_points.txt`` names our group are parsed.
-    """
-    owners: dict[tuple[str, str], str] = {}
-    for info_dir in _metadata_dirs():
-        if NAMESPACE not in _read(info_dir, "entry_points.txt"):
-            continue
-        name = _metadata_name(info_dir)
-        dist = importlib.metadata.PathDistribution(pathlib.Path(info_dir))
-        for entry_point in dist.entry_points.select(group=NAMESPACE):
-            owners.setdefault((entry_point.name, entry_point.value), name)
-    return owners
-
-
-def _metadata_dirs() -> list[str]:
-    dirs = []
-    for entry in sys.path:
-        try:
-            names = sorted(os.listdir(entry or "."))
-        except OSError:
-            continue
-        dirs += [os.path.join(entry or ".", name) for name in names
-                 if name.endswith((".dist-info", ".egg-info"))]
-    return dirs
-
-
-def _read(directory: str, name: str) -> str:
-    try:
-        with open(os.path.join(directory, name), encoding="utf-8",
-                  errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return ""
-
-
-def _metadata_name(info_dir: str) -> str:
-    """The ``Name:`` header of a distribution's metadata."""
-    text = _read(info_dir, "METADATA") or _read(info_dir, "PKG-INFO")
-    for line in text.splitlines():
-        if not line.strip():
-            break
-        key, _, value = line.partition(":")
-        if key.strip().lower() == "name" and value.strip():
-            return value.strip()
-    return "unknown distribution"
-
-
-def _source(ext_or_ep: typing.Any) -> str:
-    """``distribution (name = module:attr)`` for an extension or entry point."""
-    entry_point = getattr(ext_or_ep, "entry_point", ext_or_ep)
-    dist = _distributions_by_entry_point().get(
-        (entry_point.name, entry_point.value), "unknown distribution")
-    return "%s (%s = %s)" % (dist, entry_point.name, entry_point.value)
-
-
-def _is_in_tree(ext: extension.Extension) -> bool:
-    return (ext.name in IN_TREE and
-            ext.entry_point.value.startswith("iscsi_transports.plugins."))
-
-
 class TransportManager:
     """The loaded transport plugins and the choice between them."""
 
@@ -192,22 +119,22 @@ class TransportManager:
         extensions = extension.ExtensionManager(
             NAMESPACE, invoke_on_load=True, invoke_kwds={"conf": self.conf},
             on_load_failure_callback=self._record_load_failure)
-        ordered = sorted(extensions, key=lambda ext: not _is_in_tree(ext))
+        ordered = sorted(extensions, key=lambda ext: not sources.is_in_tree(ext))
         transports: dict[str, base.Transport] = {}
         for ext in ordered:
             problem = self._check(ext, transports)
             if problem:
-                self._fail(ext.name, problem, _source(ext))
+                self._fail(ext.name, problem, sources.describe(ext))
                 continue
             transports[ext.name] = typing.cast(base.Transport, ext.obj)
             self._entry_points[ext.name] = ext.entry_point
-        return dict(sorted(transports.items(), key=lambda item: _order(item[0])))
+        return dict(sorted(transports.items(), key=lambda item: sources.order(item[0])))
 
     def _check(self, ext: extension.Extension,
                loaded: dict[str, base.Transport]) -> str | None:
         if ext.name in loaded:
             return str(exception.DuplicateTransport(
-                name=ext.name, source=_source(ext),
+                name=ext.name, source=sources.describe(ext),
                 existing=self.source(ext.name)))
         if not isinstance(ext.obj, base.Transport):
             return ("%r is not a subclass of iscsi_transports.base.Transport"
@@ -220,7 +147,7 @@ class TransportManager:
     def _record_load_failure(self, _manager: typing.Any, entry_point: typing.Any,
                              error: BaseException) -> None:
         self._fail(entry_point.name, "%s: %s" % (type(error).__name__, error),
-                   _source(entry_point))
+                   sources.describe(entry_point))
 
     def _fail(self, name: str, error: str, source: str) -> None:
         LOG.error("Transport plugin %s from %s was not loaded: %s",
@@ -236,7 +163,7 @@ class TransportManager:
 
     def source(self, name: str) -> str:
         """Where plugin ``name`` comes from: distribution and entry point."""
-        return _source(self._entry_points[name])
+        return sources.describe(self._entry_points[name])
 
     def get(self, name: str) -> base.Transport:
         try:
@@ -366,7 +293,3 @@ class TransportManager:
                     name, failure.error)
         return "no transport plugin named %s is installed (installed: %s)" % (
             name, ", ".join(self._transports) or "none")
-
-
-def _order(name: str) -> tuple[int, str]:
-    return (IN_TREE.index(name) if name in IN_TREE else len(IN_TREE), name)

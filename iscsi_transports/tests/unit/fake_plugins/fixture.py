@@ -12,7 +12,7 @@ import sys
 
 import fixtures
 
-from iscsi_transports import manager
+from iscsi_transports import sources
 
 DIST_NAME = "fake-vendor-plugins"
 ENTRY_POINTS = """\
@@ -42,5 +42,5 @@ class FakePluginDistribution(fixtures.Fixture):
             with open(os.path.join(info, name), "w", encoding="utf-8") as out:
                 out.write(text)
         self.useFixture(fixtures.MonkeyPatch("sys.path", [site] + sys.path))
-        manager._distributions_by_entry_point.cache_clear()
-        self.addCleanup(manager._distributions_by_entry_point.cache_clear)
+        sources.distributions_by_entry_point.cache_clear()
+        self.addCleanup(sources.distributions_by_entry_point.cache_clear)
