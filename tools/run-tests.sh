@@ -60,8 +60,14 @@ check releasenotes sphinx-build -W --keep-going -q -b html \
     releasenotes/source releasenotes/build/html
 check sample-config sample_up_to_date
 
+# The test counts as the plain closing line CI and people read.
+counts=$(python3 -m stestr last --subunit 2>/dev/null | subunit-stats 2>/dev/null \
+    | awk '/^Passed tests:/ {p=$3} /^Failed tests:/ {f=$3} /^Skipped tests:/ {s=$3}
+           END {if (p != "") printf "%d passed, %d failed, %d skipped", p, f, s}')
 if [ ${#failed[@]} -ne 0 ]; then
     echo "FAILED checks: ${failed[*]}"
+    echo "${counts:-no test results}"
     exit 1
 fi
 echo "All checks passed: tests, ruff, mypy, docs, releasenotes, sample-config"
+echo "${counts:-no test results}"
