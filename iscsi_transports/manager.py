@@ -34,7 +34,6 @@ if typing.TYPE_CHECKING:
 LOG = logging.getLogger(__name__)
 
 NAMESPACE = sources.NAMESPACE
-DISTRIBUTION = "iscsi-transports"
 TCP = selection.TCP
 DEFAULT_IFACE = selection.DEFAULT_IFACE
 Selection = selection.Selection
