@@ -4,21 +4,68 @@
 # example vendor plugin), runs the tests, then every other check that must
 # stay green.  CI (.ci/run) runs exactly this.
 #
+# It never changes a system Python: where python3 is externally managed
+# (Debian 12+, Ubuntu 23.04+) the Python packages go into the venv .venv in
+# this repository, created when missing; ISCSI_TRANSPORTS_VENV=DIR picks
+# another venv (and uses one on any Python).
+#
 # Arguments go to "stestr run" (a test filter).  Every check runs even when
 # an earlier one failed; the script exits non-zero if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+export DEBIAN_FRONTEND=noninteractive
+apt_install() {
+    apt-get install -y -qq "$@" >/dev/null 2>&1 || {
+        apt-get update -qq && apt-get install -y -qq "$@" >/dev/null; }
+}
+
+# PEP 668: Debian 12+, Ubuntu 23.04+ mark their Python "externally managed"
+# and pip refuses to install into it as root; it must not be changed anyway.
+externally_managed() {
+    command -v python3 >/dev/null || return 0   # Debian's will come
+    python3 - <<'EOF' 2>/dev/null
+import os, sys, sysconfig
+marker = os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")
+sys.exit(0 if sys.prefix == sys.base_prefix and os.path.exists(marker) else 1)
+EOF
+}
+
+# A venv at $1, reused when it works; python3 -m venv needs Debian's
+# python3-venv, which a fresh server lacks.
+make_venv() {
+    [ -x "$1/bin/python3" ] && "$1/bin/python3" -m pip --version \
+        >/dev/null 2>&1 && return 0
+    command -v python3 >/dev/null || apt_install python3-venv
+    if ! python3 -m venv "$1" >/dev/null 2>&1; then
+        echo "Installing Debian package python3-venv to create $1"
+        apt_install python3-venv
+        python3 -m venv "$1"
+    fi
+}
+
+# Where the Python packages go: into a venv when ISCSI_TRANSPORTS_VENV names
+# one, or into .venv here when python3 is externally managed (the venv the
+# README's Quick start makes); otherwise into python3 itself (CI's pyenv
+# Python, or a venv that is already active).
+venv=${ISCSI_TRANSPORTS_VENV:-}
+if [ -z "$venv" ] && externally_managed; then
+    venv=$PWD/.venv
+fi
+if [ -n "$venv" ]; then
+    make_venv "$venv"
+    export VIRTUAL_ENV=$venv PATH=$venv/bin:$PATH
+    hash -r
+    echo "Using the venv $venv"
+fi
+
 pip_install() { python3 -m pip install -q --disable-pip-version-check "$@"; }
 
-python3 -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 pip_install bindep
 missing=$(bindep -b test || true)
 if [ -n "$missing" ]; then
     echo "Installing Debian packages: $missing"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq $missing >/dev/null 2>&1 || {
-        apt-get update -qq && apt-get install -y -qq $missing >/dev/null; }
+    apt_install $missing
 fi
 pip_install -r requirements.txt -r test-requirements.txt \
     -r doc/requirements.txt -r lint-requirements.txt
@@ -61,9 +108,12 @@ check releasenotes sphinx-build -W --keep-going -q -b html \
 check sample-config sample_up_to_date
 
 # The test counts as the plain closing line CI and people read.
+# stestr last and subunit-stats exit non-zero when a test failed: that must
+# not end the script before it reports (set -e, pipefail).
 counts=$(python3 -m stestr last --subunit 2>/dev/null | subunit-stats 2>/dev/null \
     | awk '/^Passed tests:/ {p=$3} /^Failed tests:/ {f=$3} /^Skipped tests:/ {s=$3}
-           END {if (p != "") printf "%d passed, %d failed, %d skipped", p, f, s}')
+           END {if (p != "") printf "%d passed, %d failed, %d skipped", p, f, s}') \
+    || true
 if [ ${#failed[@]} -ne 0 ]; then
     echo "FAILED checks: ${failed[*]}"
     echo "${counts:-no test results}"
