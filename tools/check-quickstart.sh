@@ -1,0 +1,167 @@
+#!/bin/bash
+# Runs the two Quick start commands of README.md, exactly as written there,
+# as root in fresh Debian root filesystems made with debootstrap, from a
+# clean clone of this repository's HEAD.  Fails if either command fails in
+# any of them, or if they left anything in the system Python.
+#
+# Usage: tools/check-quickstart.sh [--install-only] [SUITE...]
+#   SUITE is a Debian suite name (default: bookworm trixie, i.e. Debian 12
+#   and 13).  --install-only runs only the first command (install + list).
+#
+# Needs root, debootstrap (installed with apt-get when missing) and network
+# access to the Debian archive and PyPI.  Each pristine root filesystem is
+# cached as a tarball in $ISCSI_TRANSPORTS_ROOTFS_CACHE (default
+# /var/cache/iscsi-transports/rootfs); delete a tarball to rebuild it.  Every
+# run unpacks a new copy, so the commands always start from a fresh system.
+# Only committed work is checked: the clone is made from HEAD.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+cache=${ISCSI_TRANSPORTS_ROOTFS_CACHE:-/var/cache/iscsi-transports/rootfs}
+run_tests=yes
+suites=()
+for arg in "$@"; do
+    case $arg in
+        --install-only) run_tests=no ;;
+        -*) echo "usage: $0 [--install-only] [SUITE...]" >&2; exit 2 ;;
+        *) suites+=("$arg") ;;
+    esac
+done
+[ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "check-quickstart: run as root (debootstrap and chroot need it)" >&2
+    exit 2
+fi
+
+# The README's Quick start shell blocks, in order: what a reader copies.
+quickstart_command() {
+    awk -v want="$1" '
+        /^## / { inqs = ($0 == "## Quick start") }
+        inqs && /^```sh$/ { n++; inblock = 1; next }
+        inblock && /^```$/ { inblock = 0; next }
+        inblock && n == want { print }' README.md
+}
+install_cmd=$(quickstart_command 1)
+tests_cmd=$(quickstart_command 2)
+if [ -z "$install_cmd" ] || [ -z "$tests_cmd" ]; then
+    echo "check-quickstart: README.md has no two sh blocks under" \
+         "'## Quick start'" >&2
+    exit 2
+fi
+
+pristine_rootfs() {
+    local suite=$1 tarball=$cache/$1.tar build
+    if [ ! -s "$tarball" ]; then
+        command -v debootstrap >/dev/null || {
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap
+        }
+        mkdir -p "$cache"
+        build=$(mktemp -d "$cache/build.$suite.XXXXXX")
+        echo "--- debootstrap $suite (cached in $tarball afterwards)" >&2
+        if ! debootstrap "$suite" "$build" "$mirror" >"$build.log" 2>&1; then
+            tail -n 20 "$build.log" >&2
+            echo "check-quickstart: debootstrap $suite failed (log:" \
+                 "$build.log)" >&2
+            return 1
+        fi
+        tar -C "$build" -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+        rm -rf "$build" "$build.log"
+    fi
+    echo "$tarball"
+}
+
+# Runs a command line in the chroot as a root login shell would, with a
+# clean environment (nothing of this host's PATH, venv or pyenv leaks in).
+in_chroot() {
+    local root=$1; shift
+    chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        DEBIAN_FRONTEND=noninteractive /bin/bash -c "$1"
+}
+
+mounted=()
+cleanup_root() {
+    local root=$1 m
+    for ((m = ${#mounted[@]} - 1; m >= 0; m--)); do
+        umount -l "${mounted[$m]}" 2>/dev/null || true
+    done
+    mounted=()
+    rm -rf --one-file-system "$root"
+}
+
+mount_into() {
+    mount "$@"
+    mounted+=("${*: -1}")
+}
+
+# Nothing pip-installed into the system Python: the Quick start promises it.
+system_python_untouched() {
+    local root=$1 found
+    found=$(find "$root/usr/local/lib" -maxdepth 3 -path '*python3*' \
+        -mindepth 2 2>/dev/null; find "$root/usr/local/bin" -type f \
+        2>/dev/null)
+    if [ -n "$found" ]; then
+        echo "the system Python was changed:" $found
+        return 1
+    fi
+}
+
+# The Quick start, as root, in the fresh system unpacked at $1.
+quickstart_in() {
+    local root=$1 suite=$2
+    cp /etc/resolv.conf "$root/etc/resolv.conf"
+    mount_into -t proc proc "$root/proc"
+    mount_into -t sysfs sysfs "$root/sys"
+    mount_into --bind /dev "$root/dev"
+    mount_into -t devpts devpts "$root/dev/pts" -o newinstance,ptmxmode=0666
+    # A clean clone of HEAD, made inside the fresh system with the git the
+    # README's prerequisites tell the reader to install.
+    git -C "$repo" bundle create -q "$root/root/repo.bundle" HEAD
+    echo "=== $suite: prerequisites: apt-get install git"
+    in_chroot "$root" 'apt-get update -qq && apt-get install -y -qq git \
+        >/dev/null && git clone -q /root/repo.bundle /root/iscsi-transports' \
+        || { echo "=== $suite: could not install git and clone"; return 1; }
+    echo "=== $suite: $install_cmd"
+    if ! in_chroot "$root" "cd /root/iscsi-transports && $install_cmd"; then
+        echo "=== $suite: the install command FAILED"
+        return 1
+    fi
+    if [ $run_tests = yes ]; then
+        echo "=== $suite: $tests_cmd"
+        if ! in_chroot "$root" "cd /root/iscsi-transports && $tests_cmd"
+        then
+            echo "=== $suite: the test command FAILED"
+            return 1
+        fi
+    fi
+    system_python_untouched "$root" || return 1
+    echo "=== $suite: Quick start OK"
+}
+
+current_root=
+trap '[ -z "$current_root" ] || cleanup_root "$current_root"' EXIT
+
+check_suite() {
+    local suite=$1 tarball rc=0
+    tarball=$(pristine_rootfs "$suite") || return 1
+    current_root=$(mktemp -d "/var/tmp/quickstart-$suite.XXXXXX")
+    tar -C "$current_root" -xf "$tarball"
+    quickstart_in "$current_root" "$suite" || rc=$?
+    cleanup_root "$current_root"
+    current_root=
+    return $rc
+}
+
+failed=()
+for suite in "${suites[@]}"; do
+    check_suite "$suite" || failed+=("$suite")
+done
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "Quick start FAILED on: ${failed[*]}"
+    exit 1
+fi
+echo "Quick start works on: ${suites[*]}"
