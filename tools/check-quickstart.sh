@@ -76,12 +76,16 @@ pristine_rootfs() {
 
 # Runs a command line in the chroot as a root login shell would, with a
 # clean environment (nothing of this host's PATH, venv or pyenv leaks in).
+# Only the certificate bundle of a network whose HTTPS goes through an
+# inspecting proxy is passed on: PIP_CERT, when this host's pip uses one.
 in_chroot() {
     local root=$1; shift
     chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        DEBIAN_FRONTEND=noninteractive /bin/bash -c "$1"
+        DEBIAN_FRONTEND=noninteractive ${chroot_ca:+PIP_CERT=$chroot_ca} \
+        /bin/bash -c "$1"
 }
+chroot_ca=
 
 mounted=()
 cleanup_root() {
@@ -99,11 +103,11 @@ mount_into() {
 }
 
 # Nothing pip-installed into the system Python: the Quick start promises it.
+# (Debian's python3 makes an empty /usr/local/lib/python3.X/dist-packages.)
 system_python_untouched() {
     local root=$1 found
-    found=$(find "$root/usr/local/lib" -maxdepth 3 -path '*python3*' \
-        -mindepth 2 2>/dev/null; find "$root/usr/local/bin" -type f \
-        2>/dev/null)
+    found=$(find "$root"/usr/local/lib/python3*/*-packages \
+        "$root/usr/local/bin" -mindepth 1 2>/dev/null || true)
     if [ -n "$found" ]; then
         echo "the system Python was changed:" $found
         return 1
@@ -114,6 +118,10 @@ system_python_untouched() {
 quickstart_in() {
     local root=$1 suite=$2
     cp /etc/resolv.conf "$root/etc/resolv.conf"
+    if [ -n "${PIP_CERT:-}" ] && [ -f "$PIP_CERT" ]; then
+        cp "$PIP_CERT" "$root/etc/pip-cert.pem"
+        chroot_ca=/etc/pip-cert.pem
+    fi
     mount_into -t proc proc "$root/proc"
     mount_into -t sysfs sysfs "$root/sys"
     mount_into --bind /dev "$root/dev"
