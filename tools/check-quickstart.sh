@@ -122,6 +122,9 @@ quickstart_in() {
         cp "$PIP_CERT" "$root/etc/pip-cert.pem"
         chroot_ca=/etc/pip-cert.pem
     fi
+    # "/" is a mount point on a real server; the functional tests' private
+    # mount namespace (unshare --propagation private) needs it to be one.
+    mount_into --bind "$root" "$root"
     mount_into -t proc proc "$root/proc"
     mount_into -t sysfs sysfs "$root/sys"
     mount_into --bind /dev "$root/dev"
