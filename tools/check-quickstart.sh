@@ -32,7 +32,7 @@ done
 [ ${#suites[@]} -gt 0 ] || suites=(bookworm trixie)
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "check-quickstart: run as root (debootstrap and chroot need it)" >&2
+    echo "check-quickstart: run as root (debootstrap, mount and pivot_root need it)" >&2
     exit 2
 fi
 
@@ -74,13 +74,19 @@ pristine_rootfs() {
     echo "$tarball"
 }
 
-# Runs a command line in the chroot as a root login shell would, with a
-# clean environment (nothing of this host's PATH, venv or pyenv leaks in).
+# Runs a command line in the fresh system as a root login shell would, with
+# a clean environment (nothing of this host's PATH, venv or pyenv leaks in).
+# The system becomes the root of a private mount namespace (pivot_root), not
+# just a chroot: the functional tests enter their lab with nsenter -m, which
+# lands at the namespace's root and would leave a chroot for this host's /.
 # Only the certificate bundle of a network whose HTTPS goes through an
 # inspecting proxy is passed on: PIP_CERT, when this host's pip uses one.
-in_chroot() {
+in_system() {
     local root=$1; shift
-    chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+    unshare --mount --propagation private -- /bin/sh -c '
+        cd "$1" && mkdir -p .old-root && pivot_root . .old-root && cd / &&
+        umount -l /.old-root && rmdir /.old-root && shift && exec "$@"' \
+        sh "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         DEBIAN_FRONTEND=noninteractive ${chroot_ca:+PIP_CERT=$chroot_ca} \
         /bin/bash -c "$1"
@@ -122,8 +128,7 @@ quickstart_in() {
         cp "$PIP_CERT" "$root/etc/pip-cert.pem"
         chroot_ca=/etc/pip-cert.pem
     fi
-    # "/" is a mount point on a real server; the functional tests' private
-    # mount namespace (unshare --propagation private) needs it to be one.
+    # "/" is a mount point on a real server, and pivot_root needs one.
     mount_into --bind "$root" "$root"
     mount_into -t proc proc "$root/proc"
     mount_into -t sysfs sysfs "$root/sys"
@@ -133,17 +138,17 @@ quickstart_in() {
     # README's prerequisites tell the reader to install.
     git -C "$repo" bundle create -q "$root/root/repo.bundle" HEAD
     echo "=== $suite: prerequisites: apt-get install git"
-    in_chroot "$root" 'apt-get update -qq && apt-get install -y -qq git \
+    in_system "$root" 'apt-get update -qq && apt-get install -y -qq git \
         >/dev/null && git clone -q /root/repo.bundle /root/iscsi-transports' \
         || { echo "=== $suite: could not install git and clone"; return 1; }
     echo "=== $suite: $install_cmd"
-    if ! in_chroot "$root" "cd /root/iscsi-transports && $install_cmd"; then
+    if ! in_system "$root" "cd /root/iscsi-transports && $install_cmd"; then
         echo "=== $suite: the install command FAILED"
         return 1
     fi
     if [ $run_tests = yes ]; then
         echo "=== $suite: $tests_cmd"
-        if ! in_chroot "$root" "cd /root/iscsi-transports && $tests_cmd"
+        if ! in_system "$root" "cd /root/iscsi-transports && $tests_cmd"
         then
             echo "=== $suite: the test command FAILED"
             return 1
