@@ -9,8 +9,9 @@ import testtools
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
 
+from iscsi_transports import config
+from iscsi_transports import fixture
 from iscsi_transports import opts
-from iscsi_transports.tests import sysfs
 
 
 class TestCase(testtools.TestCase):
@@ -23,7 +24,7 @@ class TestCase(testtools.TestCase):
         self.conf_fixture = self.useFixture(config_fixture.Config(self.conf))
         self.lock_path = self.useFixture(fixtures.TempDir()).path
         self.log = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
-        self.sysfs = self.useFixture(sysfs.SysfsTree())
+        self.sysfs = self.useFixture(fixture.SysfsTree())
         self.flags(sysfs_root=self.sysfs.root)
         # stevedore caches entry points per process; tests that install a
         # distribution on sys.path need a fresh look.
@@ -33,4 +34,4 @@ class TestCase(testtools.TestCase):
     def flags(self, **kwargs: object) -> None:
         """Override options of the ``iscsi_transports`` group."""
         for name, value in kwargs.items():
-            self.conf_fixture.config(group=opts.GROUP, **{name: value})
+            self.conf_fixture.config(group=config.GROUP, **{name: value})

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 from iscsi_transports import exception
-from iscsi_transports import fallback
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports.attach import fallback
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.plugins import tcp
 from iscsi_transports.tests.functional import base
 from iscsi_transports.tests.functional import lab as lab_mod
@@ -24,24 +24,24 @@ class TestIfaces(base.FunctionalTestCase):
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
         self.assertIsNone(records.show("lab0"))  # real exit 6
         self.assertEqual(iscsiadm_ifaces.CREATED,
-                         self.iscsiadm.ensure_iface(LAB_IFACE))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE))
         shown = records.show("lab0")
         self.assertEqual({}, iface_mod.differences(shown, LAB_IFACE))
         plugin = tcp.TcpTransport(self.conf)
         self.assertEqual([], plugin.validate_iface(
             shown, plugin.detect(host_mod.Host(self.sysfs.root))))
         self.assertEqual(iscsiadm_ifaces.UNCHANGED,
-                         self.iscsiadm.ensure_iface(LAB_IFACE))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE))
         self.assertIn("lab0", [i.name for i in records.list()])
 
     def test_our_record_is_updated_then_deleted(self) -> None:
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
-        self.iscsiadm.ensure_iface(LAB_IFACE)
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
         changed = iface_mod.Iface(name="lab0", transport_name="tcp",
                                   net_ifacename="lo",
                                   initiatorname="iqn.2026-11.test:changed")
         self.assertEqual(iscsiadm_ifaces.UPDATED,
-                         self.iscsiadm.ensure_iface(changed))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(changed))
         self.assertEqual("iqn.2026-11.test:changed",
                          records.show("lab0").initiatorname)
         self.assertTrue(records.delete("lab0"))
@@ -58,7 +58,7 @@ class TestIfaces(base.FunctionalTestCase):
         wanted = iface_mod.Iface(name="foreign0", transport_name="tcp",
                                  net_ifacename="eth9")
         error = self.assertRaises(exception.IfaceConflict,
-                                  self.iscsiadm.ensure_iface, wanted)
+                                  iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure, wanted)
         self.assertIn("iface.net_ifacename=lo", str(error))
         self.assertIn("iface.net_ifacename=eth9", str(error))
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
@@ -69,7 +69,7 @@ class TestIfaces(base.FunctionalTestCase):
 
 class TestDiscovery(base.FunctionalTestCase):
     def test_through_named_tcp_iface(self) -> None:
-        self.iscsiadm.ensure_iface(LAB_IFACE)
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
         (target,) = self.iscsiadm.discover(self.lab.portal, "lab0")
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
         self.assertEqual(self.lab.portal, str(target.portal))
@@ -79,7 +79,7 @@ class TestDiscovery(base.FunctionalTestCase):
 
     def test_with_discovery_chap(self) -> None:
         self.discovery_chap("disco", "disco-secret-1")
-        self.iscsiadm.ensure_iface(LAB_IFACE)
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
         auth = {"discovery.sendtargets.auth.authmethod": "CHAP",
                 "discovery.sendtargets.auth.username": "disco",
                 "discovery.sendtargets.auth.password": "disco-secret-1"}

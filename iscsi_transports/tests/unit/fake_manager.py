@@ -9,9 +9,9 @@ from iscsi_transports import base
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import manager
 from iscsi_transports.plugins import iser
 from iscsi_transports.plugins import tcp
+from iscsi_transports.selection import rules
 
 MAC = "00:07:43:05:97:07"
 PCI = "0000:05:00.4"
@@ -62,35 +62,35 @@ class FakeManager:
         sysfs = host_mod.Host(self.conf.iscsi_transports.sysfs_root)
         return self.transports[name].detect(sysfs)
 
-    def active(self, portal: str | None = None) -> manager.Selection:
+    def active(self, portal: str | None = None) -> rules.Selection:
         self.portals.append(portal)
         if portal in self.tcp_portals:
             return self.fallback_selection("portal routed via tcp", "auto")
         if self.tcp_iface is not None:
-            return manager.Selection(
+            return rules.Selection(
                 transport=self.transports["tcp"], iface=self.tcp_iface,
                 fallback=False, reason="named tcp iface", requested="tcp")
         if not self.offload:
             return self.fallback_selection("configured default", "default")
         plugin = self.transports["cxgb4i"]
         port = plugin.detect(None).ports[0]
-        return manager.Selection(transport=plugin,
+        return rules.Selection(transport=plugin,
                                  iface=plugin.iface_for_port(port),
                                  fallback=False, reason="card found",
                                  requested="cxgb4i", port=port)
 
-    def select(self, name: str) -> manager.Selection:
+    def select(self, name: str) -> rules.Selection:
         if name == "iser" and self.iser_usable:
             plugin = self.transports["iser"]
-            return manager.Selection(
+            return rules.Selection(
                 transport=plugin, iface=plugin.generate_iface(),
                 fallback=False, reason="rdma ready", requested="iser")
         raise exception.TransportUnusable(name=name, reason="no RDMA device")
 
     def fallback_selection(self, reason: str,
-                           requested: str | None = None) -> manager.Selection:
+                           requested: str | None = None) -> rules.Selection:
         self.fallback_reasons.append(reason)
-        return manager.Selection(
+        return rules.Selection(
             transport=self.transports["tcp"],
             iface=iface_mod.Iface(name="default", transport_name="tcp"),
             fallback=reason != "configured default", reason=reason,

@@ -6,8 +6,8 @@ import os
 import time
 
 from iscsi_transports import exception
-from iscsi_transports import manager
 from iscsi_transports.cmd import main
+from iscsi_transports.selection import manager
 from iscsi_transports.tests import base
 
 #: One card per offload transport, each on its own PCI bus.

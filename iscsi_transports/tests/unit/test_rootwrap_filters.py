@@ -16,9 +16,9 @@ import re
 import fixtures
 
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
-from iscsi_transports import scsi
+from iscsi_transports.attach import scsi
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 

@@ -13,8 +13,8 @@ import importlib.metadata
 import io
 import json
 
-from iscsi_transports import manager as manager_mod
 from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
 
 DIST = "acme-iscsi-transport"

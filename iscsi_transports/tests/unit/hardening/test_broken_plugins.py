@@ -16,8 +16,8 @@ import os
 
 import fixtures
 
-from iscsi_transports import driver as driver_mod
 from iscsi_transports import exception
+from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute

@@ -18,10 +18,10 @@ import fixtures
 
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
-from iscsi_transports import manager as manager_mod
 from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
+from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 

@@ -7,7 +7,8 @@ plugin that fails to import or construct, that is not a
 an in-tree plugin is recorded as a :class:`LoadFailure` and never takes the
 others down.  :meth:`TransportManager.active` turns configuration plus what
 was detected (and, for ``source_ip`` and ``auto``, the host's addresses and
-routes) into a :class:`Selection`, falling back to software TCP (the
+routes) into a :class:`~iscsi_transports.selection.rules.Selection`,
+falling back to software TCP (the
 ``default`` iface) with the reason when the configured transport cannot be
 used.
 """
@@ -21,28 +22,25 @@ from oslo_config import cfg
 from stevedore import extension
 
 from iscsi_transports import base
+from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import opts
-from iscsi_transports import selection
-from iscsi_transports import sources
+from iscsi_transports.plugins import tcp
+from iscsi_transports.selection import rules
+from iscsi_transports.selection import sources
 
 if typing.TYPE_CHECKING:
-    from iscsi_transports import network as network_mod
+    from iscsi_transports.selection import network as network_mod
 
 LOG = logging.getLogger(__name__)
 
-NAMESPACE = sources.NAMESPACE
-TCP = selection.TCP
-DEFAULT_IFACE = selection.DEFAULT_IFACE
-Selection = selection.Selection
-
-IN_TREE = sources.IN_TREE
+__all__ = ["LoadFailure", "TransportManager", "manager_opts",
+           "register_opts"]
 
 manager_opts = [
     cfg.StrOpt(
-        "transport", default=DEFAULT_IFACE,
+        "transport", default=rules.DEFAULT_IFACE,
         help="The iSCSI transport to attach volumes with: 'default' for "
              "software iSCSI over TCP, a transport plugin name such as "
              "'cxgb4i' or 'iser' (the first usable port is used), an "
@@ -52,7 +50,7 @@ manager_opts = [
              "reaches the portal through, else software TCP."),
     cfg.ListOpt(
         "enabled_transports",
-        default=[name for name in IN_TREE if name != "iser"],
+        default=[name for name in sources.IN_TREE if name != "iser"],
         help="Transports that may be used. iser is left out by default "
              "because it needs iSER support on the storage target too; "
              "out-of-tree plugins must be added here to be used."),
@@ -78,7 +76,7 @@ manager_opts = [
 
 def register_opts(conf: cfg.ConfigOpts) -> None:
     """Register what the manager and the plugins read (idempotent)."""
-    opts.register(conf, [*manager_opts, *base.plugin_opts])
+    config.register(conf, [*manager_opts, *base.plugin_opts])
 
 
 class LoadFailure(typing.NamedTuple):
@@ -116,7 +114,7 @@ class TransportManager:
 
     def _load(self) -> dict[str, base.Transport]:
         extensions = extension.ExtensionManager(
-            NAMESPACE, invoke_on_load=True, invoke_kwds={"conf": self.conf},
+            sources.NAMESPACE, invoke_on_load=True, invoke_kwds={"conf": self.conf},
             on_load_failure_callback=self._record_load_failure)
         ordered = sorted(extensions, key=lambda ext: not sources.is_in_tree(ext))
         transports: dict[str, base.Transport] = {}
@@ -171,7 +169,7 @@ class TransportManager:
             raise exception.TransportNotFound(name=name) from None
 
     def is_enabled(self, name: str) -> bool:
-        return name == TCP or name in self.options.enabled_transports
+        return name == rules.TCP or name in self.options.enabled_transports
 
     @property
     def host(self) -> host_mod.Host:
@@ -184,7 +182,8 @@ class TransportManager:
         """Addresses and routes: ``network_file`` if set, else netlink
         (connected on first use only)."""
         if self._network is None:
-            from iscsi_transports import network as network_mod
+            # Lazy: only source_ip, auto and doctor need it (cold start).
+            from iscsi_transports.selection import network as network_mod
             self._network = network_mod.from_conf(self.conf)
         return self._network
 
@@ -244,7 +243,7 @@ class TransportManager:
 
     # -- the choice ------------------------------------------------------------
 
-    def active(self, portal: str | None = None) -> Selection:
+    def active(self, portal: str | None = None) -> rules.Selection:
         """The transport and iface to use now, honouring configuration.
 
         ``portal`` (``ip[:port]``) lets ``transport = auto`` pick the port
@@ -256,7 +255,7 @@ class TransportManager:
         ``fallback_to_tcp`` is off.
         """
         try:
-            return selection.active(self, self.options.transport, portal,
+            return rules.active(self, self.options.transport, portal,
                                     self.options.source_ip)
         except exception.TransportUnusable as error:
             if not self.options.fallback_to_tcp:
@@ -267,20 +266,20 @@ class TransportManager:
                         "%s: %s", error.name, error.reason)
             return self.fallback_selection(error.reason, error.name)
 
-    def select(self, requested: str) -> Selection:
+    def select(self, requested: str) -> rules.Selection:
         """The selection for a transport or iface name; never falls back."""
-        return selection.select(self, requested)
+        return rules.select(self, requested)
 
     def fallback_selection(self, reason: str,
-                           requested: str | None = None) -> Selection:
+                           requested: str | None = None) -> rules.Selection:
         """Software TCP over the ``default`` iface, explaining why."""
-        transport = self._transports.get(TCP)
+        transport = self._transports.get(rules.TCP)
         if transport is None:
-            from iscsi_transports.plugins import tcp
             transport = tcp.TcpTransport(self.conf)
-        return Selection(
+        return rules.Selection(
             transport=transport,
-            iface=iface_mod.Iface(name=DEFAULT_IFACE, transport_name=TCP),
+            iface=iface_mod.Iface(name=rules.DEFAULT_IFACE,
+                                  transport_name=rules.TCP),
             fallback=True, reason=reason,
             requested=requested or self.options.transport)
 

@@ -6,9 +6,9 @@ import os
 
 import fixtures
 
-from iscsi_transports import driver
 from iscsi_transports import exception
-from iscsi_transports import fallback
+from iscsi_transports.attach import driver
+from iscsi_transports.attach import fallback
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_manager
@@ -413,7 +413,7 @@ class TestLazyManager(base.TestCase):
                 built.append(self)
 
         self.useFixture(fixtures.MonkeyPatch(
-            "iscsi_transports.manager.TransportManager", SlowManager))
+            "iscsi_transports.selection.manager.TransportManager", SlowManager))
         iscsi = driver.ISCSIDriver(self.conf)
         seen = []
         threads = [threading.Thread(target=lambda: seen.append(iscsi.manager))

@@ -28,13 +28,13 @@ from typing import Any
 
 from oslo_config import cfg
 
-from iscsi_transports import doctor
+from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
-from iscsi_transports import iscsiadm_parse
-from iscsi_transports import manager as manager_mod
-from iscsi_transports import network as network_mod
-from iscsi_transports import opts
+from iscsi_transports import portal as portal_mod
+from iscsi_transports.selection import manager as manager_mod
+from iscsi_transports.selection import network as network_mod
+from iscsi_transports.support import doctor
 
 FORMAT = 1
 SYSFS, IFACES, PROC = "sysfs", "ifaces", "proc"
@@ -167,7 +167,7 @@ def _network_data(network: network_mod.Network,
     data = network.as_dict()
     lookups = {}
     for portal in portals:
-        ip = iscsiadm_parse.parse_portal(portal).host
+        ip = portal_mod.parse_portal(portal).host
         route = network.route_to(ip)
         lookups[ip] = route.as_dict() if route else None
     data["lookups"] = {**data.get("lookups", {}), **lookups}
@@ -282,7 +282,7 @@ def _register_opts(conf: cfg.ConfigOpts) -> None:
     """What a snapshot reads and replays: the host, iface records, daemons
     and network, whichever command runs it."""
     manager_mod.register_opts(conf)
-    opts.register(conf, [*doctor.doctor_opts, *network_mod.network_opts])
+    config.register(conf, [*doctor.doctor_opts, *network_mod.network_opts])
 
 
 def replay(conf: cfg.ConfigOpts, path: str) -> str:
@@ -295,5 +295,5 @@ def replay(conf: cfg.ConfigOpts, path: str) -> str:
     _register_opts(conf)
     for name, value in (("sysfs_root", SYSFS), ("iface_dir", IFACES),
                         ("proc_root", PROC), ("network_file", NETWORK)):
-        conf.set_override(name, os.path.join(root, value), group=opts.GROUP)
+        conf.set_override(name, os.path.join(root, value), group=config.GROUP)
     return root

@@ -1,9 +1,9 @@
 """doctor's checklist on hosts broken in each way an operator meets."""
 
-from iscsi_transports import doctor
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import manager as manager_mod
-from iscsi_transports import network
+from iscsi_transports.selection import manager as manager_mod
+from iscsi_transports.selection import network
+from iscsi_transports.support import doctor
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
 

@@ -1,7 +1,7 @@
 """ISCSIDriver: attach and detach iSCSI volumes through the active transport.
 
-For each attach the driver asks the :class:`~iscsi_transports.manager.
-TransportManager` which transport and iface to use, makes sure the iface
+For each attach the driver asks the :class:`~iscsi_transports.selection.
+manager.TransportManager` which transport and iface to use, makes sure the iface
 record exists, and passes ``-I <iface>`` to every node, discovery, update,
 login, logout and delete command, so an attach never touches sessions of
 other ifaces bound to the same target.  When the chosen transport turns
@@ -18,16 +18,23 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from oslo_config import cfg
 
-from iscsi_transports import connection
-from iscsi_transports import devices
+from iscsi_transports import base
+from iscsi_transports import config
 from iscsi_transports import exception
-from iscsi_transports import fallback
-from iscsi_transports import iscsiadm
-from iscsi_transports import scsi
+from iscsi_transports.attach import connection
+from iscsi_transports.attach import devices
+from iscsi_transports.attach import fallback
+from iscsi_transports.attach import scsi
+from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import runner
+from iscsi_transports.selection import manager as manager_mod
+from iscsi_transports.selection import rules
+
+__all__ = ["ISCSIDriver", "Manager", "driver_opts"]
 
 LOG = logging.getLogger(__name__)
 
@@ -44,20 +51,41 @@ driver_opts = [
                      "logging out of it on detach."),
 ]
 
+_Result = TypeVar("_Result")
+
+
+class Manager(Protocol):
+    """What the driver needs from a transport manager.
+
+    :class:`~iscsi_transports.selection.manager.TransportManager` is the
+    real one; a test (or an integration) may give any object with these
+    methods.
+    """
+
+    def active(self, portal: str | None = None) -> rules.Selection: ...
+
+    def select(self, requested: str) -> rules.Selection: ...
+
+    def fallback_selection(self, reason: str,
+                           requested: str | None = None
+                           ) -> rules.Selection: ...
+
+    def detect(self, name: str) -> base.Detection: ...
+
+
 class ISCSIDriver:
     """Connects and disconnects iSCSI volumes (nova/cinder properties)."""
 
-    def __init__(self, conf: cfg.ConfigOpts, manager: Any = None,
+    def __init__(self, conf: cfg.ConfigOpts, manager: Manager | None = None,
                  execute: Callable[..., tuple[str, str]] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> None:
-        from iscsi_transports import manager as manager_mod
-        from iscsi_transports import opts
-        opts.register(conf, driver_opts)
+        config.register(conf, driver_opts)
         manager_mod.register_opts(conf)
         self.conf = conf
         self._manager = manager
         self._manager_lock = threading.Lock()
-        self.iscsiadm = iscsiadm.Iscsiadm(conf, execute=execute)
+        self.iscsiadm = runner.Iscsiadm(conf, execute=execute)
+        self.ifaces = ifaces.IfaceRecords(self.iscsiadm)
         self._sleep = sleep
         #: Ifaces already ensured by this driver object: later attaches
         #: skip the ``-o show`` (the iface lock still guards changes).
@@ -68,20 +96,19 @@ class ISCSIDriver:
         return self.conf.iscsi_transports
 
     @property
-    def manager(self) -> Any:
+    def manager(self) -> Manager:
         """The transport manager, built on first use and only once, even
         when the first attaches arrive together (nova attaches in threads)."""
         if self._manager is None:
             with self._manager_lock:
                 if self._manager is None:
-                    from iscsi_transports import manager
-                    self._manager = manager.TransportManager(self.conf)
+                    self._manager = manager_mod.TransportManager(self.conf)
         return self._manager
 
     # -- selection ---------------------------------------------------------
 
     def select(self, volume_type: str = "iscsi",
-               portal: str | None = None) -> Any:
+               portal: str | None = None) -> rules.Selection:
         """The selection for a volume type: ``iser`` volumes use iSER.
 
         ``portal`` lets ``transport = auto`` choose the port the route to
@@ -94,14 +121,13 @@ class ISCSIDriver:
         except exception.TransportUnusable as error:
             if not self.options.fallback_to_tcp:
                 raise
-            reason = str(getattr(error, "reason", error))
-            return self.manager.fallback_selection(reason, "iser")
+            return self.manager.fallback_selection(error.reason, "iser")
 
-    def _may_fall_back(self, selection: Any) -> bool:
+    def _may_fall_back(self, selection: rules.Selection) -> bool:
         return bool(self.options.fallback_to_tcp) and \
             selection.iface.name != "default"
 
-    def prepare_iface(self, selection: Any) -> None:
+    def prepare_iface(self, selection: rules.Selection) -> None:
         """Validate and ensure the iface record; IfaceUnusable if not."""
         record = selection.iface
         if record.builtin or record.name in self._ensured:
@@ -111,7 +137,7 @@ class ISCSIDriver:
             problems = selection.transport.validate_iface(record, detection)
             if problems:
                 raise exception.InvalidIfaceRecord(record.name, problems)
-            self.iscsiadm.ensure_iface(record)
+            self.ifaces.ensure(record)
         except fallback.HOST_ERRORS:
             raise
         except (exception.IscsiadmError, exception.IfaceConflict,
@@ -120,9 +146,9 @@ class ISCSIDriver:
                                          reason=str(error)) from error
         self._ensured.add(record.name)
 
-    def with_fallback(self, selection: Any,
-                      action: Callable[[Any], dict[str, Any]]
-                      ) -> dict[str, Any]:
+    def with_fallback(self, selection: rules.Selection,
+                      action: Callable[[rules.Selection], _Result]
+                      ) -> _Result:
         """Run ``action(selection)``; once more over TCP if it may help."""
         try:
             return action(selection)
@@ -139,26 +165,23 @@ class ISCSIDriver:
     # -- connect ---------------------------------------------------------
 
     def connect_volume(self, connection_properties: Mapping[str, Any],
-                       volume_type: str = "iscsi") -> dict[str, Any]:
+                       volume_type: str = "iscsi") -> connection.DeviceInfo:
         """Log in to every path and return the device info.
 
-        The result has ``path`` (first disk found), ``paths``,
+        The result has ``path`` (first disk found), ``paths``, ``targets``,
         ``transport``, ``iface``, ``fallback``, ``reason`` and
         ``requested``.
         """
-        paths = connection.paths(connection_properties)
-        # Validated before anything runs; used again per path.
-        connection.session_auth(connection_properties)
-        connection.discovery_auth(connection_properties)
-        results: list[dict[str, Any]] = []
+        # Validated once, before anything runs.
+        props = connection.ConnectionProperties.parse(connection_properties)
+        results: list[connection.DeviceInfo] = []
         errors: list[exception.IscsiTransportsError] = []
-        groups = self._group_paths(paths, volume_type)
+        groups = self._group_paths(props.paths, volume_type)
         for selection, group in groups:
             try:
                 results.append(self.with_fallback(
                     selection, functools.partial(
-                        self._connect, paths=group,
-                        props=connection_properties)))
+                        self._connect, paths=group, props=props)))
             except exception.IscsiTransportsError as error:
                 if len(groups) == 1:
                     raise
@@ -169,19 +192,24 @@ class ISCSIDriver:
             raise errors[0]
         return connection.merge_device_info(results)
 
-    def _group_paths(self, paths: list[connection.VolumePath],
-                     volume_type: str) -> list[tuple[Any, list[Any]]]:
+    def _group_paths(self, paths: tuple[connection.VolumePath, ...],
+                     volume_type: str
+                     ) -> list[tuple[rules.Selection,
+                                     list[connection.VolumePath]]]:
         """Paths by the iface chosen for their portal (``auto`` may pick
         different ports for different portals)."""
-        groups: dict[str, tuple[Any, list[Any]]] = {}
+        groups: dict[str, tuple[rules.Selection,
+                                list[connection.VolumePath]]] = {}
         for path in paths:
             selection = self.select(volume_type, path.portal)
             groups.setdefault(selection.iface.name, (selection, []))[1].append(
                 path)
         return list(groups.values())
 
-    def _connect(self, selection: Any, paths: list[connection.VolumePath],
-                 props: Mapping[str, Any]) -> dict[str, Any]:
+    def _connect(self, selection: rules.Selection,
+                 paths: list[connection.VolumePath],
+                 props: connection.ConnectionProperties
+                 ) -> connection.DeviceInfo:
         self.prepare_iface(selection)
         sessions = {(str(s.portal), s.target) for s in self.iscsiadm.sessions()
                     if s.transport == selection.iface.transport_name}
@@ -195,14 +223,12 @@ class ISCSIDriver:
                 errors.append(error)
         if not logged_in:
             raise errors[0]
-        devices = self.wait_for_devices(selection, logged_in)
-        return {"type": "block", "path": devices[0], "paths": devices,
-                "targets": [dict(p.as_dict(), iface=selection.iface.name)
-                            for p in logged_in],
-                **connection.selection_info(selection)}
+        found = self.wait_for_devices(selection, logged_in)
+        return connection.device_info(selection, found, logged_in)
 
-    def _login_path(self, selection: Any, path: connection.VolumePath,
-                    props: Mapping[str, Any],
+    def _login_path(self, selection: rules.Selection,
+                    path: connection.VolumePath,
+                    props: connection.ConnectionProperties,
                     sessions: set[tuple[str, str]]
                     ) -> list[connection.VolumePath]:
         iface_name = selection.iface.name
@@ -216,14 +242,15 @@ class ISCSIDriver:
                 self.iscsiadm.node_new(target.iqn, target.portal, iface_name)
                 self.iscsiadm.node_update(target.iqn, target.portal,
                                           iface_name,
-                                          connection.session_auth(props))
+                                          dict(props.session_auth))
                 self.iscsiadm.login(target.iqn, target.portal, iface_name)
         return targets
 
     def _discover(self, path: connection.VolumePath, iface_name: str,
-                  props: Mapping[str, Any]) -> list[connection.VolumePath]:
+                  props: connection.ConnectionProperties
+                  ) -> list[connection.VolumePath]:
         found = self.iscsiadm.discover(path.portal, iface_name,
-                                       connection.discovery_auth(props))
+                                       dict(props.discovery_auth))
         here = [t for t in found if str(t.portal) == path.portal]
         return [connection.VolumePath(str(t.portal), t.name, path.lun)
                 for t in here or found]
@@ -238,23 +265,26 @@ class ISCSIDriver:
         What ``iscsi-transports discover`` prints: ``targets`` plus the
         transport, iface and fallback reason used.
         """
-        props = dict(connection_properties or {})
-        props["target_portal"] = portal
-        (path,) = connection.paths(props)
-        auth = connection.discovery_auth(props)
+        props = connection.ConnectionProperties.parse(
+            {**(connection_properties or {}), "target_portal": portal})
+        (path,) = props.paths
 
-        def run(selection: Any) -> dict[str, Any]:
+        def run(selection: rules.Selection) -> dict[str, Any]:
             self.prepare_iface(selection)
             found = self.iscsiadm.discover(path.portal, selection.iface.name,
-                                           auth)
+                                           dict(props.discovery_auth))
             return {"targets": [t.as_dict() for t in found],
-                    **connection.selection_info(selection)}
+                    "transport": selection.transport.name,
+                    "iface": selection.iface.name,
+                    "fallback": selection.fallback,
+                    "reason": selection.reason,
+                    "requested": selection.requested}
 
         return self.with_fallback(self.select(volume_type), run)
 
     # -- devices -----------------------------------------------------------
 
-    def wait_for_devices(self, selection: Any,
+    def wait_for_devices(self, selection: rules.Selection,
                          paths: list[connection.VolumePath]) -> list[str]:
         return devices.wait_for_devices(
             [devices.candidates(self.options.device_dir, selection, path)
@@ -274,6 +304,8 @@ class ISCSIDriver:
         it the active selection's iface is used, and ``default`` too (the
         attach may have fallen back).
         """
+        # Only the paths: a detach needs no CHAP settings, and must not be
+        # refused over them.
         for path in connection.paths(connection_properties):
             if path.iqn is None:
                 continue

@@ -6,11 +6,12 @@ kills a hung iscsiadm, and turns open-iscsi's exit codes
 (``include/iscsi_err.h``) into the typed errors of
 :mod:`iscsi_transports.exception`.  Every command line that leaves this
 module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
-in :mod:`iscsi_transports.iscsiadm_parse`, exit codes and masking in
-:mod:`iscsi_transports.iscsiadm_errors`, iface record management in
-:mod:`iscsi_transports.iscsiadm_ifaces`.  The few other root commands
+in :mod:`iscsi_transports.iscsiadm.parse`, exit codes and masking in
+:mod:`iscsi_transports.iscsiadm.errors`, iface record management in
+:mod:`iscsi_transports.iscsiadm.ifaces` (which uses this module; this module
+never uses it).  The few other root commands
 the library needs (``blockdev --flushbufs`` before a disk is deleted, see
-:mod:`iscsi_transports.scsi`) go through :meth:`Iscsiadm.run_command`, the
+:mod:`iscsi_transports.attach.scsi`) go through :meth:`Iscsiadm.run_command`, the
 same root helper and timeout.
 """
 
@@ -26,10 +27,10 @@ from typing import Any
 
 from oslo_config import cfg
 
+from iscsi_transports import config
 from iscsi_transports import exception
-from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm_errors as errors
-from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import parse as parse
 
 LOG = logging.getLogger(__name__)
 #: A level no logger enables (logging.disable's floor is 0), given to
@@ -57,14 +58,6 @@ iscsiadm_opts = [
                     "lock files."),
 ]
 
-# The exit-code table and secret masking live in iscsiadm_errors; they are
-# part of this module's API too.
-EXIT_CODES = errors.EXIT_CODES
-mask_argv = errors.mask_argv
-secrets_of = errors.secrets_of
-error_for = errors.error_for
-
-
 def _default_execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
     # Imported lazily: processutils pulls in eventlet checks and i18n that
     # the console script's cold start should not pay for until it runs
@@ -78,8 +71,7 @@ class Iscsiadm:
 
     def __init__(self, conf: cfg.ConfigOpts,
                  execute: Callable[..., tuple[str, str]] | None = None) -> None:
-        from iscsi_transports import opts
-        opts.register(conf, iscsiadm_opts)
+        config.register(conf, iscsiadm_opts)
         self.conf = conf
         self._execute = execute or _default_execute
         #: Every secret passed on a command line so far, scrubbed from
@@ -103,8 +95,8 @@ class Iscsiadm:
         for listings) returns the output as success.
         """
         argv = self.argv(args)
-        self._secrets.update(secrets_of(argv))
-        shown = " ".join(mask_argv(argv))
+        self._secrets.update(errors.secrets_of(argv))
+        shown = " ".join(errors.mask_argv(argv))
         LOG.debug("Running %s", shown)
         started = time.monotonic()
         stdout, _stderr = self._run(argv, list(ok_codes))
@@ -115,7 +107,7 @@ class Iscsiadm:
         """Run another root command (``blockdev``) the way iscsiadm runs:
         root helper, timeout, masked logging; CommandFailed if it fails."""
         argv = [*shlex.split(self.options.root_helper or ""), *args]
-        shown = " ".join(mask_argv(argv))
+        shown = " ".join(errors.mask_argv(argv))
         LOG.debug("Running %s", shown)
         try:
             return self._run(argv, [0])[0]
@@ -147,20 +139,20 @@ class Iscsiadm:
                 error.stderr or "", error.stdout or "") from None
         except subprocess.TimeoutExpired:
             _kill(started)
-            raise exception.IscsiadmTimeout(mask_argv(argv), timeout) from None
+            raise exception.IscsiadmTimeout(errors.mask_argv(argv), timeout) from None
         except OSError as error:
             if error.errno not in (errno.ENOENT, errno.EACCES):
                 raise
-            raise exception.IscsiadmNotFound(mask_argv(argv), None,
+            raise exception.IscsiadmNotFound(errors.mask_argv(argv), None,
                                              error.strerror or "") from None
 
     def _failed(self, argv: list[str], exit_code: int | None, stderr: str,
                 stdout: str) -> exception.IscsiadmError:
-        error = error_for(argv, exit_code, stderr, stdout, self._secrets)
+        error = errors.error_for(argv, exit_code, stderr, stdout, self._secrets)
         LOG.debug("%s", error.message)
         return error
 
-    # -- locks and ifaces -----------------------------------------------------
+    # -- locks -----------------------------------------------------
 
     def lock_path(self) -> str:
         """[oslo_concurrency] lock_path when set, else <state_path>/locks."""
@@ -175,12 +167,6 @@ class Iscsiadm:
         from oslo_concurrency import lockutils
         return lockutils.lock(name, lock_file_prefix="iscsi_transports-",
                               external=True, lock_path=self.lock_path())
-
-    def ensure_iface(self, iface: iface_mod.Iface) -> str:
-        """Make the iface record on disk match ``iface``; see
-        :meth:`iscsi_transports.iscsiadm_ifaces.IfaceRecords.ensure`."""
-        from iscsi_transports import iscsiadm_ifaces
-        return iscsiadm_ifaces.IfaceRecords(self).ensure(iface)
 
     # -- listings -------------------------------------------------------------
 

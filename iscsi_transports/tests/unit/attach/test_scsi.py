@@ -10,10 +10,10 @@ from typing import Any
 
 import fixtures
 
-from iscsi_transports import connection
 from iscsi_transports import exception
-from iscsi_transports import iscsiadm
-from iscsi_transports import scsi
+from iscsi_transports.attach import connection
+from iscsi_transports.attach import scsi
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 

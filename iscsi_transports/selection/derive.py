@@ -14,7 +14,7 @@ Two ways to let the host's network decide, instead of naming a transport:
     HBAs whose IP stack the kernel does not route through (qla4xxx,
     be2iscsi) are never found this way: name them, or use ``source_ip``.
 
-The functions return a :class:`Choice`; :mod:`iscsi_transports.selection`
+The functions return a :class:`Choice`; :mod:`iscsi_transports.selection.rules`
 turns it into what the driver uses.  Nothing here falls back.
 """
 
@@ -27,8 +27,8 @@ from typing import Protocol
 
 from iscsi_transports import base
 from iscsi_transports import host as host_mod
-from iscsi_transports import iscsiadm_parse
-from iscsi_transports import network as network_mod
+from iscsi_transports import portal as portal_mod
+from iscsi_transports.selection import network as network_mod
 
 TCP = "tcp"
 
@@ -198,7 +198,7 @@ def _addresses(network: network_mod.Network) -> str:
 def for_portal(manager: Manager, portal: str) -> Choice:
     """The best usable port whose interface the kernel routes ``portal``
     through: an offload port in manager order, else software TCP."""
-    host = iscsiadm_parse.parse_portal(portal).host
+    host = portal_mod.parse_portal(portal).host
     try:
         ip = str(ipaddr.ip_address(host))
     except ValueError:

@@ -8,9 +8,9 @@ import fixtures
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import network
-from iscsi_transports import snapshot
 from iscsi_transports.cmd import main
+from iscsi_transports.selection import network
+from iscsi_transports.support import snapshot
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
 

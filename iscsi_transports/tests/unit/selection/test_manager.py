@@ -1,7 +1,8 @@
 """TransportManager: real entry points, load failures, detection, active()."""
 
 from iscsi_transports import exception
-from iscsi_transports import manager
+from iscsi_transports.selection import manager
+from iscsi_transports.selection import sources
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit.fake_plugins import fixture as fake
 
@@ -11,7 +12,7 @@ class TestInTreeLoading(base.TestCase):
     def test_in_tree_plugins_are_loaded_in_order(self):
         names = list(manager.TransportManager(self.conf).transports)
         self.assertEqual(["tcp", "iser"], names[:2])
-        in_tree = [name for name in names if name in manager.IN_TREE]
+        in_tree = [name for name in names if name in sources.IN_TREE]
         self.assertEqual(in_tree, names[:len(in_tree)])
 
     def test_source_names_the_distribution(self):

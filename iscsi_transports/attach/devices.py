@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
 
-from iscsi_transports import connection
 from iscsi_transports import exception
+from iscsi_transports.attach import connection
+from iscsi_transports.selection import rules
 
 
-def candidates(device_dir: str, selection: Any,
+def candidates(device_dir: str, selection: rules.Selection,
                path: connection.VolumePath) -> list[str]:
     """by-path names udev gives the disk: ``pci-...`` first for offload."""
     name = "ip-%s-iscsi-%s-lun-%d" % (path.portal, path.iqn, path.lun)
     names = [name]
-    port = getattr(selection, "port", None)
+    port = selection.port
     if selection.transport.offload and port and port.pci_address:
         names.insert(0, "pci-%s-%s" % (port.pci_address, name))
     return [os.path.join(device_dir, n) for n in names]

@@ -18,8 +18,8 @@ import os
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm as iscsiadm_mod
-from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports.iscsiadm import parse as parse
+from iscsi_transports.iscsiadm import runner
 
 LOG = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ UPDATED = "updated"
 class IfaceRecords:
     """The iface records of one iscsiadm, through :class:`Iscsiadm`."""
 
-    def __init__(self, iscsiadm: iscsiadm_mod.Iscsiadm) -> None:
+    def __init__(self, iscsiadm: runner.Iscsiadm) -> None:
         self.iscsiadm = iscsiadm
 
     @property

@@ -1,9 +1,9 @@
 """Turning a configured transport or iface name into what the driver uses.
 
-Kept apart from the plugin loading in :mod:`iscsi_transports.manager` so
+Kept apart from the plugin loading in :mod:`iscsi_transports.selection.manager` so
 that the rules for *which* transport, port and iface are used live in one
 small place.  ``source_ip`` and ``transport = auto`` are derived from the
-host's addresses and routes by :mod:`iscsi_transports.derive` and turned
+host's addresses and routes by :mod:`iscsi_transports.selection.derive` and turned
 into a :class:`Selection` here.  Nothing here falls back: an unusable
 request raises
 :class:`~iscsi_transports.exception.TransportUnusable` with the reason, and
@@ -23,8 +23,8 @@ from iscsi_transports import iface as iface_mod
 if TYPE_CHECKING:
     # derive and network are imported where source_ip and auto need them:
     # the plain configured-transport path stays cheap to import.
-    from iscsi_transports import derive
-    from iscsi_transports import network as network_mod
+    from iscsi_transports.selection import derive
+    from iscsi_transports.selection import network as network_mod
 
 TCP = "tcp"
 DEFAULT_IFACE = "default"
@@ -99,7 +99,7 @@ def active(manager: Transports, requested: str, portal: str | None = None,
     (without one: the first usable offload transport, else tcp).
     """
     if source_ip or requested == AUTO:
-        from iscsi_transports import derive
+        from iscsi_transports.selection import derive
     if source_ip:
         return from_choice(manager, derive.from_source_ip(manager, source_ip),
                            "source_ip=%s" % source_ip)

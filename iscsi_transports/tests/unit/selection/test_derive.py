@@ -4,11 +4,11 @@ import os
 
 import fixtures
 
-from iscsi_transports import derive
-from iscsi_transports import driver
 from iscsi_transports import exception
-from iscsi_transports import manager as manager_mod
-from iscsi_transports import network
+from iscsi_transports.attach import driver
+from iscsi_transports.selection import derive
+from iscsi_transports.selection import manager as manager_mod
+from iscsi_transports.selection import network
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
@@ -181,7 +181,7 @@ class TestAuto(DeriveTestCase):
 
     def test_without_portal_first_usable_offload_in_tree_order(self):
         selection = self.manager.active()
-        # cxgb4i comes before qla4xxx in manager.IN_TREE.
+        # cxgb4i comes before qla4xxx in sources.IN_TREE.
         self.assertEqual(self.chelsio[0].iface_name, selection.iface_name)
         self.assertIn("no portal given", selection.reason)
 

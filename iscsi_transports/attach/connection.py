@@ -4,20 +4,28 @@ The driver receives the ``data`` dict cinder returns from
 ``initialize_connection``: ``target_portal``/``target_iqn``/``target_lun``
 for one path, ``target_portals``/``target_iqns``/``target_luns`` for
 multipath, and CHAP settings (``auth_*``, ``discovery_auth_*``, with the
-mutual-CHAP ``*_in`` variants).  Everything is checked here, before any of
-it reaches an iscsiadm argv.  The device info the driver returns is shaped
-here too, so nova's stored copy and ``disconnect_volume`` agree on it.
+mutual-CHAP ``*_in`` variants).  :meth:`ConnectionProperties.parse` checks
+all of it once, before any of it reaches an iscsiadm argv, and the typed
+value travels from there.  The device info the driver returns
+(:class:`DeviceInfo`) is declared and shaped here too, so nova's stored copy
+and ``disconnect_volume`` agree on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iscsi_transports import exception
-from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports import portal as portal_mod
+
+if TYPE_CHECKING:
+    from iscsi_transports.selection import rules
+
+__all__ = ["ConnectionProperties", "DeviceInfo", "TargetInfo", "VolumePath"]
 
 _CHAP_FIELDS = ("username", "password", "username_in", "password_in")
 
@@ -50,7 +58,7 @@ def _invalid(reason: str) -> exception.InvalidConnectionProperties:
 
 def _portal(value: Any) -> str:
     try:
-        return str(parse.parse_portal(value))
+        return str(portal_mod.parse_portal(value))
     except exception.InvalidPortal as error:
         raise _invalid(str(error)) from None
 
@@ -58,7 +66,7 @@ def _portal(value: Any) -> str:
 def _iqn(value: Any) -> str | None:
     if value is None:
         return None
-    if not parse.is_target_name(value):
+    if not portal_mod.is_target_name(value):
         raise _invalid("%r is not an iqn./eui./naa. target name" % (value,))
     return str(value)
 
@@ -121,17 +129,72 @@ def discovery_auth(props: Mapping[str, Any]) -> dict[str, str]:
     return _chap(props, "discovery_auth_", "discovery.sendtargets.auth.")
 
 
-def merge_device_info(results: list[dict[str, Any]]) -> dict[str, Any]:
+class ConnectionProperties(typing.NamedTuple):
+    """Cinder's connection properties, validated: the paths to log in to
+    and the iscsiadm settings for login and discovery CHAP.
+
+    The settings hold secrets: they go to iscsiadm's argv (which the
+    iscsiadm layer masks) and nowhere else.
+    """
+
+    paths: tuple[VolumePath, ...]
+    session_auth: Mapping[str, str]
+    discovery_auth: Mapping[str, str]
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any]) -> ConnectionProperties:
+        """Check everything once; InvalidConnectionProperties if not."""
+        return cls(tuple(paths(props)), session_auth(props),
+                   discovery_auth(props))
+
+    def __repr__(self) -> str:
+        # The CHAP settings must not reach a log through a repr.
+        return "ConnectionProperties(paths=%r)" % (self.paths,)
+
+
+class TargetInfo(typing.TypedDict):
+    """One logged-in path of the device info, with the iface it used."""
+
+    portal: str
+    iqn: str | None
+    lun: int
+    iface: str
+
+
+class DeviceInfo(typing.TypedDict):
+    """What ``connect_volume`` returns and ``disconnect_volume`` reads back.
+
+    nova keeps part of it (``transport``, ``iface``, ``fallback``,
+    ``reason``, ``targets``) in the block device mapping, so a detach reads
+    it back as a plain mapping that may lack keys.
+    """
+
+    type: str
+    path: str
+    paths: list[str]
+    targets: list[TargetInfo]
+    transport: str
+    iface: str
+    fallback: bool
+    reason: str
+    requested: str
+
+
+def device_info(selection: rules.Selection, devices: list[str],
+                logged_in: list[VolumePath]) -> DeviceInfo:
+    """The device info of one iface group's paths."""
+    return {"type": "block", "path": devices[0], "paths": devices,
+            "targets": [{"portal": p.portal, "iqn": p.iqn, "lun": p.lun,
+                         "iface": selection.iface.name} for p in logged_in],
+            "transport": selection.transport.name,
+            "iface": selection.iface.name, "fallback": selection.fallback,
+            "reason": selection.reason, "requested": selection.requested}
+
+
+def merge_device_info(results: list[DeviceInfo]) -> DeviceInfo:
     """One device info for several iface groups: the first one's choice,
     every group's paths and targets."""
-    merged = dict(results[0])
+    merged = results[0].copy()
     merged["paths"] = [p for result in results for p in result["paths"]]
     merged["targets"] = [t for result in results for t in result["targets"]]
     return merged
-
-
-def selection_info(selection: Any) -> dict[str, Any]:
-    """The part of the device info that says which transport and why."""
-    return {"transport": selection.transport.name,
-            "iface": selection.iface.name, "fallback": selection.fallback,
-            "reason": selection.reason, "requested": selection.requested}

@@ -8,11 +8,13 @@ import subprocess
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
-from iscsi_transports.tests.unit import test_iscsiadm_parse as samples
+from iscsi_transports.tests.unit.iscsiadm import test_errors
+from iscsi_transports.tests.unit.iscsiadm import test_parse as samples
 
 SECRET = "s3cr3t-Ch4p"
 IQN = "iqn.2026-11.org.openstack.test:volume-1"
@@ -43,7 +45,7 @@ class TestRun(IscsiadmTestCase):
                          self.execute.kwargs[0]["loglevel"])
 
     def test_every_exit_code_is_mapped(self) -> None:
-        for code, (_name, cls) in iscsiadm.EXIT_CODES.items():
+        for code, (_name, cls) in test_errors.EXPECTED.items():
             self.execute.rules = []
             self.execute.on("-m", exit_code=code, stderr="boom")
             error = self.assertRaises(cls, self.iscsiadm.run, ["-m", "node"])
@@ -105,7 +107,7 @@ class TestSecrets(IscsiadmTestCase):
                 "-n", "node.session.auth.password", "-v", SECRET,
                 "-n", "node.session.auth.username", "-v", "user",
                 "-n", "discovery.sendtargets.auth.password_in", "-v", "in"]
-        masked = iscsiadm.mask_argv(argv)
+        masked = errors.mask_argv(argv)
         self.assertNotIn(SECRET, masked)
         self.assertNotIn("in", masked)
         self.assertIn("user", masked)
@@ -172,7 +174,7 @@ class TestEnsureIface(IscsiadmTestCase):
         self.records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
 
     def test_builtin_needs_nothing(self) -> None:
-        result = self.iscsiadm.ensure_iface(
+        result = iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(
             iface_mod.Iface(name="default", transport_name="tcp"))
         self.assertEqual(iscsiadm_ifaces.BUILTIN, result)
         self.assertEqual([], self.execute.calls)
@@ -180,7 +182,7 @@ class TestEnsureIface(IscsiadmTestCase):
     def test_missing_is_created_and_marked_ours(self) -> None:
         self.execute.on("show", exit_code=6)
         self.assertEqual(iscsiadm_ifaces.CREATED,
-                         self.iscsiadm.ensure_iface(WANTED))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
         updates = self.execute.commands("-o", "update")
         self.assertEqual([["iface.transport_name", "cxgb4i"],
                           ["iface.hwaddress", "00:07:43:05:97:07"]],
@@ -191,13 +193,13 @@ class TestEnsureIface(IscsiadmTestCase):
     def test_matching_record_is_left_alone(self) -> None:
         self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:07")
         self.assertEqual(iscsiadm_ifaces.UNCHANGED,
-                         self.iscsiadm.ensure_iface(WANTED))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
         self.assertEqual(1, len(self.execute.calls))
 
     def test_foreign_differing_record_conflicts_untouched(self) -> None:
         self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
         error = self.assertRaises(exception.IfaceConflict,
-                                  self.iscsiadm.ensure_iface, WANTED)
+                                  iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure, WANTED)
         self.assertIn("00:07:43:05:97:08", str(error))
         self.assertIn("00:07:43:05:97:07", str(error))
         self.assertEqual(1, len(self.execute.calls))
@@ -206,7 +208,7 @@ class TestEnsureIface(IscsiadmTestCase):
         self.records._mark_ours(WANTED.name)
         self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
         self.assertEqual(iscsiadm_ifaces.UPDATED,
-                         self.iscsiadm.ensure_iface(WANTED))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
         (update,) = self.execute.commands("-o", "update")
         self.assertEqual(["iface.hwaddress", "-v", "00:07:43:05:97:07"],
                          update[-3:])

@@ -7,8 +7,8 @@ from unittest import mock
 
 import fixtures
 
-from iscsi_transports import manager
-from iscsi_transports import network
+from iscsi_transports.selection import manager
+from iscsi_transports.selection import network
 from iscsi_transports.tests import base
 
 ADDRESSES = [network.Address("10.1.0.2", 24, "eth1"),
@@ -136,7 +136,8 @@ class TestLazyImport(base.TestCase):
 
     def test_pyroute2_is_not_imported_by_the_library(self):
         code = ("import sys; from iscsi_transports.cmd import main; "
-                "from iscsi_transports import manager, opts; "
+                "from iscsi_transports import opts; "
+                "from iscsi_transports.selection import manager; "
                 "main.build_parser(); "
                 "print('pyroute2' in sys.modules)")
         output = subprocess.check_output(

@@ -8,7 +8,7 @@ flat``) with the transport names the kernel drivers register.
 from __future__ import annotations
 
 from iscsi_transports import exception
-from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports.iscsiadm import parse as parse
 from iscsi_transports.tests import base
 
 # lab: iscsiadm -m iface
@@ -145,24 +145,3 @@ class TestIfaces(base.TestCase):
                      "iface.iscsi_ifacename = a\nnode.x = y"):
             self.assertRaises(exception.IscsiadmParseError,
                               parse.parse_iface_record, text)
-
-
-class TestPortalsAndNames(base.TestCase):
-    def test_portal_forms(self) -> None:
-        self.assertEqual("10.0.0.1:3260", str(parse.parse_portal("10.0.0.1")))
-        self.assertEqual("[fe80::1]:3261",
-                         str(parse.parse_portal("[fe80::1]:3261")))
-        self.assertEqual(3260, parse.parse_portal("fe80::1").port)
-
-    def test_bad_portals(self) -> None:
-        for text in ("", " 1.2.3.4", "1.2.3.4:0", "[::1", "a b:1", "1.2.3.4:x"):
-            self.assertRaises(exception.InvalidPortal, parse.parse_portal,
-                              text)
-
-    def test_target_names(self) -> None:
-        self.assertTrue(parse.is_target_name("iqn.2010-10.org.openstack:v1"))
-        self.assertTrue(parse.is_target_name("naa.6001405abcdef012"))
-        self.assertFalse(parse.is_target_name("iqn.x"))
-        self.assertFalse(parse.is_target_name("eui.12"))
-        self.assertRaises(exception.InvalidTargetName,
-                          parse.validate_target_name, "-T")

@@ -23,9 +23,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from iscsi_transports import connection
 from iscsi_transports import exception
-from iscsi_transports import iscsiadm
+from iscsi_transports.attach import connection
+from iscsi_transports.iscsiadm import runner
 
 LOG = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def holders(sysfs_root: str, name: str) -> list[str]:
         return []
 
 
-def remove_device(runner: iscsiadm.Iscsiadm, sysfs_root: str,
+def remove_device(iscsiadm: runner.Iscsiadm, sysfs_root: str,
                   link: str) -> str | None:
     """Flush and delete the disk ``link`` names; its name if deleted.
 
@@ -96,7 +96,7 @@ def remove_device(runner: iscsiadm.Iscsiadm, sysfs_root: str,
         LOG.warning("Not deleting %s (%s): it is still held by %s", name,
                     link, ", ".join(held))
         return None
-    runner.run_command(["blockdev", "--flushbufs", "/dev/" + name])
+    iscsiadm.run_command(["blockdev", "--flushbufs", "/dev/" + name])
     LOG.debug("Deleting SCSI device %s (%s)", name, link)
     try:
         with open(delete, "w", encoding="ascii") as handle:
@@ -110,7 +110,7 @@ def remove_device(runner: iscsiadm.Iscsiadm, sysfs_root: str,
     return name
 
 
-def remove_devices(runner: iscsiadm.Iscsiadm, sysfs_root: str,
+def remove_devices(iscsiadm: runner.Iscsiadm, sysfs_root: str,
                    candidates: Iterable[str], force: bool = False
                    ) -> list[str]:
     """Remove each distinct disk among ``candidates``; the names deleted.
@@ -127,7 +127,7 @@ def remove_devices(runner: iscsiadm.Iscsiadm, sysfs_root: str,
             continue
         seen.add(name)
         try:
-            if remove_device(runner, sysfs_root, link):
+            if remove_device(iscsiadm, sysfs_root, link):
                 removed.append(name)
         except (exception.CommandFailed,
                 exception.DeviceRemovalFailed) as error:

@@ -23,6 +23,8 @@ from typing import Any
 
 from oslo_config import cfg
 
+from iscsi_transports import config
+
 network_opts = [
     cfg.StrOpt(
         "network_file",
@@ -272,7 +274,6 @@ def _route_from(message: Any, names: dict[int, str]) -> Route | None:
 
 def from_conf(conf: cfg.ConfigOpts) -> Network:
     """The network the configuration names: a file, else the live kernel."""
-    from iscsi_transports import opts
-    opts.register(conf, network_opts)
+    config.register(conf, network_opts)
     path = conf.iscsi_transports.network_file
     return StaticNetwork.from_file(path) if path else NetlinkNetwork()

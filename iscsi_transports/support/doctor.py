@@ -17,12 +17,12 @@ from typing import Any
 from oslo_config import cfg
 
 from iscsi_transports import base
+from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm_parse
-from iscsi_transports import manager as manager_mod
-from iscsi_transports import network as network_mod
-from iscsi_transports import opts
+from iscsi_transports import portal as portal_mod
+from iscsi_transports.selection import manager as manager_mod
+from iscsi_transports.selection import network as network_mod
 
 doctor_opts = [
     cfg.StrOpt(
@@ -107,14 +107,14 @@ class Doctor:
                  portal: str | None = None) -> None:
         self.manager = manager
         self.portal = portal
-        opts.register(manager.conf, doctor_opts)
+        config.register(manager.conf, doctor_opts)
         options = manager.conf.iscsi_transports
         self.proc_root = options.proc_root
         self.records = read_records(options.iface_dir)
         self.route = self._route() if portal else None
 
     def _route(self) -> network_mod.Route | None:
-        host = iscsiadm_parse.parse_portal(self.portal or "").host
+        host = portal_mod.parse_portal(self.portal or "").host
         try:
             return self.manager.network.route_to(host)
         except ValueError:  # a host name: the kernel routes addresses
