@@ -1,5 +1,10 @@
 """A TransportManager stand-in for driver tests: fixed selections, no
-entry points, no sysfs."""
+entry points, no sysfs.
+
+It subclasses the driver's :class:`~iscsi_transports.attach.driver.Manager`
+protocol explicitly, so mypy (which checks this one test module) fails when
+the fake and the protocol drift apart.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from iscsi_transports import base
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
+from iscsi_transports.attach import driver
 from iscsi_transports.plugins import iser
 from iscsi_transports.plugins import tcp
 from iscsi_transports.selection import rules
@@ -23,7 +29,7 @@ class FakeOffload(base.Transport):
     name = "cxgb4i"
     offload = True
 
-    def detect(self, host: Any) -> base.Detection:
+    def detect(self, host: host_mod.Host) -> base.Detection:
         port = base.Port(transport=self.name, hwaddress=MAC, pci_address=PCI,
                          iface_name=iface_mod.offload_name(self.name, MAC))
         return base.Detection(transport=self.name, usable=True,
@@ -37,7 +43,7 @@ class FakeOffload(base.Transport):
             transport_name=self.name, hwaddress=hwaddress or MAC)
 
 
-class FakeManager:
+class FakeManager(driver.Manager):
     """``active()`` returns the offload card, or tcp when ``offload`` off."""
 
     def __init__(self, conf: Any, offload: bool = True,
@@ -73,11 +79,11 @@ class FakeManager:
         if not self.offload:
             return self.fallback_selection("configured default", "default")
         plugin = self.transports["cxgb4i"]
-        port = plugin.detect(None).ports[0]
+        port = self.detect("cxgb4i").ports[0]
         return rules.Selection(transport=plugin,
-                                 iface=plugin.iface_for_port(port),
-                                 fallback=False, reason="card found",
-                                 requested="cxgb4i", port=port)
+                               iface=plugin.iface_for_port(port),
+                               fallback=False, reason="card found",
+                               requested="cxgb4i", port=port)
 
     def select(self, name: str) -> rules.Selection:
         if name == "iser" and self.iser_usable:
