@@ -1,9 +1,19 @@
-"""Builds sysfs trees shaped like the kernel's, symlinks included.
+"""Test fixtures for transport plugins: a built sysfs tree and a config.
 
-Detection is pointed at real hosts and at snapshots of them, so the trees
-the tests build use the same layout: devices live under ``devices/``, and
-``bus/pci/devices``, ``class/net``, ``class/iscsi_host`` and
-``class/scsi_host`` hold relative symlinks into it, as on a real ``/sys``.
+A vendor tests a plugin the way this project tests its own: build the host
+the card makes (:class:`SysfsTree`), point a configuration at it
+(:class:`Config`) and ask the real
+:class:`~iscsi_transports.selection.manager.TransportManager` what it
+detects and chooses.  No hardware, root or iscsiadm is needed, because a
+plugin only reads the host view (keystoneauth1's ``fixture`` package and
+oslo.messaging's ``conffixture`` are the models).
+
+The trees use the kernel's layout, symlinks included, because detection is
+pointed at real hosts and at snapshots of them too: devices live under
+``devices/``, and ``bus/pci/devices``, ``class/net``, ``class/iscsi_host``
+and ``class/scsi_host`` hold relative symlinks into it, as on a real
+``/sys``.  This module needs the ``fixtures`` package, which every
+OpenStack test suite already installs.
 """
 
 from __future__ import annotations
@@ -12,6 +22,13 @@ import dataclasses
 import os
 
 import fixtures
+from oslo_config import cfg
+from oslo_config import fixture as config_fixture
+
+from iscsi_transports import config
+from iscsi_transports.selection import manager
+
+__all__ = ["CARDS", "CardModel", "CardPort", "Config", "SysfsTree"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,3 +262,28 @@ class SysfsTree(fixtures.Fixture):
                 self._next_host_number(), transport, address, hwaddress=mac,
                 ipaddress=ipaddress, netdev=netdev)
         return CardPort(transport, address, mac, ipaddress, netdev, host)
+
+
+class Config(fixtures.Fixture):
+    """A private :class:`~oslo_config.cfg.ConfigOpts` with the options the
+    manager and the plugins read registered, reset after the test.
+
+    ``sysfs_root`` points detection at a :class:`SysfsTree`; more options
+    of the ``[iscsi_transports]`` group are set with :meth:`flags`.
+    """
+
+    def __init__(self, conf: cfg.ConfigOpts | None = None,
+                 sysfs_root: str | None = None) -> None:
+        super().__init__()
+        self.conf = conf if conf is not None else cfg.ConfigOpts()
+        self._sysfs_root = sysfs_root
+
+    def _setUp(self) -> None:
+        manager.register_opts(self.conf)
+        self._config = self.useFixture(config_fixture.Config(self.conf))
+        if self._sysfs_root is not None:
+            self.flags(sysfs_root=self._sysfs_root)
+
+    def flags(self, **kwargs: object) -> None:
+        """Override options of the ``[iscsi_transports]`` group."""
+        self._config.config(group=config.GROUP, **kwargs)
