@@ -54,6 +54,11 @@ def parse_pci_id_entries(entries: list[str]) -> dict[str, set[tuple[int, int]]]:
     return table
 
 
+def iface_args(iface_name: str) -> list[str]:
+    """``-I <iface_name>``: the iface arguments every transport starts from."""
+    return ["-I", iface_mod.validate_name(iface_name)]
+
+
 # The value types are NamedTuples: immutable, keyword-constructible, and a
 # sixth of a frozen dataclass's cost to define, which every command pays at
 # start-up (see benchmarks/bench_cold_start.py).
@@ -226,8 +231,16 @@ class Transport(abc.ABC):
         return []
 
     def iscsiadm_args(self, iface_name: str) -> list[str]:
-        """Extra iscsiadm arguments for every command that uses the iface."""
-        return ["-I", iface_mod.validate_name(iface_name)]
+        """The iscsiadm arguments of every command that goes through the
+        iface: discovery, node creation and update, login, logout and
+        node deletion.
+
+        The default is ``-I <iface_name>``.  A plugin whose hardware needs
+        more flags on those commands returns them here, keeping the
+        ``-I <iface_name>`` (the iscsiadm layer refuses arguments without
+        exactly one): the library never adds iface arguments of its own.
+        """
+        return iface_args(iface_name)
 
     def choose_port(self, detection: Detection,
                     iface_name: str | None = None) -> Port | None:

@@ -153,11 +153,13 @@ class ConnectionProperties(typing.NamedTuple):
 
 
 class TargetInfo(typing.TypedDict):
-    """One logged-in path of the device info, with the iface it used."""
+    """One logged-in path of the device info, with the transport and iface
+    it used (``auto`` may use different ones for different portals)."""
 
     portal: str
     iqn: str | None
     lun: int
+    transport: str
     iface: str
 
 
@@ -185,6 +187,7 @@ def device_info(selection: rules.Selection, devices: list[str],
     """The device info of one iface group's paths."""
     return {"type": "block", "path": devices[0], "paths": devices,
             "targets": [{"portal": p.portal, "iqn": p.iqn, "lun": p.lun,
+                         "transport": selection.transport.name,
                          "iface": selection.iface.name} for p in logged_in],
             "transport": selection.transport.name,
             "iface": selection.iface.name, "fallback": selection.fallback,

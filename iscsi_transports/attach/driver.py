@@ -72,6 +72,9 @@ class Manager(Protocol):
 
     def detect(self, name: str) -> base.Detection: ...
 
+    @property
+    def transports(self) -> dict[str, base.Transport]: ...
+
 
 class ISCSIDriver:
     """Connects and disconnects iSCSI volumes (nova/cinder properties)."""
@@ -221,8 +224,13 @@ class ISCSIDriver:
                 LOG.warning("Path %s %s failed: %s", path.portal, path.iqn,
                             error)
                 errors.append(error)
-        if not logged_in:
+        if errors and not logged_in:
             raise errors[0]
+        if not logged_in:
+            raise exception.VolumeAttachFailed(
+                target=", ".join(path.portal for path in paths),
+                reason="discovery through iface %s found no targets"
+                       % selection.iface.name)
         found = self.wait_for_devices(selection, logged_in)
         return connection.device_info(selection, found, logged_in)
 
@@ -231,25 +239,26 @@ class ISCSIDriver:
                     props: connection.ConnectionProperties,
                     sessions: set[tuple[str, str]]
                     ) -> list[connection.VolumePath]:
-        iface_name = selection.iface.name
+        iface_args = _iface_args(selection)
         with self.iscsiadm.external_lock(path.lock_name):
             targets = [path] if path.iqn else self._discover(
-                path, iface_name, props)
+                path, iface_args, props)
             for target in targets:
                 if target.iqn is None or \
                         (target.portal, target.iqn) in sessions:
                     continue
-                self.iscsiadm.node_new(target.iqn, target.portal, iface_name)
+                self.iscsiadm.node_new(target.iqn, target.portal, iface_args)
                 self.iscsiadm.node_update(target.iqn, target.portal,
-                                          iface_name,
+                                          iface_args,
                                           dict(props.session_auth))
-                self.iscsiadm.login(target.iqn, target.portal, iface_name)
+                self.iscsiadm.login(target.iqn, target.portal, iface_args)
         return targets
 
-    def _discover(self, path: connection.VolumePath, iface_name: str,
+    def _discover(self, path: connection.VolumePath,
+                  iface_args: list[str],
                   props: connection.ConnectionProperties
                   ) -> list[connection.VolumePath]:
-        found = self.iscsiadm.discover(path.portal, iface_name,
+        found = self.iscsiadm.discover(path.portal, iface_args,
                                        dict(props.discovery_auth))
         here = [t for t in found if str(t.portal) == path.portal]
         return [connection.VolumePath(str(t.portal), t.name, path.lun)
@@ -271,7 +280,8 @@ class ISCSIDriver:
 
         def run(selection: rules.Selection) -> dict[str, Any]:
             self.prepare_iface(selection)
-            found = self.iscsiadm.discover(path.portal, selection.iface.name,
+            found = self.iscsiadm.discover(path.portal,
+                                           _iface_args(selection),
                                            dict(props.discovery_auth))
             return {"targets": [t.as_dict() for t in found],
                     "transport": selection.transport.name,
@@ -314,19 +324,41 @@ class ISCSIDriver:
                     scsi.remove_devices(self.iscsiadm, self.options.sysfs_root,
                                         scsi.links(self.options.device_dir,
                                                    path, device_info), force)
-                for iface_name in self._ifaces_of(path, device_info):
-                    self.iscsiadm.logout(path.iqn, path.portal, iface_name)
+                for iface_args in self._ifaces_of(path, device_info):
+                    self.iscsiadm.logout(path.iqn, path.portal, iface_args)
                     self.iscsiadm.node_delete(path.iqn, path.portal,
-                                              iface_name)
+                                              iface_args)
 
     def _ifaces_of(self, path: connection.VolumePath,
-                   device_info: Mapping[str, Any] | None) -> list[str]:
+                   device_info: Mapping[str, Any] | None
+                   ) -> list[list[str]]:
+        """The iscsiadm iface arguments of each session ``path`` may have:
+        the one the attach recorded, else the active choice's and
+        ``default``."""
         info = device_info or {}
         for target in info.get("targets") or ():
             if (target.get("portal"), target.get("iqn")) == (path.portal,
                                                             path.iqn):
-                return [target["iface"]]
+                return [self._recorded_iface_args(
+                    target.get("transport") or info.get("transport"),
+                    target["iface"])]
         if info.get("iface"):
-            return [info["iface"]]
-        return list(dict.fromkeys([self.select(portal=path.portal).iface.name,
-                                   "default"]))
+            return [self._recorded_iface_args(info.get("transport"),
+                                              info["iface"])]
+        chosen = _iface_args(self.select(portal=path.portal))
+        fallback = self._recorded_iface_args(rules.TCP, rules.DEFAULT_IFACE)
+        return [chosen] if chosen == fallback else [chosen, fallback]
+
+    def _recorded_iface_args(self, transport_name: str | None,
+                             iface_name: str) -> list[str]:
+        """The recorded transport's iface arguments; plain ``-I`` when that
+        plugin is gone, so the session can still be logged out."""
+        transport = self.manager.transports.get(transport_name or "")
+        if transport is None:
+            return base.iface_args(iface_name)
+        return transport.iscsiadm_args(iface_name)
+
+
+def _iface_args(selection: rules.Selection) -> list[str]:
+    """What every iscsiadm command through the selection's iface carries."""
+    return selection.transport.iscsiadm_args(selection.iface.name)

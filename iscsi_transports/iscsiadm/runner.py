@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import shlex
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,7 @@ from oslo_config import cfg
 
 from iscsi_transports import config
 from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
 from iscsi_transports.iscsiadm import errors
 from iscsi_transports.iscsiadm import parse as parse
 
@@ -37,6 +39,7 @@ LOG = logging.getLogger(__name__)
 #: processutils so that it never logs a command line itself: level 1 still
 #: showed mutual CHAP secrets wherever logging was fully enabled.
 NEVER_LOGGED = -1
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 iscsiadm_opts = [
     cfg.StrOpt("iscsiadm_path", default="iscsiadm",
@@ -179,16 +182,18 @@ class Iscsiadm:
 
     # -- discovery -----------------------------------------------------------
 
-    def discover(self, portal: str, iface_name: str,
+    def discover(self, portal: str, iface_args: Sequence[str],
                  auth: dict[str, str] | None = None) -> list[parse.Target]:
-        """SendTargets discovery through ``iface_name``.
+        """SendTargets discovery through the iface ``iface_args`` names
+        (the transport's :meth:`~iscsi_transports.base.Transport.
+        iscsiadm_args`).
 
         Without CHAP this is one process (``-m discovery``).  With
         discovery CHAP the settings go into a discoverydb record first
         (``-o new``, one ``-o update`` carrying every ``-n/-v`` pair) and
         ``--discover`` uses it: three processes.
         """
-        db = ["-t", "sendtargets", "-p", portal, "-I", iface_name]
+        db = ["-t", "sendtargets", "-p", portal, *checked_iface_args(iface_args)]
         if not auth:
             return parse.parse_discovery(self.run(["-m", "discovery", *db]))
         self.run(["-m", "discoverydb", *db, "-o", "new"])
@@ -200,33 +205,63 @@ class Iscsiadm:
     # -- nodes ---------------------------------------------------------------
 
     @staticmethod
-    def node_args(target: str, portal: str, iface_name: str) -> list[str]:
-        return ["-m", "node", "-T", target, "-p", portal, "-I", iface_name]
+    def node_args(target: str, portal: str,
+                  iface_args: Sequence[str]) -> list[str]:
+        return ["-m", "node", "-T", target, "-p", portal,
+                *checked_iface_args(iface_args)]
 
-    def node_new(self, target: str, portal: str, iface_name: str) -> None:
+    def node_new(self, target: str, portal: str,
+                 iface_args: Sequence[str]) -> None:
         """A static node record bound to the iface (no discovery needed)."""
-        self.run([*self.node_args(target, portal, iface_name), "-o", "new"])
+        self.run([*self.node_args(target, portal, iface_args), "-o", "new"])
 
-    def node_update(self, target: str, portal: str, iface_name: str,
+    def node_update(self, target: str, portal: str, iface_args: Sequence[str],
                     settings: dict[str, str]) -> None:
         """Set node fields, every pair in one ``-o update`` process."""
         if settings:
-            self.run([*self.node_args(target, portal, iface_name),
+            self.run([*self.node_args(target, portal, iface_args),
                       "-o", "update", *_name_values(settings)])
 
-    def login(self, target: str, portal: str, iface_name: str) -> None:
+    def login(self, target: str, portal: str,
+              iface_args: Sequence[str]) -> None:
         """Log in; an existing session (exit 15) counts as success."""
-        self.run([*self.node_args(target, portal, iface_name), "--login"],
+        self.run([*self.node_args(target, portal, iface_args), "--login"],
                  (0, 15))
 
-    def logout(self, target: str, portal: str, iface_name: str) -> None:
+    def logout(self, target: str, portal: str,
+               iface_args: Sequence[str]) -> None:
         """Log out of this iface's session only; none (21) is fine."""
-        self.run([*self.node_args(target, portal, iface_name), "--logout"],
+        self.run([*self.node_args(target, portal, iface_args), "--logout"],
                  (0, 21))
 
-    def node_delete(self, target: str, portal: str, iface_name: str) -> None:
-        self.run([*self.node_args(target, portal, iface_name),
+    def node_delete(self, target: str, portal: str,
+                    iface_args: Sequence[str]) -> None:
+        self.run([*self.node_args(target, portal, iface_args),
                   "-o", "delete"], (0, 21))
+
+
+def checked_iface_args(iface_args: Sequence[str]) -> list[str]:
+    """A transport's iface arguments, refused unless they bind the command
+    to one valid iface (``-I <name>``) and are plain argv words.
+
+    The ``-I`` is what keeps a logout or a node delete away from the
+    sessions and records of other ifaces, so a plugin may add arguments
+    but never drop it.
+    """
+    args = list(iface_args)
+    if not all(isinstance(arg, str) and arg and not _CONTROL_RE.search(arg)
+               for arg in args):
+        raise exception.InvalidInput(
+            reason="iscsiadm iface arguments must be non-empty text "
+                   "without control characters: %r" % (args,))
+    names = [args[index + 1] for index, arg in enumerate(args[:-1])
+             if arg == "-I"]
+    if len(names) != 1:
+        raise exception.InvalidInput(
+            reason="iscsiadm iface arguments must name exactly one iface "
+                   "with -I: %r" % (args,))
+    iface_mod.validate_name(names[0])
+    return args
 
 
 def _name_values(settings: dict[str, str]) -> list[str]:

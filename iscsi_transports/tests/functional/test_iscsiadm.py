@@ -70,7 +70,7 @@ class TestIfaces(base.FunctionalTestCase):
 class TestDiscovery(base.FunctionalTestCase):
     def test_through_named_tcp_iface(self) -> None:
         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
-        (target,) = self.iscsiadm.discover(self.lab.portal, "lab0")
+        (target,) = self.iscsiadm.discover(self.lab.portal, ["-I", "lab0"])
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
         self.assertEqual(self.lab.portal, str(target.portal))
         self.assertIn(["-m", "discovery", "-t", "sendtargets", "-p",
@@ -83,7 +83,7 @@ class TestDiscovery(base.FunctionalTestCase):
         auth = {"discovery.sendtargets.auth.authmethod": "CHAP",
                 "discovery.sendtargets.auth.username": "disco",
                 "discovery.sendtargets.auth.password": "disco-secret-1"}
-        (target,) = self.iscsiadm.discover(self.lab.portal, "lab0", auth)
+        (target,) = self.iscsiadm.discover(self.lab.portal, ["-I", "lab0"], auth)
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
 
     def test_wrong_chap_is_exit_24_and_masked(self) -> None:
@@ -100,7 +100,7 @@ class TestDiscovery(base.FunctionalTestCase):
         self.assertNotIn("wrong-secret-9", self.log.output)
 
     def test_default_iface_uses_iscsid_initiator_name(self) -> None:
-        (target,) = self.iscsiadm.discover(self.lab.portal, "default")
+        (target,) = self.iscsiadm.discover(self.lab.portal, ["-I", "default"])
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
         # the stand-in saw requests of the installed sizeof(iscsiadm_req_t)
         self.assertEqual({16104}, self.lab.request_sizes())
@@ -125,13 +125,13 @@ class TestSessionsAndLogin(base.FunctionalTestCase):
         # The sandbox kernel has no iSCSI support: iscsid (our stand-in,
         # answering as iscsid does without a kernel transport) refuses the
         # login with error 12, and iscsiadm exits 12.  Not faked success.
-        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, "default")
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
         error = self.assertRaises(exception.TransportNotLoaded,
                                   self.iscsiadm.login, lab_mod.TARGET_IQN,
                                   self.lab.portal, "default")
         self.assertEqual(12, error.exit_code)
         self.assertIn("iSCSI driver not found", error.stderr)
-        self.iscsiadm.logout(lab_mod.TARGET_IQN, self.lab.portal, "default")
+        self.iscsiadm.logout(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
         self.iscsiadm.node_delete(lab_mod.TARGET_IQN, self.lab.portal,
-                                  "default")
+                                  ["-I", "default"])
         self.assertEqual([], self.iscsiadm.nodes())

@@ -51,15 +51,19 @@ class FakeManager(driver.Manager):
                  tcp_iface: iface_mod.Iface | None = None) -> None:
         self.conf = conf
         self.tcp_iface = tcp_iface
-        self.transports = {"tcp": tcp.TcpTransport(conf),
-                           "cxgb4i": FakeOffload(conf),
-                           "iser": iser.IserTransport(conf)}
+        self._transports: dict[str, base.Transport] = {
+            "tcp": tcp.TcpTransport(conf), "cxgb4i": FakeOffload(conf),
+            "iser": iser.IserTransport(conf)}
         self.offload = offload
         self.iser_usable = iser_usable
         self.fallback_reasons: list[str] = []
         self.portals: list[str | None] = []
         #: Portals ``active(portal)`` sends over tcp (as ``auto`` may).
         self.tcp_portals: set[str] = set()
+
+    @property
+    def transports(self) -> dict[str, base.Transport]:
+        return self._transports
 
     def get(self, name: str) -> base.Transport:
         return self.transports[name]

@@ -360,6 +360,85 @@ class TestRemoveDevices(DriverTestCase):
         self.assertIn("Forced detach: leaving sdb", self.log.output)
 
 
+class FlaggedOffload(fake_manager.FakeOffload):
+    """A vendor plugin whose card wants one more iscsiadm flag on every
+    command through its iface."""
+
+    def iscsiadm_args(self, iface_name: str) -> list[str]:
+        return [*super().iscsiadm_args(iface_name), "--vendor-flag"]
+
+
+class TestTransportIscsiadmArgs(DriverTestCase):
+    """Every command through an iface takes its iface arguments from the
+    transport (Transport.iscsiadm_args), never a hard-coded ``-I``."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.manager.transports["cxgb4i"] = FlaggedOffload(self.conf)
+
+    def through_iface(self) -> list[list[str]]:
+        return [cmd for cmd in self.execute.calls
+                if "-I" in cmd and "iface" not in cmd]
+
+    def test_attach_commands_carry_the_plugin_flag(self) -> None:
+        self.execute.on("--discover", stdout="%s,1 %s\n" % (PORTAL, IQN))
+        self.disk(pci=fake_manager.PCI)
+        info = self.driver.connect_volume(
+            {"target_portal": PORTAL, "target_lun": 1,
+             "discovery_auth_method": "CHAP",
+             "discovery_auth_username": "u",
+             "discovery_auth_password": SECRET})
+        commands = self.through_iface()
+        self.assertEqual(
+            ["discoverydb", "discoverydb", "discoverydb", "node", "node"],
+            [cmd[cmd.index("-m") + 1] for cmd in commands])
+        for cmd in commands:
+            self.assertEqual(["-I", OFFLOAD_IFACE, "--vendor-flag"],
+                             cmd[cmd.index("-I"):cmd.index("-I") + 3], cmd)
+        self.assertEqual("cxgb4i", info["targets"][0]["transport"])
+
+    def test_detach_uses_the_recorded_transports_flag(self) -> None:
+        self.driver.disconnect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
+            {"transport": "cxgb4i", "iface": OFFLOAD_IFACE})
+        self.assertEqual(2, len(self.through_iface()))
+        for cmd in self.through_iface():
+            self.assertIn("--vendor-flag", cmd)
+
+    def test_detach_after_the_plugin_is_gone_still_logs_out(self) -> None:
+        del self.manager.transports["cxgb4i"]
+        self.driver.disconnect_volume(
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
+            {"transport": "cxgb4i", "iface": OFFLOAD_IFACE})
+        self.assertEqual(
+            [["-I", OFFLOAD_IFACE, "--logout"]],
+            [cmd[-3:] for cmd in self.execute.commands("--logout")])
+
+    def test_arguments_without_an_iface_are_refused(self) -> None:
+        class Unbound(fake_manager.FakeOffload):
+            def iscsiadm_args(self, iface_name: str) -> list[str]:
+                return ["--vendor-flag"]
+
+        self.manager.transports["cxgb4i"] = Unbound(self.conf)
+        self.flags(fallback_to_tcp=False)
+        self.disk(pci=fake_manager.PCI)
+        error = self.assertRaises(
+            exception.InvalidInput, self.driver.connect_volume,
+            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
+        self.assertIn("exactly one iface", str(error))
+        self.assertEqual([], self.execute.commands("--login"))
+
+
+class TestDiscoveryFindingNothing(DriverTestCase):
+    def test_is_a_typed_error_not_an_index_error(self) -> None:
+        self.manager.offload = False
+        error = self.assertRaises(
+            exception.VolumeAttachFailed, self.driver.connect_volume,
+            {"target_portal": PORTAL, "target_lun": 1})
+        self.assertIn("found no targets", str(error))
+        self.assertEqual([], self.execute.commands("--login"))
+
+
 class TestDiscover(DriverTestCase):
     def test_discover_falls_back_and_reports(self) -> None:
         self.execute.on("iface", "iface.hwaddress", exit_code=7)

@@ -122,7 +122,7 @@ class TestSecrets(IscsiadmTestCase):
                 "discovery.sendtargets.auth.password_in": SECRET + "in"}
         error = self.assertRaises(exception.AuthenticationFailed,
                                   self.iscsiadm.discover, "10.0.0.1:3260",
-                                  "default", auth)
+                                  ["-I", "default"], auth)
         self.assertNotIn(SECRET, str(error))
         self.assertNotIn(SECRET, " ".join(error.argv))
         self.assertNotIn(SECRET, self.log.output)
@@ -135,7 +135,7 @@ class TestSecrets(IscsiadmTestCase):
 class TestCommands(IscsiadmTestCase):
     def test_discovery_without_chap_is_one_process(self) -> None:
         self.execute.on("discovery", stdout=samples.DISCOVERY)
-        targets = self.iscsiadm.discover("127.0.0.1:3260", "ci0")
+        targets = self.iscsiadm.discover("127.0.0.1:3260", ["-I", "ci0"])
         self.assertEqual(IQN, targets[0].name)
         self.assertEqual([["iscsiadm", "-m", "discovery", "-t", "sendtargets",
                            "-p", "127.0.0.1:3260", "-I", "ci0"]],
@@ -143,11 +143,11 @@ class TestCommands(IscsiadmTestCase):
 
     def test_every_node_command_names_the_iface(self) -> None:
         portal = "10.0.0.1:3260"
-        self.iscsiadm.node_new(IQN, portal, "cx")
-        self.iscsiadm.node_update(IQN, portal, "cx", {"a": "b"})
-        self.iscsiadm.login(IQN, portal, "cx")
-        self.iscsiadm.logout(IQN, portal, "cx")
-        self.iscsiadm.node_delete(IQN, portal, "cx")
+        self.iscsiadm.node_new(IQN, portal, ["-I", "cx"])
+        self.iscsiadm.node_update(IQN, portal, ["-I", "cx"], {"a": "b"})
+        self.iscsiadm.login(IQN, portal, ["-I", "cx"])
+        self.iscsiadm.logout(IQN, portal, ["-I", "cx"])
+        self.iscsiadm.node_delete(IQN, portal, ["-I", "cx"])
         self.assertEqual(5, len(self.execute.calls))
         for cmd in self.execute.calls:
             self.assertEqual("cx", cmd[cmd.index("-I") + 1])
@@ -155,8 +155,8 @@ class TestCommands(IscsiadmTestCase):
     def test_login_existing_session_and_logout_none_are_fine(self) -> None:
         self.execute.on("--login", exit_code=15)
         self.execute.on("--logout", exit_code=21)
-        self.iscsiadm.login(IQN, "10.0.0.1:3260", "default")
-        self.iscsiadm.logout(IQN, "10.0.0.1:3260", "default")
+        self.iscsiadm.login(IQN, "10.0.0.1:3260", ["-I", "default"])
+        self.iscsiadm.logout(IQN, "10.0.0.1:3260", ["-I", "default"])
         self.assertEqual(2, len(self.execute.calls))
 
 
