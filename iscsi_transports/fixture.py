@@ -18,8 +18,8 @@ OpenStack test suite already installs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import typing
 
 import fixtures
 from oslo_config import cfg
@@ -31,8 +31,7 @@ from iscsi_transports.selection import manager
 __all__ = ["CARDS", "CardModel", "CardPort", "Config", "SysfsTree"]
 
 
-@dataclasses.dataclass(frozen=True)
-class CardModel:
+class CardModel(typing.NamedTuple):
     """How one vendor's offload card shows up in sysfs."""
 
     vendor: int
@@ -73,8 +72,7 @@ CARDS = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class CardPort:
+class CardPort(typing.NamedTuple):
     """One port :meth:`SysfsTree.add_offload_card` built."""
 
     transport: str

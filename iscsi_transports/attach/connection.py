@@ -13,7 +13,6 @@ and ``disconnect_volume`` agree on it.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import typing
 from collections.abc import Mapping
@@ -30,8 +29,7 @@ __all__ = ["ConnectionProperties", "DeviceInfo", "TargetInfo", "VolumePath"]
 _CHAP_FIELDS = ("username", "password", "username_in", "password_in")
 
 
-@dataclasses.dataclass(frozen=True)
-class VolumePath:
+class VolumePath(typing.NamedTuple):
     """One portal/target/LUN to log in to; ``iqn`` None means discover."""
 
     portal: str
@@ -49,7 +47,7 @@ class VolumePath:
         return "target-" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
 
 def _invalid(reason: str) -> exception.InvalidConnectionProperties:

@@ -88,7 +88,6 @@ class ISCSIDriver:
         self._manager = manager
         self._manager_lock = threading.Lock()
         self.iscsiadm = runner.Iscsiadm(conf, execute=execute)
-        self.ifaces = ifaces.IfaceRecords(self.iscsiadm)
         self._sleep = sleep
         #: Ifaces already ensured by this driver object: later attaches
         #: skip the ``-o show`` (the iface lock still guards changes).
@@ -97,6 +96,11 @@ class ISCSIDriver:
     @property
     def options(self) -> Any:
         return self.conf.iscsi_transports
+
+    @property
+    def ifaces(self) -> ifaces.IfaceRecords:
+        """The iface records on disk, through this driver's iscsiadm."""
+        return ifaces.IfaceRecords(self.iscsiadm)
 
     @property
     def manager(self) -> Manager:

@@ -30,6 +30,7 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.discover",
     "iscsi_transports.cmd.doctor",
     "iscsi_transports.cmd.snapshot",
+    "iscsi_transports.cmd.iface",
 )
 #: Which module adds each subcommand, so that running one imports only its
 #: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
@@ -41,6 +42,7 @@ COMMAND_MODULES = {
     "discover": "iscsi_transports.cmd.discover",
     "doctor": "iscsi_transports.cmd.doctor",
     "snapshot": "iscsi_transports.cmd.snapshot",
+    "iface": "iscsi_transports.cmd.iface",
 }
 
 

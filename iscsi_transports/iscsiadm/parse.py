@@ -43,9 +43,6 @@ def _fast_session_re() -> re.Pattern[str]:
         % (portal_mod.IPV4_PATTERN, "|".join(portal_mod.TARGET_PATTERNS)), re.ASCII)
 
 
-# NamedTuples, not dataclasses: a host with thousands of sessions builds
-# two of these per line, and a tuple is built several times faster than a
-# frozen dataclass (benchmarks/bench_parsing.py).
 class Target(typing.NamedTuple):
     """A node record or a discovered target: portal, tpgt and name."""
 

@@ -193,7 +193,8 @@ class Iscsiadm:
         (``-o new``, one ``-o update`` carrying every ``-n/-v`` pair) and
         ``--discover`` uses it: three processes.
         """
-        db = ["-t", "sendtargets", "-p", portal, *checked_iface_args(iface_args)]
+        db = ["-t", "sendtargets", "-p", portal,
+              *checked_iface_args(iface_args)]
         if not auth:
             return parse.parse_discovery(self.run(["-m", "discovery", *db]))
         self.run(["-m", "discoverydb", *db, "-o", "new"])
@@ -248,6 +249,10 @@ def checked_iface_args(iface_args: Sequence[str]) -> list[str]:
     sessions and records of other ifaces, so a plugin may add arguments
     but never drop it.
     """
+    if isinstance(iface_args, str):
+        raise exception.InvalidInput(
+            reason="iscsiadm iface arguments must be a list, not the "
+                   "string %r" % iface_args)
     args = list(iface_args)
     if not all(isinstance(arg, str) and arg and not _CONTROL_RE.search(arg)
                for arg in args):

@@ -20,8 +20,8 @@ turns it into what the driver uses.  Nothing here falls back.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress as ipaddr
+import typing
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -48,8 +48,7 @@ class Manager(Protocol):
     def detect(self, name: str) -> base.Detection: ...
 
 
-@dataclasses.dataclass(frozen=True)
-class Step:
+class Step(typing.NamedTuple):
     """One link of a derivation: what was looked up and what was found."""
 
     name: str
@@ -57,8 +56,7 @@ class Step:
     detail: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Choice:
+class Choice(typing.NamedTuple):
     """A transport and port derived from the network, with the steps taken.
 
     ``ok`` with transport ``tcp`` and no port means software iSCSI over the

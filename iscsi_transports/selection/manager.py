@@ -130,9 +130,10 @@ class TransportManager:
     def _check(self, ext: extension.Extension,
                loaded: dict[str, base.Transport]) -> str | None:
         if ext.name in loaded:
-            return str(exception.DuplicateTransport(
-                name=ext.name, source=sources.describe(ext),
-                existing=self.source(ext.name)))
+            return ("Transport plugin %s from %s is refused: the name "
+                    "belongs to the in-tree plugin %s."
+                    % (ext.name, sources.describe(ext),
+                       self.source(ext.name)))
         if not isinstance(ext.obj, base.Transport):
             return ("%r is not a subclass of iscsi_transports.base.Transport"
                     % (ext.plugin,))

@@ -15,10 +15,10 @@ do not need it.
 from __future__ import annotations
 
 import abc
-import dataclasses
 import ipaddress as ipaddr
 import json
 import socket
+import typing
 from typing import Any
 
 from oslo_config import cfg
@@ -38,8 +38,7 @@ network_opts = [
 MAIN_TABLE = 254
 
 
-@dataclasses.dataclass(frozen=True)
-class Address:
+class Address(typing.NamedTuple):
     """One local IP address and the interface it is configured on."""
 
     ip: str
@@ -51,11 +50,10 @@ class Address:
         return ipaddr.ip_interface("%s/%d" % (self.ip, self.prefixlen)).network
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
 
-@dataclasses.dataclass(frozen=True)
-class Route:
+class Route(typing.NamedTuple):
     """A route: where traffic to ``destination`` (a CIDR) leaves the host.
 
     As a table entry ``source_ip`` is the preferred source (``src``) and may
@@ -76,7 +74,7 @@ class Route:
         return text + (" src %s" % self.source_ip if self.source_ip else "")
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
 
 class Network(abc.ABC):
@@ -137,8 +135,8 @@ class StaticNetwork(Network):
         if route is None:
             return None
         # Answer as the kernel does: for this one destination.
-        return dataclasses.replace(
-            route, destination="%s/%d" % (target, target.max_prefixlen),
+        return route._replace(
+            destination="%s/%d" % (target, target.max_prefixlen),
             source_ip=route.source_ip or self._source_for(route))
 
     def _source_for(self, route: Route) -> str | None:

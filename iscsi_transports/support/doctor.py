@@ -10,8 +10,8 @@ so no root helper needed) and daemons are found through ``proc_root``.
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import typing
 from typing import Any
 
 from oslo_config import cfg
@@ -40,8 +40,7 @@ OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "-"
 ISCSIUIO = "iscsiuio"
 
 
-@dataclasses.dataclass(frozen=True)
-class Check:
+class Check(typing.NamedTuple):
     """One line of the checklist."""
 
     check: str
@@ -49,8 +48,7 @@ class Check:
     detail: str
 
 
-@dataclasses.dataclass(frozen=True)
-class RecordFile:
+class RecordFile(typing.NamedTuple):
     """One file in ``iface_dir``: its record, or why it could not be read."""
 
     name: str
@@ -160,7 +158,7 @@ class Doctor:
         return {"name": name, "offload": transport.offload,
                 "enabled": detection.enabled, "usable": detection.usable,
                 "reason": detection.reason,
-                "checks": [dataclasses.asdict(check) for check in checks]}
+                "checks": [check._asdict() for check in checks]}
 
     def _enabled(self, name: str) -> Check:
         if self.manager.is_enabled(name):

@@ -93,7 +93,7 @@ class TestDiscovery(base.FunctionalTestCase):
                 "discovery.sendtargets.auth.password": "wrong-secret-9"}
         error = self.assertRaises(exception.AuthenticationFailed,
                                   self.iscsiadm.discover, self.lab.portal,
-                                  "default", auth)
+                                  ["-I", "default"], auth)
         self.assertEqual(24, error.exit_code)
         self.assertIn("authorization failure", error.stderr)
         self.assertNotIn("wrong-secret-9", str(error))
@@ -111,7 +111,7 @@ class TestDiscovery(base.FunctionalTestCase):
             self.lab.run("iscsiadm", "-m", "iface", "-I", OFFLOAD, *args)
         error = self.assertRaises(exception.NoObjectsFound,
                                   self.iscsiadm.discover, self.lab.portal,
-                                  OFFLOAD)
+                                  ["-I", OFFLOAD])
         self.assertIn("Could not load transport cxgb4i", error.stderr)
         self.assertTrue(fallback.is_transport_error(error))
 
@@ -128,7 +128,7 @@ class TestSessionsAndLogin(base.FunctionalTestCase):
         self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
         error = self.assertRaises(exception.TransportNotLoaded,
                                   self.iscsiadm.login, lab_mod.TARGET_IQN,
-                                  self.lab.portal, "default")
+                                  self.lab.portal, ["-I", "default"])
         self.assertEqual(12, error.exit_code)
         self.assertIn("iSCSI driver not found", error.stderr)
         self.iscsiadm.logout(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])

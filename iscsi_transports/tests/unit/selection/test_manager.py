@@ -1,6 +1,7 @@
 """TransportManager: real entry points, load failures, detection, active()."""
 
 from iscsi_transports import exception
+from iscsi_transports.plugins import tcp
 from iscsi_transports.selection import manager
 from iscsi_transports.selection import sources
 from iscsi_transports.tests import base
@@ -65,8 +66,7 @@ class TestThirdPartyLoading(base.TestCase):
     def test_shadowing_an_in_tree_name_is_refused(self):
         self.assertIn("refused", self.failures["tcp"].error)
         self.assertIsInstance(self.mgr.get("tcp"),
-                              __import__("iscsi_transports.plugins.tcp",
-                                         fromlist=["x"]).TcpTransport)
+                              tcp.TcpTransport)
         self.assertNotIn("Shadow", type(self.mgr.get("tcp")).__name__)
         self.assertIn("refused", self.log.output)
 
