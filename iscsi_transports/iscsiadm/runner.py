@@ -22,6 +22,8 @@ import logging
 import os
 import re
 import shlex
+import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -122,8 +124,7 @@ class Iscsiadm:
         raise exception.CommandFailed(cmd=shown, reason=reason)
 
     def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
-        import subprocess
-
+        # Lazy, as in _default_execute: list and show never run a command.
         from oslo_concurrency import processutils
         timeout = self.options.iscsiadm_timeout
         started: list[Any] = []
@@ -167,6 +168,7 @@ class Iscsiadm:
 
     def external_lock(self, name: str) -> Any:
         """A lock held across processes (nova-compute, the console script)."""
+        # Lazy: lockutils costs list and show start-up time they never use.
         from oslo_concurrency import lockutils
         return lockutils.lock(name, lock_file_prefix="iscsi_transports-",
                               external=True, lock_path=self.lock_path())
@@ -284,8 +286,6 @@ def _kill(started: list[Any]) -> None:
     starts its own session (``preexec_fn=os.setsid``), so the group is
     exactly that command's processes.
     """
-    import signal
-    import subprocess
     for process in started:
         try:
             if isinstance(process, subprocess.Popen):
