@@ -18,7 +18,7 @@ import os
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports.iscsiadm import parse as parse
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 
 LOG = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports.iscsiadm import errors
-from iscsi_transports.iscsiadm import parse as parse
+from iscsi_transports.iscsiadm import parse
 
 LOG = logging.getLogger(__name__)
 #: A level no logger enables (logging.disable's floor is 0), given to

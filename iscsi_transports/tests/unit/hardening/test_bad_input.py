@@ -17,7 +17,6 @@ from iscsi_transports.attach import connection
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
-from iscsi_transports.iscsiadm import parse as parse
 from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.plugins import tcp
 from iscsi_transports.selection import manager as manager_mod

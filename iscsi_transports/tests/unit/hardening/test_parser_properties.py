@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import portal
-from iscsi_transports.iscsiadm import parse as parse
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.tests import base
 
 #: HARDENING_EXAMPLES=5000 for a longer hunt than CI's.

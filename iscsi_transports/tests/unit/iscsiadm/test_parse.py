@@ -8,7 +8,7 @@ flat``) with the transport names the kernel drivers register.
 from __future__ import annotations
 
 from iscsi_transports import exception
-from iscsi_transports.iscsiadm import parse as parse
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.tests import base
 
 # lab: iscsiadm -m iface
