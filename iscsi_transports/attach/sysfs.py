@@ -431,17 +431,26 @@ class Sysfs:
 
     # -- sessions ------------------------------------------------------------
 
-    def sessions(self) -> tuple[Session, ...]:
-        """Every usable session, by sid; odd ones are logged and skipped."""
+    def sessions(self, target: str | None = None) -> tuple[Session, ...]:
+        """Every usable session (only those to ``target`` if given), by
+        sid; odd ones are logged and skipped.
+
+        A session still logging in has no target name yet (iscsid sets
+        it with the other parameters when login completes) and is
+        skipped too: callers hold the per-target lock, and iscsiadm says
+        when a login finds the session already there.
+        """
         found = []
         for name in _listdir(self._path("class", "iscsi_session")):
-            session = self.session(name)
+            session = self.session(name, target)
             if session is not None:
                 found.append(session)
         return tuple(sorted(found, key=lambda session: session.sid))
 
-    def session(self, name: str | int) -> Session | None:
-        """``sessionN`` (or sid N); None if absent or unusable."""
+    def session(self, name: str | int,
+                target: str | None = None) -> Session | None:
+        """``sessionN`` (or sid N); None if absent, unusable or (with
+        ``target``) to another target, which is then not read further."""
         if isinstance(name, int):
             name = "session%d" % name
         match = _SESSION_RE.match(name)
@@ -449,17 +458,19 @@ class Sysfs:
             return None
         sid = int(match.group(1))
         base = self._path("class", "iscsi_session", name)
+        found_target = _read(os.path.join(base, "targetname"))
+        if target is not None and found_target != target:
+            return None
         located = _session_parts(os.path.realpath(base), name)
-        target = _read(os.path.join(base, "targetname"))
         portal, persistent = self._portal(sid)
-        if located is None or target is None or portal is None:
+        if located is None or found_target is None or portal is None:
             LOG.debug("Skipping iSCSI %s: no %s", name,
-                      "SCSI host" if located is None else
-                      "target name" if target is None else "portal")
+                      "target name" if found_target is None else
+                      "SCSI host" if located is None else "portal")
             return None
         device, host_no = located
         return Session(
-            sid=sid, target=target, portal=portal, host=host_no,
+            sid=sid, target=found_target, portal=portal, host=host_no,
             tpgt=_int(_read(os.path.join(base, "tpgt"))),
             iface=_read(os.path.join(base, "ifacename")),
             initiator=(_read(os.path.join(base, "initiatorname")) or
@@ -519,9 +530,8 @@ class Sysfs:
         """
         wanted = portal if isinstance(portal, Portal) else \
             parse_portal(portal)
-        return [session for session in self.sessions()
-                if session.target == target and session.portal == wanted
-                and session.iface == iface]
+        return [session for session in self.sessions(target)
+                if session.portal == wanted and session.iface == iface]
 
     # -- disks -----------------------------------------------------------
 

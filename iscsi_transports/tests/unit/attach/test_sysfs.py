@@ -162,6 +162,11 @@ class TestMatchingSessions(SysfsTestCase):
         self.assertEqual([], self.sids(TARGET, "10.0.0.1:3261", "default"))
         self.assertEqual([], self.sids(OTHER, "10.0.0.1:3260", "iser"))
 
+    def test_sessions_to_one_target(self):
+        self.assertEqual([4], [s.sid for s in self.view.sessions(OTHER)])
+        self.assertIsNone(self.view.session(4, TARGET))
+        self.assertEqual(5, len(self.view.sessions()))
+
     def test_portal_spellings(self):
         for portal in ("[::1]:3260", "[0:0::1]", "::1"):
             self.assertEqual([5], self.sids(TARGET, portal, "default"))
