@@ -143,11 +143,16 @@ class Hctl(typing.NamedTuple):
 
 
 class Holder(typing.NamedTuple):
-    """A device-mapper device holding a disk (``holders/dm-N``)."""
+    """A block device stacked on disks: a disk's ``holders/dm-N``, or a
+    multipath map with its paths."""
 
     name: str
+    #: ``dm/name`` and ``dm/uuid``: None for holders that are no
+    #: device-mapper device (md, bcache).
     dm_name: str | None
     dm_uuid: str | None
+    #: The block devices it sits on (``slaves/``): a map's paths.
+    slaves: tuple[str, ...] = ()
 
     @property
     def multipath_wwid(self) -> str | None:
@@ -609,13 +614,27 @@ class Sysfs:
         return scsi_wwn_from_vpd83(page, vendor.rstrip(b"\n"),
                                    model.rstrip(b"\n"))
 
-    @staticmethod
-    def _holders(block: str) -> tuple[Holder, ...]:
+    @classmethod
+    def _holders(cls, block: str) -> tuple[Holder, ...]:
         holders = os.path.join(block, "holders")
-        return tuple(
-            Holder(name, _read(os.path.join(holders, name, "dm", "name")),
-                   _read(os.path.join(holders, name, "dm", "uuid")))
-            for name in _listdir(holders))
+        return tuple(cls._holder(os.path.join(holders, name), name)
+                     for name in _listdir(holders))
+
+    @staticmethod
+    def _holder(path: str, name: str) -> Holder:
+        return Holder(name, _read(os.path.join(path, "dm", "name")),
+                      _read(os.path.join(path, "dm", "uuid")),
+                      tuple(_listdir(os.path.join(path, "slaves"))))
+
+    def multipath_map(self, wwid: str) -> Holder | None:
+        """The device-mapper map multipathd made for ``wwid`` (the
+        disk's ``scsi_wwn``): its ``dm/uuid`` is ``mpath-<wwid>``."""
+        for name in _listdir(self._path("block")):
+            if name.startswith("dm-"):
+                holder = self._holder(self._path("block", name), name)
+                if holder.multipath_wwid == wwid:
+                    return holder
+        return None
 
     def find_disks(self, target: str, portal: str | Portal, iface: str,
                    lun: int, addressing_mode: str | None = None
@@ -627,23 +646,38 @@ class Sysfs:
                                                            iface)
                 for disk in self.disks(session) if disk.hctl.lun == number]
 
+    # The files below are written by root, elsewhere (privileged/): this
+    # module only says where they are.
+
     def scan_path(self, session: Session) -> str:
-        """The ``scan`` file of the session's SCSI host (writing to it is
-        a root operation, done elsewhere)."""
+        """The ``scan`` file of the session's SCSI host, for
+        :func:`scan_triple`."""
         return self._path("class", "scsi_host", "host%d" % session.host,
                           "scan")
+
+    def rescan_path(self, disk: Disk) -> str:
+        """The disk's ``rescan`` file (``1``: re-read its size)."""
+        return self._path("class", "scsi_device", str(disk.hctl), "device",
+                          "rescan")
+
+    def delete_path(self, disk: Disk) -> str:
+        """The disk's ``delete`` file (``1``: remove it from the host)."""
+        return self._path("class", "scsi_device", str(disk.hctl), "device",
+                          "delete")
 
     # -- stable paths --------------------------------------------------------
 
     def stable_links(self, name: str) -> list[str]:
-        """Every udev link to block device ``name``, best first.
+        """Every udev link to block device ``name`` (``sdb``, ``dm-0``),
+        best first.
 
         The order: ``disk/by-path`` names of iSCSI paths (``...-iscsi-...``,
         one per path, so they always name this very disk), other by-path
-        names, then ``disk/by-id``: ``wwn-``, ``scsi-``, the rest.  A
+        names, then ``disk/by-id``: ``dm-uuid-`` (a multipath map's
+        ``dm-uuid-mpath-<wwid>``), ``wwn-``, ``scsi-``, the rest.  A
         by-id name is shared by every path of a LUN and points at the
-        last path udev saw, so it is listed only while it points here.
-        Each group is in name order.
+        last path udev saw (or at the map), so it is listed only while it
+        points here.  Each group is in name order.
         """
         disk = os.path.normpath(os.path.join(self.dev_root, name))
         links = []
@@ -690,7 +724,7 @@ def _link_rank(link: str) -> tuple[int, str]:
         os.path.basename(link)
     if folder == "by-path":
         return (0 if "-iscsi-" in entry else 1), entry
-    for rank, prefix in ((2, "wwn-"), (3, "scsi-")):
+    for rank, prefix in ((2, "dm-uuid-"), (3, "wwn-"), (4, "scsi-")):
         if entry.startswith(prefix):
             return rank, entry
-    return 4, entry
+    return 5, entry

@@ -163,15 +163,18 @@ class IscsiTree:
                       block)
         self.add_dev(name, links)
 
-    def add_dm(self, name: str, dm_name: str | None,
-               uuid: str | None) -> None:
+    def add_dm(self, name: str, dm_name: str | None, uuid: str | None,
+               links: tuple[str, ...] = ()) -> None:
         """A device-mapper device (``dm-0``) with ``dm/name`` and
-        ``dm/uuid`` (multipathd: ``mpath-<wwid>``)."""
+        ``dm/uuid`` (multipathd: ``mpath-<wwid>``); disks added later
+        with it in ``holders`` become its ``slaves``."""
         dev = "devices/virtual/block/" + name
         self._attrs(dev + "/dm", {"name": dm_name, "uuid": uuid})
         self.write(dev + "/size", "2097152")
+        os.makedirs(os.path.join(self.root, dev, "slaves"), exist_ok=True)
         self.link("block/" + name, dev)
-        self.add_dev(name)
+        self.link("class/block/" + name, dev)
+        self.add_dev(name, links)
 
     def add_dev(self, name: str, links: tuple[str, ...] = ()) -> None:
         """``/dev/<name>`` and udev's relative ``links`` to it."""

@@ -234,10 +234,34 @@ class TestDisks(SysfsTestCase):
         self.tree.add_disk(1, 1, "sdb", holders=("dm-0", "dm-1"))
         (disk,) = self.view.disks(1)
         self.assertEqual(
-            (sysfs.Holder("dm-0", "mpatha", "mpath-36001405aa"),
-             sysfs.Holder("dm-1", None, "LVM-abc")), disk.holders)
+            (sysfs.Holder("dm-0", "mpatha", "mpath-36001405aa", ("sdb",)),
+             sysfs.Holder("dm-1", None, "LVM-abc", ("sdb",))), disk.holders)
         self.assertEqual(["36001405aa", None],
                          [h.multipath_wwid for h in disk.holders])
+
+    def test_multipath_map_of_a_wwid_and_its_paths(self):
+        self.tree.add_session(1, TARGET)
+        self.tree.add_session(2, TARGET, address="10.0.0.2")
+        self.tree.add_dm("dm-0", "mpathb", "mpath-3600a")
+        self.tree.add_dm("dm-1", "mpathc", "mpath-3600")
+        self.tree.add_disk(1, 1, "sdb", holders=("dm-0",))
+        self.tree.add_disk(2, 1, "sdc", holders=("dm-0",))
+        self.assertEqual(
+            sysfs.Holder("dm-0", "mpathb", "mpath-3600a", ("sdb", "sdc")),
+            self.view.multipath_map("3600a"))
+        self.assertEqual("dm-1", self.view.multipath_map("3600").name)
+        self.assertIsNone(self.view.multipath_map("3600b"))
+
+    def test_files_root_writes_are_where_the_kernel_has_them(self):
+        self.tree.add_session(1, TARGET)
+        device = self.tree.add_disk(1, 1, "sdb")
+        (disk,) = self.view.disks(1)
+        for path, name in ((self.view.rescan_path(disk), "rescan"),
+                           (self.view.delete_path(disk), "delete")):
+            self.assertEqual(os.path.join(self.sysfs.root, device, name),
+                             os.path.realpath(path))
+        self.assertTrue(os.path.isfile(self.view.scan_path(
+            self.view.session(1))))
 
     def test_missing_session_has_no_disks(self):
         self.assertEqual((), self.view.disks(4))
@@ -466,6 +490,15 @@ class TestStablePath(SysfsTestCase):
                                                "disk/by-id/scsi-31"))
         self.assertEqual(os.path.join(self.dev, "disk/by-id/wwn-0x1"),
                          self.view.stable_path("sdb"))
+
+    def test_multipath_map_by_its_uuid_link(self):
+        self.tree.add_dm("dm-0", "mpatha", "mpath-3600a", links=(
+            "disk/by-id/dm-name-mpatha", "disk/by-id/scsi-3600a",
+            "disk/by-id/wwn-0x600a", "disk/by-id/dm-uuid-mpath-3600a",
+            "mapper/mpatha"))
+        self.assertEqual(os.path.join(self.dev, "disk/by-id/"
+                                      "dm-uuid-mpath-3600a"),
+                         self.view.stable_path("dm-0"))
 
     def test_the_disk_itself_without_links(self):
         session = self.add(1, "sdb", ())
