@@ -227,20 +227,21 @@ def normalise_address(text: str) -> str:
 def parse_portal(text: str, default_port: int = 3260) -> Portal:
     """``10.0.0.1:3260``, ``[::1]:3260``, ``::1``, ``host`` -> Portal.
 
-    Raises :class:`~iscsi_transports.exception.InvalidPortal`.
+    An IPv6 address with a port needs its brackets (``fe80::1:3260`` is
+    an address).  Raises :class:`~iscsi_transports.exception.InvalidPortal`.
     """
     if not isinstance(text, str) or not text.strip():
         raise exception.InvalidPortal(value=text, reason="empty")
     value = text.strip()
-    host, port = value, ""
+    host, port = value, None
     if value.startswith("["):
         host, _bracket, rest = value[1:].partition("]")
         if not _bracket or (rest and not rest.startswith(":")):
             raise exception.InvalidPortal(value=text, reason="bad brackets")
-        port = rest[1:]
+        port = rest[1:] if rest else None
     elif value.count(":") == 1:
         host, port = value.split(":")
-    number = _port(port) if port else default_port
+    number = default_port if port is None else _port(port)
     if not host or number is None:
         raise exception.InvalidPortal(value=text, reason="bad host or port")
     return Portal(normalise_address(host), number)

@@ -174,7 +174,8 @@ class TestMatchingSessions(SysfsTestCase):
                                         "default"))
 
     def test_malformed_portal_is_a_typed_error(self):
-        for portal in ("", "[::1", "[::1]x", "10.0.0.1:port",
+        for portal in ("", "[::1", "[::1]x", "[::1]:", "10.0.0.1:",
+                       "10.0.0.1:port",
                        "10.0.0.1:0", "10.0.0.1:70000", ":3260"):
             self.assertRaises(exception.InvalidPortal,
                               self.view.matching_sessions, TARGET, portal,
