@@ -1,6 +1,6 @@
 """Builds iSCSI sessions, SCSI disks and dm maps as the kernel lays them out.
 
-On top of :class:`iscsi_transports.tests.sysfs.SysfsTree`: a session is a
+On top of :class:`iscsi_transports.fixture.SysfsTree`: a session is a
 device under its SCSI host (``devices/platform/hostH/sessionN`` for
 iscsi_tcp, under the PCI function for offload HBAs) with its
 ``iscsi_session`` class directory and a ``connectionN:0`` child; disks are
@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 
-from iscsi_transports.tests import sysfs
+from iscsi_transports import fixture
 
 #: Attribute values of a session, connection or disk; None: not written
 #: (the driver or kernel does not export it).
@@ -36,7 +36,7 @@ class IscsiTree:
     """Adds iSCSI kernel objects to ``tree`` and udev links under
     ``dev_root``."""
 
-    def __init__(self, tree: sysfs.SysfsTree, dev_root: str) -> None:
+    def __init__(self, tree: fixture.SysfsTree, dev_root: str) -> None:
         self.tree = tree
         self.root = tree.root
         self.dev_root = dev_root
