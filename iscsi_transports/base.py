@@ -28,7 +28,8 @@ from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 
 __all__ = ["Detection", "Hardware", "Port", "Transport", "iface_args",
-           "parse_pci_id_entries", "plugin_opts"]
+           "malformed_pci_id_entries", "parse_pci_id_entries",
+           "plugin_opts"]
 
 plugin_opts = [
     cfg.ListOpt(
@@ -44,17 +45,26 @@ _PCI_ID_ENTRY_RE = re.compile(
 
 
 def parse_pci_id_entries(entries: list[str]) -> dict[str, set[tuple[int, int]]]:
-    """``extra_pci_ids`` entries by transport name; bad entries raise."""
+    """``extra_pci_ids`` entries by transport name.
+
+    Malformed entries are left out, so one typo does not hide the others'
+    hardware; :func:`malformed_pci_id_entries` names them, for the
+    warning the manager logs and the console script prints.
+    """
     table: dict[str, set[tuple[int, int]]] = {}
     for entry in entries:
         match = _PCI_ID_ENTRY_RE.match(entry.strip())
-        if not match:
-            raise exception.InvalidInput(
-                reason="extra_pci_ids entry %r is not <transport>:<vendor>:"
-                       "<device>" % entry)
-        name, vendor, device = match.groups()
-        table.setdefault(name, set()).add((int(vendor, 16), int(device, 16)))
+        if match:
+            name, vendor, device = match.groups()
+            table.setdefault(name, set()).add((int(vendor, 16),
+                                               int(device, 16)))
     return table
+
+
+def malformed_pci_id_entries(entries: list[str]) -> list[str]:
+    """The ``extra_pci_ids`` entries that are not <transport>:<vendor>:<device>."""
+    return [entry for entry in entries
+            if not _PCI_ID_ENTRY_RE.match(entry.strip())]
 
 
 def iface_args(iface_name: str) -> list[str]:

@@ -11,19 +11,26 @@ other error with a one-line message on stderr and no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import logging
 import sys
-from collections.abc import Sequence
-from typing import TextIO
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from oslo_config import cfg
 
 from iscsi_transports import config
 from iscsi_transports import exception
+from iscsi_transports.cmd import configcheck
 from iscsi_transports.cmd import output
 from iscsi_transports.selection import manager
 
 PROG = "iscsi-transports"
+#: The distribution whose version ``--version`` prints.
+DISTRIBUTION = "iscsi-transports"
+#: The library's logger (every module logs under it).
+LOGGER = "iscsi_transports"
 #: Modules that each add subcommands, in help order.
 SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.inventory",
@@ -58,12 +65,32 @@ def modules_for(argv: Sequence[str] | None) -> Sequence[str]:
     return (module,) if module else SUBCOMMAND_MODULES
 
 
+class VersionAction(argparse.Action):
+    """``--version``: the installed distribution's version, looked up only
+    when asked, so that other commands do not pay for the metadata read."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str,
+                 **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0,
+                         help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        from importlib import metadata
+        try:
+            version = metadata.version(DISTRIBUTION)
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed: pip install .)"
+        sys.stdout.write("%s %s\n" % (PROG, version))
+        parser.exit()
+
+
 def build_parser(argv: Sequence[str] | None = None
                  ) -> argparse.ArgumentParser:
     """The argument parser; with ``argv``, only the modules it needs."""
     parser = argparse.ArgumentParser(
         prog=PROG, description="Inspect the iSCSI transports (TCP, iSER, "
                                "offload HBAs) this host can use.")
+    parser.add_argument("--version", action=VersionAction)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        required=True)
     common = output.common_parser()
@@ -87,6 +114,47 @@ def load_config(args: argparse.Namespace) -> cfg.ConfigOpts:
     return conf
 
 
+@contextlib.contextmanager
+def library_log(err: TextIO, debug: bool,
+                config_warnings: bool) -> Iterator[None]:
+    """The library's log on the console: all of it with ``--debug``;
+    otherwise only configuration problems, one line each.
+
+    Each command's output already says what the rest of the log would
+    (fallback reasons, load and detection failures), so without
+    ``--debug`` it would only say it twice, with tracebacks.  A command
+    that reports configuration problems itself (doctor) gets no warnings.
+    """
+    shown: list[tuple[logging.Logger, logging.Handler]] = []
+    library = logging.getLogger(LOGGER)
+    if debug:
+        shown.append((library, _handler(err, "%(levelname)s %(name)s: "
+                                             "%(message)s")))
+    else:
+        shown.append((library, logging.NullHandler()))
+        if config_warnings:
+            shown.append((manager.CONFIG_LOG, _handler(
+                err, PROG + ": warning: %(message)s")))
+    saved = library.level, library.propagate
+    library.setLevel(logging.DEBUG if debug else logging.WARNING)
+    library.propagate = False
+    for logger, handler in shown:
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, handler in shown:
+            logger.removeHandler(handler)
+        library.setLevel(saved[0])
+        library.propagate = saved[1]
+
+
+def _handler(err: TextIO, fmt: str) -> logging.Handler:
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter(fmt))
+    return handler
+
+
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
@@ -94,8 +162,17 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     if argv is None:
         argv = sys.argv[1:]
     args = build_parser(argv).parse_args(argv)
+    with library_log(err, args.debug, not args.reports_config):
+        return run(args, out, err)
+
+
+def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Run the parsed command; errors become one line and exit code 1."""
     try:
         conf = load_config(args)
+        if not args.reports_config:
+            for problem in configcheck.file_problems(args.config_file):
+                err.write("%s: warning: %s\n" % (PROG, problem))
         return int(args.func(conf, args, out) or 0)
     except BrokenPipeError:
         # The reader went away (``| head``); say nothing more, as cat does.

@@ -7,11 +7,18 @@ and the script's entry point never import each other both ways.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-from collections.abc import Callable
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
-__all__ = ["common_parser", "emit"]
+__all__ = ["common_parser", "emit", "waiting"]
+
+#: Seconds of silence before a terminal is told what a step waits for.
+QUIET_SECONDS = 2.0
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -30,8 +37,13 @@ def common_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--format", choices=("table", "json"), default="table",
         help="output format (default: table)")
+    common.add_argument(
+        "--debug", action="store_true",
+        help="show the library's log and iscsiadm's full output on errors")
+    # Configuration problems are warnings, except in a command that
+    # reports them itself (doctor sets this).
+    common.set_defaults(reports_config=False)
     return common
-
 
 
 def emit(args: argparse.Namespace, data: Any,
@@ -42,3 +54,41 @@ def emit(args: argparse.Namespace, data: Any,
         out.write("\n")
     else:
         out.write(render(data))
+
+
+@contextlib.contextmanager
+def waiting(what: str, limit: float, stream: TextIO | None = None,
+            after: float = QUIET_SECONDS) -> Iterator[None]:
+    """On a terminal, say what a slow step waits for and for how long.
+
+    A target that accepts TCP and never answers keeps iscsiadm silent for
+    its whole login timeout; after ``after`` seconds a status line (updated
+    each second, erased at the end) names ``what`` and the ``limit`` in
+    seconds.  Not on a terminal: nothing, so logs and pipes stay clean.
+    """
+    stream = stream or sys.stderr
+    if not stream.isatty():
+        yield
+        return
+    done = threading.Event()
+    started = time.monotonic()
+
+    def tell() -> None:
+        if done.wait(after):
+            return
+        while True:
+            stream.write("\r%s: %d s so far, gives up after %d s\x1b[K" % (
+                what, time.monotonic() - started, limit))
+            stream.flush()
+            if done.wait(1.0):
+                stream.write("\r\x1b[K")
+                stream.flush()
+                return
+
+    teller = threading.Thread(target=tell, daemon=True)
+    teller.start()
+    try:
+        yield
+    finally:
+        done.set()
+        teller.join()

@@ -34,6 +34,10 @@ if typing.TYPE_CHECKING:
     from iscsi_transports.selection import network as network_mod
 
 LOG = logging.getLogger(__name__)
+#: Configuration problems go to their own logger, so that the console
+#: script can show them as one-line warnings and keep the rest of the log
+#: for ``--debug``.
+CONFIG_LOG = logging.getLogger(__name__ + ".config")
 
 __all__ = ["LoadFailure", "TransportManager", "manager_opts",
            "register_opts"]
@@ -105,6 +109,8 @@ class TransportManager:
         self.load_failures: list[LoadFailure] = []
         self._entry_points: dict[str, typing.Any] = {}
         self._transports = self._load()
+        for problem in self.config_problems():
+            CONFIG_LOG.warning("%s", problem)
 
     @property
     def options(self) -> typing.Any:
@@ -151,6 +157,33 @@ class TransportManager:
         LOG.error("Transport plugin %s from %s was not loaded: %s",
                   name, source, error)
         self.load_failures.append(LoadFailure(name, error, source))
+
+    def config_problems(self) -> list[str]:
+        """What is wrong with the option values, one sentence each.
+
+        Unknown names in ``enabled_transports`` and ``extra_pci_ids``, and
+        malformed ``extra_pci_ids`` entries; each bad entry is ignored and
+        the rest used.  A plugin that failed to load is not unknown: its
+        load failure is reported instead.
+        """
+        known = set(self._transports) | {f.name for f in self.load_failures}
+        installed = ", ".join(self._transports)
+        problems = ["[%s] enabled_transports names %s, which is not an "
+                    "installed transport plugin (installed: %s)"
+                    % (config.GROUP, name, installed)
+                    for name in self.options.enabled_transports
+                    if name not in known]
+        entries = list(self.options.extra_pci_ids)
+        problems += ["[%s] extra_pci_ids entry %r is not <transport>:<vendor>"
+                     ":<device> in hex, for example cxgb4i:1425:6420; it is "
+                     "ignored" % (config.GROUP, entry)
+                     for entry in base.malformed_pci_id_entries(entries)]
+        problems += ["[%s] extra_pci_ids names %s, which is not an installed "
+                     "transport plugin (installed: %s); its entries are "
+                     "ignored" % (config.GROUP, name, installed)
+                     for name in base.parse_pci_id_entries(entries)
+                     if name not in known]
+        return problems
 
     # -- queries -------------------------------------------------------------
 

@@ -1,7 +1,6 @@
 """OffloadTransport: the detection and iface logic every offload plugin shares."""
 
 from iscsi_transports import base as base_mod
-from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import offload
 from iscsi_transports.tests import base
@@ -152,10 +151,13 @@ class TestDetect(base.TestCase):
         self.assertEqual((), FakeOffload(self.conf).detect(
             host_mod.Host(self.sysfs.root)).hardware)
 
-    def test_bad_extra_pci_ids_entry_raises(self):
-        self.flags(extra_pci_ids=["fakeoff:zz:1"])
-        self.assertRaises(exception.InvalidInput, FakeOffload(self.conf).detect,
-                          host_mod.Host(self.sysfs.root))
+    def test_bad_extra_pci_ids_entry_is_skipped_and_the_rest_used(self):
+        self.sysfs.add_pci("0000:05:00.0", 0x4321, 0x0009)
+        self.flags(extra_pci_ids=["fakeoff:zz:1", "bogus",
+                                  "fakeoff:4321:0009"])
+        self.assertEqual(["0000:05:00.0"], [
+            hw.pci_address for hw in FakeOffload(self.conf).detect(
+                host_mod.Host(self.sysfs.root)).hardware])
 
 
 class TestChoosePort(base.TestCase):
