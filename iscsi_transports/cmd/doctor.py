@@ -1,7 +1,10 @@
 """``doctor [--portal PORTAL]``: a checklist per transport, and the verdict.
 
-Exits 1 when the configured transport (or ``source_ip``) cannot be used, so
-a deployment tool can run it as a health check; the checklist says why.
+First what software iSCSI needs at all (iscsid, iscsi_tcp, the initiator
+name) and what is wrong in the configuration, then each transport.  Exits 1
+when any of those fails or the configured transport (or ``source_ip``)
+cannot be used, so a deployment tool can run it as a health check; the
+checklist says why.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import Any, TextIO
 
 from oslo_config import cfg
 
+from iscsi_transports.cmd import configcheck
 from iscsi_transports.cmd import output
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.support import doctor as doctor_mod
@@ -27,13 +31,16 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--portal", metavar="PORTAL",
         help="also check the route to this portal (10.0.0.1:3260) and "
              "choose as an attach to it would")
-    parser.set_defaults(func=run_doctor)
+    # Configuration problems are errors here, in the report, not warnings.
+    parser.set_defaults(func=run_doctor, reports_config=True)
 
 
 def run_doctor(conf: cfg.ConfigOpts, args: argparse.Namespace,
                out: TextIO) -> int:
     manager = manager_mod.TransportManager(conf)
-    report = doctor_mod.Doctor(manager, args.portal).report()
+    report = doctor_mod.Doctor(
+        manager, args.portal,
+        config_problems=configcheck.file_problems(args.config_file)).report()
     output.emit(args, report, render, out)
     return 0 if report["healthy"] else 1
 
@@ -49,9 +56,13 @@ def _transport_lines(item: dict[str, Any]) -> list[str]:
         "enabled" if item["enabled"] else "disabled",
         "usable" if item["usable"] else "NOT USABLE")]
     for check in item["checks"]:
-        lines += _wrap(check["detail"], "  [%-4s] %-13s " % (
-            check["status"], check["check"]))
+        lines += _check_lines(check)
     return lines
+
+
+def _check_lines(check: dict[str, str]) -> list[str]:
+    return _wrap(check["detail"], "  [%-4s] %-13s " % (check["status"],
+                                                       check["check"]))
 
 
 def _verdict_lines(report: dict[str, Any]) -> list[str]:
@@ -73,6 +84,14 @@ def render(report: dict[str, Any]) -> str:
             "via %s " % route["gateway"] if route["gateway"] else "") +
             "dev %s src %s" % (route["netdev"], route["source_ip"])
             if route else "no route"), "")
+        lines.append("")
+    lines.append("software iSCSI (every transport needs it):")
+    for check in report["basics"]:
+        lines += _check_lines(check)
+    lines.append("")
+    for problem in report["config_problems"]:
+        lines += _wrap(problem, "[FAIL] config ")
+    if report["config_problems"]:
         lines.append("")
     for item in report["transports"]:
         lines += _transport_lines(item) + [""]

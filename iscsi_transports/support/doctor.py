@@ -31,13 +31,29 @@ doctor_opts = [
              "read them from here (read-only)."),
     cfg.StrOpt(
         "proc_root", default="/proc",
-        help="Where procfs is mounted. doctor looks for helper daemons such "
-             "as iscsiuio in <proc_root>/<pid>/comm."),
+        help="Where procfs is mounted. doctor looks for daemons such as "
+             "iscsid and iscsiuio in <proc_root>/<pid>/comm, and for the "
+             "sockets systemd holds for them in <proc_root>/net/unix."),
+    cfg.StrOpt(
+        "initiator_name_file", default="/etc/iscsi/initiatorname.iscsi",
+        help="The file in which open-iscsi keeps this host's initiator "
+             "name. doctor checks that it holds a valid name (read-only)."),
+    cfg.StrOpt(
+        "modules_dir",
+        help="The running kernel's module directory; unset means "
+             "/lib/modules/<kernel release>. doctor looks for iscsi_tcp in "
+             "its modules.dep and modules.builtin when it is not loaded."),
 ]
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "-"
-#: Helper daemons a transport may need, by process name.
+#: Daemons, by process name, and the abstract sockets they listen on (which
+#: systemd holds instead when they are socket-activated).
+ISCSID = "iscsid"
 ISCSIUIO = "iscsiuio"
+SOCKETS = {ISCSID: "@ISCSIADM_ABSTRACT_NAMESPACE",
+           ISCSIUIO: "@ISCSID_UIP_ABSTRACT_NAMESPACE"}
+#: The kernel module every software iSCSI session over TCP needs.
+ISCSI_TCP = "iscsi_tcp"
 
 
 class Check(typing.NamedTuple):
@@ -98,16 +114,94 @@ def running(proc_root: str, comm: str) -> list[int]:
     return found
 
 
+def listening(proc_root: str, socket_name: str) -> bool:
+    """Whether a unix socket named ``socket_name`` is bound (any state)."""
+    try:
+        with open(os.path.join(proc_root, "net", "unix"),
+                  encoding="utf-8") as table:
+            return any(line.split()[-1:] == [socket_name] for line in table)
+    except OSError:
+        return False
+
+
+def daemon_status(proc_root: str, comm: str) -> str | None:
+    """How ``comm`` serves requests: running, socket-activated, or None."""
+    pids = running(proc_root, comm)
+    if pids:
+        return "%s running (pid %s)" % (comm, pids[0])
+    if listening(proc_root, SOCKETS[comm]):
+        return ("%s.socket listening: systemd starts %s on first use"
+                % (comm, comm))
+    return None
+
+
+def modules_dir() -> str:
+    """The running kernel's module directory, as modprobe finds it."""
+    return os.path.join("/lib/modules", os.uname().release)
+
+
+def module_available(modules_dir: str, name: str) -> bool:
+    """Whether ``modules.dep`` or ``modules.builtin`` in ``modules_dir``
+    lists module ``name`` (modprobe spells ``-`` and ``_`` alike)."""
+    wanted = name.replace("-", "_")
+    for index in ("modules.dep", "modules.builtin"):
+        try:
+            with open(os.path.join(modules_dir, index),
+                      encoding="utf-8") as lines:
+                for line in lines:
+                    path = line.split(":", 1)[0].strip()
+                    module = os.path.basename(path).split(".ko", 1)[0]
+                    if module.replace("-", "_") == wanted:
+                        return True
+        except OSError:
+            continue
+    return False
+
+
+def initiator_name(path: str) -> tuple[str | None, str]:
+    """The ``InitiatorName=`` value in ``path`` and why it is unusable.
+
+    Messages name the file, not its directory, so that a replayed snapshot
+    says exactly what the host said.
+    """
+    shown = os.path.basename(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = [line.strip() for line in handle]
+    except (OSError, UnicodeDecodeError) as error:
+        return None, "%s cannot be read (%s): install open-iscsi" % (
+            shown, getattr(error, "strerror", None) or error)
+    for line in lines:
+        key, _, value = line.partition("=")
+        if key.strip() == "InitiatorName":
+            value = value.strip()
+            if portal_mod.is_target_name(value):
+                return value, ""
+            return None, ("%s: InitiatorName %r is not an iqn., eui. or naa. "
+                          "name" % (shown, value))
+    if any(line.replace(" ", "") == "GenerateName=yes" for line in lines):
+        return None, ("%s has no name yet (GenerateName=yes): iscsid writes "
+                      "one when it starts: systemctl restart iscsid" % shown)
+    return None, "%s has no InitiatorName= line" % shown
+
+
 class Doctor:
     """Builds the checklist for every transport the manager loaded."""
 
     def __init__(self, manager: manager_mod.TransportManager,
-                 portal: str | None = None) -> None:
+                 portal: str | None = None,
+                 config_problems: typing.Sequence[str] = ()) -> None:
         self.manager = manager
         self.portal = portal
+        #: Problems the caller found in the configuration files; the
+        #: manager adds what it finds in the values.
+        self.config_problems = [*config_problems,
+                                *manager.config_problems()]
         config.register(manager.conf, doctor_opts)
         options = manager.conf.iscsi_transports
         self.proc_root = options.proc_root
+        self.modules_dir = options.modules_dir or modules_dir()
+        self.initiator_name_file = options.initiator_name_file
         self.records = read_records(options.iface_dir)
         self.route = self._route() if portal else None
 
@@ -124,8 +218,13 @@ class Doctor:
         transports = [self.transport_report(name)
                       for name in self.manager.transports]
         verdict, healthy = self._verdict()
+        basics = self.basics()
+        healthy = healthy and not self.config_problems and all(
+            check.status != FAIL for check in basics)
         return {"portal": self.portal,
                 "route": self.route.as_dict() if self.route else None,
+                "config_problems": list(self.config_problems),
+                "basics": [check._asdict() for check in basics],
                 "transports": transports,
                 "unreadable_records": [
                     {"name": item.name, "error": item.error}
@@ -133,6 +232,37 @@ class Doctor:
                 "load_failures": [failure.as_dict() for failure
                                   in self.manager.load_failures],
                 "active": verdict, "healthy": healthy}
+
+    def basics(self) -> list[Check]:
+        """What software iSCSI needs before any transport matters: iscsid,
+        the iscsi_tcp module and the initiator name.  Every transport,
+        offload ones too, goes through iscsid."""
+        return [self._iscsid(), self._iscsi_tcp(), self._initiator_name()]
+
+    def _iscsid(self) -> Check:
+        status = daemon_status(self.proc_root, ISCSID)
+        if status:
+            return Check(ISCSID, OK, status)
+        return Check(ISCSID, FAIL, "iscsid is not running and no socket "
+                     "listens for it: systemctl enable --now iscsid.socket "
+                     "(or start iscsid)")
+
+    def _iscsi_tcp(self) -> Check:
+        if self.manager.host.module_loaded(ISCSI_TCP):
+            return Check(ISCSI_TCP, OK, "%s loaded" % ISCSI_TCP)
+        if module_available(self.modules_dir, ISCSI_TCP):
+            return Check(ISCSI_TCP, OK, "%s installed for this kernel "
+                         "(loaded on first login)" % ISCSI_TCP)
+        return Check(ISCSI_TCP, FAIL, "%s is neither loaded nor installed "
+                     "for this kernel (modules.dep): install the kernel's "
+                     "modules package (on Ubuntu linux-modules-extra-"
+                     "$(uname -r))" % ISCSI_TCP)
+
+    def _initiator_name(self) -> Check:
+        name, problem = initiator_name(self.initiator_name_file)
+        if name:
+            return Check("initiatorname", OK, name)
+        return Check("initiatorname", FAIL, problem)
 
     def _verdict(self) -> tuple[dict[str, Any], bool]:
         try:
@@ -255,13 +385,12 @@ class Doctor:
                 detection: base.Detection) -> Check:
         if not transport.needs_iscsiuio:
             return Check("helper daemon", SKIP, "none needed")
-        pids = running(self.proc_root, ISCSIUIO)
-        if pids:
-            return Check("helper daemon", OK, "%s running (pid %s)"
-                         % (ISCSIUIO, pids[0]))
+        status = daemon_status(self.proc_root, ISCSIUIO)
+        if status:
+            return Check("helper daemon", OK, status)
         return Check("helper daemon", FAIL if detection.hardware else SKIP,
-                     "%s is not running: systemctl enable --now iscsiuio"
-                     % ISCSIUIO)
+                     "%s is not running and no socket listens for it: "
+                     "systemctl enable --now iscsiuio.socket" % ISCSIUIO)
 
     def _route_check(self, transport: base.Transport,
                      detection: base.Detection) -> Check:

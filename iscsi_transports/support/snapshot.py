@@ -39,9 +39,12 @@ from iscsi_transports.support import doctor
 FORMAT = 1
 SYSFS, IFACES, PROC = "sysfs", "ifaces", "proc"
 NETWORK, META = "network.json", "snapshot.json"
-_TOP = (SYSFS, IFACES, PROC, NETWORK, META)
+INITIATORNAME, MODULES = "initiatorname.iscsi", "modules"
+_TOP = (SYSFS, IFACES, PROC, NETWORK, META, INITIATORNAME, MODULES)
 #: Daemons whose presence doctor reports.
-HELPERS = (doctor.ISCSIUIO, "iscsid")
+HELPERS = (doctor.ISCSIUIO, doctor.ISCSID)
+#: The module indexes doctor reads, reduced to the modules it asks about.
+MODULE_INDEXES = ("modules.dep", "modules.builtin")
 _SECRET_WORDS = ("auth", "password", "chap", "secret")
 _MAX_BYTES = 64 << 20
 
@@ -158,8 +161,38 @@ def _iface_members(iface_dir: str) -> dict[str, bytes]:
 
 
 def _proc_members(proc_root: str) -> dict[str, bytes]:
-    return {"%s/%d/comm" % (PROC, pid): (comm + "\n").encode()
-            for comm in HELPERS for pid in doctor.running(proc_root, comm)}
+    members = {"%s/%d/comm" % (PROC, pid): (comm + "\n").encode()
+               for comm in HELPERS for pid in doctor.running(proc_root, comm)}
+    sockets = ["Num RefCount Protocol Flags Type St Inode Path\n"]
+    sockets += ["0: 2 0 10000 1 1 0 %s\n" % doctor.SOCKETS[comm]
+                for comm in HELPERS
+                if doctor.listening(proc_root, doctor.SOCKETS[comm])]
+    members[PROC + "/net/unix"] = "".join(sockets).encode()
+    return members
+
+
+def _basics_members(options: Any) -> dict[str, bytes]:
+    """The initiator name file and the module index lines doctor reads."""
+    members = {}
+    try:
+        with open(options.initiator_name_file, "rb") as name_file:
+            members[INITIATORNAME] = name_file.read(4096)
+    except OSError:
+        pass  # absent on the host: absent in the replay
+    source = options.modules_dir or doctor.modules_dir()
+    for index in MODULE_INDEXES:
+        members["%s/%s" % (MODULES, index)] = b"".join(
+            line for line in _index_lines(os.path.join(source, index))
+            if doctor.ISCSI_TCP.encode() in line)
+    return members
+
+
+def _index_lines(path: str) -> list[bytes]:
+    try:
+        with open(path, "rb") as index:
+            return index.readlines()
+    except OSError:
+        return []
 
 
 def _network_data(network: network_mod.Network,
@@ -192,6 +225,7 @@ def capture(conf: cfg.ConfigOpts, path: str,
     network_data = _network_data(manager.network, list(portals or []))
     extra = {**_iface_members(options.iface_dir),
              **_proc_members(options.proc_root),
+             **_basics_members(options),
              NETWORK: _json(network_data),
              META: _json({"format": FORMAT, "created": int(time.time()),
                           "portals": list(portals or [])})}
@@ -294,6 +328,8 @@ def replay(conf: cfg.ConfigOpts, path: str) -> str:
     extract(path, root)
     _register_opts(conf)
     for name, value in (("sysfs_root", SYSFS), ("iface_dir", IFACES),
-                        ("proc_root", PROC), ("network_file", NETWORK)):
+                        ("proc_root", PROC), ("network_file", NETWORK),
+                        ("initiator_name_file", INITIATORNAME),
+                        ("modules_dir", MODULES)):
         conf.set_override(name, os.path.join(root, value), group=config.GROUP)
     return root

@@ -14,23 +14,69 @@ import fixtures
 
 from iscsi_transports import iface as iface_mod
 from iscsi_transports.selection import network
+from iscsi_transports.support import doctor
 
 
 class HostData(fixtures.Fixture):
-    """Temporary ``iface_dir``, ``proc_root`` and ``network_file``."""
+    """Temporary ``iface_dir``, ``proc_root``, ``network_file``,
+    ``initiator_name_file`` and ``modules_dir``.
+
+    The host starts with what software iSCSI needs (iscsid's socket held
+    by systemd, iscsi_tcp installed, an initiator name); tests take parts
+    away to see doctor notice.
+    """
+
+    INITIATOR_NAME = "iqn.2026-11.org.openstack.test:host-1"
 
     def _setUp(self) -> None:
         base = self.useFixture(fixtures.TempDir()).path
         self.iface_dir = os.path.join(base, "ifaces")
         self.proc_root = os.path.join(base, "proc")
         self.network_file = os.path.join(base, "network.json")
+        self.initiator_name_file = os.path.join(base, "initiatorname.iscsi")
+        self.modules_dir = os.path.join(base, "modules")
         os.makedirs(self.iface_dir)
-        os.makedirs(self.proc_root)
+        os.makedirs(os.path.join(self.proc_root, "net"))
+        os.makedirs(self.modules_dir)
         self.set_network([], [])
+        self.set_sockets(doctor.SOCKETS[doctor.ISCSID])
+        self.set_initiator_name("InitiatorName=%s\n" % self.INITIATOR_NAME)
+        self.set_modules_dep("kernel/drivers/scsi/iscsi_tcp.ko.xz: "
+                             "kernel/drivers/scsi/libiscsi_tcp.ko.xz\n")
 
     def options(self) -> dict[str, str]:
         return {"iface_dir": self.iface_dir, "proc_root": self.proc_root,
-                "network_file": self.network_file}
+                "network_file": self.network_file,
+                "initiator_name_file": self.initiator_name_file,
+                "modules_dir": self.modules_dir}
+
+    def config_text(self) -> str:
+        """An ``[iscsi_transports]`` section pointing at this host."""
+        return "[iscsi_transports]\n" + "".join(
+            "%s = %s\n" % item for item in self.options().items())
+
+    def set_sockets(self, *names: str) -> None:
+        """``proc/net/unix`` with these sockets listening."""
+        with open(os.path.join(self.proc_root, "net", "unix"), "w",
+                  encoding="utf-8") as table:
+            table.write("Num       RefCount Protocol Flags    Type St Inode "
+                        "Path\n")
+            table.writelines("0000000000000000: 00000002 00000000 00010000 "
+                             "0001 01 %d %s\n" % (20000 + number, name)
+                             for number, name in enumerate(names))
+
+    def set_initiator_name(self, text: str | None) -> None:
+        """The initiator name file's text; None removes the file."""
+        if text is None:
+            os.unlink(self.initiator_name_file)
+            return
+        with open(self.initiator_name_file, "w", encoding="utf-8") as name:
+            name.write(text)
+
+    def set_modules_dep(self, text: str) -> None:
+        with open(os.path.join(self.modules_dir, "modules.dep"), "w",
+                  encoding="utf-8") as dep:
+            dep.write(text)
 
     def add_record(self, record: iface_mod.Iface, extra: str = "") -> str:
         """Write an iface record file as iscsiadm stores it."""

@@ -58,13 +58,14 @@ class TestDoctorCommand(DoctorCommandTestCase):
     def test_json(self):
         self.sysfs.add_offload_card("bnx2i", bus=8)
         data = json.loads(self.run_cmd("doctor", "--format", "json"))
-        self.assertEqual({"portal", "route", "transports",
-                          "unreadable_records", "load_failures", "active",
-                          "healthy"}, set(data))
+        self.assertEqual({"portal", "route", "config_problems", "basics",
+                          "transports", "unreadable_records",
+                          "load_failures", "active", "healthy"}, set(data))
         bnx2i = next(t for t in data["transports"] if t["name"] == "bnx2i")
         self.assertIn({"check": "helper daemon", "status": "FAIL",
-                       "detail": "iscsiuio is not running: systemctl enable "
-                                 "--now iscsiuio"}, bnx2i["checks"])
+                       "detail": "iscsiuio is not running and no socket "
+                                 "listens for it: systemctl enable --now "
+                                 "iscsiuio.socket"}, bnx2i["checks"])
 
     def test_table_fits_80_columns(self):
         self.sysfs.add_offload_card("cxgb4i", ports=2)

@@ -20,6 +20,7 @@ from iscsi_transports import exception
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.tests import base
+from iscsi_transports.tests import hostdata
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit.fake_plugins import fixture as fake
 
@@ -51,9 +52,12 @@ class BrokenPluginCase(base.TestCase):
         return drv.connect_volume(PROPS)
 
     def console(self, *argv: str) -> tuple[int, str, str]:
+        config = os.path.join(self.lock_path, "host.conf")
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(self.useFixture(hostdata.HostData()).config_text())
         out, err = io.StringIO(), io.StringIO()
-        code = cmd_main.main([*argv, "--sysfs-root", self.sysfs.root],
-                             out=out, err=err)
+        code = cmd_main.main([*argv, "--sysfs-root", self.sysfs.root,
+                              "--config-file", config], out=out, err=err)
         return code, out.getvalue(), err.getvalue()
 
 

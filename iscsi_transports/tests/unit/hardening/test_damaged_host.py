@@ -23,6 +23,7 @@ from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
+from iscsi_transports.tests import hostdata
 from iscsi_transports.tests.unit import fake_execute
 
 MAC = "00:07:43:05:00:00"
@@ -184,7 +185,8 @@ class CorruptIfaceDirectory(base.TestCase):
         os.mkfifo(os.path.join(iface_dir, "fifo0"))  # would block an open
         config = os.path.join(self.lock_path, "doctor.conf")
         with open(config, "w") as conf:
-            conf.write("[iscsi_transports]\niface_dir = %s\n" % iface_dir)
+            conf.write(self.useFixture(hostdata.HostData()).config_text() +
+                       "iface_dir = %s\n" % iface_dir)
         before = tree_state(iface_dir)
         self.useFixture(fixtures.Timeout(30, gentle=True))
         out, err = io.StringIO(), io.StringIO()

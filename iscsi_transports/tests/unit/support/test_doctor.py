@@ -89,8 +89,8 @@ class TestBrokenHosts(DoctorTestCase):
         self.flags(transport="bnx2i")
         report = self.report()
         self.assertEqual(
-            [("FAIL", "iscsiuio is not running: systemctl enable --now "
-                      "iscsiuio")],
+            [("FAIL", "iscsiuio is not running and no socket listens for "
+                      "it: systemctl enable --now iscsiuio.socket")],
             self.checks(report, "bnx2i", "helper daemon"))
         # detection itself cannot see daemons: the verdict stays bnx2i.
         self.assertEqual("bnx2i", report["active"]["transport"])
@@ -146,3 +146,100 @@ class TestRoutes(DoctorTestCase):
         report = self.report("10.1.0.9")
         self.assertEqual(self.port.iface_name, report["active"]["iface"])
         self.assertTrue(report["healthy"])
+
+
+class TestSoftwareIscsiBasics(DoctorTestCase):
+    """What makes software iSCSI work at all, before any transport."""
+
+    def basics(self):
+        report = self.report()
+        return report, {c["check"]: (c["status"], c["detail"])
+                        for c in report["basics"]}
+
+    def test_healthy_host(self):
+        report, basics = self.basics()
+        self.assertEqual({"iscsid", "iscsi_tcp", "initiatorname"},
+                         set(basics))
+        self.assertEqual({"ok"}, {status for status, _ in basics.values()})
+        self.assertIn("iscsid.socket listening", basics["iscsid"][1])
+        self.assertIn("installed for this kernel", basics["iscsi_tcp"][1])
+        self.assertEqual(self.data.INITIATOR_NAME, basics["initiatorname"][1])
+        self.assertTrue(report["healthy"])
+
+    def test_iscsid_running(self):
+        self.data.set_sockets()
+        self.data.add_process(812, "iscsid")
+        self.assertEqual(("ok", "iscsid running (pid 812)"),
+                         self.basics()[1]["iscsid"])
+
+    def test_iscsid_neither_running_nor_socket_activated(self):
+        self.data.set_sockets("@some_other_socket")
+        report, basics = self.basics()
+        self.assertEqual("FAIL", basics["iscsid"][0])
+        self.assertIn("systemctl enable --now iscsid.socket",
+                      basics["iscsid"][1])
+        # software TCP would still be "chosen", but nothing can log in.
+        self.assertEqual("tcp", report["active"]["transport"])
+        self.assertFalse(report["healthy"])
+
+    def test_iscsi_tcp_loaded(self):
+        self.data.set_modules_dep("")
+        self.sysfs.add_module("iscsi_tcp")
+        self.assertEqual(("ok", "iscsi_tcp loaded"),
+                         self.basics()[1]["iscsi_tcp"])
+
+    def test_iscsi_tcp_built_in(self):
+        self.data.set_modules_dep("kernel/drivers/md/dm-mod.ko:\n")
+        with open(self.data.modules_dir + "/modules.builtin", "w") as index:
+            index.write("kernel/drivers/scsi/iscsi_tcp.ko\n")
+        self.assertEqual("ok", self.basics()[1]["iscsi_tcp"][0])
+
+    def test_iscsi_tcp_missing(self):
+        # A cloud kernel without the extra modules: libiscsi_tcp is not it.
+        self.data.set_modules_dep(
+            "kernel/drivers/scsi/libiscsi_tcp.ko.zst: kernel/x.ko.zst\n")
+        report, basics = self.basics()
+        self.assertEqual("FAIL", basics["iscsi_tcp"][0])
+        self.assertIn("neither loaded nor installed", basics["iscsi_tcp"][1])
+        self.assertFalse(report["healthy"])
+
+    def test_initiator_name_problems(self):
+        cases = {None: "initiatorname.iscsi cannot be read",
+                 "## DO NOT EDIT\nGenerateName=yes\n": "has no name yet",
+                 "InitiatorName=my-host\n": "'my-host' is not an iqn.",
+                 "# empty\n": "has no InitiatorName= line"}
+        for text, expected in cases.items():
+            self.data.set_initiator_name(text)
+            status, detail = self.basics()[1]["initiatorname"]
+            self.assertEqual("FAIL", status, text)
+            self.assertIn(expected, detail)
+            if text is None:
+                self.data.set_initiator_name("")
+
+    def test_iscsiuio_socket_activated(self):
+        self.sysfs.add_offload_card("bnx2i", bus=8)
+        self.data.set_sockets(doctor.SOCKETS[doctor.ISCSID],
+                              doctor.SOCKETS[doctor.ISCSIUIO])
+        self.assertEqual(
+            [("ok", "iscsiuio.socket listening: systemd starts iscsiuio on "
+                    "first use")],
+            self.checks(self.report(), "bnx2i", "helper daemon"))
+
+
+class TestConfigProblems(DoctorTestCase):
+
+    def test_bad_values_make_doctor_unhealthy(self):
+        self.flags(extra_pci_ids=["cxgb4i:1425:zzzz"],
+                   enabled_transports=["tcp", "cxgb4"])
+        report = self.report()
+        self.assertFalse(report["healthy"])
+        self.assertEqual(2, len(report["config_problems"]))
+        self.assertIn("enabled_transports names cxgb4,",
+                      report["config_problems"][0])
+        self.assertIn("'cxgb4i:1425:zzzz' is not", report["config_problems"][1])
+
+    def test_file_problems_from_the_caller_are_reported(self):
+        manager = manager_mod.TransportManager(self.conf)
+        report = doctor.Doctor(manager, config_problems=["a typo"]).report()
+        self.assertEqual(["a typo"], report["config_problems"])
+        self.assertFalse(report["healthy"])
