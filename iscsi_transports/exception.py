@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["AuthenticationFailed",
            "CommandFailed",
            "DeviceRemovalFailed",
+           "DiscoveryFailed",
            "HostNotFound",
            "IdbmError",
            "IfaceConflict",
@@ -258,6 +259,12 @@ class HostNotFound(TransportNotLoaded):
     """The iface's offload host (card port) is not present."""
 
     meaning = "iSCSI host not found"
+
+
+class DiscoveryFailed(IscsiTransportsError):
+    """A SendTargets discovery failed; ``cause`` says why in one line."""
+
+    msg_fmt = "discovery of %(portal)s failed: %(cause)s%(hint)s"
 
 
 class IscsiadmParseError(IscsiTransportsError, ValueError):

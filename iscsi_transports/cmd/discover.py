@@ -14,8 +14,10 @@ from typing import Any, TextIO
 from oslo_config import cfg
 
 from iscsi_transports import config
+from iscsi_transports import exception
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import output
+from iscsi_transports.iscsiadm import errors
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -35,7 +37,17 @@ def run_discover(conf: cfg.ConfigOpts, args: argparse.Namespace,
                  out: TextIO) -> int:
     if args.transport:
         conf.set_override("transport", args.transport, group=config.GROUP)
-    result = driver_mod.ISCSIDriver(conf).discover(args.portal)
+    driver = driver_mod.ISCSIDriver(conf)
+    what = "waiting for %s to answer SendTargets discovery" % args.portal
+    try:
+        with output.waiting(what, driver.options.iscsiadm_timeout):
+            result = driver.discover(args.portal)
+    except exception.IscsiadmError as error:
+        # One line; iscsiadm's own output went to the --debug log.
+        raise exception.DiscoveryFailed(
+            portal=args.portal, cause=errors.cause(error),
+            hint="" if args.debug else " (--debug shows iscsiadm's output)"
+        ) from None
     output.emit(args, result, render, out)
     return 0
 

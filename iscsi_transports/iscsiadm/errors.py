@@ -100,3 +100,53 @@ def error_for(argv: Sequence[str], exit_code: int | None, stderr: str = "",
         cls = EXIT_CODES[exit_code][1]
     return cls(mask_argv(argv), exit_code, scrub(stderr or "", secrets),
                scrub(stdout or "", secrets))
+
+
+
+ISCSID_DOWN = ("iscsid is not running: start it (systemctl start iscsid, or "
+               "enable iscsid.socket)")
+AUTH_FAILED = ("authentication failed: the target refused the CHAP user name "
+               "or password")
+#: What iscsiadm's own messages (open-iscsi 2.1.8, seen in the functional
+#: lab) say about why a connection failed, first match wins; ``{0}`` is the
+#: pattern's group.  The exit code alone does not tell a refused connection
+#: from a silent target, nor a typo in a host name from an empty discovery.
+_CAUSES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"can ?not connect to (?:the )?iSCSI daemon|could not "
+                r"connect to iscsid", re.IGNORECASE), ISCSID_DOWN),
+    (re.compile(r"cannot resolve host(?: name)? (\S+?)\.?(?:\s|$)",
+                re.IGNORECASE),
+     "the name {0} could not be resolved: check DNS or /etc/hosts, or give "
+     "an IP address"),
+    (re.compile(r"authoriz|authenticat", re.IGNORECASE), AUTH_FAILED),
+    (re.compile(r"Connection refused", re.IGNORECASE),
+     "connection refused: nothing listens on that address and port (is the "
+     "target's iSCSI service running, is the port right?)"),
+    (re.compile(r"Login response timeout|did not get response PDU",
+                re.IGNORECASE),
+     "no answer: the portal accepted the TCP connection but sent no iSCSI "
+     "reply (is it an iSCSI target?)"),
+    (re.compile(r"No route to host|Network is unreachable|timed out",
+                re.IGNORECASE),
+     "no answer: the portal is unreachable (address, route or firewall)"),
+)
+
+
+def cause(error: exception.IscsiadmError) -> str:
+    """One line a person can act on: why iscsiadm failed, without its
+    output (``error.stderr`` keeps that, for ``--debug`` and the logs)."""
+    if isinstance(error, exception.IscsiadmTimeout):
+        return ("no answer within %s seconds (iscsiadm_timeout); iscsiadm "
+                "was stopped" % error.kwargs["timeout"])
+    if isinstance(error, exception.IscsidNotAvailable):
+        return ISCSID_DOWN
+    if isinstance(error, exception.AuthenticationFailed):
+        return AUTH_FAILED
+    for pattern, text in _CAUSES:
+        match = pattern.search(error.stderr)
+        if match:
+            return text.format(*match.groups())
+    if isinstance(error, exception.IscsiadmNotFound):
+        return " ".join(error.message.split())
+    return "iscsiadm failed with exit code %s (%s)" % (error.exit_code,
+                                                       error.meaning)

@@ -14,12 +14,14 @@ Nothing is skipped: if a tool is missing or the lab cannot start, the
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import select
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 
 PORT = 3260
 TARGET_IQN = "iqn.2026-11.org.openstack.test:volume-1"
@@ -174,6 +176,31 @@ class Lab:
             raise LabError("tgtadm %s failed: %s" % (" ".join(args),
                                                       result.stderr))
         return result.stdout
+
+    @contextlib.contextmanager
+    def silent_listener(self, port: int) -> Iterator[None]:
+        """A TCP listener on 127.0.0.1:``port`` in the lab that accepts
+        connections and never says a word, as a wrong service would."""
+        code = ("import socket, sys\n"
+                "s = socket.socket()\n"
+                "s.bind(('127.0.0.1', %d))\n"
+                "s.listen(8)\n"
+                "print('LISTENING', flush=True)\n"
+                "held = []\n"
+                "while True:\n"
+                "    held.append(s.accept())\n" % port)
+        listener = subprocess.Popen(
+            ["nsenter", "-t", str(self.pid), "-m", "-n", "--",
+             sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+        try:
+            assert listener.stdout is not None
+            if listener.stdout.readline().strip() != "LISTENING":
+                raise LabError("the silent listener on port %d did not "
+                               "start" % port)
+            yield
+        finally:
+            listener.kill()
+            listener.wait()
 
     def add_discovery_chap(self, user: str, password: str) -> None:
         self.tgtadm("--op", "new", "--mode", "account", "--user", user,

@@ -65,3 +65,73 @@ class TestExitCodeTable(base.TestCase):
     def test_an_unknown_code_is_the_base_error(self) -> None:
         self.assertIs(exception.IscsiadmError,
                       type(errors.error_for(["iscsiadm"], 99)))
+
+
+#: iscsiadm 2.1.8's stderr for each cause, as the functional lab produced
+#: it (tests/functional/test_cmd_discover.py runs the real cases).
+REAL_STDERR = {
+    "refused": (11, "iscsiadm: cannot make connection to 127.0.0.1: "
+                    "Connection refused\n" * 2 +
+                "iscsiadm: connection login retries (reopen_max) 5 exceeded\n"
+                "iscsiadm: Could not perform SendTargets discovery: iSCSI "
+                "PDU timed out\n"),
+    "unresolved": (21, "iscsiadm: Cannot resolve host nosuch.invalid. "
+                       "getaddrinfo error: [Temporary failure in name "
+                       "resolution]\niscsiadm: cannot resolve host name "
+                       "nosuch.invalid\niscsiadm: No portals found\n"),
+    "silent": (19, "iscsiadm: Login response timeout. Waited 30 seconds and "
+                   "did not get response PDU.\niscsiadm: discovery login to "
+                   "127.0.0.1 failed, giving up 2\niscsiadm: Could not "
+                   "perform SendTargets discovery: encountered "
+                   "non-retryable iSCSI login failure\n"),
+    "auth": (24, "iscsiadm: Login failed to authenticate with target \n"
+                 "iscsiadm: discovery login to 127.0.0.1 rejected: initiator "
+                 "failed authorization\niscsiadm: Could not perform "
+                 "SendTargets discovery: iSCSI login failed due to "
+                 "authorization failure\n"),
+    "iscsid": (20, "iscsiadm: can not connect to iSCSI daemon (111)!\n"
+                   "iscsiadm: Cannot perform discovery. Initiatorname "
+                   "required.\niscsiadm: Could not perform SendTargets "
+                   "discovery: could not connect to iscsid\n"),
+    "unreachable": (8, "iscsiadm: cannot make connection to 10.0.0.9: No "
+                       "route to host\n"),
+}
+
+
+class TestCause(base.TestCase):
+    """One line a person can act on, whatever iscsiadm printed."""
+
+    def cause(self, name: str) -> str:
+        code, stderr = REAL_STDERR[name]
+        return errors.cause(errors.error_for(["iscsiadm", "-m", "discovery"],
+                                             code, stderr))
+
+    def test_each_cause_is_named(self) -> None:
+        expected = {"refused": "connection refused",
+                    "unresolved": "the name nosuch.invalid could not be "
+                                  "resolved",
+                    "silent": "sent no iSCSI reply",
+                    "auth": "authentication failed",
+                    "iscsid": "iscsid is not running",
+                    "unreachable": "the portal is unreachable"}
+        for name, words in expected.items():
+            cause = self.cause(name)
+            self.assertIn(words, cause, name)
+            self.assertNotIn("\n", cause)
+            self.assertNotIn("iscsiadm:", cause)
+
+    def test_killed_after_the_timeout(self) -> None:
+        error = exception.IscsiadmTimeout(["iscsiadm", "-m", "discovery"], 7)
+        self.assertEqual("no answer within 7 seconds (iscsiadm_timeout); "
+                         "iscsiadm was stopped", errors.cause(error))
+
+    def test_the_exit_code_alone_names_iscsid_and_chap(self) -> None:
+        self.assertIn("iscsid is not running", errors.cause(
+            errors.error_for(["iscsiadm"], 18, "")))
+        self.assertIn("authentication failed", errors.cause(
+            errors.error_for(["iscsiadm"], 24, "")))
+
+    def test_unknown_output_keeps_the_exit_code(self) -> None:
+        self.assertEqual(
+            "iscsiadm failed with exit code 6 (record database error)",
+            errors.cause(errors.error_for(["iscsiadm"], 6, "odd\n")))
