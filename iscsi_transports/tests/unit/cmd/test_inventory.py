@@ -4,13 +4,25 @@ import io
 import json
 import os
 import subprocess
-import sys
+from importlib import metadata
 
 import fixtures
 
 from iscsi_transports.cmd import main
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit.fake_plugins import fixture as fake
+
+
+def installed_script(distribution, name):
+    """Where the installed ``distribution`` put its script ``name``."""
+    try:
+        files = metadata.distribution(distribution).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    for path in files:
+        if path.name == name and path.parent.name == "bin":
+            return os.path.normpath(str(path.locate()))
+    return None
 
 
 class CommandTestCase(base.TestCase):
@@ -135,11 +147,17 @@ class TestUsage(CommandTestCase):
         self.assertIn("invalid choice", err.getvalue())
 
     def test_installed_console_script(self):
-        """The entry point pip installed runs, and errors carry no traceback."""
-        script = os.path.join(os.path.dirname(sys.executable),
-                              "iscsi-transports")
-        self.assertTrue(os.path.exists(script),
-                        "console script not installed: pip install -e .")
+        """The entry point pip installed runs, and errors carry no traceback.
+
+        The script is found where pip put it (a venv's bin, ~/.local/bin,
+        /usr/local/bin, a pyenv version's bin), as the installed
+        distribution's RECORD lists it: not necessarily beside
+        ``sys.executable``.
+        """
+        script = installed_script(main.DISTRIBUTION, main.PROG)
+        self.assertIsNotNone(script, "console script not installed: "
+                                     "pip install -e .")
+        assert script is not None
         result = subprocess.run(
             [script, "active", "--format", "json", "--sysfs-root",
              self.sysfs.root], capture_output=True, text=True, check=False)
