@@ -4,9 +4,9 @@ Started by :mod:`iscsi_transports.tests.functional.lab` as
 ``unshare -m -n --propagation private -- python3 nshelper.py WORKDIR CTL
 PORT INITIATORNAME``.  In its private mount and network namespace it
 
-* bind-mounts ``WORKDIR/etc-iscsi`` over ``/etc/iscsi`` (iscsiadm's paths
-  are compiled in, so this is the only way to keep the host's records
-  untouched),
+* bind-mounts ``WORKDIR/etc-iscsi`` over ``/etc/iscsi``, and over
+  ``/var/lib/iscsi`` where that exists (iscsiadm's paths are compiled in,
+  so this is the only way to keep the host's records untouched),
 * puts a tmpfs over ``/sys/class`` with the real class directories bound
   back plus a fake ``iscsi_transport/tcp``, so iscsiadm accepts tcp ifaces
   (offload transports are deliberately NOT faked),
@@ -169,8 +169,18 @@ def private_tgtd_run_dir(workdir: str) -> None:
     run("mount", "--bind", private, "/run/tgtd")
 
 
+#: Where open-iscsi 2.1.9 and later, as Debian 13 builds it, keep the node,
+#: iface and discovery records that 2.1.8 kept in /etc/iscsi.
+RECORD_DIR = "/var/lib/iscsi"
+
+
 def main(workdir: str, ctl: str, port: str, initiatorname: str) -> int:
     run("mount", "--bind", os.path.join(workdir, "etc-iscsi"), "/etc/iscsi")
+    if os.path.isdir(RECORD_DIR):
+        # The same private copy, so that records land where the lab
+        # resets them and the host's stay untouched.
+        run("mount", "--bind", os.path.join(workdir, "etc-iscsi"),
+            RECORD_DIR)
     private_tgtd_run_dir(workdir)
     fake_sys_class(workdir)
     run("ip", "link", "set", "lo", "up")
