@@ -77,7 +77,7 @@ def waiting(what: str, limit: float, stream: TextIO | None = None,
         if done.wait(after):
             return
         while True:
-            stream.write("\r%s: %d s so far, gives up after %d s\x1b[K" % (
+            stream.write("\r%s: %d s so far, at most %d s\x1b[K" % (
                 what, time.monotonic() - started, limit))
             stream.flush()
             if done.wait(1.0):

@@ -33,7 +33,7 @@ class TestWaiting(base.TestCase):
             self.assertTrue(terminal.written.wait(10))
         text = terminal.getvalue()
         self.assertIn("\rwaiting for 10.0.0.1:3260 to answer: 0 s so far, "
-                      "gives up after 120 s", text)
+                      "at most 120 s", text)
         self.assertTrue(text.endswith("\r\x1b[K"), repr(text))
 
     def test_quick_step_says_nothing(self) -> None:
