@@ -14,14 +14,18 @@ from iscsi_transports.tests.unit.fake_plugins import fixture as fake
 
 
 def installed_script(distribution, name):
-    """Where the installed ``distribution`` put its script ``name``."""
-    try:
-        files = metadata.distribution(distribution).files or []
-    except metadata.PackageNotFoundError:
-        return None
-    for path in files:
-        if path.name == name and path.parent.name == "bin":
-            return os.path.normpath(str(path.locate()))
+    """Where the installed ``distribution`` put its script ``name``.
+
+    Every copy of the metadata is asked, not just the first on sys.path:
+    ``pip install .`` leaves an ``.egg-info`` without a RECORD in the
+    source tree, which the tests run from.
+    """
+    for dist in metadata.distributions(name=distribution):
+        for path in dist.files or ():
+            located = os.path.normpath(str(path.locate()))
+            if path.name == name and path.parent.name == "bin" and \
+                    os.path.exists(located):
+                return located
     return None
 
 
