@@ -65,7 +65,8 @@ class Lab:
 
     def __init__(self) -> None:
         self.workdir = ""
-        self.ctl = str(1000 + os.getpid() % 50000)
+        # tgtd 1.0.85+ (Debian 13) takes control ports up to 32767 only.
+        self.ctl = str(1000 + os.getpid() % 30000)
         self.helper: subprocess.Popen | None = None
         self.tgtd_pid: int | None = None
 
