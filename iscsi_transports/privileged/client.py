@@ -75,11 +75,11 @@ class InProcessExecutor:
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
-        records.write_node_auth(target, portal, iface, dict(settings))
+        records.write_node_auth(target, portal, iface, settings)
 
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
-        records.write_discovery_auth(portal, dict(settings))
+        records.write_discovery_auth(portal, settings)
 
 
 def _call(function: Callable[..., _T], *args: Any) -> _T:
@@ -128,8 +128,8 @@ class DaemonExecutor:
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
         _call(self._entry.write_node_auth, target, portal, iface,
-              dict(settings))
+              settings)
 
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
-        _call(self._entry.write_discovery_auth, portal, dict(settings))
+        _call(self._entry.write_discovery_auth, portal, settings)

@@ -26,7 +26,6 @@ LOG = logging.getLogger(__name__)
 
 #: Where the daemon looks for the binaries it runs.
 SECURE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-_ENV = {"PATH": SECURE_PATH, "LC_ALL": "C"}
 
 
 class CommandResult(NamedTuple):
@@ -65,7 +64,8 @@ def run(binary: str, argv: list[str], timeout: int) -> CommandResult:
     LOG.debug("Running %s", shown)
     process = subprocess.Popen(  # noqa: S603 - argv list, checked above
         [path, *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, env=_ENV, start_new_session=True,
+        stderr=subprocess.PIPE, env={"PATH": SECURE_PATH, "LC_ALL": "C"},
+        start_new_session=True,
         close_fds=True)
     try:
         stdout, stderr = process.communicate(timeout=timeout)

@@ -50,8 +50,10 @@ _END = "# END RECORD"
 
 
 @contextlib.contextmanager
-def idbm_lock(timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-    """Hold open-iscsi's record lock (``idbm_lock``'s link scheme)."""
+def idbm_lock(timeout: float | None = None) -> Iterator[None]:
+    """Hold open-iscsi's record lock (``idbm_lock``'s link scheme) for at
+    most ``timeout`` seconds of waiting (:data:`LOCK_TIMEOUT`)."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
     lock_dir = paths.PATHS.iscsi_lock_dir
     lock = os.path.join(lock_dir, "lock")
     write = os.path.join(lock_dir, "lock.write")

@@ -29,7 +29,7 @@ _GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO)
 def _write(operation: str, path: str, text: str) -> None:
     """Write ``text`` to an existing sysfs file (never create one)."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None

@@ -17,22 +17,22 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 
 #: Kernel names of SCSI disks (``sda`` ... ``sdzzz``).
-DISK_RE = re.compile(r"^sd[a-z]{1,4}$")
-_HCTL_PART_RE = re.compile(r"^(?:[0-9]{1,20}|-)$")
-_TARGET_RE = re.compile(r"^(?:iqn|eui|naa)\.[A-Za-z0-9.:_-]+$")
+DISK_RE = re.compile(r"^sd[a-z]{1,4}\Z")
+_HCTL_PART_RE = re.compile(r"^(?:[0-9]{1,20}|-)\Z")
+_TARGET_RE = re.compile(r"^(?:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
 #: ``addr:port`` or ``[v6]:port``, an optional ``,tpgt``: the -p forms.
-_PORTAL_RE = re.compile(
-    r"^(?:[0-9A-Za-z.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?(?:,[0-9]+)?$")
-_SID_RE = re.compile(r"^[0-9]{1,9}$")
-_MAP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")
-_MPATH_DEV_RE = re.compile(r"^/dev/(?:sd[a-z]{1,4}|dm-[0-9]{1,6})$")
+_PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|\[[0-9A-Fa-f:.]+\])"
+                        r"(?::[0-9]{1,5})?(?:,[0-9]+)?\Z")
+_SID_RE = re.compile(r"^[0-9]{1,9}\Z")
+_MAP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
+_MPATH_DEV_RE = re.compile(r"^/dev/(?:sd[a-z]{1,4}|dm-[0-9]{1,6})\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 #: Longest target name (RFC 3720: 223 bytes) and record value open-iscsi
 #: keeps (AUTH_STR_MAX_LEN and VALUE_MAXVAL are 256 with the NUL).
 MAX_TARGET_LEN = 223
 MAX_VALUE_LEN = 255
 #: Keys whose values are secrets: never accepted on a command line.
-SECRET_KEY_RE = re.compile(r"\.password(?:_in)?$")
+SECRET_KEY_RE = re.compile(r"\.password(?:_in)?\Z")
 
 _MODES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     # mode: (options taking a value, switches, -n key namespace)
@@ -106,6 +106,9 @@ def portal(operation: str, value: object) -> str:
 
 
 def iface_name(operation: str, value: object) -> str:
+    if isinstance(value, str) and _CONTROL_RE.search(value):
+        raise refuse(operation, "the iface name contains a control "
+                     "character")
     try:
         return iface_mod.validate_name(value)  # type: ignore[arg-type]
     except exception.InvalidInput as error:
@@ -130,7 +133,7 @@ def timeout(operation: str, value: object) -> int:
 
 _CHOICES = {"-t": ("discovery type", frozenset({"sendtargets"})),
             "-o": ("operation", _OPS)}
-_KEY_RE = re.compile(r"^[a-z_]+(?:\.[A-Za-z_0-9\[\]]+)+$")
+_KEY_RE = re.compile(r"^[a-z_]+(?:\.[A-Za-z_0-9\[\]]+)+\Z")
 
 
 def _option_value(operation: str, mode: str, option: str,
