@@ -30,6 +30,7 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import iscsiadm_errors as errors
 from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports import state
 
 LOG = logging.getLogger(__name__)
 #: A level no logger enables (logging.disable's floor is 0), given to
@@ -50,11 +51,7 @@ iscsiadm_opts = [
     cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
                help="Seconds an iscsiadm command may run before it is "
                     "killed and reported as timed out."),
-    cfg.StrOpt("state_path", default="/var/lib/iscsi-transports",
-               help="Directory where the library records which iface records "
-                    "it created (only those are ever updated or deleted) and, "
-                    "unless [oslo_concurrency] lock_path is set, keeps its "
-                    "lock files."),
+    *state.state_opts,
 ]
 
 # The exit-code table and secret masking live in iscsiadm_errors; they are
@@ -164,17 +161,12 @@ class Iscsiadm:
 
     def lock_path(self) -> str:
         """[oslo_concurrency] lock_path when set, else <state_path>/locks."""
-        try:
-            configured = self.conf.oslo_concurrency.lock_path
-        except (cfg.NoSuchOptError, AttributeError):
-            configured = None
-        return configured or os.path.join(self.options.state_path, "locks")
+        return state.lock_path(self.conf)
 
     def external_lock(self, name: str) -> Any:
-        """A lock held across processes (nova-compute, the console script)."""
-        from oslo_concurrency import lockutils
-        return lockutils.lock(name, lock_file_prefix="iscsi_transports-",
-                              external=True, lock_path=self.lock_path())
+        """A lock held across processes (nova-compute, the console script),
+        its file usable by both; see :func:`iscsi_transports.state.external_lock`."""
+        return state.external_lock(self.conf, name)
 
     def ensure_iface(self, iface: iface_mod.Iface) -> str:
         """Make the iface record on disk match ``iface``; see

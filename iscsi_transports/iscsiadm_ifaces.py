@@ -20,6 +20,7 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import iscsiadm as iscsiadm_mod
 from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports import state
 
 LOG = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ class IfaceRecords:
 
     @property
     def state_dir(self) -> str:
-        return os.path.join(self.iscsiadm.options.state_path, "ifaces")
+        return os.path.join(state.directory(self.iscsiadm.conf), "ifaces")
 
     def _marker(self, name: str) -> str:
         return os.path.join(self.state_dir, iface_mod.validate_name(name))
