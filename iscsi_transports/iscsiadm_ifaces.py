@@ -47,9 +47,12 @@ class IfaceRecords:
         return os.path.exists(self._marker(name))
 
     def _mark_ours(self, name: str) -> None:
-        os.makedirs(self.state_dir, exist_ok=True)
+        """Write the ownership marker; the state directory is checked (one
+        line, StateDirUnusable) before anything is written."""
+        state.ensure(self.iscsiadm.conf)
         with open(self._marker(name), "w") as marker:
             marker.write("created by iscsi-transports\n")
+        state.adopt(self._marker(name))
 
     def list(self) -> list[iface_mod.Iface]:
         """Every iface iscsiadm knows (``-m iface``), built-ins included."""
@@ -95,10 +98,18 @@ class IfaceRecords:
     def _create(self, wanted: iface_mod.Iface) -> None:
         LOG.info("Creating iface record %s (%s)", wanted.name,
                  _describe(wanted))
-        self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o", "new"])
-        # Marked before the updates: if one fails the half-made record is
-        # still ours to fix or delete next time.
+        # Marked before the record exists: a marker that cannot be written
+        # stops here, before ``-o new``, instead of leaving a record nobody
+        # owns (a foreign conflict on every later attach).  A failed
+        # ``-o new`` takes the marker back; a failed update leaves a
+        # half-made record that is still ours to fix or delete next time.
         self._mark_ours(wanted.name)
+        try:
+            self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o",
+                               "new"])
+        except Exception:
+            os.unlink(self._marker(wanted.name))
+            raise
         self._update(wanted.name, wanted.settable_fields())
 
     def _update(self, name: str, fields: dict[str, str]) -> None:

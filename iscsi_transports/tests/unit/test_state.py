@@ -11,8 +11,12 @@ import os
 from oslo_config import cfg
 
 from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import iscsiadm
+from iscsi_transports import iscsiadm_ifaces
 from iscsi_transports import state
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
 
 
 class TestDirectory(base.TestCase):
@@ -87,3 +91,42 @@ class TestExternalLock(base.TestCase):
                                 "iscsi_transports-iface-lab0")
             self.assertTrue(os.path.isfile(lock))
             self.assertEqual(0o660, os.stat(lock).st_mode & 0o660)
+
+
+class TestIfaceCreation(base.TestCase):
+    """``-o new`` of an iface runs only once its marker is written."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.execute = fake_execute.FakeExecute().on(
+            "-m", "iface", "-o", "show", exit_code=6)
+        self.runner = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+        self.wanted = iface_mod.Iface(name="cxgb4i.00:07:43:05:97:07",
+                                      transport_name="cxgb4i",
+                                      hwaddress="00:07:43:05:97:07")
+
+    def test_unusable_state_dir_stops_before_o_new(self) -> None:
+        blocker = os.path.join(self.lock_path, "file")
+        with open(blocker, "w"):
+            pass
+        self.flags(state_path=os.path.join(blocker, "state"))
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        self.assertRaises(exception.StateDirUnusable, records._create,
+                          self.wanted)
+        self.assertEqual([], [argv for argv in self.execute.calls
+                              if "new" in argv])
+
+    def test_failed_o_new_takes_the_marker_back(self) -> None:
+        self.flags(state_path=self.lock_path)
+        self.execute.on("-o", "new", exit_code=6)
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        self.assertRaises(exception.IscsiadmError, records._create,
+                          self.wanted)
+        self.assertFalse(records.created_by_us(self.wanted.name))
+
+    def test_created_record_is_ours(self) -> None:
+        self.flags(state_path=self.lock_path)
+        self.assertEqual(iscsiadm_ifaces.CREATED,
+                         self.runner.ensure_iface(self.wanted))
+        self.assertTrue(iscsiadm_ifaces.IfaceRecords(self.runner)
+                        .created_by_us(self.wanted.name))
