@@ -20,8 +20,9 @@ from typing import Any
 import _common
 from oslo_config import cfg
 
-from iscsi_transports import driver as driver_mod
+from iscsi_transports import config
 from iscsi_transports import opts
+from iscsi_transports.attach import driver as driver_mod
 
 FAKE = os.path.join(_common.HERE, "fake_iscsiadm.sh")
 IQN = "iqn.2010-10.org.openstack:volume-%d"
@@ -102,7 +103,7 @@ class Lab:
                            "device_dir": self.path("dev"),
                            "device_scan_attempts": 1,
                            "device_scan_interval": 0}.items():
-            conf.set_override(key, value, group=opts.GROUP)
+            conf.set_override(key, value, group=config.GROUP)
         return driver_mod.ISCSIDriver(conf)
 
     def os_brick(self, multipath: bool = False) -> Any:

@@ -15,9 +15,10 @@ import itertools
 import _common
 from oslo_config import cfg
 
-from iscsi_transports import manager as manager_mod
+from iscsi_transports import config
+from iscsi_transports import fixture
 from iscsi_transports import opts
-from iscsi_transports.tests import sysfs
+from iscsi_transports.selection import manager as manager_mod
 
 SIZES = (0, 1, 16, 64, 256)
 GOAL_64_S = 0.020
@@ -25,7 +26,7 @@ TRANSPORTS = ("cxgb4i", "qla4xxx", "bnx2i", "be2iscsi", "qedi", "cxgb3i",
               "ocs")
 
 
-def build(tree: sysfs.SysfsTree, ports: int) -> None:
+def build(tree: fixture.SysfsTree, ports: int) -> None:
     """``ports`` offload ports on two-port cards, transports in turn."""
     kinds = itertools.cycle(TRANSPORTS)
     bus = 1
@@ -42,13 +43,13 @@ def detect_once(root: str) -> int:
     conf = cfg.ConfigOpts()
     opts.register_opts(conf)
     conf([], project="bench")
-    conf.set_override("sysfs_root", root, group=opts.GROUP)
+    conf.set_override("sysfs_root", root, group=config.GROUP)
     detections = manager_mod.TransportManager(conf).detect_all()
     return sum(len(d.ports) for d in detections.values())
 
 
 def measure(ports: int) -> float:
-    tree = sysfs.SysfsTree()
+    tree = fixture.SysfsTree()
     tree.setUp()
     try:
         build(tree, ports)

@@ -14,7 +14,7 @@ import itertools
 
 import _common
 
-from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports.iscsiadm import parse
 
 SIZES = (16, 256, 4096)
 GOAL_4096_S = 0.020

@@ -27,6 +27,9 @@ from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 
+__all__ = ["Detection", "Hardware", "Port", "Transport", "iface_args",
+           "parse_pci_id_entries", "plugin_opts"]
+
 plugin_opts = [
     cfg.ListOpt(
         "extra_pci_ids", default=[],
@@ -54,9 +57,11 @@ def parse_pci_id_entries(entries: list[str]) -> dict[str, set[tuple[int, int]]]:
     return table
 
 
-# The value types are NamedTuples: immutable, keyword-constructible, and a
-# sixth of a frozen dataclass's cost to define, which every command pays at
-# start-up (see benchmarks/bench_cold_start.py).
+def iface_args(iface_name: str) -> list[str]:
+    """``-I <iface_name>``: the iface arguments every transport starts from."""
+    return ["-I", iface_mod.validate_name(iface_name)]
+
+
 class Port(typing.NamedTuple):
     """One place a transport can send iSCSI traffic from.
 
@@ -145,6 +150,24 @@ class Transport(abc.ABC):
     #: ``iser``), or None.
     builtin_iface: ClassVar[str | None] = None
 
+    def __init_subclass__(cls, abstract: bool = False,
+                          **kwargs: Any) -> None:
+        """Refuse a concrete transport class without a ``name``.
+
+        ``abstract=True`` in the class statement marks a shared base
+        (:class:`~iscsi_transports.offload.OffloadTransport`) that has no
+        name of its own; a class that still lacks ``detect`` or
+        ``generate_iface`` is abstract too.  Everything else must say which
+        open-iscsi transport it is, or the manager could never load it.
+        """
+        super().__init_subclass__(**kwargs)
+        if abstract or _still_abstract(cls):
+            return
+        name = getattr(cls, "name", None)
+        if not isinstance(name, str) or not name:
+            raise TypeError("%s must set 'name', the open-iscsi transport "
+                            "name" % cls.__name__)
+
     def __init__(self, conf: Any = None) -> None:
         self.conf = conf
 
@@ -174,13 +197,16 @@ class Transport(abc.ABC):
         """The iface record for one port, following open-iscsi's rules."""
 
     def iface_for_port(self, port: Port) -> iface_mod.Iface:
+        """The iface record for a port this transport detected."""
         return self.generate_iface(hwaddress=port.hwaddress,
                                    ipaddress=port.ipaddress,
                                    name=port.iface_name)
 
     def iface_from_tuple(self, ipaddress: str | None, hwaddress: str | None,
                          transport_name: str) -> iface_mod.Iface:
-        """The iface for the (ip address, hw address, transport) 3-tuple."""
+        """The iface for the (ip address, hw address, transport) 3-tuple an
+        operator gives (``iscsi-transports iface``), checked against this
+        transport."""
         if transport_name != self.name:
             raise exception.InvalidInput(
                 reason="transport %s cannot build an iface for transport %s"
@@ -226,8 +252,16 @@ class Transport(abc.ABC):
         return []
 
     def iscsiadm_args(self, iface_name: str) -> list[str]:
-        """Extra iscsiadm arguments for every command that uses the iface."""
-        return ["-I", iface_mod.validate_name(iface_name)]
+        """The iscsiadm arguments of every command that goes through the
+        iface: discovery, node creation and update, login, logout and
+        node deletion.
+
+        The default is ``-I <iface_name>``.  A plugin whose hardware needs
+        more flags on those commands returns them here, keeping the
+        ``-I <iface_name>`` (the iscsiadm layer refuses arguments without
+        exactly one): the library never adds iface arguments of its own.
+        """
+        return iface_args(iface_name)
 
     def choose_port(self, detection: Detection,
                     iface_name: str | None = None) -> Port | None:
@@ -243,3 +277,11 @@ class Transport(abc.ABC):
         if iface_name is not None:
             ports = [port for port in ports if port.iface_name == iface_name]
         return ports[0] if ports else None
+
+
+def _still_abstract(cls: type) -> bool:
+    """Whether ``cls`` leaves an abstract method of :class:`Transport`
+    unimplemented (``__abstractmethods__`` is not set yet while
+    ``__init_subclass__`` runs)."""
+    return any(getattr(getattr(cls, method, None), "__isabstractmethod__",
+                       False) for method in ("detect", "generate_iface"))

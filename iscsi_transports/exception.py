@@ -12,6 +12,44 @@ from __future__ import annotations
 import re
 from typing import Any
 
+__all__ = ["AuthenticationFailed",
+           "CommandFailed",
+           "DeviceRemovalFailed",
+           "HostNotFound",
+           "IdbmError",
+           "IfaceConflict",
+           "InvalidConnectionProperties",
+           "InvalidHwAddress",
+           "InvalidIPAddress",
+           "InvalidIfaceName",
+           "InvalidIfaceRecord",
+           "InvalidInput",
+           "InvalidIscsiadmRequest",
+           "InvalidPortal",
+           "InvalidTargetName",
+           "IscsiTransportsError",
+           "IscsiadmAccessDenied",
+           "IscsiadmConnectionError",
+           "IscsiadmError",
+           "IscsiadmInternalError",
+           "IscsiadmNotFound",
+           "IscsiadmParseError",
+           "IscsiadmTimeout",
+           "IscsidNotAvailable",
+           "LogoutFailed",
+           "NoObjectsFound",
+           "PduTimeout",
+           "SessionExists",
+           "SessionNotFound",
+           "TargetError",
+           "TransportCapabilityError",
+           "TransportNotFound",
+           "TransportNotLoaded",
+           "TransportTimeout",
+           "TransportUnusable",
+           "VolumeAttachFailed",
+           "VolumeDeviceNotFound"]
+
 #: ``<key> = <value>`` where the key names a secret (``*.password``,
 #: ``*.password_in``, ``*chap_secret``): the value is masked in messages.
 _SECRET_VALUE_RE = re.compile(
@@ -92,13 +130,6 @@ class TransportUnusable(IscsiTransportsError):
         self.reason = reason
 
 
-class PluginLoadError(IscsiTransportsError):
-    msg_fmt = "Transport plugin %(name)s failed to load: %(error)s"
-
-
-class DuplicateTransport(PluginLoadError):
-    msg_fmt = ("Transport plugin %(name)s from %(source)s is refused: the "
-               "name belongs to the in-tree plugin %(existing)s.")
 
 
 # -- iscsiadm ---------------------------------------------------------------
@@ -166,9 +197,6 @@ class IdbmError(IscsiadmError):
     meaning = "record database error"
 
 
-class IfaceNotFound(IdbmError):
-    meaning = "iface or record not found"
-
 
 class InvalidIscsiadmRequest(IscsiadmError):
     meaning = "invalid request or argument"
@@ -209,9 +237,6 @@ class TargetError(IscsiadmError):
 class AuthenticationFailed(TargetError):
     meaning = "authentication failed"
 
-
-class TargetNotAuthorized(TargetError):
-    meaning = "initiator not authorized"
 
 
 class PduTimeout(IscsiadmConnectionError):

@@ -21,15 +21,14 @@ import os
 import re
 import typing
 
+__all__ = ["Host", "IscsiHost", "NetDev", "PciFunction", "pci_address_of"]
+
 _PCI_ADDRESS_RE = re.compile(
     r"^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
 _HOST_RE = re.compile(r"^host(\d+)$")
 _UNSET = ("", "<NULL>", "<null>", "(null)")
 
 
-# The inventory's records are NamedTuples rather than dataclasses: they are
-# built at import by every command, and a NamedTuple class costs a sixth of
-# a frozen dataclass to create (cold start is measured in benchmarks/).
 class PciFunction(typing.NamedTuple):
     address: str
     vendor: int | None
@@ -202,13 +201,3 @@ class Host:
         """
         name = name.replace("-", "_")
         return name in self.modules or name in self.iscsi_transports
-
-    def functions_with_driver(self, drivers: frozenset[str]) \
-            -> list[PciFunction]:
-        return [function for function in self.pci_functions.values()
-                if function.driver in drivers]
-
-    def functions_with_ids(self, ids: frozenset[tuple[int, int]]) \
-            -> list[PciFunction]:
-        return [function for function in self.pci_functions.values()
-                if (function.vendor, function.device) in ids]

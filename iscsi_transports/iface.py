@@ -15,6 +15,11 @@ from collections.abc import Iterable, Mapping
 
 from iscsi_transports import exception
 
+__all__ = ["BUILTIN_IFACES", "MAX_NAME_LEN", "Iface", "differences",
+           "format_record", "is_hwaddress", "is_ipv6", "normalize_hwaddress",
+           "offload_name", "parse_record", "validate_ipaddress",
+           "validate_name"]
+
 #: open-iscsi's ISCSI_MAX_IFACE_LEN is 65 including the terminating NUL.
 MAX_NAME_LEN = 64
 #: Records built into iscsiadm; they cannot be created, changed or deleted.

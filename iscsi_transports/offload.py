@@ -37,12 +37,14 @@ from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 
+__all__ = ["IP_HBA", "IP_IGNORED", "IP_OPTIONAL", "IP_POLICIES", "IP_REQUIRED",
+           "OffloadTransport", "usable_hwaddress"]
+
 IP_REQUIRED = "required"
 IP_OPTIONAL = "optional"
 IP_HBA = "hba"
 IP_IGNORED = "ignored"
 IP_POLICIES = (IP_REQUIRED, IP_OPTIONAL, IP_HBA, IP_IGNORED)
-_ZERO_MAC = "00:00:00:00:00:00"
 
 
 def usable_hwaddress(value: str | None) -> str | None:
@@ -53,7 +55,7 @@ def usable_hwaddress(value: str | None) -> str | None:
         return None
 
 
-class OffloadTransport(base.Transport):
+class OffloadTransport(base.Transport, abstract=True):
     """Base class of the offload transports (iSCSI HBAs and offload NICs).
 
     Subclasses set :attr:`name`, :attr:`kernel_modules`, :attr:`pci_ids`
@@ -79,10 +81,11 @@ class OffloadTransport(base.Transport):
     #: :data:`IP_POLICIES` (see the module docstring).
     ipaddress_policy: ClassVar[str] = IP_HBA
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
+    def __init_subclass__(cls, abstract: bool = False,
+                          **kwargs: Any) -> None:
         # requires_ipaddress is what the inventory shows; derive it so the
         # two can never disagree.
-        super().__init_subclass__(**kwargs)
+        super().__init_subclass__(abstract=abstract, **kwargs)
         if cls.ipaddress_policy not in IP_POLICIES:
             raise TypeError("%s.ipaddress_policy must be one of %s"
                             % (cls.__name__, ", ".join(IP_POLICIES)))

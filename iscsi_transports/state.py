@@ -24,7 +24,11 @@ from collections.abc import Iterator
 
 from oslo_config import cfg
 
+from iscsi_transports import config
 from iscsi_transports import exception
+
+__all__ = ["DEFAULT_DIR", "adopt", "directory", "ensure", "external_lock",
+           "lock_path", "prepare_lock_file", "state_opts"]
 
 #: Where the state lives without nova (no ``[DEFAULT] state_path``).
 DEFAULT_DIR = "/var/lib/iscsi-transports"
@@ -53,9 +57,8 @@ def _option(conf: cfg.ConfigOpts, group: str | None, name: str) -> str | None:
 
 def directory(conf: cfg.ConfigOpts) -> str:
     """The state directory ``conf`` asks for (not created)."""
-    from iscsi_transports import opts
-    opts.register(conf, state_opts)
-    configured = _option(conf, opts.GROUP, "state_path")
+    config.register(conf, state_opts)
+    configured = _option(conf, config.GROUP, "state_path")
     if configured:
         return configured
     service_state = _option(conf, None, "state_path")
@@ -155,6 +158,7 @@ def prepare_lock_file(path: str) -> None:
 def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
     """A lock held across processes (nova-compute, the console script),
     whose file both root and the service user can open."""
+    # Lazy: lockutils costs list and show start-up time they never use.
     from oslo_concurrency import lockutils
     locks = lock_path(conf)
     _make_dir(locks, locks)

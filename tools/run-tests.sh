@@ -55,6 +55,7 @@ sample_up_to_date() {
 check tests python3 -m stestr run "$@"
 check ruff ruff check .
 check mypy mypy
+check imports lint-imports
 check docs sphinx-build -W --keep-going -q -b html doc/source doc/build/html
 check releasenotes sphinx-build -W --keep-going -q -b html \
     releasenotes/source releasenotes/build/html
@@ -69,5 +70,5 @@ if [ ${#failed[@]} -ne 0 ]; then
     echo "${counts:-no test results}"
     exit 1
 fi
-echo "All checks passed: tests, ruff, mypy, docs, releasenotes, sample-config"
+echo "All checks passed: tests, ruff, mypy, imports, docs, releasenotes, sample-config"
 echo "${counts:-no test results}"

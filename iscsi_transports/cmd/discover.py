@@ -13,9 +13,9 @@ from typing import Any, TextIO
 
 from oslo_config import cfg
 
-from iscsi_transports import driver as driver_mod
-from iscsi_transports import opts
-from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports import config
+from iscsi_transports.attach import driver as driver_mod
+from iscsi_transports.cmd import output
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -34,9 +34,9 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_discover(conf: cfg.ConfigOpts, args: argparse.Namespace,
                  out: TextIO) -> int:
     if args.transport:
-        conf.set_override("transport", args.transport, group=opts.GROUP)
+        conf.set_override("transport", args.transport, group=config.GROUP)
     result = driver_mod.ISCSIDriver(conf).discover(args.portal)
-    cmd_main.emit(args, result, render, out)
+    output.emit(args, result, render, out)
     return 0
 
 

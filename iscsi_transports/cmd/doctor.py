@@ -12,9 +12,9 @@ from typing import Any, TextIO
 
 from oslo_config import cfg
 
-from iscsi_transports import doctor as doctor_mod
-from iscsi_transports import manager as manager_mod
-from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.cmd import output
+from iscsi_transports.selection import manager as manager_mod
+from iscsi_transports.support import doctor as doctor_mod
 
 WIDTH = 80
 
@@ -34,7 +34,7 @@ def run_doctor(conf: cfg.ConfigOpts, args: argparse.Namespace,
                out: TextIO) -> int:
     manager = manager_mod.TransportManager(conf)
     report = doctor_mod.Doctor(manager, args.portal).report()
-    cmd_main.emit(args, report, render, out)
+    output.emit(args, report, render, out)
     return 0 if report["healthy"] else 1
 
 

@@ -8,8 +8,8 @@ from typing import Any, TextIO
 
 from oslo_config import cfg
 
-from iscsi_transports import manager as manager_mod
-from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.cmd import output
+from iscsi_transports.selection import manager as manager_mod
 
 WIDTH = 80
 
@@ -54,21 +54,21 @@ def inventory(manager: manager_mod.TransportManager) -> dict[str, Any]:
 def run_list(conf: cfg.ConfigOpts, args: argparse.Namespace,
              out: TextIO) -> int:
     manager = manager_mod.TransportManager(conf)
-    cmd_main.emit(args, inventory(manager), render_list, out)
+    output.emit(args, inventory(manager), render_list, out)
     return 0
 
 
 def run_show(conf: cfg.ConfigOpts, args: argparse.Namespace,
              out: TextIO) -> int:
     manager = manager_mod.TransportManager(conf)
-    cmd_main.emit(args, transport_dict(manager, args.name), render_show, out)
+    output.emit(args, transport_dict(manager, args.name), render_show, out)
     return 0
 
 
 def run_active(conf: cfg.ConfigOpts, args: argparse.Namespace,
                out: TextIO) -> int:
     selection = manager_mod.TransportManager(conf).active()
-    cmd_main.emit(args, selection.as_dict(), render_active, out)
+    output.emit(args, selection.as_dict(), render_active, out)
     return 0
 
 

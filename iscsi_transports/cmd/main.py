@@ -1,7 +1,9 @@
 """The ``iscsi-transports`` console script.
 
 Each subcommand lives in its own module with a ``register(subparsers,
-common)`` function; this module parses arguments, loads configuration and
+common)`` function, imported by name so that running one command imports
+only its module; the subcommands share :mod:`iscsi_transports.cmd.output`
+and never import this module.  This module parses arguments, loads configuration and
 turns errors into exit codes: 0 success, 2 usage error (argparse), 1 any
 other error with a one-line message on stderr and no traceback.
 """
@@ -10,15 +12,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
 from oslo_config import cfg
 
+from iscsi_transports import config
 from iscsi_transports import exception
-from iscsi_transports import opts
+from iscsi_transports.cmd import output
+from iscsi_transports.selection import manager
 
 PROG = "iscsi-transports"
 #: Modules that each add subcommands, in help order.
@@ -27,6 +30,7 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.discover",
     "iscsi_transports.cmd.doctor",
     "iscsi_transports.cmd.snapshot",
+    "iscsi_transports.cmd.iface",
 )
 #: Which module adds each subcommand, so that running one imports only its
 #: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
@@ -38,26 +42,8 @@ COMMAND_MODULES = {
     "discover": "iscsi_transports.cmd.discover",
     "doctor": "iscsi_transports.cmd.doctor",
     "snapshot": "iscsi_transports.cmd.snapshot",
+    "iface": "iscsi_transports.cmd.iface",
 }
-
-
-def common_parser() -> argparse.ArgumentParser:
-    """Options every subcommand accepts."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config-file", action="append", default=[], metavar="FILE",
-        help="oslo.config file to read (repeatable), e.g. nova.conf")
-    common.add_argument(
-        "--sysfs-root", metavar="DIR",
-        help="read hardware from this sysfs tree instead of sysfs_root")
-    common.add_argument(
-        "--snapshot", metavar="FILE",
-        help="replay a host snapshot (iscsi-transports snapshot): sysfs, "
-             "iface records and network come from it")
-    common.add_argument(
-        "--format", choices=("table", "json"), default="table",
-        help="output format (default: table)")
-    return common
 
 
 def modules_for(argv: Sequence[str] | None) -> Sequence[str]:
@@ -80,7 +66,7 @@ def build_parser(argv: Sequence[str] | None = None
                                "offload HBAs) this host can use.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        required=True)
-    common = common_parser()
+    common = output.common_parser()
     for module_name in modules_for(argv):
         importlib.import_module(module_name).register(subparsers, common)
     return parser
@@ -88,28 +74,17 @@ def build_parser(argv: Sequence[str] | None = None
 
 def load_config(args: argparse.Namespace) -> cfg.ConfigOpts:
     """A private ConfigOpts with the files and overrides from the command."""
-    from iscsi_transports import manager
-
     conf = cfg.ConfigOpts()
     manager.register_opts(conf)  # the rest register when they are used
     conf(args=[], project="iscsi-transports",
          default_config_files=args.config_file)
     if args.sysfs_root:
-        conf.set_override("sysfs_root", args.sysfs_root, group=opts.GROUP)
+        conf.set_override("sysfs_root", args.sysfs_root, group=config.GROUP)
     if args.snapshot:
-        from iscsi_transports import snapshot
+        # Lazy: tarfile, doctor and network load only when replaying.
+        from iscsi_transports.support import snapshot
         snapshot.replay(conf, args.snapshot)
     return conf
-
-
-def emit(args: argparse.Namespace, data: Any,
-         render: Callable[[Any], str], out: TextIO) -> None:
-    """Print ``data`` as JSON or as the subcommand's table."""
-    if args.format == "json":
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    else:
-        out.write(render(data))
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,

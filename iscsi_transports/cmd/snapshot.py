@@ -7,8 +7,8 @@ from typing import Any, TextIO
 
 from oslo_config import cfg
 
-from iscsi_transports import snapshot as snapshot_mod
-from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.cmd import output
+from iscsi_transports.support import snapshot as snapshot_mod
 
 
 def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -27,7 +27,7 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
 def run_snapshot(conf: cfg.ConfigOpts, args: argparse.Namespace,
                  out: TextIO) -> int:
     counts = snapshot_mod.capture(conf, args.file, args.portal)
-    cmd_main.emit(args, {"file": args.file, **counts}, render, out)
+    output.emit(args, {"file": args.file, **counts}, render, out)
     return 0
 
 

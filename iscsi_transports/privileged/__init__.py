@@ -33,13 +33,14 @@ privsep daemon's children do.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
 
 from oslo_privsep import capabilities
 from oslo_privsep import priv_context
 
-if TYPE_CHECKING:
-    from iscsi_transports.privileged import client
+from iscsi_transports.privileged import client
+
+__all__ = ["CFG_SECTION", "CONTEXT_PATH", "context", "executor"]
 
 #: The configuration section of the daemon (user, group, capabilities,
 #: helper_command, thread_pool_size, logger_name).
@@ -64,9 +65,6 @@ def executor(in_process: bool | None = None) -> client.Executor:
     daemon on first use through the root helper.  Both check every argument
     the same way.
     """
-    import os
-
-    from iscsi_transports.privileged import client
     if in_process is None:
         in_process = os.geteuid() == 0
     if in_process:

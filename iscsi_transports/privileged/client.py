@@ -17,6 +17,9 @@ from iscsi_transports.privileged import commands
 from iscsi_transports.privileged import records
 from iscsi_transports.privileged import scsi
 
+__all__ = ["CommandResult", "DaemonExecutor", "Executor",
+           "InProcessExecutor"]
+
 CommandResult = commands.CommandResult
 _T = TypeVar("_T")
 

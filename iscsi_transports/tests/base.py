@@ -1,4 +1,8 @@
-"""Common test base: isolated configuration, lock path and logging."""
+"""Common test base: isolated configuration, lock path and logging.
+
+Built on the public :mod:`iscsi_transports.fixture`, the same fixtures the
+vendor guide tells plugin authors to test with.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ import logging
 import fixtures
 import testtools
 from oslo_config import cfg
-from oslo_config import fixture as config_fixture
 
+from iscsi_transports import fixture
 from iscsi_transports import opts
-from iscsi_transports.tests import sysfs
 
 
 class TestCase(testtools.TestCase):
@@ -19,12 +22,13 @@ class TestCase(testtools.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.conf = cfg.ConfigOpts()
+        # Every option, so that a test may set any of them.
         opts.register_opts(self.conf)
-        self.conf_fixture = self.useFixture(config_fixture.Config(self.conf))
         self.lock_path = self.useFixture(fixtures.TempDir()).path
         self.log = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
-        self.sysfs = self.useFixture(sysfs.SysfsTree())
-        self.flags(sysfs_root=self.sysfs.root)
+        self.sysfs = self.useFixture(fixture.SysfsTree())
+        self.conf_fixture = self.useFixture(
+            fixture.Config(self.conf, sysfs_root=self.sysfs.root))
         # stevedore caches entry points per process; tests that install a
         # distribution on sys.path need a fresh look.
         self.useFixture(fixtures.MonkeyPatch(
@@ -32,5 +36,4 @@ class TestCase(testtools.TestCase):
 
     def flags(self, **kwargs: object) -> None:
         """Override options of the ``iscsi_transports`` group."""
-        for name, value in kwargs.items():
-            self.conf_fixture.config(group=opts.GROUP, **{name: value})
+        self.conf_fixture.flags(**kwargs)

@@ -1,7 +1,7 @@
 """What a host has besides sysfs: iface records, processes, addresses.
 
 The doctor and snapshot tests build these next to a
-:class:`~iscsi_transports.tests.sysfs.SysfsTree` and point the options
+:class:`~iscsi_transports.fixture.SysfsTree` and point the options
 ``iface_dir``, ``proc_root`` and ``network_file`` at them.
 """
 
@@ -13,7 +13,7 @@ import os
 import fixtures
 
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import network
+from iscsi_transports.selection import network
 
 
 class HostData(fixtures.Fixture):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from iscsi_transports import iscsiadm
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.functional import lab as lab_mod
 

@@ -7,8 +7,9 @@ and success below is real.
 
 from __future__ import annotations
 
-from iscsi_transports import driver
 from iscsi_transports import exception
+from iscsi_transports.attach import driver
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.tests.functional import base
 from iscsi_transports.tests.functional import lab as lab_mod
 from iscsi_transports.tests.functional import test_iscsiadm
@@ -84,9 +85,9 @@ class TestAttach(DriverFunctionalTestCase):
 
     def test_disconnect_removes_only_our_node(self) -> None:
         made = self.make_driver(offload=False)
-        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, "default")
-        self.iscsiadm.ensure_iface(test_iscsiadm.LAB_IFACE)
-        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, "lab0")
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(test_iscsiadm.LAB_IFACE)
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "lab0"])
         made.disconnect_volume(self.props, {"iface": "default"})
         listing = self.lab.run("iscsiadm", "-m", "node", "-P", "1").stdout
         self.assertIn("Iface Name: lab0", listing)

@@ -16,26 +16,27 @@ import subprocess
 import sys
 
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.tests.functional import base
 
 WORKERS = 8
 CHILD = """
 import json, sys
 from oslo_config import cfg
-from iscsi_transports import iface, iscsiadm, opts
+from iscsi_transports import config, iface, opts
+from iscsi_transports.iscsiadm import ifaces, runner
 params = json.loads(sys.argv[1])
 conf = cfg.ConfigOpts()
 opts.register_opts(conf)
 conf([])
 for key, value in params["flags"].items():
-    conf.set_override(key, value, group=opts.GROUP)
-tool = iscsiadm.Iscsiadm(conf)
+    conf.set_override(key, value, group=config.GROUP)
+tool = ifaces.IfaceRecords(runner.Iscsiadm(conf))
 wanted = iface.Iface(**params["iface"])
 print("ready", flush=True)
 sys.stdin.readline()
 try:
-    print(json.dumps({"result": tool.ensure_iface(wanted)}))
+    print(json.dumps({"result": tool.ensure(wanted)}))
 except Exception as error:
     print(json.dumps({"error": type(error).__name__, "message": str(error)}))
 """

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 
 from iscsi_transports import exception
-from iscsi_transports import fallback
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports.attach import fallback
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.plugins import tcp
 from iscsi_transports.tests.functional import base
 from iscsi_transports.tests.functional import lab as lab_mod
@@ -24,24 +24,24 @@ class TestIfaces(base.FunctionalTestCase):
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
         self.assertIsNone(records.show("lab0"))  # real exit 6
         self.assertEqual(iscsiadm_ifaces.CREATED,
-                         self.iscsiadm.ensure_iface(LAB_IFACE))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE))
         shown = records.show("lab0")
         self.assertEqual({}, iface_mod.differences(shown, LAB_IFACE))
         plugin = tcp.TcpTransport(self.conf)
         self.assertEqual([], plugin.validate_iface(
             shown, plugin.detect(host_mod.Host(self.sysfs.root))))
         self.assertEqual(iscsiadm_ifaces.UNCHANGED,
-                         self.iscsiadm.ensure_iface(LAB_IFACE))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE))
         self.assertIn("lab0", [i.name for i in records.list()])
 
     def test_our_record_is_updated_then_deleted(self) -> None:
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
-        self.iscsiadm.ensure_iface(LAB_IFACE)
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
         changed = iface_mod.Iface(name="lab0", transport_name="tcp",
                                   net_ifacename="lo",
                                   initiatorname="iqn.2026-11.test:changed")
         self.assertEqual(iscsiadm_ifaces.UPDATED,
-                         self.iscsiadm.ensure_iface(changed))
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(changed))
         self.assertEqual("iqn.2026-11.test:changed",
                          records.show("lab0").initiatorname)
         self.assertTrue(records.delete("lab0"))
@@ -58,7 +58,7 @@ class TestIfaces(base.FunctionalTestCase):
         wanted = iface_mod.Iface(name="foreign0", transport_name="tcp",
                                  net_ifacename="eth9")
         error = self.assertRaises(exception.IfaceConflict,
-                                  self.iscsiadm.ensure_iface, wanted)
+                                  iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure, wanted)
         self.assertIn("iface.net_ifacename=lo", str(error))
         self.assertIn("iface.net_ifacename=eth9", str(error))
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
@@ -69,8 +69,8 @@ class TestIfaces(base.FunctionalTestCase):
 
 class TestDiscovery(base.FunctionalTestCase):
     def test_through_named_tcp_iface(self) -> None:
-        self.iscsiadm.ensure_iface(LAB_IFACE)
-        (target,) = self.iscsiadm.discover(self.lab.portal, "lab0")
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
+        (target,) = self.iscsiadm.discover(self.lab.portal, ["-I", "lab0"])
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
         self.assertEqual(self.lab.portal, str(target.portal))
         self.assertIn(["-m", "discovery", "-t", "sendtargets", "-p",
@@ -79,11 +79,11 @@ class TestDiscovery(base.FunctionalTestCase):
 
     def test_with_discovery_chap(self) -> None:
         self.discovery_chap("disco", "disco-secret-1")
-        self.iscsiadm.ensure_iface(LAB_IFACE)
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(LAB_IFACE)
         auth = {"discovery.sendtargets.auth.authmethod": "CHAP",
                 "discovery.sendtargets.auth.username": "disco",
                 "discovery.sendtargets.auth.password": "disco-secret-1"}
-        (target,) = self.iscsiadm.discover(self.lab.portal, "lab0", auth)
+        (target,) = self.iscsiadm.discover(self.lab.portal, ["-I", "lab0"], auth)
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
 
     def test_wrong_chap_is_exit_24_and_masked(self) -> None:
@@ -93,14 +93,14 @@ class TestDiscovery(base.FunctionalTestCase):
                 "discovery.sendtargets.auth.password": "wrong-secret-9"}
         error = self.assertRaises(exception.AuthenticationFailed,
                                   self.iscsiadm.discover, self.lab.portal,
-                                  "default", auth)
+                                  ["-I", "default"], auth)
         self.assertEqual(24, error.exit_code)
         self.assertIn("authorization failure", error.stderr)
         self.assertNotIn("wrong-secret-9", str(error))
         self.assertNotIn("wrong-secret-9", self.log.output)
 
     def test_default_iface_uses_iscsid_initiator_name(self) -> None:
-        (target,) = self.iscsiadm.discover(self.lab.portal, "default")
+        (target,) = self.iscsiadm.discover(self.lab.portal, ["-I", "default"])
         self.assertEqual(lab_mod.TARGET_IQN, target.name)
         # the stand-in saw requests of the installed sizeof(iscsiadm_req_t)
         self.assertEqual({16104}, self.lab.request_sizes())
@@ -111,7 +111,7 @@ class TestDiscovery(base.FunctionalTestCase):
             self.lab.run("iscsiadm", "-m", "iface", "-I", OFFLOAD, *args)
         error = self.assertRaises(exception.NoObjectsFound,
                                   self.iscsiadm.discover, self.lab.portal,
-                                  OFFLOAD)
+                                  ["-I", OFFLOAD])
         self.assertIn("Could not load transport cxgb4i", error.stderr)
         self.assertTrue(fallback.is_transport_error(error))
 
@@ -125,13 +125,13 @@ class TestSessionsAndLogin(base.FunctionalTestCase):
         # The sandbox kernel has no iSCSI support: iscsid (our stand-in,
         # answering as iscsid does without a kernel transport) refuses the
         # login with error 12, and iscsiadm exits 12.  Not faked success.
-        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, "default")
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
         error = self.assertRaises(exception.TransportNotLoaded,
                                   self.iscsiadm.login, lab_mod.TARGET_IQN,
-                                  self.lab.portal, "default")
+                                  self.lab.portal, ["-I", "default"])
         self.assertEqual(12, error.exit_code)
         self.assertIn("iSCSI driver not found", error.stderr)
-        self.iscsiadm.logout(lab_mod.TARGET_IQN, self.lab.portal, "default")
+        self.iscsiadm.logout(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
         self.iscsiadm.node_delete(lab_mod.TARGET_IQN, self.lab.portal,
-                                  "default")
+                                  ["-I", "default"])
         self.assertEqual([], self.iscsiadm.nodes())

@@ -5,9 +5,11 @@ import json
 import os
 import time
 
+import fixtures
+
 from iscsi_transports import exception
-from iscsi_transports import manager
 from iscsi_transports.cmd import main
+from iscsi_transports.selection import manager
 from iscsi_transports.tests import base
 
 #: One card per offload transport, each on its own PCI bus.
@@ -143,7 +145,7 @@ class TestConsoleScript(DetectionTestCase):
 
     def config(self, transport):
         path = os.path.join(self.useFixture(
-            __import__("fixtures").TempDir()).path, "nova.conf")
+            fixtures.TempDir()).path, "nova.conf")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("[iscsi_transports]\ntransport = %s\n" % transport)
         return path

@@ -17,10 +17,10 @@ import types
 import fixtures
 
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
 from iscsi_transports import privileged
-from iscsi_transports import scsi
+from iscsi_transports.attach import scsi
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
@@ -67,19 +67,19 @@ class TestRootwrapFilters(base.TestCase):
         adm.nodes()
         for portal in ("192.0.2.1:3260", "[2001:db8::1]:3260"):
             for iface_name in ("default", "cxgb4i.00:07:43:05:97:07"):
-                adm.discover(portal, iface_name)
-                adm.discover(portal, iface_name, auth={
+                adm.discover(portal, ["-I", iface_name])
+                adm.discover(portal, ["-I", iface_name], auth={
                     "discovery.sendtargets.auth." + key: value
                     for key, value in CHAP.items()})
-                adm.node_new(TARGET, portal, iface_name)
-                adm.node_update(TARGET, portal, iface_name, {
+                adm.node_new(TARGET, portal, ["-I", iface_name])
+                adm.node_update(TARGET, portal, ["-I", iface_name], {
                     "node.session.auth." + key: value
                     for key, value in CHAP.items()})
-                adm.node_update(TARGET, portal, iface_name,
+                adm.node_update(TARGET, portal, ["-I", iface_name],
                                 {"node.startup": "manual"})
-                adm.login(TARGET, portal, iface_name)
-                adm.logout(TARGET, portal, iface_name)
-                adm.node_delete(TARGET, portal, iface_name)
+                adm.login(TARGET, portal, ["-I", iface_name])
+                adm.logout(TARGET, portal, ["-I", iface_name])
+                adm.node_delete(TARGET, portal, ["-I", iface_name])
         self._iface_commands()
         self._disk_commands()
 

@@ -12,9 +12,9 @@ from oslo_config import cfg
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
 from iscsi_transports import state
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
@@ -127,6 +127,7 @@ class TestIfaceCreation(base.TestCase):
     def test_created_record_is_ours(self) -> None:
         self.flags(state_path=self.lock_path)
         self.assertEqual(iscsiadm_ifaces.CREATED,
-                         self.runner.ensure_iface(self.wanted))
+                         iscsiadm_ifaces.IfaceRecords(self.runner)
+                         .ensure(self.wanted))
         self.assertTrue(iscsiadm_ifaces.IfaceRecords(self.runner)
                         .created_by_us(self.wanted.name))

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import fixtures
+
 from iscsi_transports.cmd import main
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit.fake_plugins import fixture as fake
@@ -26,7 +28,7 @@ class CommandTestCase(base.TestCase):
 
     def config_file(self, text):
         path = os.path.join(self.useFixture(
-            __import__("fixtures").TempDir()).path, "nova.conf")
+            fixtures.TempDir()).path, "nova.conf")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
         return path
@@ -127,7 +129,7 @@ class TestUsage(CommandTestCase):
 
     def test_usage_error_exits_2(self):
         err = io.StringIO()
-        self.useFixture(__import__("fixtures").MonkeyPatch("sys.stderr", err))
+        self.useFixture(fixtures.MonkeyPatch("sys.stderr", err))
         code = self.assertRaises(SystemExit, main.main, ["frobnicate"])
         self.assertEqual(2, code.code)
         self.assertIn("invalid choice", err.getvalue())

@@ -12,7 +12,7 @@ import sys
 
 import fixtures
 
-from iscsi_transports import sources
+from iscsi_transports.selection import sources
 
 DIST_NAME = "fake-vendor-plugins"
 ENTRY_POINTS = """\

@@ -10,16 +10,16 @@ import functools
 import io
 import os
 
-from iscsi_transports import connection
-from iscsi_transports import driver as driver_mod
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
-from iscsi_transports import iscsiadm_parse as parse
-from iscsi_transports import manager as manager_mod
+from iscsi_transports import portal
+from iscsi_transports.attach import connection
+from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.plugins import tcp
+from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
@@ -86,7 +86,7 @@ class TestIfaceNames(IscsiadmCase):
             self.assertIn("built into iscsiadm", str(error))
             wanted = iface_mod.Iface(name=name, transport_name="tcp")
             self.assertEqual(iscsiadm_ifaces.BUILTIN,
-                             self.tool.ensure_iface(wanted))
+                             iscsiadm_ifaces.IfaceRecords(self.tool).ensure(wanted))
             self.assertFalse(iscsiadm_ifaces.IfaceRecords(self.tool)
                              .delete(name))
         self.assert_untouched()
@@ -143,14 +143,14 @@ class TestAddresses(base.TestCase):
     def test_malformed_portals(self) -> None:
         for value in BAD_PORTALS + (None, 3260):
             error = self.assertRaises(exception.InvalidPortal,
-                                      parse.parse_portal, value)
+                                      portal.parse_portal, value)
             self.assertIn("Invalid portal", str(error))
 
     def test_malformed_iqns(self) -> None:
         for value in BAD_IQNS + (None, 1):
-            self.assertFalse(parse.is_target_name(value), value)
+            self.assertFalse(portal.is_target_name(value), value)
             error = self.assertRaises(exception.InvalidTargetName,
-                                      parse.validate_target_name, value)
+                                      portal.validate_target_name, value)
             self.assertIn("expected iqn.", str(error))
 
     def test_transport_names_must_be_names(self) -> None:

@@ -16,8 +16,8 @@ import os
 
 import fixtures
 
-from iscsi_transports import driver as driver_mod
 from iscsi_transports import exception
+from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
@@ -104,8 +104,10 @@ class TestConsole(BrokenPluginCase):
         self.assertNotIn("Traceback", err)
 
     def test_active_and_doctor_survive_every_broken_plugin(self) -> None:
+        # The configured transport is software TCP, which no broken plugin
+        # can take away: every command succeeds.
         for command in (["active"], ["doctor"], ["list"]):
             code, out, err = self.console(*command, "--format", "json")
-            self.assertIn(code, (0, 1), command)
+            self.assertEqual(0, code, (command, err))
             self.assertNotIn("Traceback", out + err)
             json.loads(out)

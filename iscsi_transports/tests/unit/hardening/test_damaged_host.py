@@ -18,10 +18,10 @@ import fixtures
 
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
-from iscsi_transports import iscsiadm
-from iscsi_transports import iscsiadm_ifaces
-from iscsi_transports import manager as manager_mod
 from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
+from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
@@ -191,8 +191,9 @@ class CorruptIfaceDirectory(base.TestCase):
         code = cmd_main.main(["doctor", "--format", "json", "--config-file",
                               config, "--sysfs-root", self.sysfs.root],
                              out=out, err=err)
-        self.assertIn(code, (0, 1))
-        self.assertEqual("", err.getvalue())
+        # The configured transport (default: software TCP) is unaffected by
+        # junk records, so the host is healthy.
+        self.assertEqual((0, ""), (code, err.getvalue()))
         unreadable = {item["name"]: item["error"] for item in
                       json.loads(out.getvalue())["unreadable_records"]}
         self.assertEqual({"binary0", "latin0", "bad name", "dir0",

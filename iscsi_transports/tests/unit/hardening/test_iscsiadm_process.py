@@ -15,8 +15,9 @@ import time
 import fixtures
 
 from iscsi_transports import exception
-from iscsi_transports import iscsiadm
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit.iscsiadm import test_errors
 
 
 class ScriptCase(base.TestCase):
@@ -39,7 +40,7 @@ class TestExitCodes(ScriptCase):
     def test_every_mapped_exit_code_from_a_real_process(self) -> None:
         self.script('echo "iscsiadm: error for $1 $2" >&2; exit "$CODE"')
         self.addCleanup(os.environ.pop, "CODE", None)
-        for code, (name, cls) in sorted(iscsiadm.EXIT_CODES.items()):
+        for code, (name, cls) in sorted(test_errors.EXPECTED.items()):
             os.environ["CODE"] = str(code)
             error = self.assertRaises(exception.IscsiadmError,
                                       self.tool.run, ["-m", "node"])

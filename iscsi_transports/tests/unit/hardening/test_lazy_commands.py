@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 from iscsi_transports.cmd import main
+from iscsi_transports.cmd import output
 from iscsi_transports.tests import base
 
 
@@ -20,7 +21,7 @@ def _registered(module_name: str) -> set[str]:
     parser = argparse.ArgumentParser()
     subparsers = parser.add_subparsers()
     importlib.import_module(module_name).register(
-        subparsers, main.common_parser())
+        subparsers, output.common_parser())
     return set(subparsers.choices)
 
 
@@ -44,7 +45,7 @@ class TestCommandModules(base.TestCase):
     def test_list_does_not_import_the_driver(self):
         code = ("import sys, io; from iscsi_transports.cmd import main; "
                 "main.build_parser(['list']); "
-                "print(sorted(m for m in ('iscsi_transports.driver', "
+                "print(sorted(m for m in ('iscsi_transports.attach.driver', "
                 "'tarfile', 'iscsi_transports.cmd.doctor') "
                 "if m in sys.modules))")
         output = subprocess.check_output([sys.executable, "-c", code],

@@ -1,6 +1,6 @@
 """Property tests for every iscsiadm output parser.
 
-The contract (see :mod:`iscsi_transports.iscsiadm_parse`): any input either
+The contract (see :mod:`iscsi_transports.iscsiadm.parse`): any input either
 parses or raises :class:`~iscsi_transports.exception.IscsiadmParseError`,
 never anything else, because the driver decides on fallback by exception
 type.  Inputs are arbitrary text and, more usefully, lines assembled from
@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm_parse as parse
+from iscsi_transports import portal
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.tests import base
 
 #: HARDENING_EXAMPLES=5000 for a longer hunt than CI's.
@@ -104,7 +105,7 @@ class TestArbitraryInput(ParserContract):
         result = self.assert_parses_or_raises(parse.parse_sessions,
                                                      text)
         for session in result or ():
-            self.assertTrue(parse.is_target_name(session.target))
+            self.assertTrue(portal.is_target_name(session.target))
 
     @PROFILE
     @given(text_of(NODE_LINE))
@@ -147,7 +148,7 @@ class TestArbitraryInput(ParserContract):
                      st.builds(portal_text, HOSTS, st.integers())))
     def test_portals_raise_only_invalid_portal(self, text: str) -> None:
         try:
-            parse.parse_portal(text)
+            portal.parse_portal(text)
         except exception.InvalidPortal:
             pass
 

@@ -16,9 +16,9 @@ import traceback
 
 import fixtures
 
-from iscsi_transports import driver as driver_mod
 from iscsi_transports import exception
 from iscsi_transports import nova
+from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.tests import base
 

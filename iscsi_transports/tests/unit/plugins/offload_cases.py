@@ -15,8 +15,8 @@ from typing import Any
 from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import manager
 from iscsi_transports.cmd import main
+from iscsi_transports.selection import manager
 
 
 class OffloadPluginCases:
@@ -25,7 +25,7 @@ class OffloadPluginCases:
     transport_cls: Any
     name: str
     module: str
-    #: Model name of the card ``sysfs.CARDS[name]`` builds.
+    #: Model name of the card ``fixture.CARDS[name]`` builds.
     model: str
     #: Words of the reason on a host without the card.
     absent_words: str
@@ -113,8 +113,8 @@ class OffloadPluginCases:
                       detection.reason)
 
     def sysfs_vendor(self) -> int:
-        from iscsi_transports.tests import sysfs
-        return sysfs.CARDS[self.name].vendor
+        from iscsi_transports import fixture
+        return fixture.CARDS[self.name].vendor
 
     # -- iface generation ---------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """bnx2i: NetXtreme II offload; iface.ipaddress required, iscsiuio needed."""
 
 from iscsi_transports import host as host_mod
-from iscsi_transports import manager
 from iscsi_transports.plugins import bnx2i
+from iscsi_transports.selection import manager
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit.plugins import offload_cases
 

@@ -1,7 +1,7 @@
 """ocs: Emulex OneConnect through the out-of-tree ocs driver, found by driver."""
 
-from iscsi_transports import manager
 from iscsi_transports.plugins import ocs
+from iscsi_transports.selection import manager
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit.plugins import offload_cases
 

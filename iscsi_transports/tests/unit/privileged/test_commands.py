@@ -13,8 +13,8 @@ import time
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
-from iscsi_transports import iscsiadm as iscsiadm_mod
-from iscsi_transports import iscsiadm_ifaces
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm_mod
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit.privileged import base
 
@@ -28,22 +28,24 @@ def library_command_lines(conf: object) -> list[list[str]]:
     execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
                                             exit_code=6)
     runner = iscsiadm_mod.Iscsiadm(conf, execute=execute)  # type: ignore
+    lab0 = ["-I", "lab0"]
     runner.sessions()
     runner.nodes()
-    runner.discover(base.PORTAL, "lab0")
-    runner.discover(base.PORTAL, "lab0",
+    runner.discover(base.PORTAL, lab0)
+    runner.discover(base.PORTAL, lab0,
                     {"discovery.sendtargets.auth.authmethod": "CHAP"})
-    runner.node_new(base.TARGET, base.PORTAL, "lab0")
-    runner.node_update(base.TARGET, base.PORTAL, "lab0",
+    runner.node_new(base.TARGET, base.PORTAL, lab0)
+    runner.node_update(base.TARGET, base.PORTAL, lab0,
                        {"node.session.auth.authmethod": "CHAP",
                         "node.session.auth.username": "user"})
-    runner.login(base.TARGET, base.PORTAL, "lab0")
-    runner.logout(base.TARGET, base.PORTAL, "lab0")
-    runner.node_delete(base.TARGET, base.PORTAL, "lab0")
+    runner.login(base.TARGET, base.PORTAL, lab0)
+    runner.logout(base.TARGET, base.PORTAL, lab0)
+    runner.node_delete(base.TARGET, base.PORTAL, lab0)
     wanted = iface_mod.Iface(name="lab0", transport_name="tcp",
                              net_ifacename="lo")
-    runner.ensure_iface(wanted)
-    iscsiadm_ifaces.IfaceRecords(runner).delete("lab0")
+    records = iscsiadm_ifaces.IfaceRecords(runner)
+    records.ensure(wanted)
+    records.delete("lab0")
     return [call[call.index("iscsiadm") + 1:] for call in execute.calls]
 
 

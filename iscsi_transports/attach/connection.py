@@ -1,0 +1,201 @@
+"""Nova/cinder iSCSI connection properties, validated into typed paths.
+
+The driver receives the ``data`` dict cinder returns from
+``initialize_connection``: ``target_portal``/``target_iqn``/``target_lun``
+for one path, ``target_portals``/``target_iqns``/``target_luns`` for
+multipath, and CHAP settings (``auth_*``, ``discovery_auth_*``, with the
+mutual-CHAP ``*_in`` variants).  :meth:`ConnectionProperties.parse` checks
+all of it once, before any of it reaches an iscsiadm argv, and the typed
+value travels from there.  The device info the driver returns
+(:class:`DeviceInfo`) is declared and shaped here too, so nova's stored copy
+and ``disconnect_volume`` agree on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import typing
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from iscsi_transports import exception
+from iscsi_transports import portal as portal_mod
+
+if TYPE_CHECKING:
+    from iscsi_transports.selection import rules
+
+__all__ = ["ConnectionProperties", "DeviceInfo", "TargetInfo", "VolumePath"]
+
+_CHAP_FIELDS = ("username", "password", "username_in", "password_in")
+
+
+class VolumePath(typing.NamedTuple):
+    """One portal/target/LUN to log in to; ``iqn`` None means discover."""
+
+    portal: str
+    iqn: str | None
+    lun: int
+
+    @property
+    def lock_name(self) -> str:
+        """Per-target lock: unrelated volumes attach in parallel.
+
+        Hashed because an IQN may contain ``/``, which a lock file name
+        cannot.
+        """
+        key = "%s|%s" % (self.portal, self.iqn or "")
+        return "target-" + hashlib.sha256(key.encode()).hexdigest()[:20]
+
+    def as_dict(self) -> dict[str, Any]:
+        return self._asdict()
+
+
+def _invalid(reason: str) -> exception.InvalidConnectionProperties:
+    return exception.InvalidConnectionProperties(reason=reason)
+
+
+def _portal(value: Any) -> str:
+    try:
+        return str(portal_mod.parse_portal(value))
+    except exception.InvalidPortal as error:
+        raise _invalid(str(error)) from None
+
+
+def _iqn(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not portal_mod.is_target_name(value):
+        raise _invalid("%r is not an iqn./eui./naa. target name" % (value,))
+    return str(value)
+
+
+def _lun(value: Any) -> int:
+    try:
+        lun = int(value)
+    except (TypeError, ValueError):
+        raise _invalid("LUN %r is not a number" % (value,)) from None
+    if lun < 0 or isinstance(value, bool):
+        raise _invalid("LUN %r is not a valid LUN" % (value,))
+    return lun
+
+
+def paths(props: Mapping[str, Any]) -> list[VolumePath]:
+    """Every path in ``props``: the multipath lists when present."""
+    portals = props.get("target_portals")
+    if portals:
+        iqns = props.get("target_iqns") or [props.get("target_iqn")] * len(
+            portals)
+        luns = props.get("target_luns") or [props.get("target_lun", 0)] * len(
+            portals)
+        if not len(portals) == len(iqns) == len(luns):
+            raise _invalid("target_portals, target_iqns and target_luns "
+                           "differ in length")
+        return [VolumePath(_portal(portal), _iqn(iqn), _lun(lun))
+                for portal, iqn, lun in zip(portals, iqns, luns)]
+    if not props.get("target_portal"):
+        raise _invalid("neither target_portal nor target_portals is set")
+    return [VolumePath(_portal(props["target_portal"]),
+                       _iqn(props.get("target_iqn")),
+                       _lun(props.get("target_lun", 0)))]
+
+
+def _chap(props: Mapping[str, Any], prefix: str,
+          record_prefix: str) -> dict[str, str]:
+    method = props.get(prefix + "method")
+    if not method or str(method).upper() == "NONE":
+        return {}
+    if str(method).upper() != "CHAP":
+        raise _invalid("%smethod %r is not supported (only CHAP)"
+                       % (prefix, method))
+    settings = {record_prefix + "authmethod": "CHAP"}
+    for field in _CHAP_FIELDS:
+        value = props.get(prefix + field)
+        if value:
+            if any(ch in str(value) for ch in "\n\0"):
+                raise _invalid("%s%s contains a line break" % (prefix, field))
+            settings[record_prefix + field] = str(value)
+    return settings
+
+
+def session_auth(props: Mapping[str, Any]) -> dict[str, str]:
+    """``node.session.auth.*`` settings for login CHAP (empty: none)."""
+    return _chap(props, "auth_", "node.session.auth.")
+
+
+def discovery_auth(props: Mapping[str, Any]) -> dict[str, str]:
+    """``discovery.sendtargets.auth.*`` settings for discovery CHAP."""
+    return _chap(props, "discovery_auth_", "discovery.sendtargets.auth.")
+
+
+class ConnectionProperties(typing.NamedTuple):
+    """Cinder's connection properties, validated: the paths to log in to
+    and the iscsiadm settings for login and discovery CHAP.
+
+    The settings hold secrets: they go to iscsiadm's argv (which the
+    iscsiadm layer masks) and nowhere else.
+    """
+
+    paths: tuple[VolumePath, ...]
+    session_auth: Mapping[str, str]
+    discovery_auth: Mapping[str, str]
+
+    @classmethod
+    def parse(cls, props: Mapping[str, Any]) -> ConnectionProperties:
+        """Check everything once; InvalidConnectionProperties if not."""
+        return cls(tuple(paths(props)), session_auth(props),
+                   discovery_auth(props))
+
+    def __repr__(self) -> str:
+        # The CHAP settings must not reach a log through a repr.
+        return "ConnectionProperties(paths=%r)" % (self.paths,)
+
+
+class TargetInfo(typing.TypedDict):
+    """One logged-in path of the device info, with the transport and iface
+    it used (``auto`` may use different ones for different portals)."""
+
+    portal: str
+    iqn: str | None
+    lun: int
+    transport: str
+    iface: str
+
+
+class DeviceInfo(typing.TypedDict):
+    """What ``connect_volume`` returns and ``disconnect_volume`` reads back.
+
+    nova keeps part of it (``transport``, ``iface``, ``fallback``,
+    ``reason``, ``targets``) in the block device mapping, so a detach reads
+    it back as a plain mapping that may lack keys.
+    """
+
+    type: str
+    path: str
+    paths: list[str]
+    targets: list[TargetInfo]
+    transport: str
+    iface: str
+    fallback: bool
+    reason: str
+    requested: str
+
+
+def device_info(selection: rules.Selection, devices: list[str],
+                logged_in: list[VolumePath]) -> DeviceInfo:
+    """The device info of one iface group's paths."""
+    return {"type": "block", "path": devices[0], "paths": devices,
+            "targets": [{"portal": p.portal, "iqn": p.iqn, "lun": p.lun,
+                         "transport": selection.transport.name,
+                         "iface": selection.iface.name} for p in logged_in],
+            "transport": selection.transport.name,
+            "iface": selection.iface.name, "fallback": selection.fallback,
+            "reason": selection.reason, "requested": selection.requested}
+
+
+def merge_device_info(results: list[DeviceInfo]) -> DeviceInfo:
+    """One device info for several iface groups: the first one's choice,
+    every group's paths and targets."""
+    merged = results[0].copy()
+    merged["paths"] = [p for result in results for p in result["paths"]]
+    merged["targets"] = [t for result in results for t in result["targets"]]
+    return merged

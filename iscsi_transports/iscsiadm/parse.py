@@ -1,0 +1,160 @@
+"""Pure parsers for iscsiadm output (open-iscsi 2.1.8 formats).
+
+Kept apart from :mod:`iscsi_transports.iscsiadm` (which runs processes) so
+they can be tested, fuzzed and reused on captured output.  The contract:
+any malformed input raises :class:`~iscsi_transports.exception.
+IscsiadmParseError` and nothing else, because a caller that decides on
+fallback must not be surprised by an ``IndexError`` from a stray line.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import typing
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import portal as portal_mod
+
+#: iscsiadm prints an unset target portal group tag of a static node
+#: record as the unsigned form of -1.
+UNSET_TPGT = 4294967295
+
+_SESSION_RE = re.compile(
+    r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] (?P<portal>\S+),"
+    r"(?P<tpgt>\d+) (?P<target>\S+)(?: \((?P<flash>non-flash|flash)\))?$", re.ASCII)
+_NODE_RE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+) (?P<target>\S+)$", re.ASCII)
+
+
+@functools.cache
+def _fast_session_re() -> re.Pattern[str]:
+    """A session line with an IP portal, validated by one match (the IPv6
+    address still goes through :func:`portal_mod.canonical_ipv6`).
+
+    Compiled on first use: most commands never parse sessions, and the
+    console script's start-up should not pay for it.
+    """
+    return re.compile(
+        r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] "
+        r"(?:(?P<host>%s)|\[(?P<host6>[0-9A-Fa-f:]{2,39})\])"
+        r":(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
+        r"(?: \((?P<flash>non-flash|flash)\))?$"
+        % (portal_mod.IPV4_PATTERN, "|".join(portal_mod.TARGET_PATTERNS)), re.ASCII)
+
+
+class Target(typing.NamedTuple):
+    """A node record or a discovered target: portal, tpgt and name."""
+
+    portal: portal_mod.Portal
+    tpgt: int
+    name: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"portal": str(self.portal), "tpgt": self.tpgt,
+                "target": self.name}
+
+
+class Session(typing.NamedTuple):
+    """One line of ``iscsiadm -m session``."""
+
+    transport: str
+    sid: int
+    portal: portal_mod.Portal
+    tpgt: int
+    target: str
+    flash: bool = False
+
+
+def _portal_or_parse_error(text: str, what: str, line: str) -> portal_mod.Portal:
+    try:
+        return portal_mod.parse_portal(text)
+    except exception.InvalidPortal:
+        raise exception.IscsiadmParseError(what=what, line=line) from None
+
+
+def _lines(text: str, what: str) -> list[str]:
+    if not isinstance(text, str):
+        raise exception.IscsiadmParseError(what=what, line=text)
+    return [stripped for line in text.splitlines()
+            if (stripped := line.strip())]
+
+
+def _tpgt(value: str) -> int:
+    number = int(value)
+    return -1 if number == UNSET_TPGT else number
+
+
+def parse_targets(text: str, what: str = "node") -> list[Target]:
+    """``-m node`` and sendtargets discovery: ``portal,tpgt target`` lines."""
+    targets = []
+    for line in _lines(text, what):
+        match = _NODE_RE.match(line)
+        if not match or not portal_mod.is_target_name(match["target"]):
+            raise exception.IscsiadmParseError(what=what, line=line)
+        targets.append(Target(
+            portal=_portal_or_parse_error(match["portal"], what, line),
+            tpgt=_tpgt(match["tpgt"]), name=match["target"]))
+    return targets
+
+
+def parse_discovery(text: str) -> list[Target]:
+    return parse_targets(text, "discovery")
+
+
+def parse_sessions(text: str) -> list[Session]:
+    """``-m session`` lines for every transport (tcp, iser and offload)."""
+    return [_session(line) for line in _lines(text, "session")]
+
+
+def _session(line: str) -> Session:
+    # One match validates the common line (IP portal) completely; anything
+    # else (host names, scope ids, odd IPv6 forms) takes the general path.
+    fast = _fast_session_re().match(line)
+    if fast is not None:
+        transport, sid, host, host6, port, tpgt, target, flash = fast.groups()
+        host = host if host6 is None else portal_mod.canonical_ipv6(host6)
+        if host is not None and 0 < (port_no := int(port)) < 65536:
+            return Session(transport, int(sid), portal_mod.Portal(host, port_no),
+                           _tpgt(tpgt), target, flash == "flash")
+    match = _SESSION_RE.match(line)
+    if not match or not portal_mod.is_target_name(match["target"]):
+        raise exception.IscsiadmParseError(what="session", line=line)
+    return Session(
+        match["transport"], int(match["sid"]),
+        _portal_or_parse_error(match["portal"], "session", line),
+        _tpgt(match["tpgt"]), match["target"], match["flash"] == "flash")
+
+
+def parse_iface_list(text: str) -> list[iface_mod.Iface]:
+    """``-m iface``: ``name transport,hwaddress,ipaddress,netdev,iname``."""
+    ifaces = []
+    for line in _lines(text, "iface list"):
+        name, _, rest = line.partition(" ")
+        values = rest.split(",")
+        if len(values) != 5:
+            raise exception.IscsiadmParseError(what="iface list", line=line)
+        keys = ("iface.transport_name", "iface.hwaddress", "iface.ipaddress",
+                "iface.net_ifacename", "iface.initiatorname")
+        ifaces.append(_iface(dict(zip(keys, values)), name, line))
+    return ifaces
+
+
+def _iface(fields: dict[str, str], name: str, line: str) -> iface_mod.Iface:
+    try:
+        return iface_mod.Iface.from_fields(fields, name=name)
+    except exception.InvalidInput:
+        raise exception.IscsiadmParseError(what="iface", line=line) from None
+
+
+def parse_iface_record(text: str) -> iface_mod.Iface:
+    """``-m iface -I X -o show``: the ``# BEGIN RECORD`` block."""
+    if not isinstance(text, str) or "iface.iscsi_ifacename" not in text:
+        raise exception.IscsiadmParseError(what="iface record", line=text)
+    try:
+        return iface_mod.parse_record(text)
+    except exception.IscsiadmParseError:
+        raise
+    except exception.InvalidInput:
+        raise exception.IscsiadmParseError(what="iface record",
+                                           line=text[:200]) from None

@@ -1,0 +1,288 @@
+"""The one module that runs iscsiadm.
+
+It builds argv lists (never shell strings), prepends the configured root
+helper, runs them through ``oslo_concurrency.processutils`` with a timeout,
+kills a hung iscsiadm, and turns open-iscsi's exit codes
+(``include/iscsi_err.h``) into the typed errors of
+:mod:`iscsi_transports.exception`.  Every command line that leaves this
+module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
+in :mod:`iscsi_transports.iscsiadm.parse`, exit codes and masking in
+:mod:`iscsi_transports.iscsiadm.errors`, iface record management in
+:mod:`iscsi_transports.iscsiadm.ifaces` (which uses this module; this module
+never uses it).  The few other root commands
+the library needs (``blockdev --flushbufs`` before a disk is deleted, see
+:mod:`iscsi_transports.attach.scsi`) go through :meth:`Iscsiadm.run_command`, the
+same root helper and timeout.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from oslo_config import cfg
+
+from iscsi_transports import config
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import state
+from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import parse
+
+LOG = logging.getLogger(__name__)
+#: A level no logger enables (logging.disable's floor is 0), given to
+#: processutils so that it never logs a command line itself: level 1 still
+#: showed mutual CHAP secrets wherever logging was fully enabled.
+NEVER_LOGGED = -1
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+iscsiadm_opts = [
+    cfg.StrOpt("iscsiadm_path", default="iscsiadm",
+               help="The iscsiadm binary to run, as a name looked up on PATH "
+                    "or an absolute path."),
+    cfg.StrOpt("root_helper", default="",
+               help="Command prepended to every iscsiadm command line, for "
+                    "example 'sudo iscsi-transports-rootwrap /etc/iscsi-"
+                    "transports/rootwrap.conf'. Split like a shell would, "
+                    "never run through a shell. Empty runs iscsiadm "
+                    "directly."),
+    cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
+               help="Seconds an iscsiadm command may run before it is "
+                    "killed and reported as timed out."),
+    *state.state_opts,
+]
+
+def _default_execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
+    # Imported lazily: processutils pulls in eventlet checks and i18n that
+    # the console script's cold start should not pay for until it runs
+    # something.
+    from oslo_concurrency import processutils
+    return processutils.execute(*cmd, **kwargs)
+
+
+class Iscsiadm:
+    """Runs iscsiadm commands built from typed arguments."""
+
+    def __init__(self, conf: cfg.ConfigOpts,
+                 execute: Callable[..., tuple[str, str]] | None = None) -> None:
+        config.register(conf, iscsiadm_opts)
+        self.conf = conf
+        self._execute = execute or _default_execute
+        #: Every secret passed on a command line so far, scrubbed from
+        #: the output of all later errors.
+        self._secrets: set[str] = set()
+
+    @property
+    def options(self) -> Any:
+        return self.conf.iscsi_transports
+
+    def argv(self, args: Sequence[str]) -> list[str]:
+        """The full command line: root helper, iscsiadm, ``args``."""
+        helper = shlex.split(self.options.root_helper or "")
+        return [*helper, self.options.iscsiadm_path, *args]
+
+    def run(self, args: Sequence[str], ok_codes: Iterable[int] = (0,),
+            ) -> str:
+        """Run iscsiadm with ``args``; return stdout or raise a typed error.
+
+        An exit code in ``ok_codes`` other than 0 (21 "no objects found"
+        for listings) returns the output as success.
+        """
+        argv = self.argv(args)
+        self._secrets.update(errors.secrets_of(argv))
+        shown = " ".join(errors.mask_argv(argv))
+        LOG.debug("Running %s", shown)
+        started = time.monotonic()
+        stdout, _stderr = self._run(argv, list(ok_codes))
+        LOG.debug("%s succeeded in %.3fs", shown, time.monotonic() - started)
+        return stdout
+
+    def run_command(self, args: Sequence[str]) -> str:
+        """Run another root command (``blockdev``) the way iscsiadm runs:
+        root helper, timeout, masked logging; CommandFailed if it fails."""
+        argv = [*shlex.split(self.options.root_helper or ""), *args]
+        shown = " ".join(errors.mask_argv(argv))
+        LOG.debug("Running %s", shown)
+        try:
+            return self._run(argv, [0])[0]
+        except exception.IscsiadmTimeout:
+            reason = "killed after %s seconds" % self.options.iscsiadm_timeout
+        except exception.IscsiadmError as error:
+            reason = ("exit code %s: %s" % (error.exit_code, error.stderr)
+                      if error.exit_code is not None else error.stderr)
+        raise exception.CommandFailed(cmd=shown, reason=reason)
+
+    def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
+        # Lazy, as in _default_execute: list and show never run a command.
+        from oslo_concurrency import processutils
+        timeout = self.options.iscsiadm_timeout
+        started: list[Any] = []
+        try:
+            # processutils logs the command with oslo's own masking, which
+            # misses *.password_in (mutual CHAP), at the level given; run()
+            # logs it masked instead.
+            return self._execute(*argv, check_exit_code=ok_codes,
+                                 timeout=timeout, loglevel=NEVER_LOGGED,
+                                 on_execute=started.append,
+                                 preexec_fn=os.setsid)
+        except processutils.ProcessExecutionError as error:
+            exit_code = error.exit_code
+            raise self._failed(
+                argv, exit_code if isinstance(exit_code, int) else None,
+                error.stderr or "", error.stdout or "") from None
+        except subprocess.TimeoutExpired:
+            _kill(started)
+            raise exception.IscsiadmTimeout(errors.mask_argv(argv), timeout) from None
+        except OSError as error:
+            if error.errno not in (errno.ENOENT, errno.EACCES):
+                raise
+            raise exception.IscsiadmNotFound(errors.mask_argv(argv), None,
+                                             error.strerror or "") from None
+
+    def _failed(self, argv: list[str], exit_code: int | None, stderr: str,
+                stdout: str) -> exception.IscsiadmError:
+        error = errors.error_for(argv, exit_code, stderr, stdout, self._secrets)
+        LOG.debug("%s", error.message)
+        return error
+
+    # -- locks -----------------------------------------------------
+
+    def lock_path(self) -> str:
+        """[oslo_concurrency] lock_path when set, else <state_path>/locks."""
+        return state.lock_path(self.conf)
+
+    def external_lock(self, name: str) -> Any:
+        """A lock held across processes (nova-compute, the console script),
+        its file usable by both; see :func:`iscsi_transports.state.external_lock`."""
+        return state.external_lock(self.conf, name)
+
+    # -- listings -------------------------------------------------------------
+
+    def sessions(self) -> list[parse.Session]:
+        """Active sessions of every transport; none is an empty list."""
+        return parse.parse_sessions(self.run(["-m", "session"], (0, 21)))
+
+    def nodes(self) -> list[parse.Target]:
+        return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
+
+    # -- discovery -----------------------------------------------------------
+
+    def discover(self, portal: str, iface_args: Sequence[str],
+                 auth: dict[str, str] | None = None) -> list[parse.Target]:
+        """SendTargets discovery through the iface ``iface_args`` names
+        (the transport's :meth:`~iscsi_transports.base.Transport.
+        iscsiadm_args`).
+
+        Without CHAP this is one process (``-m discovery``).  With
+        discovery CHAP the settings go into a discoverydb record first
+        (``-o new``, one ``-o update`` carrying every ``-n/-v`` pair) and
+        ``--discover`` uses it: three processes.
+        """
+        db = ["-t", "sendtargets", "-p", portal,
+              *checked_iface_args(iface_args)]
+        if not auth:
+            return parse.parse_discovery(self.run(["-m", "discovery", *db]))
+        self.run(["-m", "discoverydb", *db, "-o", "new"])
+        self.run(["-m", "discoverydb", *db, "-o", "update",
+                  *_name_values(auth)])
+        return parse.parse_discovery(
+            self.run(["-m", "discoverydb", *db, "--discover"]))
+
+    # -- nodes ---------------------------------------------------------------
+
+    @staticmethod
+    def node_args(target: str, portal: str,
+                  iface_args: Sequence[str]) -> list[str]:
+        return ["-m", "node", "-T", target, "-p", portal,
+                *checked_iface_args(iface_args)]
+
+    def node_new(self, target: str, portal: str,
+                 iface_args: Sequence[str]) -> None:
+        """A static node record bound to the iface (no discovery needed)."""
+        self.run([*self.node_args(target, portal, iface_args), "-o", "new"])
+
+    def node_update(self, target: str, portal: str, iface_args: Sequence[str],
+                    settings: dict[str, str]) -> None:
+        """Set node fields, every pair in one ``-o update`` process."""
+        if settings:
+            self.run([*self.node_args(target, portal, iface_args),
+                      "-o", "update", *_name_values(settings)])
+
+    def login(self, target: str, portal: str,
+              iface_args: Sequence[str]) -> None:
+        """Log in; an existing session (exit 15) counts as success."""
+        self.run([*self.node_args(target, portal, iface_args), "--login"],
+                 (0, 15))
+
+    def logout(self, target: str, portal: str,
+               iface_args: Sequence[str]) -> None:
+        """Log out of this iface's session only; none (21) is fine."""
+        self.run([*self.node_args(target, portal, iface_args), "--logout"],
+                 (0, 21))
+
+    def node_delete(self, target: str, portal: str,
+                    iface_args: Sequence[str]) -> None:
+        self.run([*self.node_args(target, portal, iface_args),
+                  "-o", "delete"], (0, 21))
+
+
+def checked_iface_args(iface_args: Sequence[str]) -> list[str]:
+    """A transport's iface arguments, refused unless they bind the command
+    to one valid iface (``-I <name>``) and are plain argv words.
+
+    The ``-I`` is what keeps a logout or a node delete away from the
+    sessions and records of other ifaces, so a plugin may add arguments
+    but never drop it.
+    """
+    if isinstance(iface_args, str):
+        raise exception.InvalidInput(
+            reason="iscsiadm iface arguments must be a list, not the "
+                   "string %r" % iface_args)
+    args = list(iface_args)
+    if not all(isinstance(arg, str) and arg and not _CONTROL_RE.search(arg)
+               for arg in args):
+        raise exception.InvalidInput(
+            reason="iscsiadm iface arguments must be non-empty text "
+                   "without control characters: %r" % (args,))
+    names = [args[index + 1] for index, arg in enumerate(args[:-1])
+             if arg == "-I"]
+    if len(names) != 1:
+        raise exception.InvalidInput(
+            reason="iscsiadm iface arguments must name exactly one iface "
+                   "with -I: %r" % (args,))
+    iface_mod.validate_name(names[0])
+    return args
+
+
+def _name_values(settings: dict[str, str]) -> list[str]:
+    args: list[str] = []
+    for key, value in settings.items():
+        args += ["-n", key, "-v", value]
+    return args
+
+
+def _kill(started: list[Any]) -> None:
+    """Kill the hung iscsiadm processutils started (it does not).
+
+    The whole process group goes: a root helper (sudo, rootwrap, nsenter)
+    that forked iscsiadm would otherwise leave it running.  Each command
+    starts its own session (``preexec_fn=os.setsid``), so the group is
+    exactly that command's processes.
+    """
+    for process in started:
+        try:
+            if isinstance(process, subprocess.Popen):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.kill()
+            process.wait(timeout=5)
+        except Exception:  # already gone: nothing left to stop
+            LOG.debug("iscsiadm process %s already gone",
+                      getattr(process, "pid", "?"))

@@ -1,0 +1,130 @@
+"""Portal and target-name values: what an iSCSI address looks like.
+
+A portal (``10.0.0.1:3260``, ``[fe80::1]:3260``, ``host``) and a target name
+(``iqn.``, ``eui.``, ``naa.``) reach iscsiadm's argv, so they are validated
+here once, into the canonical text iscsiadm prints, by whoever receives them
+first: the connection properties, the console script, the parsers of
+iscsiadm output (:mod:`iscsi_transports.iscsiadm.parse`) and source-IP
+derivation.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress as ipaddr
+import re
+import socket
+import typing
+
+from iscsi_transports import exception
+
+__all__ = ["DEFAULT_PORT", "Portal", "is_target_name", "parse_portal",
+           "validate_target_name"]
+
+#: The IANA iSCSI port.
+DEFAULT_PORT = 3260
+
+#: The three target name forms (RFC 3720/3980), unanchored so that the
+#: session line pattern can embed them.
+TARGET_PATTERNS = (
+    r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s\x00-\x1f\x7f]+)?",
+    r"eui\.[0-9A-Fa-f]{16}",
+    r"naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
+)
+_TARGET_RE = re.compile("^(?:%s)$" % "|".join(TARGET_PATTERNS), re.ASCII)
+#: A dotted quad exactly as ipaddress prints it (no leading zeros), so the
+#: common IPv4 portal skips the much slower IPv4Address round trip.
+IPV4_PATTERN = (r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
+         r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
+_IPV4_RE = re.compile("^%s$" % IPV4_PATTERN, re.ASCII)
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$", re.ASCII)
+
+
+class Portal(typing.NamedTuple):
+    """An iSCSI portal; ``str()`` gives the form iscsiadm's ``-p`` takes."""
+
+    host: str
+    port: int = 3260
+
+    def __str__(self) -> str:
+        if ":" in self.host:
+            return "[%s]:%d" % (self.host, self.port)
+        return "%s:%d" % (self.host, self.port)
+
+
+def is_target_name(name: str) -> bool:
+    """True for an ``iqn.``, ``eui.`` or ``naa.`` name (RFC 3720/3980)."""
+    return isinstance(name, str) and _TARGET_RE.match(name) is not None
+
+
+def validate_target_name(name: str) -> str:
+    if not is_target_name(name):
+        raise exception.InvalidTargetName(
+            value=name, reason="expected iqn.YYYY-MM.domain[:id], eui.<16 "
+                               "hex> or naa.<16 or 32 hex>")
+    return name
+
+
+def _split_host_port(text: str) -> tuple[str, str]:
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError("unbalanced brackets")
+        return host, rest[1:]
+    if text.count(":") > 1:  # a bare IPv6 address, no port
+        return text, ""
+    host, _, port = text.partition(":")
+    return host, port
+
+
+def canonical_ipv6(host: str) -> str | None:
+    """The C library's canonical text of an IPv6 address, or None.
+
+    inet_ntop prints what ipaddress prints, ten times faster, except that
+    it writes IPv4-compatible addresses with dots: those (and anything
+    inet_pton refuses, such as a scope id) go the slow way.
+    """
+    try:
+        text = socket.inet_ntop(socket.AF_INET6,
+                                socket.inet_pton(socket.AF_INET6, host))
+    except (OSError, ValueError):
+        return None
+    return None if "." in text else text
+
+
+@functools.lru_cache(maxsize=1024)
+def _check_host(host: str, bracketed: bool) -> str:
+    # Cached: a host's sessions and nodes repeat a handful of portals.
+    if not bracketed and _IPV4_RE.match(host):
+        return host
+    if bracketed or ":" in host:
+        return ((host.isascii() and canonical_ipv6(host))
+                or str(ipaddr.IPv6Address(host)))
+    try:
+        return str(ipaddr.IPv4Address(host))
+    except ValueError:
+        if not _HOSTNAME_RE.match(host) or host.replace(".", "").isdigit():
+            raise ValueError("not an address or host name") from None
+        return host
+
+
+def parse_portal(text: str, default_port: int = 3260) -> Portal:
+    """``10.0.0.1:3260``, ``[fe80::1]:3260``, ``host`` -> :class:`Portal`.
+
+    Raises :class:`~iscsi_transports.exception.InvalidPortal`.
+    """
+    try:
+        if not isinstance(text, str) or not text or text != text.strip():
+            raise ValueError("empty or padded")
+        host, port = _split_host_port(text)
+        port_no = int(port) if port else default_port
+        if (port and not (port.isascii() and port.isdigit())) \
+                or not 0 < port_no < 65536:
+            raise ValueError("port out of range")
+        return Portal(_check_host(host, text.startswith("[")), port_no)
+    except ValueError as error:
+        raise exception.InvalidPortal(value=text, reason=str(error)) from None
+
+

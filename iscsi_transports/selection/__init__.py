@@ -1,0 +1,1 @@
+"""Choosing a transport: plugins, rules, source-IP derivation, network."""

@@ -1,0 +1,1 @@
+"""Operator support: the doctor checklist and host snapshots."""

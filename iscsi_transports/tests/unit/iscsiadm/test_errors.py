@@ -1,0 +1,67 @@
+"""open-iscsi exit codes as typed errors, checked against a table written
+out here from ``include/iscsi_err.h`` (open-iscsi 2.1.8), not against the
+table under test."""
+
+from __future__ import annotations
+
+from iscsi_transports import exception
+from iscsi_transports.iscsiadm import errors
+from iscsi_transports.tests import base
+
+#: exit code -> (iscsi_err.h name, the error iscsiadm's runner raises).
+EXPECTED: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
+    1: ("ISCSI_ERR", exception.IscsiadmError),
+    2: ("ISCSI_ERR_SESS_NOT_FOUND", exception.SessionNotFound),
+    3: ("ISCSI_ERR_NOMEM", exception.IscsiadmInternalError),
+    4: ("ISCSI_ERR_TRANS", exception.IscsiadmConnectionError),
+    5: ("ISCSI_ERR_LOGIN", exception.IscsiadmConnectionError),
+    6: ("ISCSI_ERR_IDBM", exception.IdbmError),
+    7: ("ISCSI_ERR_INVAL", exception.InvalidIscsiadmRequest),
+    8: ("ISCSI_ERR_TRANS_TIMEOUT", exception.TransportTimeout),
+    9: ("ISCSI_ERR_INTERNAL", exception.IscsiadmInternalError),
+    10: ("ISCSI_ERR_LOGOUT", exception.LogoutFailed),
+    11: ("ISCSI_ERR_PDU_TIMEOUT", exception.PduTimeout),
+    12: ("ISCSI_ERR_TRANS_NOT_FOUND", exception.TransportNotLoaded),
+    13: ("ISCSI_ERR_ACCESS", exception.IscsiadmAccessDenied),
+    14: ("ISCSI_ERR_TRANS_CAPS", exception.TransportCapabilityError),
+    15: ("ISCSI_ERR_SESS_EXISTS", exception.SessionExists),
+    16: ("ISCSI_ERR_INVALID_MGMT_REQ", exception.InvalidIscsiadmRequest),
+    17: ("ISCSI_ERR_ISNS_UNAVAILABLE", exception.IscsiadmError),
+    18: ("ISCSI_ERR_ISCSID_COMM_ERR", exception.IscsidNotAvailable),
+    19: ("ISCSI_ERR_FATAL_LOGIN", exception.TargetError),
+    20: ("ISCSI_ERR_ISCSID_NOTCONN", exception.IscsidNotAvailable),
+    21: ("ISCSI_ERR_NO_OBJS_FOUND", exception.NoObjectsFound),
+    22: ("ISCSI_ERR_SYSFS_LOOKUP", exception.IscsiadmError),
+    23: ("ISCSI_ERR_HOST_NOT_FOUND", exception.HostNotFound),
+    24: ("ISCSI_ERR_LOGIN_AUTH_FAILED", exception.AuthenticationFailed),
+    25: ("ISCSI_ERR_ISNS_QUERY", exception.IscsiadmError),
+    26: ("ISCSI_ERR_ISNS_REG_FAILED", exception.IscsiadmError),
+    27: ("ISCSI_ERR_OP_NOT_SUPP", exception.TransportCapabilityError),
+    28: ("ISCSI_ERR_BUSY", exception.IscsiadmError),
+    29: ("ISCSI_ERR_AGAIN", exception.IscsiadmError),
+    30: ("ISCSI_ERR_UNKNOWN_DISCOVERY_TYPE",
+         exception.InvalidIscsiadmRequest),
+    31: ("ISCSI_ERR_CHILD_TERMINATED", exception.IscsiadmInternalError),
+    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.SessionNotFound),
+}
+
+
+class TestExitCodeTable(base.TestCase):
+
+    def test_table_matches_iscsi_err_h(self) -> None:
+        self.assertEqual(EXPECTED, errors.EXIT_CODES)
+
+    def test_every_code_gives_its_error_class_exactly(self) -> None:
+        for code, (name, cls) in EXPECTED.items():
+            error = errors.error_for(["iscsiadm", "-m", "node"], code, "x")
+            self.assertIs(cls, type(error), name)
+            self.assertEqual(code, error.exit_code)
+
+    def test_a_root_helper_that_cannot_exec_is_not_found(self) -> None:
+        for code in (126, 127):
+            self.assertIs(exception.IscsiadmNotFound,
+                          type(errors.error_for(["iscsiadm"], code)))
+
+    def test_an_unknown_code_is_the_base_error(self) -> None:
+        self.assertIs(exception.IscsiadmError,
+                      type(errors.error_for(["iscsiadm"], 99)))

@@ -1,0 +1,229 @@
+"""The iscsiadm runner, its error mapping and iface records, with a fake
+``execute`` (no process is started)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit.iscsiadm import test_errors
+from iscsi_transports.tests.unit.iscsiadm import test_parse as samples
+
+SECRET = "s3cr3t-Ch4p"
+IQN = "iqn.2026-11.org.openstack.test:volume-1"
+
+
+class IscsiadmTestCase(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path)
+        self.execute = fake_execute.FakeExecute()
+        self.iscsiadm = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+
+
+class TestRun(IscsiadmTestCase):
+    def test_root_helper_is_split_and_prepended(self) -> None:
+        self.flags(root_helper="sudo iscsi-transports-rootwrap '/etc/a b'",
+                   iscsiadm_path="/usr/sbin/iscsiadm")
+        self.iscsiadm.run(["-m", "iface"])
+        self.assertEqual(["sudo", "iscsi-transports-rootwrap", "/etc/a b",
+                          "/usr/sbin/iscsiadm", "-m", "iface"],
+                         self.execute.calls[0])
+
+    def test_timeout_and_quiet_processutils_logging(self) -> None:
+        self.flags(iscsiadm_timeout=7)
+        self.iscsiadm.run(["-m", "iface"])
+        self.assertEqual(7, self.execute.kwargs[0]["timeout"])
+        self.assertEqual(iscsiadm.NEVER_LOGGED,
+                         self.execute.kwargs[0]["loglevel"])
+
+    def test_every_exit_code_is_mapped(self) -> None:
+        for code, (_name, cls) in test_errors.EXPECTED.items():
+            self.execute.rules = []
+            self.execute.on("-m", exit_code=code, stderr="boom")
+            error = self.assertRaises(cls, self.iscsiadm.run, ["-m", "node"])
+            self.assertEqual(code, error.exit_code)
+            self.assertEqual("boom", error.stderr)
+
+    def test_auth_failure_is_a_target_error(self) -> None:
+        self.execute.on("-m", exit_code=24)
+        error = self.assertRaises(exception.AuthenticationFailed,
+                                  self.iscsiadm.run, ["-m", "discovery"])
+        self.assertIsInstance(error, exception.TargetError)
+
+    def test_missing_binary(self) -> None:
+        def missing(*cmd: str, **kwargs: object) -> None:
+            raise FileNotFoundError(2, "No such file or directory")
+        tool = iscsiadm.Iscsiadm(self.conf, execute=missing)
+        self.assertRaises(exception.IscsiadmNotFound, tool.run, ["-m", "x"])
+
+    def test_root_helper_cannot_exec(self) -> None:
+        self.execute.on("-m", exit_code=127, stderr="nsenter: failed")
+        self.assertRaises(exception.IscsiadmNotFound, self.iscsiadm.run,
+                          ["-m", "node"])
+
+    def test_timeout_kills_the_process(self) -> None:
+        killed = []
+
+        class Proc:
+            pid = 42
+
+            def kill(self) -> None:
+                killed.append(True)
+
+            def wait(self, timeout: float) -> None:
+                killed.append(timeout)
+
+        def hang(*cmd: str, **kwargs: object) -> None:
+            kwargs["on_execute"](Proc())  # type: ignore[operator]
+            raise subprocess.TimeoutExpired(list(cmd), 3)
+
+        tool = iscsiadm.Iscsiadm(self.conf, execute=hang)
+        self.flags(iscsiadm_timeout=3)
+        error = self.assertRaises(exception.IscsiadmTimeout, tool.run,
+                                  ["-m", "session"])
+        self.assertEqual(3, error.timeout)
+        self.assertEqual([True, 5], killed)
+
+    def test_sessions_none_is_empty_list(self) -> None:
+        self.execute.on("session", exit_code=21, stderr="No active sessions.")
+        self.assertEqual([], self.iscsiadm.sessions())
+
+    def test_sessions_parsed(self) -> None:
+        self.execute.on("session", stdout=samples.SESSIONS)
+        self.assertEqual(10, len(self.iscsiadm.sessions()))
+
+
+class TestSecrets(IscsiadmTestCase):
+    def test_mask_argv(self) -> None:
+        argv = ["iscsiadm", "-o", "update",
+                "-n", "node.session.auth.password", "-v", SECRET,
+                "-n", "node.session.auth.username", "-v", "user",
+                "-n", "discovery.sendtargets.auth.password_in", "-v", "in"]
+        masked = errors.mask_argv(argv)
+        self.assertNotIn(SECRET, masked)
+        self.assertNotIn("in", masked)
+        self.assertIn("user", masked)
+        self.assertEqual(argv[:6], masked[:6])
+
+    def test_secrets_never_in_errors_or_logs(self) -> None:
+        self.execute.on("--discover", exit_code=24,
+                        stderr="rejected %s" % SECRET)
+        auth = {"discovery.sendtargets.auth.authmethod": "CHAP",
+                "discovery.sendtargets.auth.username": "u",
+                "discovery.sendtargets.auth.password": SECRET,
+                "discovery.sendtargets.auth.password_in": SECRET + "in"}
+        error = self.assertRaises(exception.AuthenticationFailed,
+                                  self.iscsiadm.discover, "10.0.0.1:3260",
+                                  ["-I", "default"], auth)
+        self.assertNotIn(SECRET, str(error))
+        self.assertNotIn(SECRET, " ".join(error.argv))
+        self.assertNotIn(SECRET, self.log.output)
+        self.assertIn("***", str(error))
+        # the real secret did reach iscsiadm
+        update = self.execute.commands("-o", "update")[0]
+        self.assertIn(SECRET, update)
+
+
+class TestCommands(IscsiadmTestCase):
+    def test_discovery_without_chap_is_one_process(self) -> None:
+        self.execute.on("discovery", stdout=samples.DISCOVERY)
+        targets = self.iscsiadm.discover("127.0.0.1:3260", ["-I", "ci0"])
+        self.assertEqual(IQN, targets[0].name)
+        self.assertEqual([["iscsiadm", "-m", "discovery", "-t", "sendtargets",
+                           "-p", "127.0.0.1:3260", "-I", "ci0"]],
+                         self.execute.calls)
+
+    def test_every_node_command_names_the_iface(self) -> None:
+        portal = "10.0.0.1:3260"
+        self.iscsiadm.node_new(IQN, portal, ["-I", "cx"])
+        self.iscsiadm.node_update(IQN, portal, ["-I", "cx"], {"a": "b"})
+        self.iscsiadm.login(IQN, portal, ["-I", "cx"])
+        self.iscsiadm.logout(IQN, portal, ["-I", "cx"])
+        self.iscsiadm.node_delete(IQN, portal, ["-I", "cx"])
+        self.assertEqual(5, len(self.execute.calls))
+        for cmd in self.execute.calls:
+            self.assertEqual("cx", cmd[cmd.index("-I") + 1])
+
+    def test_login_existing_session_and_logout_none_are_fine(self) -> None:
+        self.execute.on("--login", exit_code=15)
+        self.execute.on("--logout", exit_code=21)
+        self.iscsiadm.login(IQN, "10.0.0.1:3260", ["-I", "default"])
+        self.iscsiadm.logout(IQN, "10.0.0.1:3260", ["-I", "default"])
+        self.assertEqual(2, len(self.execute.calls))
+
+
+WANTED = iface_mod.Iface(name="cxgb4i.00:07:43:05:97:07",
+                         transport_name="cxgb4i",
+                         hwaddress="00:07:43:05:97:07")
+ON_DISK = ("# BEGIN RECORD 2.1.8\niface.iscsi_ifacename = "
+           "cxgb4i.00:07:43:05:97:07\niface.transport_name = cxgb4i\n"
+           "iface.hwaddress = %s\niface.mtu = 0\n# END RECORD\n")
+
+
+class TestEnsureIface(IscsiadmTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
+
+    def test_builtin_needs_nothing(self) -> None:
+        result = iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(
+            iface_mod.Iface(name="default", transport_name="tcp"))
+        self.assertEqual(iscsiadm_ifaces.BUILTIN, result)
+        self.assertEqual([], self.execute.calls)
+
+    def test_missing_is_created_and_marked_ours(self) -> None:
+        self.execute.on("show", exit_code=6)
+        self.assertEqual(iscsiadm_ifaces.CREATED,
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
+        updates = self.execute.commands("-o", "update")
+        self.assertEqual([["iface.transport_name", "cxgb4i"],
+                          ["iface.hwaddress", "00:07:43:05:97:07"]],
+                         [cmd[-3::2] for cmd in updates])
+        self.assertEqual(1, len(self.execute.commands("-o", "new")))
+        self.assertTrue(self.records.created_by_us(WANTED.name))
+
+    def test_matching_record_is_left_alone(self) -> None:
+        self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:07")
+        self.assertEqual(iscsiadm_ifaces.UNCHANGED,
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
+        self.assertEqual(1, len(self.execute.calls))
+
+    def test_foreign_differing_record_conflicts_untouched(self) -> None:
+        self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
+        error = self.assertRaises(exception.IfaceConflict,
+                                  iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure, WANTED)
+        self.assertIn("00:07:43:05:97:08", str(error))
+        self.assertIn("00:07:43:05:97:07", str(error))
+        self.assertEqual(1, len(self.execute.calls))
+
+    def test_our_differing_record_is_updated(self) -> None:
+        self.records._mark_ours(WANTED.name)
+        self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
+        self.assertEqual(iscsiadm_ifaces.UPDATED,
+                         iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
+        (update,) = self.execute.commands("-o", "update")
+        self.assertEqual(["iface.hwaddress", "-v", "00:07:43:05:97:07"],
+                         update[-3:])
+
+    def test_delete_only_ours(self) -> None:
+        self.assertFalse(self.records.delete(WANTED.name))
+        self.assertFalse(self.records.delete("default"))
+        self.assertEqual([], self.execute.calls)
+        self.records._mark_ours(WANTED.name)
+        self.assertTrue(self.records.delete(WANTED.name))
+        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
+        self.assertFalse(os.path.exists(self.records._marker(WANTED.name)))
+
+    def test_list_and_lock_path(self) -> None:
+        self.execute.on("iface", stdout=samples.IFACE_LIST)
+        self.assertEqual(4, len(self.records.list()))
+        self.assertEqual(os.path.join(self.lock_path, "locks"),
+                         self.iscsiadm.lock_path())

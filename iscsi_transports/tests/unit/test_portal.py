@@ -1,0 +1,28 @@
+"""Portal and target-name values."""
+
+from __future__ import annotations
+
+from iscsi_transports import exception
+from iscsi_transports import portal
+from iscsi_transports.tests import base
+
+
+class TestPortalsAndNames(base.TestCase):
+    def test_portal_forms(self) -> None:
+        self.assertEqual("10.0.0.1:3260", str(portal.parse_portal("10.0.0.1")))
+        self.assertEqual("[fe80::1]:3261",
+                         str(portal.parse_portal("[fe80::1]:3261")))
+        self.assertEqual(3260, portal.parse_portal("fe80::1").port)
+
+    def test_bad_portals(self) -> None:
+        for text in ("", " 1.2.3.4", "1.2.3.4:0", "[::1", "a b:1", "1.2.3.4:x"):
+            self.assertRaises(exception.InvalidPortal, portal.parse_portal,
+                              text)
+
+    def test_target_names(self) -> None:
+        self.assertTrue(portal.is_target_name("iqn.2010-10.org.openstack:v1"))
+        self.assertTrue(portal.is_target_name("naa.6001405abcdef012"))
+        self.assertFalse(portal.is_target_name("iqn.x"))
+        self.assertFalse(portal.is_target_name("eui.12"))
+        self.assertRaises(exception.InvalidTargetName,
+                          portal.validate_target_name, "-T")
