@@ -184,6 +184,7 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
     mode = argv[1]
     options, switches, _ = _MODES[mode]
     seen: list[str] = []
+    operations: list[str] = []
     rest = argv[2:]
     while rest:
         word = rest.pop(0)
@@ -193,22 +194,25 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
         if word not in options or not rest:
             raise refuse(operation, "%r is not an allowed iscsiadm %s "
                          "option" % (word, mode))
-        _option_value(operation, mode, word, rest[0])
+        value = rest.pop(0)
+        _option_value(operation, mode, word, value)
         seen.append(word)
-        rest.pop(0)
-    _check_structure(operation, seen, argv)
+        if word == "-o":
+            operations.append(value)
+    _check_structure(operation, seen, operations == ["update"])
     return argv
 
 
 def _check_structure(operation: str, seen: list[str],
-                     argv: list[str]) -> None:
+                     is_update: bool) -> None:
+    """Each option once (``-n``/``-v`` pairs aside), one action at most,
+    pairs only and always with ``-o update``."""
     singles = [w for w in seen if w not in ("-n", "-v")]
     if len(singles) != len(set(singles)):
         raise refuse(operation, "an option is given twice")
     if len([w for w in seen if w in _ACTIONS]) > 1:
         raise refuse(operation, "more than one action")
     pairs = [w for w in seen if w in ("-n", "-v")]
-    is_update = "-o" in seen and argv[argv.index("-o") + 1] == "update"
     if pairs != ["-n", "-v"] * (len(pairs) // 2) or len(pairs) % 2:
         raise refuse(operation, "-n and -v must come in pairs")
     if bool(pairs) != is_update:
