@@ -331,6 +331,8 @@ class PrivilegedRequestRefused(PrivilegedError, InvalidInput):
     """The privileged side refused its arguments; nothing ran or changed."""
 
     fields = ("operation", "reason")
+    operation: str
+    reason: str
     msg_fmt = ("Refused to %(operation)s as root: %(reason)s. Nothing was "
                "run or written.")
 
@@ -339,17 +341,24 @@ class PrivilegedOperationFailed(PrivilegedError):
     """A root operation was allowed but the kernel or a file refused it."""
 
     fields = ("operation", "reason")
+    operation: str
+    reason: str
     msg_fmt = "Could not %(operation)s: %(reason)s"
 
 
 class PrivilegedCommandTimeout(PrivilegedError):
     fields = ("cmd", "seconds")
+    cmd: str
+    seconds: str
     msg_fmt = ("%(cmd)s did not finish within %(seconds)s seconds and was "
                "killed.")
 
 
 class NodeRecordNotFound(PrivilegedError, LookupError):
     fields = ("target", "portal", "iface")
+    target: str
+    portal: str
+    iface: str
     msg_fmt = ("No node record for %(target)s at %(portal)s through iface "
                "%(iface)s: it must exist (iscsiadm -m node -o new) before "
                "its CHAP settings are written; nothing was written.")
@@ -359,6 +368,8 @@ class IscsiDbLocked(PrivilegedError):
     """open-iscsi's record lock stayed taken; the record is unchanged."""
 
     fields = ("path", "seconds")
+    path: str
+    seconds: str
     msg_fmt = ("open-iscsi's record lock %(path)s stayed taken for "
                "%(seconds)s seconds; nothing was written. If no iscsiadm "
                "is running, remove %(path)s.")
