@@ -161,7 +161,10 @@ def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
     # Lazy: lockutils costs list and show start-up time they never use.
     from oslo_concurrency import lockutils
     locks = lock_path(conf)
-    _make_dir(locks, locks)
+    if _option(conf, "oslo_concurrency", "lock_path"):
+        _make_dir(locks, locks)
+    else:  # <state>/locks: the whole state directory is checked first
+        ensure(conf)
     prepare_lock_file(os.path.join(locks, LOCK_PREFIX +
                                    name.replace(os.sep, "_")))
     with lockutils.lock(name, lock_file_prefix=LOCK_PREFIX, external=True,

@@ -84,6 +84,18 @@ class TestEnsure(base.TestCase):
 
 class TestExternalLock(base.TestCase):
 
+    def test_unusable_state_dir_is_named_before_any_lock(self) -> None:
+        blocker = os.path.join(self.lock_path, "file")
+        with open(blocker, "w"):
+            pass
+        path = os.path.join(blocker, "state")
+        self.flags(state_path=path)
+        error = self.assertRaises(exception.StateDirUnusable,
+                                  state.external_lock(self.conf, "x")
+                                  .__enter__)
+        self.assertIn("State directory %s cannot be created" % path,
+                      str(error))
+
     def test_lock_file_made_before_the_lock_is_taken(self) -> None:
         self.flags(state_path=self.lock_path)
         with state.external_lock(self.conf, "iface-lab0"):
