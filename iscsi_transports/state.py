@@ -73,17 +73,21 @@ def lock_path(conf: cfg.ConfigOpts) -> str:
         os.path.join(directory(conf), "locks")
 
 
-def ensure(conf: cfg.ConfigOpts) -> str:
-    """Create and check the state directory; its path.
+def ensure(conf: cfg.ConfigOpts, *subdirs: str) -> str:
+    """Create and check the state directory and ``subdirs`` of it (of
+    :data:`SUBDIRS`); its path.
 
     Raises :class:`~iscsi_transports.exception.StateDirUnusable` (one line:
     the directory, what is wrong, the command that fixes it) when this user
     cannot create it or write in it.  Called before anything is changed on
-    the host, so a failure leaves nothing half-made.
+    the host, so a failure leaves nothing half-made; only what the caller
+    is about to use is created.
     """
     path = directory(conf)
     _make_dir(path, path)
-    for sub in SUBDIRS:
+    for sub in subdirs:
+        if sub not in SUBDIRS:
+            raise ValueError("unknown state subdirectory %r" % sub)
         _make_dir(os.path.join(path, sub), path)
     return path
 
@@ -163,8 +167,8 @@ def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
     locks = lock_path(conf)
     if _option(conf, "oslo_concurrency", "lock_path"):
         _make_dir(locks, locks)
-    else:  # <state>/locks: the whole state directory is checked first
-        ensure(conf)
+    else:  # <state>/locks: the state directory itself is checked first
+        ensure(conf, "locks")
     prepare_lock_file(os.path.join(locks, LOCK_PREFIX +
                                    name.replace(os.sep, "_")))
     with lockutils.lock(name, lock_file_prefix=LOCK_PREFIX, external=True,

@@ -49,7 +49,7 @@ class IfaceRecords:
     def _mark_ours(self, name: str) -> None:
         """Write the ownership marker; the state directory is checked (one
         line, StateDirUnusable) before anything is written."""
-        state.ensure(self.iscsiadm.conf)
+        state.ensure(self.iscsiadm.conf, "ifaces")
         with open(self._marker(name), "w") as marker:
             marker.write("created by iscsi-transports\n")
         state.adopt(self._marker(name))

@@ -59,7 +59,7 @@ class TestSharedState(base.TestCase):
         return info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)
 
     def test_what_root_creates_the_service_user_can_use(self) -> None:
-        self.assertEqual(self.state, state.ensure(self.conf))
+        self.assertEqual(self.state, state.ensure(self.conf, "ifaces"))
         with state.external_lock(self.conf, "iface-lab0"):
             pass
         lock = os.path.join(self.state, "locks",
@@ -90,7 +90,7 @@ class TestSharedState(base.TestCase):
         self.assertEqual((SERVICE_UID, SERVICE_GID), self.owner(lock)[:2])
 
     def test_an_old_root_lock_file_is_named_with_the_fix(self) -> None:
-        state.ensure(self.conf)
+        state.ensure(self.conf, "locks")
         lock = os.path.join(self.state, "locks", "iscsi_transports-path-1")
         with open(lock, "w"):
             pass  # as an older release left it: root's, 0644

@@ -53,8 +53,10 @@ class TestEnsure(base.TestCase):
         path = os.path.join(self.lock_path, "a", "state")
         self.flags(state_path=path)
         self.assertEqual(path, state.ensure(self.conf))
+        self.assertEqual([], os.listdir(path))
+        self.assertEqual(path, state.ensure(self.conf, "ifaces", "locks"))
         self.assertEqual(["ifaces", "locks"], sorted(os.listdir(path)))
-        self.assertEqual(path, state.ensure(self.conf))  # idempotent
+        self.assertEqual(path, state.ensure(self.conf, "ifaces"))
 
     def test_cannot_be_created_is_one_line_naming_dir_and_fix(self) -> None:
         blocker = os.path.join(self.lock_path, "file")
@@ -77,7 +79,7 @@ class TestEnsure(base.TestCase):
             pass
         self.flags(state_path=path)
         error = self.assertRaises(exception.StateDirUnusable, state.ensure,
-                                  self.conf)
+                                  self.conf, "locks")
         self.assertIn(os.path.join(path, "locks") + " is not a directory",
                       str(error))
 
