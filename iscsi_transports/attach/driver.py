@@ -17,6 +17,7 @@ import functools
 import logging
 import threading
 import time
+import typing
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -34,7 +35,7 @@ from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
 
-__all__ = ["ISCSIDriver", "Manager", "driver_opts"]
+__all__ = ["DiscoveryResult", "ISCSIDriver", "Manager", "driver_opts"]
 
 LOG = logging.getLogger(__name__)
 
@@ -52,6 +53,18 @@ driver_opts = [
 ]
 
 _Result = TypeVar("_Result")
+
+
+class DiscoveryResult(typing.TypedDict):
+    """What :meth:`ISCSIDriver.discover` (``iscsi-transports discover``)
+    returns: the targets found and how they were reached."""
+
+    targets: list[dict[str, object]]
+    transport: str
+    iface: str
+    fallback: bool
+    reason: str
+    requested: str
 
 
 class Manager(Protocol):
@@ -272,7 +285,7 @@ class ISCSIDriver:
 
     def discover(self, portal: str,
                  connection_properties: Mapping[str, Any] | None = None,
-                 volume_type: str = "iscsi") -> dict[str, Any]:
+                 volume_type: str = "iscsi") -> DiscoveryResult:
         """SendTargets discovery through the active iface, with fallback.
 
         What ``iscsi-transports discover`` prints: ``targets`` plus the
@@ -282,7 +295,7 @@ class ISCSIDriver:
             {**(connection_properties or {}), "target_portal": portal})
         (path,) = props.paths
 
-        def run(selection: rules.Selection) -> dict[str, Any]:
+        def run(selection: rules.Selection) -> DiscoveryResult:
             self.prepare_iface(selection)
             found = self.iscsiadm.discover(path.portal,
                                            _iface_args(selection),

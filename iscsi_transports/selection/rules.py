@@ -99,6 +99,8 @@ def active(manager: Transports, requested: str, portal: str | None = None,
     (without one: the first usable offload transport, else tcp).
     """
     if source_ip or requested == AUTO:
+        # Lazy: derive and network cost list and the driver's plain
+        # configured-transport path start-up time they never use.
         from iscsi_transports.selection import derive
     if source_ip:
         return from_choice(manager, derive.from_source_ip(manager, source_ip),
