@@ -13,6 +13,7 @@ processes (nova-compute and the console script) cannot interleave
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
@@ -108,7 +109,8 @@ class IfaceRecords:
             self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o",
                                "new"])
         except Exception:
-            os.unlink(self._marker(wanted.name))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._marker(wanted.name))
             raise
         self._update(wanted.name, wanted.settable_fields())
 
