@@ -219,10 +219,16 @@ def by_path_links(iqn: str) -> list[str]:
 
 
 def node_records(iqn: str) -> list[str]:
-    """open-iscsi's node records for ``iqn``: ``portal,tpgt/iface``."""
+    """open-iscsi's node records for ``iqn``, as paths under its node
+    directory.
+
+    A discovered record is a file ``<ip>,<port>,<tpgt>/<iface>``; a static
+    one made with ``-o new`` (no target portal group known) is the single
+    file ``<ip>,<port>``, whatever its iface: every file counts.
+    """
     base = os.path.join(NODE_DIR, iqn)
-    return sorted(os.path.relpath(path, base) for path in
-                  glob.glob(os.path.join(base, "*", "*")))
+    return sorted(os.path.relpath(os.path.join(top, name), base)
+                  for top, _dirs, files in os.walk(base) for name in files)
 
 
 # -- data through a disk -----------------------------------------------------

@@ -4,6 +4,8 @@ iface bound to the VM's NIC."""
 
 from __future__ import annotations
 
+import subprocess
+
 from iscsi_transports.tests.kernel import base
 from iscsi_transports.tests.kernel import machine
 
@@ -87,3 +89,21 @@ class TestTcpNamedIface(base.KernelTestCase):
         self.assert_pattern_io(data["device_path"])
         volume.disconnect_volume(connection_info, instance=None)
         self.assert_clean(target.iqn, [disk])
+
+    def test_attach_keeps_another_ifaces_node_record(self) -> None:
+        # A static record for the same target and portal on another iface
+        # (an operator's, on ``default``) is not ours: attaching and
+        # detaching through the NIC-bound iface must leave it as it was.
+        target = self.lio()
+        record = ["iscsiadm", "-m", "node", "-T", target.iqn, "-p",
+                  target.portal, "-I", "default"]
+        machine.run(*record, "-o", "new")
+        machine.run(*record, "-o", "update", "-n",
+                    "node.session.timeo.replacement_timeout", "-v", "7")
+        driver = self.driver()
+        info = driver.connect_volume(target.props())
+        driver.disconnect_volume(target.props(), info)
+        shown = subprocess.run(record, capture_output=True, text=True)
+        self.assertEqual(0, shown.returncode, shown.stderr)
+        self.assertIn("node.session.timeo.replacement_timeout = 7",
+                      shown.stdout)
