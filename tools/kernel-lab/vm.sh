@@ -46,8 +46,12 @@ shift $((OPTIND - 1))
 
 kernel_version() {
     if [ -n "${KLAB_KVER:-}" ]; then echo "$KLAB_KVER"; return; fi
-    apt-cache depends linux-image-amd64 2>/dev/null |
-        sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' | head -1
+    local depends
+    depends=$(apt-cache depends linux-image-amd64 2>/dev/null) ||
+        { apt-get update -qq >&2 &&
+          depends=$(apt-cache depends linux-image-amd64 2>/dev/null); }
+    sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' <<< "$depends" |
+        head -1
 }
 
 # The kernel .deb unpacked into the cache (never installed into /boot),

@@ -16,6 +16,7 @@ import mmap
 import os
 import subprocess
 import time
+from collections.abc import Callable
 
 from iscsi_transports.tests import kernel
 
@@ -51,10 +52,11 @@ def run(*argv: str, timeout: float = 120) -> str:
     return result.stdout
 
 
-def wait_for(condition: object, what: str, timeout: float = 30) -> None:
+def wait_for(condition: Callable[[], bool], what: str,
+             timeout: float = 30) -> None:
     """Poll ``condition()`` until true; MachineError naming ``what``."""
     deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise MachineError("timed out after %ss waiting for %s"
                                % (timeout, what))

@@ -31,23 +31,23 @@ class TestKernelAnswer(OffloadTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.iscsiadm_ = self.iscsiadm()
-        self.iscsiadm_.ensure_iface(base.Iface(
+        self.runner = self.iscsiadm()
+        self.runner.ensure_iface(base.Iface(
             name=CXGB4I_IFACE, transport_name="cxgb4i", hwaddress=CXGB4I_MAC))
         self.forget_iface(CXGB4I_IFACE)
 
     def test_discovery_times_out(self) -> None:
         target = self.lio()
         error = self.assertRaises(base.exception.PduTimeout,
-                                  self.iscsiadm_.discover, target.portal,
+                                  self.runner.discover, target.portal,
                                   CXGB4I_IFACE)
         self.assertEqual(11, error.exit_code)
 
     def test_login_finds_no_host(self) -> None:
         target = self.lio()
-        self.iscsiadm_.node_new(target.iqn, target.portal, CXGB4I_IFACE)
+        self.runner.node_new(target.iqn, target.portal, CXGB4I_IFACE)
         error = self.assertRaises(base.exception.HostNotFound,
-                                  self.iscsiadm_.login, target.iqn,
+                                  self.runner.login, target.iqn,
                                   target.portal, CXGB4I_IFACE)
         self.assertEqual(23, error.exit_code)
         self.assertEqual([], machine.sessions(target.iqn))
