@@ -74,7 +74,7 @@ main() {
         vm_failed "no test results came back from the VM (exit $rc)"
         [ "$rc" -ne 0 ] || rc=1
     fi
-    echo "kernel-lab: $(subunit-stats < "$STREAM" | head -4 | tr -s ' \n' ' ')"
+    echo "kernel-lab: $(subunit-stats < "$STREAM" | awk 'NR <= 4' | tr -s ' \n' ' ')"
     echo "kernel-lab: whole run $((SECONDS - started))s; stream $STREAM"
     return "$rc"
 }
