@@ -31,8 +31,19 @@ from iscsi_transports.tests.kernel import machine
 from iscsi_transports.tests.kernel import targets
 from iscsi_transports.tests.unit import fake_manager
 
-__all__ = ["KernelTestCase", "exception", "fake_manager", "machine",
-           "targets"]
+#: What the tests take from here rather than from the library directly.
+__all__ = [
+    "NIC_IFACE",
+    "ISCSIDriver",
+    "ISCSIVolumeDriver",
+    "Iface",
+    "IfaceRecords",
+    "Iscsiadm",
+    "KernelTestCase",
+    "cli",
+    "exception",
+    "fake_manager",
+]
 
 ISCSIDriver = _driver.ISCSIDriver
 ISCSIVolumeDriver = _nova.ISCSIVolumeDriver
