@@ -21,11 +21,14 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iscsi_transports import exception
 from iscsi_transports.attach import connection
 from iscsi_transports.iscsiadm import runner
+
+if TYPE_CHECKING:
+    from iscsi_transports.privileged import client
 
 LOG = logging.getLogger(__name__)
 
@@ -96,6 +99,9 @@ def remove_device(iscsiadm: runner.Iscsiadm, sysfs_root: str,
         LOG.warning("Not deleting %s (%s): it is still held by %s", name,
                     link, ", ".join(held))
         return None
+    executor = iscsiadm.privileged
+    if executor is not None:
+        return _remove_privileged(executor, name, link)
     iscsiadm.run_command(["blockdev", "--flushbufs", "/dev/" + name])
     LOG.debug("Deleting SCSI device %s (%s)", name, link)
     try:
@@ -108,6 +114,24 @@ def remove_device(iscsiadm: runner.Iscsiadm, sysfs_root: str,
             device=name, link=link, reason=error.strerror or str(error)
         ) from error
     return name
+
+
+def _remove_privileged(executor: client.Executor, name: str,
+                       link: str) -> str | None:
+    """Flush and delete through the root daemon (same errors as above)."""
+    try:
+        executor.flush_disk(name)
+    except exception.PrivilegedOperationFailed as error:
+        raise exception.CommandFailed(cmd="flush /dev/%s" % name,
+                                      reason=error.reason) from None
+    LOG.debug("Deleting SCSI device %s (%s)", name, link)
+    try:
+        deleted = executor.delete_disk(name)
+    except (exception.PrivilegedOperationFailed,
+            exception.PrivilegedRequestRefused) as error:
+        raise exception.DeviceRemovalFailed(
+            device=name, link=link, reason=error.reason) from None
+    return name if deleted else None
 
 
 def remove_devices(iscsiadm: runner.Iscsiadm, sysfs_root: str,
