@@ -19,6 +19,7 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+VM_LOCK=/tmp/iscsi-transports-vm.lock   # as tools/kernel-lab/vm.sh
 cache=${ISCSI_TRANSPORTS_ROOTFS_CACHE:-/var/cache/iscsi-transports/rootfs}
 run_tests=yes
 suites=()
@@ -134,6 +135,10 @@ quickstart_in() {
     mount_into -t sysfs sysfs "$root/sys"
     mount_into --bind /dev "$root/dev"
     mount_into -t devpts devpts "$root/dev/pts" -o newinstance,ptmxmode=0666
+    # One QEMU VM at a time on this machine: the kernel lab inside takes
+    # this host's VM lock, not a lock of its own.
+    touch "$VM_LOCK" "$root$VM_LOCK"
+    mount_into --bind "$VM_LOCK" "$root$VM_LOCK"
     # A clean clone of HEAD, made inside the fresh system with the git the
     # README's prerequisites tell the reader to install.
     git -C "$repo" bundle create -q "$root/root/repo.bundle" HEAD
