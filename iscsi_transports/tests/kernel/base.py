@@ -18,13 +18,13 @@ from typing import Any
 
 import fixtures
 
-from iscsi_transports import driver as _driver
 from iscsi_transports import exception
 from iscsi_transports import iface as _iface
-from iscsi_transports import iscsiadm as _iscsiadm
-from iscsi_transports import iscsiadm_ifaces as _ifaces
 from iscsi_transports import nova as _nova
+from iscsi_transports.attach import driver as _driver
 from iscsi_transports.cmd import main as _cmd
+from iscsi_transports.iscsiadm import ifaces as _ifaces
+from iscsi_transports.iscsiadm import runner as _iscsiadm
 from iscsi_transports.tests import base as tests_base
 from iscsi_transports.tests.functional import base as functional_base
 from iscsi_transports.tests.kernel import machine

@@ -15,6 +15,7 @@ from iscsi_transports.tests.kernel import machine
 
 CXGB4I_MAC = "00:07:43:00:00:01"
 CXGB4I_IFACE = "cxgb4i.%s" % CXGB4I_MAC
+IFACE_ARGS = ["-I", CXGB4I_IFACE]
 
 
 class OffloadTestCase(base.KernelTestCase):
@@ -32,7 +33,7 @@ class TestKernelAnswer(OffloadTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.runner = self.iscsiadm()
-        self.runner.ensure_iface(base.Iface(
+        self.iface_records().ensure(base.Iface(
             name=CXGB4I_IFACE, transport_name="cxgb4i", hwaddress=CXGB4I_MAC))
         self.forget_iface(CXGB4I_IFACE)
 
@@ -40,15 +41,15 @@ class TestKernelAnswer(OffloadTestCase):
         target = self.lio()
         error = self.assertRaises(base.exception.PduTimeout,
                                   self.runner.discover, target.portal,
-                                  CXGB4I_IFACE)
+                                  IFACE_ARGS)
         self.assertEqual(11, error.exit_code)
 
     def test_login_finds_no_host(self) -> None:
         target = self.lio()
-        self.runner.node_new(target.iqn, target.portal, CXGB4I_IFACE)
+        self.runner.node_new(target.iqn, target.portal, IFACE_ARGS)
         error = self.assertRaises(base.exception.HostNotFound,
                                   self.runner.login, target.iqn,
-                                  target.portal, CXGB4I_IFACE)
+                                  target.portal, IFACE_ARGS)
         self.assertEqual(23, error.exit_code)
         self.assertEqual([], machine.sessions(target.iqn))
 
