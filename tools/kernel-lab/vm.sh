@@ -54,6 +54,15 @@ kernel_version() {
         head -1
 }
 
+# Debian 13's kernel package ships its modules under usr/lib/modules
+# (merged /usr); depmod -b and the modules share expect lib/modules.
+merged_usr_modules() {
+    local root=$1
+    if [ ! -d "$root/lib/modules" ] && [ -d "$root/usr/lib/modules" ]; then
+        mkdir -p "$root/lib" && mv "$root/usr/lib/modules" "$root/lib/modules"
+    fi
+}
+
 # The kernel .deb unpacked into the cache (never installed into /boot),
 # with the modules.dep the package does not ship.
 prepare_kernel() {
@@ -73,6 +82,7 @@ prepare_kernel() {
     say "unpacking $deb"
     rm -rf "$kroot.tmp" && mkdir -p "$kroot.tmp" &&
         dpkg-deb -x "$deb" "$kroot.tmp" &&
+        merged_usr_modules "$kroot.tmp" &&
         depmod -b "$kroot.tmp" "$KVER" &&
         rm -rf "$kroot" && mv "$kroot.tmp" "$kroot" ||
         die "cannot unpack $deb"
