@@ -74,9 +74,10 @@ pip_install -e .
 # test_vendor_example finds it through its entry point.
 pip_install ./examples/acme-iscsi-transport
 
-failed=()
+failed=() ran=()
 check() {
     local name=$1; shift
+    ran+=("$name")
     echo "=== $name: $*"
     if ! "$@"; then
         echo "=== $name FAILED"
@@ -124,5 +125,5 @@ if [ ${#failed[@]} -ne 0 ]; then
     echo "${counts:-no test results}"
     exit 1
 fi
-echo "All checks passed: tests, ruff, mypy, imports, docs, releasenotes, sample-config"
+echo "All checks passed: ${ran[*]}"
 echo "${counts:-no test results}"
