@@ -143,11 +143,18 @@ class ArraySettings(typing.NamedTuple):
     polling_interval: int | None
 
     @property
+    def queues_forever(self) -> bool:
+        """I/O of a map with no path left waits until a path returns:
+        every opener hangs meanwhile, a detach must not remove its paths."""
+        return self.no_path_retry == "queue" or (
+            self.no_path_retry is None and
+            "queue_if_no_path" in self.features)
+
+    @property
     def queueing(self) -> str:
         """What I/O does when the map has no path left, in words."""
         retry = self.no_path_retry
-        if retry == "queue" or (retry is None and
-                                "queue_if_no_path" in self.features):
+        if self.queues_forever:
             return "queued until a path returns (forever)"
         if retry is None or retry == "fail":
             return "failed at once"
@@ -256,14 +263,9 @@ class Multipathd:
                 reason=error.message) from None
 
     def config(self) -> ConfigSection:
-        """The running daemon's configuration; without a daemon, what
-        ``multipath -t`` says it would use."""
-        if self.listening():
-            try:
-                return parse_config(self.multipathd("show", "config"))
-            except exception.MultipathCommandFailed as error:
-                LOG.debug("multipathd show config: %s", error)
-        return parse_config(self.multipath("-t"))
+        """The running daemon's configuration (``show config``: the
+        built-in hardware table merged with multipath.conf)."""
+        return parse_config(self.multipathd("show", "config"))
 
     def add_wwid(self, wwid: str) -> None:
         """``multipath -a``: allow a map for ``wwid`` (wwids file)."""

@@ -250,28 +250,31 @@ class Multipath:
                 raise exception.MultipathMapNotFound(
                     wwid=wwid, seconds=self.options.multipath_map_wait,
                     paths=", ".join(paths) or "none")
-            if now - start >= NUDGE_AFTER:
-                self._nudge(wwid, found, paths, told)
+            if now - start >= NUDGE_AFTER and \
+                    self._nudge(wwid, found, paths, told):
+                polls = _polls()  # multipathd acts within milliseconds
+                delay = next(polls)
             self._sleep(max(0.0, min(delay, (settle_by or deadline) - now)))
 
     def _nudge(self, wwid: str, found: MultipathMap | None,
-               paths: Sequence[str], told: set[str]) -> None:
+               paths: Sequence[str], told: set[str]) -> bool:
         """Tell multipathd what it has not acted on, once per item; a
-        refusal is logged, the wait goes on (the map may still come)."""
+        refusal is logged, the wait goes on (the map may still come).
+        Whether anything was told."""
         steps: list[tuple[Callable[[str], None], str]] = []
         if found is None and wwid not in told:
             steps.append((self.daemon.add_wwid, wwid))
         steps += [(self.daemon.add_path, name) for name in paths
                   if found is None or name not in found.paths]
+        steps = [(step, item) for step, item in steps if item not in told]
         for step, item in steps:
-            if item in told:
-                continue
             told.add(item)
             try:
                 step(item)
             except exception.MultipathCommandFailed as error:
                 LOG.warning("Telling multipathd about %s failed: %s",
                             item, error)
+        return bool(steps)
 
     # -- detach ----------------------------------------------------------
 

@@ -226,11 +226,10 @@ def _check_structure(operation: str, seen: list[str],
 
 def multipath_args(args: Sequence[object]) -> list[str]:
     """``-f MAP`` (flush a map), ``-a WWID`` (let multipathd build a map
-    for it), ``-c DEV``, ``-ll [MAP|DEV]``, ``-r`` or ``-t`` (print the
-    configuration)."""
+    for it), ``-c DEV``, ``-ll [MAP|DEV]`` or ``-r``."""
     operation = "run multipath"
     argv = _strings(operation, args)
-    if argv in (["-r"], ["-ll"], ["-t"]):
+    if argv in (["-r"], ["-ll"]):
         return argv
     if len(argv) == 2 and argv[0] in ("-f", "-a"):
         map_name(operation, argv[1])

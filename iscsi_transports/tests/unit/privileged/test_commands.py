@@ -157,7 +157,7 @@ class TestMultipath(base.PrivilegedTestCase):
     def test_allowed(self) -> None:
         for args in (["-f", "3600140512345678"], ["-f", "mpatha"],
                      ["-c", "/dev/sdb"], ["-ll"], ["-ll", "/dev/dm-3"],
-                     ["-r"], ["-a", "3600140512345678"], ["-t"]):
+                     ["-r"], ["-a", "3600140512345678"]):
             self.assertEqual(0, self.executor.multipath(args, 30).exit_code)
         for args in (["add", "path", "sdb"], ["del", "path", "sdc"],
                      ["resize", "map", "mpatha"], ["show", "maps"],
@@ -166,7 +166,7 @@ class TestMultipath(base.PrivilegedTestCase):
             self.assertEqual(0, self.executor.multipathd(args, 30).exit_code)
         self.assertEqual(["-f 3600140512345678", "-f mpatha", "-c /dev/sdb",
                           "-ll", "-ll /dev/dm-3", "-r",
-                          "-a 3600140512345678", "-t"],
+                          "-a 3600140512345678"],
                          self.read(self.multipath).splitlines())
         self.assertEqual("add path sdb\n",
                          self.read(self.multipathd).splitlines(True)[0])
@@ -175,8 +175,7 @@ class TestMultipath(base.PrivilegedTestCase):
         for args in ([], ["-F"], ["-f"], ["-f", "-x"], ["-f", "a b"],
                      ["-f", "../x"], ["-c", "/etc/passwd"], ["-w", "x"],
                      ["-f", "mpatha", "-f", "mpathb"], ["-a"],
-                     ["-a", "../x"], ["-a", "/dev/sdb"], ["-t", "-v3"],
-                     ["-T"]):
+                     ["-a", "../x"], ["-a", "/dev/sdb"], ["-t"], ["-T"]):
             self.assert_refused_unchanged(self.executor.multipath, args, 30)
         for args in ([], ["add", "path", "/dev/sdb"], ["del", "map", "x"],
                      ["add", "path", "sdb", "extra"], ["shutdown"],
