@@ -13,10 +13,10 @@ What multipath-tools 0.9.4 (Debian 12) offers and how it is used here:
   ``multipathd.socket`` holds it even before the daemon runs and starts
   the daemon on the first connection).  Whether that socket listens is
   read from ``/proc/net/unix`` with no process at all.
-- ``multipathd show status`` / ``show config`` answer any user (only
-  ``show``/``list`` commands are open to non-root clients); they run
-  through the executor anyway, so the argv is checked and killed on
-  timeout like every other command.
+- ``multipathd show config`` answers any user (only ``show``/``list``
+  commands are open to non-root clients); it runs through the executor
+  anyway, so the argv is checked and killed on timeout like every other
+  command.
 - ``multipath -a WWID`` adds a WWID to the wwids file, which is what
   ``find_multipaths strict`` (Debian's default) and ``yes`` need before a
   single path of a new LUN becomes a map; ``multipathd add path sdX``
@@ -252,15 +252,6 @@ class Multipathd:
         """Run ``multipath args``; its output, or MultipathCommandFailed."""
         result = self.executor.multipath(list(args), self.timeout)
         return self._checked(["multipath", *args], result)
-
-    def status(self) -> str:
-        """``multipathd show status`` (path checker states, path count);
-        MultipathdNotRunning if the daemon does not answer."""
-        try:
-            return self.multipathd("show", "status")
-        except exception.MultipathCommandFailed as error:
-            raise exception.MultipathdNotRunning(
-                reason=error.message) from None
 
     def config(self) -> ConfigSection:
         """The running daemon's configuration (``show config``: the

@@ -245,11 +245,11 @@ def multipath_args(args: Sequence[object]) -> list[str]:
 
 def multipathd_args(args: Sequence[object]) -> list[str]:
     """``add path sdX``, ``del path sdX``, ``resize map MAP``, ``show maps``,
-    ``show paths``, ``show status``, ``show config`` or ``reconfigure``."""
+    ``show paths``, ``show config`` or ``reconfigure``."""
     operation = "run multipathd"
     argv = _strings(operation, args)
-    if argv in (["show", "maps"], ["show", "paths"], ["show", "status"],
-                ["show", "config"], ["reconfigure"]):
+    if argv in (["show", "maps"], ["show", "paths"], ["show", "config"],
+                ["reconfigure"]):
         return argv
     if len(argv) == 3 and argv[:2] in (["add", "path"], ["del", "path"]):
         disk(operation, argv[2])

@@ -188,13 +188,6 @@ class TestCommands(base.TestCase):
         self.assertEqual((1, "Dec 01 | mpatha: map in use"),
                          (error.exit_code, error.reason))
 
-    def test_status_without_daemon(self) -> None:
-        self.executor.answer = client.CommandResult(
-            1, "", "ux_socket_connect: Connection refused\n")
-        error = self.assertRaises(exception.MultipathdNotRunning,
-                                  self.daemon.status)
-        self.assertIn("Connection refused", str(error))
-
     def test_config_is_the_daemons(self) -> None:
         with open(DATA, encoding="utf-8") as handle:
             self.executor.answer = client.CommandResult(0, handle.read(), "")

@@ -161,8 +161,7 @@ class TestMultipath(base.PrivilegedTestCase):
             self.assertEqual(0, self.executor.multipath(args, 30).exit_code)
         for args in (["add", "path", "sdb"], ["del", "path", "sdc"],
                      ["resize", "map", "mpatha"], ["show", "maps"],
-                     ["show", "paths"], ["reconfigure"], ["show", "status"],
-                     ["show", "config"]):
+                     ["show", "paths"], ["reconfigure"], ["show", "config"]):
             self.assertEqual(0, self.executor.multipathd(args, 30).exit_code)
         self.assertEqual(["-f 3600140512345678", "-f mpatha", "-c /dev/sdb",
                           "-ll", "-ll /dev/dm-3", "-r",
@@ -180,5 +179,5 @@ class TestMultipath(base.PrivilegedTestCase):
         for args in ([], ["add", "path", "/dev/sdb"], ["del", "map", "x"],
                      ["add", "path", "sdb", "extra"], ["shutdown"],
                      ["resize", "map", "-x"], ["show", "config", "local"],
-                     ["show", "status", "x"], ["del", "map", "mpatha"]):
+                     ["show", "status"], ["del", "map", "mpatha"]):
             self.assert_refused_unchanged(self.executor.multipathd, args, 30)
