@@ -181,8 +181,9 @@ class Multipath:
         device = os.path.join(self.view.dev_root, holder.name)
         wanted = os.path.join(self.view.dev_root, "disk", "by-id",
                               "dm-uuid-mpath-" + wwid)
-        link = wanted if wanted in self.view.stable_links(holder.name) \
-            else None
+        # One link resolved, not a walk of /dev/disk: this runs every poll.
+        link = wanted if os.path.realpath(wanted) == os.path.realpath(
+            device) else None
         return MultipathMap(wwid, holder.name, holder.dm_name, device, link,
                             tuple(sorted(holder.slaves)))
 
@@ -242,9 +243,9 @@ class Multipath:
                                     now + self.options.multipath_path_wait)
                 if now >= settle_by:
                     LOG.warning("Multipath map %s (%s) returned with paths "
-                                "%s; not in it yet: %s", found.name, wwid,
-                                ", ".join(found.paths),
-                                ", ".join(missing) or "none")
+                                "%s; not there yet: %s", found.name, wwid,
+                                ", ".join(found.paths), ", ".join(
+                                    missing or ["udev's dm-uuid link"]))
                     return found
             elif now >= deadline:
                 raise exception.MultipathMapNotFound(

@@ -8,8 +8,9 @@ strict``) runs in the VM.  Then the library's
 :class:`~iscsi_transports.attach.multipath.Multipath`, not the driver:
 the wait returns the map with both paths under the WWID udev reads; an
 O_DIRECT writer on the map keeps going while nftables cuts one path and
-while it comes back; the flush removes the map and leaves the disks; an
-open map is never flushed; doctor reports the daemon and LIO's settings.
+while it comes back; the flush removes the map and leaves the disks, which
+the root executor then deletes without the map coming back; an open map
+is never flushed; doctor reports the daemon and LIO's settings.
 """
 
 from __future__ import annotations
@@ -148,8 +149,9 @@ class MultipathTestCase(base.KernelTestCase):
                    multipath_flush_interval=0.5)
         self.target = self.lio(label="mpath", portal_ip="127.0.0.1",
                                more_ips=(SECOND_IP,))
+        self.executor = base.root_executor()
         self.multipath = base.Multipath(self.conf, base.Sysfs("/sys", "/dev"),
-                                        base.root_executor())
+                                        self.executor)
         self.disks = self.login_everywhere()
         self.wwid = udev_serial(self.disks[0])
         self.addCleanup(self.drop_map)
@@ -213,6 +215,14 @@ class TestMultipathMap(MultipathTestCase):
             self.assertEqual([], self.multipath.maps_holding(
                 int(session[len("session"):])))
         self.assertEqual(0, self.multipath.flush(self.wwid).attempts)
+        # The caller's next step: the disks go, and multipathd does not
+        # build the map again from them on the way.
+        for disk in self.disks:
+            self.assertTrue(self.executor.delete_disk(disk))
+        machine.settle()
+        self.assertEqual(([], None), ([disk for disk in self.disks
+                                       if machine.disk_exists(disk)],
+                                      self.our_map()))
 
     def cut_and_restore(self, path: str) -> None:
         (cut,) = [disk for disk in self.disks

@@ -171,7 +171,7 @@ class TestWait(MultipathTestCase):
         self.assertEqual(("sdb",), found.paths)
         self.assertEqual([("multipathd", "add path sdc")], self.commands())
         self.assertEqual(105.0, round(self.clock.now, 6))
-        self.assertIn("not in it yet: sdc", self.log.output)
+        self.assertIn("not there yet: sdc", self.log.output)
 
     def test_map_without_udev_link_is_its_device(self) -> None:
         self.add_paths()
@@ -181,6 +181,7 @@ class TestWait(MultipathTestCase):
                          (found.link, found.path))
         self.assertEqual(105.0, round(self.clock.now, 6))
         self.assertEqual([], self.executor.calls)
+        self.assertIn("not there yet: udev's dm-uuid link", self.log.output)
 
     def test_link_to_another_device_is_not_ours(self) -> None:
         self.add_paths()
