@@ -44,7 +44,8 @@ doctor_opts = [
     cfg.StrOpt(
         "proc_root", default="/proc",
         help="Where procfs is mounted. doctor looks for helper daemons such "
-             "as iscsiuio in <proc_root>/<pid>/comm."),
+             "as iscsiuio in <proc_root>/<pid>/comm, and for multipathd's "
+             "socket in <proc_root>/net/unix."),
 ]
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "FAIL", "-"
