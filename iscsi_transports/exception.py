@@ -38,6 +38,10 @@ __all__ = ["AuthenticationFailed",
            "IscsiadmTimeout",
            "IscsidNotAvailable",
            "LogoutFailed",
+           "MultipathCommandFailed",
+           "MultipathFlushFailed",
+           "MultipathMapNotFound",
+           "MultipathdNotRunning",
            "NoObjectsFound",
            "PduTimeout",
            "SessionExists",
@@ -310,6 +314,34 @@ class CommandFailed(IscsiTransportsError):
 class DeviceRemovalFailed(IscsiTransportsError):
     msg_fmt = ("Could not delete SCSI device %(device)s (%(link)s) before "
                "logging out: %(reason)s")
+
+
+# -- dm-multipath -----------------------------------------------------------
+
+class MultipathdNotRunning(IscsiTransportsError):
+    msg_fmt = ("multipathd is not running (%(reason)s): start it "
+               "(systemctl enable --now multipathd) or attach without "
+               "multipath.")
+
+
+class MultipathCommandFailed(IscsiTransportsError):
+    """``multipath`` or ``multipathd`` answered with a failure."""
+
+    msg_fmt = "%(cmd)s failed (exit %(exit_code)s): %(reason)s"
+
+
+class MultipathMapNotFound(IscsiTransportsError):
+    msg_fmt = ("multipathd built no map for WWID %(wwid)s within "
+               "%(seconds)s seconds (paths %(paths)s): check that the "
+               "WWID is not blacklisted (multipath -v3 -c /dev/<path>).")
+
+
+class MultipathFlushFailed(IscsiTransportsError):
+    """The map stays, with its paths: nothing under it was touched."""
+
+    msg_fmt = ("Could not flush multipath map %(name)s (WWID %(wwid)s) "
+               "after %(attempts)s attempts: %(reason)s. It still holds "
+               "%(paths)s; their sessions were left logged in.")
 
 
 # -- privileged operations and the state directory --------------------------

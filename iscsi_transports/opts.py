@@ -12,7 +12,9 @@ from oslo_config import cfg
 
 from iscsi_transports import base
 from iscsi_transports import config
+from iscsi_transports import multipathd
 from iscsi_transports.attach import driver
+from iscsi_transports.attach import multipath
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager
 from iscsi_transports.selection import network
@@ -23,7 +25,8 @@ __all__ = ["list_opts", "register_opts"]
 
 def _all_opts() -> list[cfg.Opt]:
     return [*manager.manager_opts, *base.plugin_opts, *runner.iscsiadm_opts,
-            *driver.driver_opts, *network.network_opts, *doctor.doctor_opts]
+            *driver.driver_opts, *network.network_opts, *doctor.doctor_opts,
+            *multipathd.multipathd_opts, *multipath.multipath_opts]
 
 
 def list_opts() -> list[tuple[str, list[cfg.Opt]]]:

@@ -65,6 +65,14 @@ def _check_lines(check: dict[str, str]) -> list[str]:
                                                        check["check"]))
 
 
+def _multipath_lines(section: dict[str, Any]) -> list[str]:
+    lines = ["multipath:"]
+    for check in section["checks"]:
+        lines += _wrap(check["detail"], "  [%-4s] %-15s " % (
+            check["status"], check["check"]))
+    return lines + [""]
+
+
 def _verdict_lines(report: dict[str, Any]) -> list[str]:
     active = report["active"]
     if active["transport"] is None:
@@ -101,4 +109,5 @@ def render(report: dict[str, Any]) -> str:
     for failure in report["load_failures"]:
         lines += _wrap("plugin %s failed to load: %s" % (
             failure["name"], failure["error"]), "[FAIL] ")
+    lines += _multipath_lines(report["multipath"])
     return "\n".join(lines + _verdict_lines(report)) + "\n"

@@ -225,12 +225,13 @@ def _check_structure(operation: str, seen: list[str],
 # -- multipath --------------------------------------------------------------
 
 def multipath_args(args: Sequence[object]) -> list[str]:
-    """``-f MAP`` (flush a map), ``-c DEV``, ``-ll [MAP|DEV]`` or ``-r``."""
+    """``-f MAP`` (flush a map), ``-a WWID`` (let multipathd build a map
+    for it), ``-c DEV``, ``-ll [MAP|DEV]`` or ``-r``."""
     operation = "run multipath"
     argv = _strings(operation, args)
-    if argv == ["-r"] or argv == ["-ll"]:
+    if argv in (["-r"], ["-ll"]):
         return argv
-    if len(argv) == 2 and argv[0] == "-f":
+    if len(argv) == 2 and argv[0] in ("-f", "-a"):
         map_name(operation, argv[1])
         return argv
     if len(argv) == 2 and argv[0] == "-c" and _MPATH_DEV_RE.match(argv[1]):
@@ -244,10 +245,11 @@ def multipath_args(args: Sequence[object]) -> list[str]:
 
 def multipathd_args(args: Sequence[object]) -> list[str]:
     """``add path sdX``, ``del path sdX``, ``resize map MAP``, ``show maps``,
-    ``show paths`` or ``reconfigure``."""
+    ``show paths``, ``show config`` or ``reconfigure``."""
     operation = "run multipathd"
     argv = _strings(operation, args)
-    if argv in (["show", "maps"], ["show", "paths"], ["reconfigure"]):
+    if argv in (["show", "maps"], ["show", "paths"], ["show", "config"],
+                ["reconfigure"]):
         return argv
     if len(argv) == 3 and argv[:2] in (["add", "path"], ["del", "path"]):
         disk(operation, argv[2])

@@ -6,10 +6,18 @@ records on disk, the helper daemon, the route to a portal, and finally
 what the driver would use and why.  Everything is read, nothing is
 changed: iface records are read from ``iface_dir`` directly (no iscsiadm,
 so no root helper needed) and daemons are found through ``proc_root``.
+
+The multipath section says whether multipathd runs and what it will do for
+the arrays behind this host's iSCSI sessions (``find_multipaths``,
+``no_path_retry``): it asks the daemon (``multipathd show config``, a
+read-only command) through the root executor like every other command,
+and only when the daemon's socket listens, so a host without multipath
+runs no process for it.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import typing
 from typing import Any
@@ -20,9 +28,13 @@ from iscsi_transports import base
 from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import multipathd as multipathd_mod
 from iscsi_transports import portal as portal_mod
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network as network_mod
+
+if typing.TYPE_CHECKING:
+    from iscsi_transports.privileged import client
 
 doctor_opts = [
     cfg.StrOpt(
@@ -33,7 +45,8 @@ doctor_opts = [
         "proc_root", default="/proc",
         help="Where procfs is mounted. doctor looks for daemons such as "
              "iscsid and iscsiuio in <proc_root>/<pid>/comm, and for the "
-             "sockets systemd holds for them in <proc_root>/net/unix."),
+             "sockets systemd holds for them and multipathd's socket in "
+             "<proc_root>/net/unix."),
     cfg.StrOpt(
         "initiator_name_file", default="/etc/iscsi/initiatorname.iscsi",
         help="The file in which open-iscsi keeps this host's initiator "
@@ -54,6 +67,7 @@ SOCKETS = {ISCSID: "@ISCSIADM_ABSTRACT_NAMESPACE",
            ISCSIUIO: "@ISCSID_UIP_ABSTRACT_NAMESPACE"}
 #: The kernel module every software iSCSI session over TCP needs.
 ISCSI_TCP = "iscsi_tcp"
+MULTIPATHD = "multipathd"
 
 
 class Check(typing.NamedTuple):
@@ -190,9 +204,11 @@ class Doctor:
 
     def __init__(self, manager: manager_mod.TransportManager,
                  portal: str | None = None,
-                 config_problems: typing.Sequence[str] = ()) -> None:
+                 config_problems: typing.Sequence[str] = (),
+                 executor: client.Executor | None = None) -> None:
         self.manager = manager
         self.portal = portal
+        self.executor = executor
         #: Problems the caller found in the configuration files; the
         #: manager adds what it finds in the values.
         self.config_problems = [*config_problems,
@@ -231,6 +247,7 @@ class Doctor:
                     for item in self.records if item.record is None],
                 "load_failures": [failure.as_dict() for failure
                                   in self.manager.load_failures],
+                "multipath": self.multipath_report(),
                 "active": verdict, "healthy": healthy}
 
     def basics(self) -> list[Check]:
@@ -409,3 +426,105 @@ class Doctor:
             return Check("route", OK, "%s, port %s" % (text, on_route[0]))
         return Check("route", SKIP, "%s, not through any %s port"
                      % (text, transport.name))
+
+    # -- multipath -----------------------------------------------------------
+
+    def multipath_report(self) -> dict[str, Any]:
+        """multipathd's state and its settings for the arrays this host
+        has iSCSI disks from.  Informational: it never makes the report
+        unhealthy, since volumes attach without multipath unless asked."""
+        pids = running(self.proc_root, MULTIPATHD)
+        daemon = multipathd_mod.Multipathd(self.manager.conf,
+                                           self._executor(), self.proc_root)
+        listening = daemon.listening()
+        checks = [self._daemon_check(pids, listening)]
+        arrays: list[dict[str, Any]] = []
+        if not listening:
+            checks.append(Check("configuration", SKIP, "not read: "
+                                "multipathd does not answer"))
+            return self._multipath_dict(pids, listening, arrays, checks)
+        try:
+            conf = daemon.config()
+        except exception.IscsiTransportsError as error:
+            checks.append(Check("configuration", WARN, "could not be read: "
+                                "%s" % error))
+        else:
+            found = [multipathd_mod.settings_for(conf, vendor, product)
+                     for vendor, product in iscsi_arrays(
+                         self.manager.host.sysfs_root)]
+            checks.append(self._find_multipaths_check(
+                multipathd_mod.settings_for(conf, "", "")))
+            checks += [self._array_check(item) for item in found]
+            arrays = [dict(item._asdict(), queueing=item.queueing)
+                      for item in found]
+        return self._multipath_dict(pids, listening, arrays, checks)
+
+    @staticmethod
+    def _multipath_dict(pids: list[int], listening: bool,
+                        arrays: list[dict[str, Any]],
+                        checks: list[Check]) -> dict[str, Any]:
+        return {"running": listening, "pid": pids[0] if pids else None,
+                "socket": listening, "arrays": arrays,
+                "checks": [check._asdict() for check in checks]}
+
+    def _executor(self) -> client.Executor:
+        if self.executor is None:
+            # oslo.privsep is imported only when a command is run.
+            from iscsi_transports import privileged
+            self.executor = privileged.executor()
+        return self.executor
+
+    @staticmethod
+    def _daemon_check(pids: list[int], listening: bool) -> Check:
+        if listening:
+            return Check(MULTIPATHD, OK, "%s, socket %s listening" % (
+                "running (pid %d)" % pids[0] if pids else
+                "socket-activated", multipathd_mod.SOCKET))
+        if pids:
+            return Check(MULTIPATHD, WARN, "pid %d runs but its socket %s "
+                         "does not listen" % (pids[0], multipathd_mod.SOCKET))
+        return Check(MULTIPATHD, WARN, "not running: multipath volumes "
+                     "cannot attach (systemctl enable --now multipathd)")
+
+    @staticmethod
+    def _find_multipaths_check(
+            settings: multipathd_mod.ArraySettings) -> Check:
+        value = settings.find_multipaths
+        meaning = {
+            "strict": "maps only for WWIDs in the wwids file: the library "
+                      "adds each multipath volume's WWID (multipath -a)",
+            "yes": "maps for WWIDs with two paths or in the wwids file",
+            "on": "maps for WWIDs with two paths or in the wwids file",
+            "greedy": "maps for every WWID not blacklisted",
+            "no": "maps for every WWID not blacklisted",
+            "off": "maps for every WWID not blacklisted",
+            "smart": "waits find_multipaths_timeout for a second path",
+        }.get(value, "unknown value")
+        return Check("find_multipaths", OK, "%s: %s" % (value, meaning))
+
+    @staticmethod
+    def _array_check(settings: multipathd_mod.ArraySettings) -> Check:
+        status = WARN if settings.queues_forever else OK
+        return Check("no_path_retry", status, "%s %s: %s (from %s); I/O "
+                     "with no path left is %s" % (
+                         settings.vendor, settings.product,
+                         settings.no_path_retry or "not set",
+                         settings.no_path_retry_from, settings.queueing))
+
+
+def iscsi_arrays(sysfs_root: str) -> list[tuple[str, str]]:
+    """(vendor, model) of the SCSI devices under iSCSI sessions, each
+    pair once, as INQUIRY reports them (blanks stripped)."""
+    found: set[tuple[str, str]] = set()
+    pattern = os.path.join(sysfs_root, "class", "iscsi_session", "session*",
+                           "device", "target*", "*:*:*:*")
+    for device in glob.glob(pattern):
+        try:
+            with open(os.path.join(device, "vendor"), encoding="ascii",
+                      errors="replace") as vendor, \
+                    open(os.path.join(device, "model"), encoding="ascii",
+                         errors="replace") as model:
+                found.add((vendor.read().strip(), model.read().strip()))
+        except OSError:
+            continue  # the device went away while we looked
+    return sorted(found)

@@ -21,10 +21,14 @@ import fixtures
 from iscsi_transports import exception
 from iscsi_transports import iface as _iface
 from iscsi_transports import nova as _nova
+from iscsi_transports import privileged as _privileged
 from iscsi_transports.attach import driver as _driver
+from iscsi_transports.attach import multipath as _multipath
+from iscsi_transports.attach import sysfs as _sysfs
 from iscsi_transports.cmd import main as _cmd
 from iscsi_transports.iscsiadm import ifaces as _ifaces
 from iscsi_transports.iscsiadm import runner as _iscsiadm
+from iscsi_transports.privileged import client as _client
 from iscsi_transports.tests import base as tests_base
 from iscsi_transports.tests.functional import base as functional_base
 from iscsi_transports.tests.kernel import machine
@@ -40,9 +44,13 @@ __all__ = [
     "IfaceRecords",
     "Iscsiadm",
     "KernelTestCase",
+    "Multipath",
+    "Sysfs",
     "cli",
     "exception",
     "fake_manager",
+    "multipath_node_settings",
+    "root_executor",
 ]
 
 ISCSIDriver = _driver.ISCSIDriver
@@ -51,6 +59,15 @@ Iscsiadm = _iscsiadm.Iscsiadm
 IfaceRecords = _ifaces.IfaceRecords
 Iface = _iface.Iface
 RecordingExecute = functional_base.RecordingExecute
+Multipath = _multipath.Multipath
+Sysfs = _sysfs.Sysfs
+multipath_node_settings = _multipath.node_settings
+
+
+def root_executor() -> _client.Executor:
+    """The library's root operations, in this (root) process."""
+    return _privileged.executor(in_process=True)
+
 #: The iface bound to the VM's NIC by its MAC, as ``transport`` names it.
 NIC_IFACE = "tcp.%s" % machine.NIC_MAC
 

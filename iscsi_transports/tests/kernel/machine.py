@@ -30,6 +30,20 @@ RXE = "rxe0"
 BASE_MODULES = ("iscsi_tcp", "sd_mod", "sg", "target_core_mod",
                 "target_core_file", "iscsi_target_mod")
 _ISCSID_SOCKET = "@ISCSIADM_ABSTRACT_NAMESPACE"
+_MULTIPATHD_SOCKET = "@/org/kernel/linux/storage/multipathd"
+MULTIPATH_MODULES = ("dm_multipath", "dm_round_robin", "dm_service_time",
+                     "scsi_dh_alua")
+#: The VM's multipath.conf (in its tmpfs overlay): Debian's defaults, a
+#: short path checker interval so that failover shows within the test.
+#: find_multipaths stays "strict" (Debian's default), so multipathd makes
+#: maps only for WWIDs in the wwids file: no other test's disk gets one,
+#: and the library's "multipath -a" is what makes ours.
+MULTIPATH_CONF = """defaults {
+    user_friendly_names yes
+    find_multipaths strict
+    polling_interval 2
+}
+"""
 _MACHINE: Machine | None = None
 _FAILURE: MachineError | None = None
 
@@ -71,6 +85,7 @@ class Machine:
         self.timings: dict[str, float] = {}
         self.initiator = ""
         self.iscsid: subprocess.Popen | None = None
+        self.multipathd: subprocess.Popen | None = None
 
     def _step(self, name: str, *argv: str, timeout: float = 120) -> str:
         started = time.monotonic()
@@ -120,6 +135,31 @@ class Machine:
         wait_for(iscsid_listening, "iscsid's control socket", 30)
         self.timings["iscsid"] = time.monotonic() - started
 
+    def start_multipathd(self) -> None:
+        """dm-multipath's modules and multipathd (foreground, log in the
+        work dir), once per run, for the tests that ask for it: the
+        other tests run on a machine without it, as most hosts are."""
+        if self.multipathd is not None:
+            return
+        os.makedirs("/etc/multipath", exist_ok=True)
+        with open("/etc/multipath.conf", "w") as conf:
+            conf.write(MULTIPATH_CONF)
+        modprobe(*MULTIPATH_MODULES)
+        log = open(os.path.join(self.work, "multipathd.log"), "ab")
+        started = time.monotonic()
+        try:
+            self.multipathd = subprocess.Popen(["multipathd", "-d", "-s"],
+                                               stdout=log, stderr=log)
+        except OSError as error:
+            raise MachineError("multipathd: %s (install multipath-tools)"
+                               % error) from None
+        finally:
+            log.close()
+        wait_for(lambda: unix_listening(_MULTIPATHD_SOCKET),
+                 "multipathd's socket", 60)
+        self.timings["multipathd"] = time.monotonic() - started
+        self._write_timings()
+
     def _write_timings(self) -> None:
         with open(os.path.join(self.work, "setup-timings.txt"), "w") as out:
             for name, seconds in self.timings.items():
@@ -154,10 +194,15 @@ def read_initiator() -> str:
                        % INITIATOR_FILE)
 
 
-def iscsid_listening() -> bool:
+def unix_listening(name: str) -> bool:
+    """Whether a unix socket named ``name`` (``@...``: abstract) exists."""
     with open("/proc/net/unix") as table:
-        return any(line.split()[-1] == _ISCSID_SOCKET
+        return any(line.split()[-1] == name
                    for line in table if len(line.split()) > 7)
+
+
+def iscsid_listening() -> bool:
+    return unix_listening(_ISCSID_SOCKET)
 
 
 def modprobe(*modules: str) -> None:

@@ -58,10 +58,14 @@ class LioTarget:
     def __init__(self, initiator: str, label: str = "lio",
                  portal_ip: str = machine.NIC_IP, port: int = 3260,
                  luns: int = 1, size_mib: int = 32, chap: Chap | None = None,
-                 iser: bool = False) -> None:
+                 iser: bool = False, more_ips: tuple[str, ...] = ()) -> None:
         self.iqn = new_iqn(label)
         self.initiator = initiator
         self.portal = "%s:%d" % (portal_ip, port)
+        #: Every portal of its one portal group: ``more_ips`` are more
+        #: paths to the same LUNs (multipath).
+        self.portals = [self.portal] + ["%s:%d" % (ip, port)
+                                        for ip in more_ips]
         self.luns, self.size_mib = luns, size_mib
         self.chap, self.iser = chap, iser
         self.hba = "fileio_%d" % next(_COUNTER)
@@ -85,7 +89,8 @@ class LioTarget:
         self._mkdir(os.path.join(CONFIGFS, "core", self.hba))
         for lun in range(self.luns):
             self._lun(lun)
-        self._mkdir(os.path.join(self.tpg, "np", self.portal))
+        for portal in self.portals:
+            self._mkdir(os.path.join(self.tpg, "np", portal))
         if self.iser:
             _write(os.path.join(self.tpg, "np", self.portal, "iser"), "1")
         self._acl()

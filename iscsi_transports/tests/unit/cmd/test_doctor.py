@@ -60,12 +60,18 @@ class TestDoctorCommand(DoctorCommandTestCase):
         data = json.loads(self.run_cmd("doctor", "--format", "json"))
         self.assertEqual({"portal", "route", "config_problems", "basics",
                           "transports", "unreadable_records",
-                          "load_failures", "active", "healthy"}, set(data))
+                          "load_failures", "multipath", "active", "healthy"},
+                         set(data))
         bnx2i = next(t for t in data["transports"] if t["name"] == "bnx2i")
         self.assertIn({"check": "helper daemon", "status": "FAIL",
                        "detail": "iscsiuio is not running and no socket "
                                  "listens for it: systemctl enable --now "
                                  "iscsiuio.socket"}, bnx2i["checks"])
+
+    def test_multipath_section_without_multipathd(self):
+        out = self.run_cmd("doctor")
+        self.assertIn("\nmultipath:\n  [warn] multipathd      not running: "
+                      "multipath volumes cannot attach (systemctl\n", out)
 
     def test_table_fits_80_columns(self):
         self.sysfs.add_offload_card("cxgb4i", ports=2)

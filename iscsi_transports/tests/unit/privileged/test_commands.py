@@ -157,14 +157,15 @@ class TestMultipath(base.PrivilegedTestCase):
     def test_allowed(self) -> None:
         for args in (["-f", "3600140512345678"], ["-f", "mpatha"],
                      ["-c", "/dev/sdb"], ["-ll"], ["-ll", "/dev/dm-3"],
-                     ["-r"]):
+                     ["-r"], ["-a", "3600140512345678"]):
             self.assertEqual(0, self.executor.multipath(args, 30).exit_code)
         for args in (["add", "path", "sdb"], ["del", "path", "sdc"],
                      ["resize", "map", "mpatha"], ["show", "maps"],
-                     ["show", "paths"], ["reconfigure"]):
+                     ["show", "paths"], ["reconfigure"], ["show", "config"]):
             self.assertEqual(0, self.executor.multipathd(args, 30).exit_code)
         self.assertEqual(["-f 3600140512345678", "-f mpatha", "-c /dev/sdb",
-                          "-ll", "-ll /dev/dm-3", "-r"],
+                          "-ll", "-ll /dev/dm-3", "-r",
+                          "-a 3600140512345678"],
                          self.read(self.multipath).splitlines())
         self.assertEqual("add path sdb\n",
                          self.read(self.multipathd).splitlines(True)[0])
@@ -172,9 +173,11 @@ class TestMultipath(base.PrivilegedTestCase):
     def test_refused(self) -> None:
         for args in ([], ["-F"], ["-f"], ["-f", "-x"], ["-f", "a b"],
                      ["-f", "../x"], ["-c", "/etc/passwd"], ["-w", "x"],
-                     ["-f", "mpatha", "-f", "mpathb"]):
+                     ["-f", "mpatha", "-f", "mpathb"], ["-a"],
+                     ["-a", "../x"], ["-a", "/dev/sdb"], ["-t"], ["-T"]):
             self.assert_refused_unchanged(self.executor.multipath, args, 30)
         for args in ([], ["add", "path", "/dev/sdb"], ["del", "map", "x"],
                      ["add", "path", "sdb", "extra"], ["shutdown"],
-                     ["resize", "map", "-x"], ["show", "config"]):
+                     ["resize", "map", "-x"], ["show", "config", "local"],
+                     ["show", "status"], ["del", "map", "mpatha"]):
             self.assert_refused_unchanged(self.executor.multipathd, args, 30)

@@ -1,11 +1,16 @@
 """doctor's checklist on hosts broken in each way an operator meets."""
 
+import os
+
 from iscsi_transports import iface as iface_mod
+from iscsi_transports.privileged import client
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network
 from iscsi_transports.support import doctor
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
+from iscsi_transports.tests.unit import fake_executor
+from iscsi_transports.tests.unit.attach import kernel_tree
 
 
 class DoctorTestCase(base.TestCase):
@@ -243,3 +248,77 @@ class TestConfigProblems(DoctorTestCase):
         report = doctor.Doctor(manager, config_problems=["a typo"]).report()
         self.assertEqual(["a typo"], report["config_problems"])
         self.assertFalse(report["healthy"])
+
+
+class TestMultipath(DoctorTestCase):
+    """The multipath section: daemon, find_multipaths, each array's
+    no_path_retry, from the real multipath-tools 0.9.4 table."""
+
+    def setUp(self):
+        super().setUp()
+        self.executor = fake_executor.RecordingExecutor()
+        data = os.path.join(os.path.dirname(os.path.dirname(__file__)),
+                            "data", "multipath-t-0.9.4.txt")
+        with open(data, encoding="utf-8") as handle:
+            self.executor.answer = client.CommandResult(0, handle.read(), "")
+        tree = kernel_tree.IscsiTree(self.sysfs, self.data.proc_root + "-dev")
+        tree.add_session(1, "iqn.2003-01.org.linux-iscsi.lab:vol1")
+        tree.add_disk(1, 0, "sdb")
+        tree.add_session(2, "iqn.2003-01.org.linux-iscsi.lab:vol2")
+        tree.add_disk(2, 0, "sdc", attrs={"vendor": "DataCore",
+                                          "model": "SANmelody"})
+
+    def multipath(self):
+        manager = manager_mod.TransportManager(self.conf)
+        return doctor.Doctor(manager, executor=self.executor).report()[
+            "multipath"]
+
+    def listening(self):
+        self.data.set_sockets(doctor.SOCKETS[doctor.ISCSID],
+                              "@/org/kernel/linux/storage/multipathd")
+
+    def test_running_daemon_and_its_settings_per_array(self):
+        self.listening()
+        self.data.add_process(812, "multipathd")
+        report = self.multipath()
+        self.assertEqual((True, 812), (report["running"], report["pid"]))
+        self.assertEqual([("multipathd", ["show", "config"], 60)],
+                         self.executor.calls)
+        checks = [(c["status"], c["check"], c["detail"])
+                  for c in report["checks"]]
+        self.assertEqual(("ok", "multipathd"), checks[0][:2])
+        self.assertIn("running (pid 812)", checks[0][2])
+        self.assertEqual(("ok", "find_multipaths", "strict: maps only for "
+                          "WWIDs in the wwids file: the library adds each "
+                          "multipath volume's WWID (multipath -a)"),
+                         checks[1])
+        self.assertEqual([
+            ("warn", "no_path_retry", "DataCore SANmelody: queue (from "
+             "devices (DataCore SANmelody)); I/O with no path left is "
+             "queued until a path returns (forever)"),
+            ("ok", "no_path_retry", "LIO-ORG disk0: 12 (from devices "
+             "((LIO-ORG|SUSE) .*)); I/O with no path left is queued for "
+             "12 path checks (about 60 s), then failed")], checks[2:])
+        self.assertEqual(["DataCore", "LIO-ORG"],
+                         [item["vendor"] for item in report["arrays"]])
+
+    def test_no_daemon_runs_no_command(self):
+        report = self.multipath()
+        self.assertEqual((False, None, []),
+                         (report["running"], report["pid"], report["arrays"]))
+        self.assertEqual([], self.executor.calls)
+        self.assertEqual(["warn", "-"],
+                         [c["status"] for c in report["checks"]])
+        self.assertIn("systemctl enable --now multipathd",
+                      report["checks"][0]["detail"])
+
+    def test_unreadable_configuration_is_a_warning(self):
+        self.listening()
+        self.executor.answer = client.CommandResult(1, "", "timeout\n")
+        report = self.multipath()
+        self.assertTrue(report["running"])
+        self.assertEqual(("warn", "configuration"), (
+            report["checks"][1]["status"], report["checks"][1]["check"]))
+        self.assertIn("multipathd show config failed",
+                      report["checks"][1]["detail"])
+        self.assertEqual(True, self.report()["healthy"])
