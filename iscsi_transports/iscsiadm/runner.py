@@ -9,10 +9,10 @@ module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
 in :mod:`iscsi_transports.iscsiadm.parse`, exit codes and masking in
 :mod:`iscsi_transports.iscsiadm.errors`, iface record management in
 :mod:`iscsi_transports.iscsiadm.ifaces` (which uses this module; this module
-never uses it).  The few other root commands
-the library needs (``blockdev --flushbufs`` before a disk is deleted, see
-:mod:`iscsi_transports.attach.scsi`) go through :meth:`Iscsiadm.run_command`, the
-same root helper and timeout.
+never uses it).  The one other root command
+the library runs (``blockdev --flushbufs`` before a disk is deleted, see
+:mod:`iscsi_transports.attach.writer`) goes through
+:meth:`Iscsiadm.run_command`, the same root helper and timeout.
 """
 
 from __future__ import annotations
@@ -93,18 +93,19 @@ class Iscsiadm:
         return [*helper, self.options.iscsiadm_path, *args]
 
     def run(self, args: Sequence[str], ok_codes: Iterable[int] = (0,),
-            ) -> str:
+            timeout: float | None = None) -> str:
         """Run iscsiadm with ``args``; return stdout or raise a typed error.
 
         An exit code in ``ok_codes`` other than 0 (21 "no objects found"
-        for listings) returns the output as success.
+        for listings) returns the output as success.  ``timeout`` replaces
+        ``iscsiadm_timeout`` for this command when longer (a login).
         """
         argv = self.argv(args)
         self._secrets.update(errors.secrets_of(argv))
         shown = " ".join(errors.mask_argv(argv))
         LOG.debug("Running %s", shown)
         started = time.monotonic()
-        stdout, _stderr = self._run(argv, list(ok_codes))
+        stdout, _stderr = self._run(argv, list(ok_codes), timeout)
         LOG.debug("%s succeeded in %.3fs", shown, time.monotonic() - started)
         return stdout
 
@@ -123,10 +124,11 @@ class Iscsiadm:
                       if error.exit_code is not None else error.stderr)
         raise exception.CommandFailed(cmd=shown, reason=reason)
 
-    def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
+    def _run(self, argv: list[str], ok_codes: list[int],
+             timeout: float | None = None) -> tuple[str, str]:
         # Lazy, as in _default_execute: list and show never run a command.
         from oslo_concurrency import processutils
-        timeout = self.options.iscsiadm_timeout
+        timeout = max(timeout or 0, self.options.iscsiadm_timeout)
         started: list[Any] = []
         try:
             # processutils logs the command with oslo's own masking, which
@@ -175,10 +177,6 @@ class Iscsiadm:
 
     # -- listings -------------------------------------------------------------
 
-    def sessions(self) -> list[parse.Session]:
-        """Active sessions of every transport; none is an empty list."""
-        return parse.parse_sessions(self.run(["-m", "session"], (0, 21)))
-
     def nodes(self) -> list[parse.Target]:
         return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
 
@@ -190,20 +188,24 @@ class Iscsiadm:
         (the transport's :meth:`~iscsi_transports.base.Transport.
         iscsiadm_args`).
 
-        Without CHAP this is one process (``-m discovery``).  With
-        discovery CHAP the settings go into a discoverydb record first
-        (``-o new``, one ``-o update`` carrying every ``-n/-v`` pair) and
-        ``--discover`` uses it: three processes.
+        ``-o nonpersistent``: the targets are listed, no node record is
+        written or rewritten (iscsiadm's default would create, update and
+        delete records, other volumes' included).  Without CHAP this is
+        one process (``-m discovery``).  With discovery CHAP the settings
+        go into a discoverydb record first (``-o new``, one ``-o update``
+        carrying every ``-n/-v`` pair) and ``--discover`` uses it: three
+        processes.
         """
         db = ["-t", "sendtargets", "-p", portal,
               *checked_iface_args(iface_args)]
         if not auth:
-            return parse.parse_discovery(self.run(["-m", "discovery", *db]))
+            return parse.parse_discovery(self.run(
+                ["-m", "discovery", *db, "-o", "nonpersistent"]))
         self.run(["-m", "discoverydb", *db, "-o", "new"])
         self.run(["-m", "discoverydb", *db, "-o", "update",
                   *_name_values(auth)])
-        return parse.parse_discovery(
-            self.run(["-m", "discoverydb", *db, "--discover"]))
+        return parse.parse_discovery(self.run(
+            ["-m", "discoverydb", *db, "--discover", "-o", "nonpersistent"]))
 
     # -- nodes ---------------------------------------------------------------
 
@@ -225,11 +227,20 @@ class Iscsiadm:
             self.run([*self.node_args(target, portal, iface_args),
                       "-o", "update", *_name_values(settings)])
 
-    def login(self, target: str, portal: str,
-              iface_args: Sequence[str]) -> None:
-        """Log in; an existing session (exit 15) counts as success."""
-        self.run([*self.node_args(target, portal, iface_args), "--login"],
-                 (0, 15))
+    def login(self, target: str, portal: str, iface_args: Sequence[str],
+              timeout: float | None = None) -> bool:
+        """Log in; False when the session already existed (exit 15).
+
+        ``timeout`` should exceed the login window the node record sets
+        (iscsid's own retries), so that iscsiadm reports why the login
+        failed instead of being killed.
+        """
+        try:
+            self.run([*self.node_args(target, portal, iface_args),
+                      "--login"], timeout=timeout)
+        except exception.SessionExists:
+            return False
+        return True
 
     def logout(self, target: str, portal: str,
                iface_args: Sequence[str]) -> None:
