@@ -31,8 +31,8 @@ LOG = logging.getLogger(__name__)
 
 #: Kernel names of SCSI disks: nothing else is flushed, rescanned or
 #: deleted (the privileged daemon checks the same).
-_DISK_RE = re.compile(r"^sd[a-z]{1,4}$")
-_SCAN_RE = re.compile(r"^(\d+|-) (\d+|-) (\d+|-)$")
+_DISK_RE = re.compile(r"sd[a-z]{1,4}")
+_SCAN_RE = re.compile(r"(\d+|-) (\d+|-) (\d+|-)")
 #: The object went away while we wrote: for a delete that is success.
 _GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO)
 
@@ -54,7 +54,7 @@ class KernelWriter(Protocol):
 
 
 def _disk(name: str) -> str:
-    if not isinstance(name, str) or not _DISK_RE.match(name):
+    if not isinstance(name, str) or not _DISK_RE.fullmatch(name):
         raise exception.InvalidInput(reason="%r is not a SCSI disk name"
                                      % (name,))
     return name
@@ -88,7 +88,7 @@ class SysfsWriter:
 
     def scan_host(self, host: int, hctl: str) -> None:
         if isinstance(host, bool) or not isinstance(host, int) or host < 0 \
-                or not _SCAN_RE.match(hctl):
+                or not _SCAN_RE.fullmatch(hctl):
             raise exception.InvalidInput(reason="bad scan request host%r %r"
                                          % (host, hctl))
         LOG.debug("Scanning host%d for %s", host, hctl)

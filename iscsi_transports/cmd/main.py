@@ -31,6 +31,7 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.doctor",
     "iscsi_transports.cmd.snapshot",
     "iscsi_transports.cmd.iface",
+    "iscsi_transports.cmd.volume",
 )
 #: Which module adds each subcommand, so that running one imports only its
 #: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
@@ -43,6 +44,8 @@ COMMAND_MODULES = {
     "doctor": "iscsi_transports.cmd.doctor",
     "snapshot": "iscsi_transports.cmd.snapshot",
     "iface": "iscsi_transports.cmd.iface",
+    "attach": "iscsi_transports.cmd.volume",
+    "detach": "iscsi_transports.cmd.volume",
 }
 
 
