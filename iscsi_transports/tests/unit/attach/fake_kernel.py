@@ -11,8 +11,11 @@ size the test set.  Every root write is recorded.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
+import string
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -44,6 +47,8 @@ class FakeKernel:
         self.next_sid = 1
         #: disk name -> exception its flush raises.
         self.flush_errors: dict[str, Exception] = {}
+        #: Threads attach at once in the concurrency benchmark.
+        self._lock = threading.RLock()
 
     # -- the target's side -----------------------------------------------------
 
@@ -61,20 +66,25 @@ class FakeKernel:
         if "--login" in argv:
             self.login(_arg(argv, "-T"), _arg(argv, "-p"), _arg(argv, "-I"))
         elif "--logout" in argv:
-            for sid in self.sessions_of(_arg(argv, "-T"), _arg(argv, "-I")):
+            for sid in self.sessions_of(_arg(argv, "-T"), _arg(argv, "-p"),
+                                        _arg(argv, "-I")):
                 self.logout(sid)
         return result
 
     def login(self, target: str, portal: str, iface: str,
               host: int | None = None) -> int:
         address, _, port = portal.rpartition(":")
-        sid = self.next_sid
-        self.next_sid += 1
-        self.tree.add_session(sid, target, address.strip("[]"), port, iface,
-                              host=host)
+        with self._lock:
+            sid = self.next_sid
+            self.next_sid += 1
+            self.tree.add_session(sid, target, address.strip("[]"), port,
+                                  iface, host=host)
         return sid
 
-    def sessions_of(self, target: str, iface: str) -> list[int]:
+    def sessions_of(self, target: str, portal: str, iface: str) -> list[int]:
+        """What ``--logout -T -p -I`` logs out (portal as iscsiadm was
+        given it, the tree's connection address compared)."""
+        address = portal.rpartition(":")[0].strip("[]")
         found = []
         for sid, built in self.tree.sessions.items():
             base = os.path.join(self.tree.root, built.device, "iscsi_session",
@@ -85,7 +95,13 @@ class FakeKernel:
                 name = handle.read().strip()
             with open(os.path.join(base, "ifacename")) as handle:
                 used = handle.read().strip()
-            if (name, used) == (target, iface):
+            connection = os.path.join(self.tree.root, "class",
+                                      "iscsi_connection",
+                                      "connection%d:0" % sid,
+                                      "persistent_address")
+            with open(connection) as handle:
+                at = handle.read().strip()
+            if (name, used, at) == (target, iface, address):
                 found.append(sid)
         return found
 
@@ -99,6 +115,10 @@ class FakeKernel:
     # -- the kernel writer ---------------------------------------------------
 
     def scan_host(self, host: int, hctl: str) -> None:
+        with self._lock:
+            self._scan(host, hctl)
+
+    def _scan(self, host: int, hctl: str) -> None:
         self.writes.append(("scan", (host, hctl)))
         _channel, target_id, lun = hctl.split()
         for sid, built in self.tree.sessions.items():
@@ -152,10 +172,17 @@ class FakeKernel:
     # -- helpers ---------------------------------------------------------------
 
     def _free_name(self) -> str:
-        for letter in "bcdefghijklmnopqrstuvwxyz":
-            if not os.path.lexists(os.path.join(self.tree.root, "block",
-                                                "sd" + letter)):
-                return "sd" + letter
+        """The first ``sdX`` name neither in the tree nor mapped."""
+        mapped = {lun.name for luns in self.luns.values()
+                  for lun in luns.values()}
+        for size in (1, 2):
+            for letters in itertools.product(string.ascii_lowercase,
+                                             repeat=size):
+                name = "sd" + "".join(letters)
+                if name != "sda" and name not in mapped and \
+                        not os.path.lexists(os.path.join(
+                            self.tree.root, "block", name)):
+                    return name
         raise AssertionError("out of disk names")
 
     def _alive(self, sid: int) -> bool:
