@@ -41,6 +41,7 @@ from iscsi_transports.attach import inflight
 from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -724,14 +725,10 @@ def read_initiator_name(path: str) -> str | None:
     file is missing or has none."""
     try:
         with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+            text = handle.read()
     except OSError:
         return None
-    for line in lines:
-        key, _, value = line.strip().partition("=")
-        if key.strip() == "InitiatorName" and value.strip():
-            return value.strip()
-    return None
+    return parse.parse_initiator_name(text)
 
 
 def _recorded_targets(device_info: Mapping[str, Any] | None
