@@ -33,6 +33,8 @@ from iscsi_transports.tests.unit.attach import kernel_tree
 FAKE = os.path.join(_common.HERE, "fake_iscsiadm.sh")
 IQN = "iqn.2010-10.org.openstack:volume-%d"
 CHAP_VALUE = "bench-chap-value"
+#: A tmpfs; directories in it come from mkdtemp (private, random names).
+SHM = "/dev/shm"  # noqa: S108
 
 
 def props(volume: int = 1, paths: int = 1, chap: bool = False
@@ -62,11 +64,20 @@ class Lab:
     @classmethod
     def create(cls, delay: float = 0.0) -> Lab:
         root = tempfile.mkdtemp(prefix="iscsi-bench.")
-        sysfs = fixture.SysfsTree()
-        sysfs.setUp()
+        # sysfs and /dev live in memory: so do their stand-ins, or the
+        # stand-in kernel's file work on a disk-backed /tmp (20x slower
+        # here) would be charged to the attacher.
+        saved, tempfile.tempdir = tempfile.tempdir, (
+            SHM if os.path.isdir(SHM) else None)
+        try:
+            sysfs = fixture.SysfsTree()
+            sysfs.setUp()
+            dev = tempfile.mkdtemp(prefix="iscsi-bench-dev.")
+        finally:
+            tempfile.tempdir = saved
         lab = cls(root, fake_kernel.FakeKernel(
-            kernel_tree.IscsiTree(sysfs, os.path.join(root, "dev")),
-            runner._default_execute), delay)
+            kernel_tree.IscsiTree(sysfs, dev), runner._default_execute),
+            delay)
         for sub in ("state", "dev", "bin", "locks", "sysfs", "lib"):
             os.makedirs(lab.path(sub))
         os.symlink(FAKE, lab.path("bin", "iscsiadm"))
@@ -84,6 +95,7 @@ class Lab:
         os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
         shutil.rmtree(self.root, ignore_errors=True)
         self.kernel.tree.tree.cleanUp()
+        shutil.rmtree(self.kernel.tree.dev_root, ignore_errors=True)
 
     def calls(self) -> list[str]:
         try:
@@ -132,7 +144,7 @@ class Lab:
             conf.set_override(key, value, group=config.GROUP)
         return driver_mod.ISCSIDriver(conf, execute=self.kernel,
                                       writer=self.kernel,
-                                      dev_root=self.path("dev"))
+                                      dev_root=self.kernel.tree.dev_root)
 
     def os_brick(self, multipath: bool = False) -> Any:
         import os_brick

@@ -77,8 +77,10 @@ class FakeKernel:
         with self._lock:
             sid = self.next_sid
             self.next_sid += 1
-            self.tree.add_session(sid, target, address.strip("[]"), port,
-                                  iface, host=host)
+        # Sessions of distinct sids touch distinct files: no lock, so
+        # concurrent logins overlap as they do in the kernel.
+        self.tree.add_session(sid, target, address.strip("[]"), port, iface,
+                              host=host)
         return sid
 
     def sessions_of(self, target: str, portal: str, iface: str) -> list[int]:
@@ -115,13 +117,9 @@ class FakeKernel:
     # -- the kernel writer ---------------------------------------------------
 
     def scan_host(self, host: int, hctl: str) -> None:
-        with self._lock:
-            self._scan(host, hctl)
-
-    def _scan(self, host: int, hctl: str) -> None:
         self.writes.append(("scan", (host, hctl)))
         _channel, target_id, lun = hctl.split()
-        for sid, built in self.tree.sessions.items():
+        for sid, built in list(self.tree.sessions.items()):
             if built.host != host or not self._alive(sid):
                 continue
             if target_id not in ("-", str(built.target_id)):
@@ -133,16 +131,17 @@ class FakeKernel:
                                   "%d:0:%d:%s" % (host, built.target_id, lun))
             if mapped is None or os.path.isdir(device):
                 continue
-            if os.path.lexists(os.path.join(self.tree.root, "block",
-                                            mapped.name)):
-                # Another path of the same LUN: the next free name, and
-                # no by-path link (the test spelled only the first).
-                self.tree.add_disk(sid, int(lun), self._free_name(),
-                                   sectors=mapped.sectors)
-            else:
-                self.tree.add_disk(sid, int(lun), mapped.name,
-                                   sectors=mapped.sectors,
-                                   links=mapped.links)
+            with self._lock:
+                if os.path.lexists(os.path.join(self.tree.root, "block",
+                                                mapped.name)):
+                    # Another path of the same LUN: the next free name,
+                    # and no by-path link (the test spelled the first).
+                    self.tree.add_disk(sid, int(lun), self._free_name(),
+                                       sectors=mapped.sectors)
+                else:
+                    self.tree.add_disk(sid, int(lun), mapped.name,
+                                       sectors=mapped.sectors,
+                                       links=mapped.links)
 
     def rescan_disk(self, name: str) -> None:
         self.writes.append(("rescan", name))
