@@ -63,7 +63,8 @@ class Lab:
 
     def __init__(self) -> None:
         self.workdir = ""
-        self.ctl = str(1000 + os.getpid() % 50000)
+        # tgtd refuses a -C above 32767 (seen with pids above 32000).
+        self.ctl = str(1000 + os.getpid() % 31000)
         self.helper: subprocess.Popen | None = None
         self.tgtd_pid: int | None = None
 
