@@ -19,7 +19,7 @@ import venv
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(HERE, ".venv")
 BENCHMARKS = ("bench_cold_start", "bench_detection", "bench_parsing",
-              "bench_processes", "bench_concurrency")
+              "bench_processes", "bench_concurrency", "bench_privilege")
 
 
 def ensure_venv() -> str:

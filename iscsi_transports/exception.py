@@ -329,3 +329,90 @@ class SysfsWriteFailed(IscsiTransportsError):
 class DeviceRemovalFailed(IscsiTransportsError):
     msg_fmt = ("Could not delete SCSI device %(device)s (%(link)s) before "
                "logging out: %(reason)s")
+
+
+# -- privileged operations and the state directory --------------------------
+
+class PrivilegedError(IscsiTransportsError):
+    """Raised by a root operation (:mod:`iscsi_transports.privileged`).
+
+    oslo.privsep re-creates an error from its daemon in the caller as
+    ``type(*error.args)``, so these errors take only positional strings,
+    named in ``fields``, and keep exactly those as ``args``: the caller gets
+    the same type, message and attributes as the daemon raised.  Values
+    never include a CHAP secret.
+    """
+
+    fields: tuple[str, ...] = ()
+
+    def __init__(self, *values: str) -> None:
+        super().__init__(**dict(zip(self.fields, values)))
+        self.args = values
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PrivilegedRequestRefused(PrivilegedError, InvalidInput):
+    """The privileged side refused its arguments; nothing ran or changed."""
+
+    fields = ("operation", "reason")
+    operation: str
+    reason: str
+    msg_fmt = ("Refused to %(operation)s as root: %(reason)s. Nothing was "
+               "run or written.")
+
+
+class PrivilegedOperationFailed(PrivilegedError):
+    """A root operation was allowed but the kernel or a file refused it."""
+
+    fields = ("operation", "reason")
+    operation: str
+    reason: str
+    msg_fmt = "Could not %(operation)s: %(reason)s"
+
+
+class PrivilegedCommandTimeout(PrivilegedError):
+    fields = ("cmd", "seconds")
+    cmd: str
+    seconds: str
+    msg_fmt = ("%(cmd)s did not finish within %(seconds)s seconds and was "
+               "killed.")
+
+
+class NodeRecordNotFound(PrivilegedError, LookupError):
+    fields = ("target", "portal", "iface")
+    target: str
+    portal: str
+    iface: str
+    msg_fmt = ("No node record for %(target)s at %(portal)s through iface "
+               "%(iface)s: it must exist (iscsiadm -m node -o new) before "
+               "its CHAP settings are written; nothing was written.")
+
+
+class IscsiDbLocked(PrivilegedError):
+    """open-iscsi's record lock stayed taken; the record is unchanged."""
+
+    fields = ("path", "seconds")
+    path: str
+    seconds: str
+    msg_fmt = ("open-iscsi's record lock %(path)s stayed taken for "
+               "%(seconds)s seconds; nothing was written. If no iscsiadm "
+               "is running, remove %(path)s.")
+
+
+class PrivsepUnavailable(IscsiTransportsError):
+    msg_fmt = ("The iscsi-transports privileged helper did not start "
+               "(%(reason)s): the service's root helper must allow "
+               "privsep-helper --privsep_context "
+               "iscsi_transports.privileged.context (see the install guide).")
+
+
+class StateDirUnusable(IscsiTransportsError):
+    """The state directory cannot be created or written by this user."""
+
+    msg_fmt = "State directory %(path)s %(problem)s: %(fix)s"
+
+
+class LockFileUnusable(IscsiTransportsError):
+    msg_fmt = "Lock file %(path)s %(problem)s: %(fix)s"

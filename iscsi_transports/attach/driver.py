@@ -148,10 +148,8 @@ class ISCSIDriver:
         self._manager_lock = threading.Lock()
         self.iscsiadm = runner.Iscsiadm(conf, execute=execute)
         self.view = sysfs.Sysfs(self.options.sysfs_root, dev_root)
-        # The root-write seam: the privileged executor replaces this line.
-        self.writer = writer or writer_mod.SysfsWriter(
-            self.options.sysfs_root, self.iscsiadm)
-        self._disks = disks.Waiter(self.view, self.writer, sleep, clock)
+        self._writer = writer
+        self._sleep, self._clock = sleep, clock
         self._inflight = inflight.Registry()
         self.initiator_file = initiator_file
         #: Ifaces already ensured by this driver object: later attaches
@@ -161,6 +159,20 @@ class ISCSIDriver:
     @property
     def options(self) -> Any:
         return self.conf.iscsi_transports
+
+    @property
+    def writer(self) -> writer_mod.KernelWriter:
+        """The one seam for root writes to the kernel: the given one, else
+        the runner's root daemon (``use_privsep``), else direct sysfs
+        writes.  Resolved on first use: the daemon starts only then."""
+        if self._writer is None:
+            self._writer = self.iscsiadm.privileged or writer_mod.SysfsWriter(
+                self.options.sysfs_root, self.iscsiadm)
+        return self._writer
+
+    @property
+    def _disks(self) -> disks.Waiter:
+        return disks.Waiter(self.view, self.writer, self._sleep, self._clock)
 
     @property
     def ifaces(self) -> ifaces.IfaceRecords:
@@ -428,13 +440,13 @@ class ISCSIDriver:
                 "node.session.initial_login_retry_max":
                     str(self.options.node_login_retries)}
 
-    def login_timeout(self) -> float:
+    def login_timeout(self) -> int:
         """How long ``--login`` may run: our records' login window plus a
         margin, so iscsiadm reports iscsid's answer (exit 8 for a dead
         portal) instead of being killed."""
         window = self.options.node_login_timeout * \
             self.options.node_login_retries
-        return float(window + LOGIN_MARGIN)
+        return int(window + LOGIN_MARGIN)
 
     def _undo(self, made: _Made) -> None:
         """Remove what a failed attach made, and nothing else: the disk

@@ -13,11 +13,13 @@ processes (nova-compute and the console script) cannot interleave
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import state
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 
@@ -37,7 +39,7 @@ class IfaceRecords:
 
     @property
     def state_dir(self) -> str:
-        return os.path.join(self.iscsiadm.options.state_path, "ifaces")
+        return os.path.join(state.directory(self.iscsiadm.conf), "ifaces")
 
     def _marker(self, name: str) -> str:
         return os.path.join(self.state_dir, iface_mod.validate_name(name))
@@ -46,9 +48,12 @@ class IfaceRecords:
         return os.path.exists(self._marker(name))
 
     def _mark_ours(self, name: str) -> None:
-        os.makedirs(self.state_dir, exist_ok=True)
+        """Write the ownership marker; the state directory is checked (one
+        line, StateDirUnusable) before anything is written."""
+        state.ensure(self.iscsiadm.conf, "ifaces")
         with open(self._marker(name), "w") as marker:
             marker.write("created by iscsi-transports\n")
+        state.adopt(self._marker(name))
 
     def list(self) -> list[iface_mod.Iface]:
         """Every iface iscsiadm knows (``-m iface``), built-ins included."""
@@ -94,10 +99,19 @@ class IfaceRecords:
     def _create(self, wanted: iface_mod.Iface) -> None:
         LOG.info("Creating iface record %s (%s)", wanted.name,
                  _describe(wanted))
-        self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o", "new"])
-        # Marked before the updates: if one fails the half-made record is
-        # still ours to fix or delete next time.
+        # Marked before the record exists: a marker that cannot be written
+        # stops here, before ``-o new``, instead of leaving a record nobody
+        # owns (a foreign conflict on every later attach).  A failed
+        # ``-o new`` takes the marker back; a failed update leaves a
+        # half-made record that is still ours to fix or delete next time.
         self._mark_ours(wanted.name)
+        try:
+            self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o",
+                               "new"])
+        except Exception:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._marker(wanted.name))
+            raise
         self._update(wanted.name, wanted.settable_fields())
 
     def _update(self, name: str, fields: dict[str, str]) -> None:

@@ -1,18 +1,26 @@
 """The one module that runs iscsiadm.
 
-It builds argv lists (never shell strings), prepends the configured root
-helper, runs them through ``oslo_concurrency.processutils`` with a timeout,
-kills a hung iscsiadm, and turns open-iscsi's exit codes
+It builds argv lists (never shell strings) and runs them in one of two
+ways.  Through the library's root daemon (:mod:`iscsi_transports.privileged`,
+the default when ``root_helper`` is empty): the daemon checks the argv and
+runs iscsiadm, and CHAP settings are written into the node or discovery
+record by the daemon instead of passed as ``-v <secret>``, so no secret is
+ever in a process's argv.  Or, the legacy way, with the configured
+``root_helper`` prepended (or an injected ``execute``), through
+``oslo_concurrency.processutils`` with a timeout, where CHAP values are
+``-o update`` arguments.  Either way it kills a hung iscsiadm and turns
+open-iscsi's exit codes
 (``include/iscsi_err.h``) into the typed errors of
 :mod:`iscsi_transports.exception`.  Every command line that leaves this
 module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
 in :mod:`iscsi_transports.iscsiadm.parse`, exit codes and masking in
 :mod:`iscsi_transports.iscsiadm.errors`, iface record management in
 :mod:`iscsi_transports.iscsiadm.ifaces` (which uses this module; this module
-never uses it).  The one other root command
-the library runs (``blockdev --flushbufs`` before a disk is deleted, see
-:mod:`iscsi_transports.attach.writer`) goes through
-:meth:`Iscsiadm.run_command`, the same root helper and timeout.
+never uses it).  The attach wing's root writes (LUN scans, rescans, disk
+flushes and deletes, :mod:`iscsi_transports.attach.writer`) go through
+:attr:`Iscsiadm.privileged` too, or on the legacy path as direct sysfs
+writes and :meth:`Iscsiadm.run_command` (``blockdev --flushbufs``, same
+root helper and timeout).
 """
 
 from __future__ import annotations
@@ -25,18 +33,24 @@ import shlex
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from oslo_config import cfg
 
 from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import state
 from iscsi_transports.iscsiadm import errors
 from iscsi_transports.iscsiadm import parse
 
+if TYPE_CHECKING:
+    from iscsi_transports.privileged import client
+
 LOG = logging.getLogger(__name__)
+#: Record keys whose values the root daemon writes into the record itself.
+NODE_AUTH = "node.session.auth."
 #: A level no logger enables (logging.disable's floor is 0), given to
 #: processutils so that it never logs a command line itself: level 1 still
 #: showed mutual CHAP secrets wherever logging was fully enabled.
@@ -47,20 +61,24 @@ iscsiadm_opts = [
     cfg.StrOpt("iscsiadm_path", default="iscsiadm",
                help="The iscsiadm binary to run, as a name looked up on PATH "
                     "or an absolute path."),
+    cfg.BoolOpt("use_privsep", default=False,
+                help="Run every root operation (iscsiadm, disk flush and "
+                     "delete, CHAP settings) through the library's "
+                     "oslo.privsep daemon, or in process when already root, "
+                     "instead of root_helper: no CHAP secret is then on any "
+                     "command line. iscsiadm_path and root_helper are not "
+                     "used then (the daemon runs iscsiadm from its own "
+                     "PATH)."),
     cfg.StrOpt("root_helper", default="",
-               help="Command prepended to every iscsiadm command line, for "
-                    "example 'sudo iscsi-transports-rootwrap /etc/iscsi-"
-                    "transports/rootwrap.conf'. Split like a shell would, "
-                    "never run through a shell. Empty runs iscsiadm "
-                    "directly."),
+               help="Command prepended to every iscsiadm command line "
+                    "unless use_privsep is set, for example 'sudo "
+                    "nova-rootwrap /etc/nova/rootwrap.conf'. Split like a "
+                    "shell would, never run through a shell. Empty runs "
+                    "iscsiadm directly."),
     cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
                help="Seconds an iscsiadm command may run before it is "
                     "killed and reported as timed out."),
-    cfg.StrOpt("state_path", default="/var/lib/iscsi-transports",
-               help="Directory where the library records which iface records "
-                    "it created (only those are ever updated or deleted) and, "
-                    "unless [oslo_concurrency] lock_path is set, keeps its "
-                    "lock files."),
+    *state.state_opts,
 ]
 
 def _default_execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
@@ -75,13 +93,31 @@ class Iscsiadm:
     """Runs iscsiadm commands built from typed arguments."""
 
     def __init__(self, conf: cfg.ConfigOpts,
-                 execute: Callable[..., tuple[str, str]] | None = None) -> None:
+                 execute: Callable[..., tuple[str, str]] | None = None,
+                 executor: client.Executor | None = None) -> None:
         config.register(conf, iscsiadm_opts)
         self.conf = conf
         self._execute = execute or _default_execute
+        self._executor = executor
+        #: The legacy path: root_helper / execute, unless ``use_privsep``
+        #: is set or an executor is given.
+        self._legacy = executor is None and (
+            execute is not None or not self.options.use_privsep)
         #: Every secret passed on a command line so far, scrubbed from
         #: the output of all later errors.
         self._secrets: set[str] = set()
+
+    @property
+    def privileged(self) -> client.Executor | None:
+        """The root operations (daemon or in process), None on the legacy
+        ``root_helper`` / ``execute`` path."""
+        if self._legacy:
+            return None
+        if self._executor is None:
+            # Lazy: oslo.privsep is not loaded until something runs as root.
+            from iscsi_transports import privileged
+            self._executor = privileged.executor()
+        return self._executor
 
     @property
     def options(self) -> Any:
@@ -100,14 +136,37 @@ class Iscsiadm:
         for listings) returns the output as success.  ``timeout`` replaces
         ``iscsiadm_timeout`` for this command when longer (a login).
         """
-        argv = self.argv(args)
+        executor = self.privileged
+        argv = self.argv(args) if executor is None else ["iscsiadm", *args]
         self._secrets.update(errors.secrets_of(argv))
         shown = " ".join(errors.mask_argv(argv))
         LOG.debug("Running %s", shown)
         started = time.monotonic()
-        stdout, _stderr = self._run(argv, list(ok_codes), timeout)
+        if executor is None:
+            stdout, _stderr = self._run(argv, list(ok_codes), timeout)
+        else:
+            stdout = self._run_privileged(executor, argv, list(ok_codes),
+                                          timeout)
         LOG.debug("%s succeeded in %.3fs", shown, time.monotonic() - started)
         return stdout
+
+    def _run_privileged(self, executor: client.Executor, argv: list[str],
+                        ok_codes: list[int],
+                        timeout: float | None = None) -> str:
+        """iscsiadm through the root daemon; the same typed errors."""
+        timeout = int(max(timeout or 0, self.options.iscsiadm_timeout))
+        try:
+            result = executor.iscsiadm(argv[1:], timeout)
+        except exception.PrivilegedCommandTimeout:
+            raise exception.IscsiadmTimeout(errors.mask_argv(argv),
+                                            timeout) from None
+        except exception.PrivilegedOperationFailed as error:
+            raise exception.IscsiadmNotFound(errors.mask_argv(argv), None,
+                                             error.reason) from None
+        if result.exit_code not in ok_codes:
+            raise self._failed(argv, result.exit_code, result.stderr,
+                               result.stdout)
+        return result.stdout
 
     def run_command(self, args: Sequence[str]) -> str:
         """Run another root command (``blockdev``) the way iscsiadm runs:
@@ -162,18 +221,12 @@ class Iscsiadm:
 
     def lock_path(self) -> str:
         """[oslo_concurrency] lock_path when set, else <state_path>/locks."""
-        try:
-            configured = self.conf.oslo_concurrency.lock_path
-        except (cfg.NoSuchOptError, AttributeError):
-            configured = None
-        return configured or os.path.join(self.options.state_path, "locks")
+        return state.lock_path(self.conf)
 
     def external_lock(self, name: str) -> Any:
-        """A lock held across processes (nova-compute, the console script)."""
-        # Lazy: lockutils costs list and show start-up time they never use.
-        from oslo_concurrency import lockutils
-        return lockutils.lock(name, lock_file_prefix="iscsi_transports-",
-                              external=True, lock_path=self.lock_path())
+        """A lock held across processes (nova-compute, the console script),
+        its file usable by both; see :func:`iscsi_transports.state.external_lock`."""
+        return state.external_lock(self.conf, name)
 
     # -- listings -------------------------------------------------------------
 
@@ -202,8 +255,12 @@ class Iscsiadm:
             return parse.parse_discovery(self.run(
                 ["-m", "discovery", *db, "-o", "nonpersistent"]))
         self.run(["-m", "discoverydb", *db, "-o", "new"])
-        self.run(["-m", "discoverydb", *db, "-o", "update",
-                  *_name_values(auth)])
+        executor = self.privileged
+        if executor is None:
+            self.run(["-m", "discoverydb", *db, "-o", "update",
+                      *_name_values(auth)])
+        else:
+            executor.write_discovery_auth(portal, auth)
         return parse.parse_discovery(self.run(
             ["-m", "discoverydb", *db, "--discover", "-o", "nonpersistent"]))
 
@@ -222,10 +279,22 @@ class Iscsiadm:
 
     def node_update(self, target: str, portal: str, iface_args: Sequence[str],
                     settings: dict[str, str]) -> None:
-        """Set node fields, every pair in one ``-o update`` process."""
-        if settings:
+        """Set node fields, every pair in one ``-o update`` process.
+
+        Through the root daemon the ``node.session.auth.*`` block is
+        written into the record instead (no secret on a command line).
+        """
+        executor = self.privileged
+        auth = {key: value for key, value in settings.items()
+                if key.startswith(NODE_AUTH)} if executor else {}
+        rest = {key: value for key, value in settings.items()
+                if key not in auth}
+        if executor is not None and auth:
+            executor.write_node_auth(target, portal,
+                                     _iface_name(iface_args), auth)
+        if rest:
             self.run([*self.node_args(target, portal, iface_args),
-                      "-o", "update", *_name_values(settings)])
+                      "-o", "update", *_name_values(rest)])
 
     def login(self, target: str, portal: str, iface_args: Sequence[str],
               timeout: float | None = None) -> bool:
@@ -282,7 +351,13 @@ def checked_iface_args(iface_args: Sequence[str]) -> list[str]:
     return args
 
 
-def _name_values(settings: dict[str, str]) -> list[str]:
+def _iface_name(iface_args: Sequence[str]) -> str:
+    """The iface a checked ``iface_args`` names (the word after ``-I``)."""
+    args = checked_iface_args(iface_args)
+    return args[args.index("-I") + 1]
+
+
+def _name_values(settings: Mapping[str, str]) -> list[str]:
     args: list[str] = []
     for key, value in settings.items():
         args += ["-n", key, "-v", value]

@@ -12,8 +12,12 @@ from __future__ import annotations
 import configparser
 import os
 import re
+import types
+
+import fixtures
 
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import privileged
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import writer
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
@@ -36,7 +40,7 @@ def load_filters() -> dict[str, list[str]]:
         kind, exec_path, run_as, *args = (
             part.strip() for part in value.split(","))
         assert kind == "RegExpFilter" and run_as == "root", name
-        assert exec_path in ("iscsiadm", "blockdev"), name
+        assert exec_path in ("iscsiadm", "blockdev", "privsep-helper"), name
         assert args[0] == exec_path, name
         filters[name] = args
     return filters
@@ -112,8 +116,10 @@ class TestRootwrapFilters(base.TestCase):
                 for name in matching(self.filters, argv)}
         # Update lines exist for 1 to 6 "-n KEY -v VALUE" pairs; the rest
         # must each match a command the library runs.
+        # The privsep-helper lines are checked by TestPrivsepHelper.
         unused = sorted(name for name in set(self.filters) - used
-                        if not re.search(r"_update_\d$", name))
+                        if not re.search(r"_update_\d$", name) and
+                        not name.startswith("privsep"))
         self.assertEqual([], unused)
 
     def test_hostile_commands_are_refused(self) -> None:
@@ -134,3 +140,59 @@ class TestRootwrapFilters(base.TestCase):
                 ["blockdev", "--flushbufs", "/dev/sdb", "/dev/sda"],
                 ["blockdev", "--flushbufs", "/dev/dm-0"]):
             self.assertEqual([], matching(self.filters, argv), argv)
+
+
+class _HelperConf:
+    """What PrivContext.helper_command reads from cfg.CONF: the service's
+    configuration files and the context's section (no helper_command)."""
+
+    def __init__(self, config_files: list[str]) -> None:
+        self.config_file = config_files
+        self.config_dir = None
+
+    def __getitem__(self, section: str) -> object:
+        return types.SimpleNamespace(helper_command=None)
+
+
+class TestPrivsepHelper(base.TestCase):
+    """The daemon's start command, built by oslo.privsep as nova runs it.
+
+    ``privileged`` is imported at the top of this module, before cfg.CONF
+    is replaced here: creating the context registers its options there.
+    """
+
+    ROOT_HELPER = ["sudo", "nova-rootwrap", "/etc/nova/rootwrap.conf"]
+
+    def helper_argv(self, config_files: list[str]) -> list[str]:
+        self.useFixture(fixtures.MonkeyPatch(
+            "oslo_config.cfg.CONF", _HelperConf(config_files)))
+        self.useFixture(fixtures.MonkeyPatch(
+            "oslo_privsep.priv_context._HELPER_COMMAND_PREFIX",
+            list(self.ROOT_HELPER)))
+        argv = privileged.context.helper_command("/tmp/tmpk2x9/privsep.sock")
+        self.assertEqual(self.ROOT_HELPER, argv[:3])
+        return argv[3:]
+
+    def test_nova_compute_start_commands_match(self) -> None:
+        filters = load_filters()
+        used = set()
+        for files in (["/etc/nova/nova.conf"],
+                      ["/etc/nova/nova.conf", "/etc/nova/nova-compute.conf"]):
+            names = matching(filters, self.helper_argv(files))
+            self.assertEqual(1, len(names), files)
+            used.update(names)
+        self.assertEqual({name for name in filters
+                          if name.startswith("privsep")}, used)
+
+    def test_hostile_start_commands_are_refused(self) -> None:
+        filters = load_filters()
+        good = self.helper_argv(["/etc/nova/nova.conf"])
+        for index, value in ((2, "/etc/../tmp/evil.conf"),
+                             (2, "/etc/nova/../../tmp/evil.conf"),
+                             (2, "/tmp/evil.conf"),
+                             (4, "os_brick.privileged.default"),
+                             (4, "iscsi_transports.privileged.entry"),
+                             (6, "/var/run/x.sock")):
+            argv = list(good)
+            argv[index] = value
+            self.assertEqual([], matching(filters, argv), argv)

@@ -1,0 +1,72 @@
+"""The one place that runs anything as root.
+
+nova-compute runs as an unprivileged service user and reaches root through
+oslo.privsep daemons; this package is the library's own privsep context,
+:data:`context`, with a few narrow entry points
+(:mod:`iscsi_transports.privileged.entry`).  Each entry point checks its
+arguments *inside* the daemon (:mod:`~iscsi_transports.privileged.validate`)
+before it runs iscsiadm or multipath with a checked argv, writes a SCSI
+``scan``, ``delete`` or ``rescan`` file, flushes a disk, or writes the CHAP
+lines of an open-iscsi record (so that no secret is ever on a command line).
+
+Callers never use the entry points directly: :func:`executor` returns an
+object with the same methods whether the work goes through the daemon (a
+service user) or runs in this process (a tool already running as root, such
+as the console script).
+
+The context is created at import, on oslo.config's global ``CONF``, because
+that is how oslo.privsep finds it again inside ``privsep-helper``
+(``--privsep_context iscsi_transports.privileged.context``) and reads its
+``[iscsi_transports_privileged]`` section (user, group, capabilities,
+helper_command).  It is the one exception to "nothing registered on a global
+at import", and nothing on the console script's cold path imports this
+package.
+
+Capabilities: the daemon keeps ``CAP_SYS_ADMIN`` only.  It runs as uid 0
+(``privsep-helper`` started through the root helper, as nova's are), so it
+owns ``/etc/iscsi``, ``/run/lock/iscsi`` and the sysfs files it writes
+without ``CAP_DAC_OVERRIDE``; the ``BLKFLSBUF`` ioctl of a flush needs
+``CAP_SYS_ADMIN``; the commands it starts (iscsiadm, multipath) are
+executed as uid 0 and get the full set back from the bounding set, as every
+privsep daemon's children do.
+"""
+
+from __future__ import annotations
+
+import os
+
+from oslo_privsep import capabilities
+from oslo_privsep import priv_context
+
+from iscsi_transports.privileged import client
+
+__all__ = ["CFG_SECTION", "CONTEXT_PATH", "context", "executor"]
+
+#: The configuration section of the daemon (user, group, capabilities,
+#: helper_command, thread_pool_size, logger_name).
+CFG_SECTION = "iscsi_transports_privileged"
+#: What ``privsep-helper --privsep_context`` names.
+CONTEXT_PATH = __name__ + ".context"
+
+context = priv_context.PrivContext(
+    __name__,
+    cfg_section=CFG_SECTION,
+    pypath=CONTEXT_PATH,
+    capabilities=[capabilities.CAP_SYS_ADMIN],
+    logger_name=__name__ + ".daemon",
+)
+
+
+def executor(in_process: bool | None = None) -> client.Executor:
+    """The root operations, through the daemon or in this process.
+
+    ``in_process`` None picks by who we are: already root (the console
+    script run by an operator) runs in process, anything else starts the
+    daemon on first use through the root helper.  Both check every argument
+    the same way.
+    """
+    if in_process is None:
+        in_process = os.geteuid() == 0
+    if in_process:
+        return client.InProcessExecutor()
+    return client.DaemonExecutor()

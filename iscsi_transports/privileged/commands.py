@@ -1,0 +1,87 @@
+"""Running iscsiadm, multipath and multipathd as root, with a checked argv.
+
+The binary is looked up on a fixed PATH (the caller cannot name one), its
+argv is checked by :mod:`~iscsi_transports.privileged.validate`, it gets a
+minimal environment (``LC_ALL=C`` so output parses the same everywhere) and
+its own session, and on timeout its whole process group is killed.  The
+exit code is returned, not judged: mapping it to typed errors is the
+iscsiadm layer's job.  No argv that reaches here holds a secret (the
+checks refuse ``*.password`` keys), so nothing needs masking.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from iscsi_transports import exception
+from iscsi_transports.privileged import validate
+
+LOG = logging.getLogger(__name__)
+
+#: Where the daemon looks for the binaries it runs.
+SECURE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+class CommandResult(NamedTuple):
+    """What a command returned; never raised for a non-zero exit code."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def iscsiadm(args: Sequence[str], timeout: int) -> CommandResult:
+    """Run ``iscsiadm`` with checked ``args``."""
+    argv = validate.iscsiadm_args(args)
+    return run("iscsiadm", argv, validate.timeout("run iscsiadm", timeout))
+
+
+def multipath(args: Sequence[str], timeout: int) -> CommandResult:
+    argv = validate.multipath_args(args)
+    return run("multipath", argv, validate.timeout("run multipath", timeout))
+
+
+def multipathd(args: Sequence[str], timeout: int) -> CommandResult:
+    argv = validate.multipathd_args(args)
+    return run("multipathd", argv,
+               validate.timeout("run multipathd", timeout))
+
+
+def run(binary: str, argv: list[str], timeout: int) -> CommandResult:
+    """Run ``binary`` (found on :data:`SECURE_PATH`) with a checked argv."""
+    path = shutil.which(binary, path=SECURE_PATH)
+    shown = " ".join([binary, *argv])
+    if path is None:
+        raise exception.PrivilegedOperationFailed(
+            "run " + binary, "%s is not installed (not found on %s)"
+            % (binary, SECURE_PATH))
+    LOG.debug("Running %s", shown)
+    process = subprocess.Popen(  # noqa: S603 - argv list, checked above
+        [path, *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, env={"PATH": SECURE_PATH, "LC_ALL": "C"},
+        start_new_session=True,
+        close_fds=True)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        raise exception.PrivilegedCommandTimeout(shown, str(timeout)) \
+            from None
+    return CommandResult(process.returncode,
+                         stdout.decode("utf-8", "replace"),
+                         stderr.decode("utf-8", "replace"))
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command and anything it started (its own session)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        LOG.debug("Process group %s already gone", process.pid)
+    process.communicate()

@@ -1,0 +1,36 @@
+"""Where the root operations act: the kernel's and open-iscsi's own paths.
+
+These are not options: open-iscsi compiles its paths in, and a path the
+unprivileged caller could choose would let it direct root's writes.  Tests
+point them at built trees by replacing :data:`PATHS` before the daemon
+starts (a forked test daemon inherits it).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+
+class Paths(NamedTuple):
+    sysfs: str = "/sys"
+    dev: str = "/dev"
+    #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h).
+    iscsi_db: str = "/etc/iscsi"
+    #: open-iscsi's LOCK_DIR (usr/initiator.h).
+    iscsi_lock_dir: str = "/run/lock/iscsi"
+
+    def scsi_host(self, host: int) -> str:
+        return os.path.join(self.sysfs, "class", "scsi_host", "host%d" % host)
+
+    def disk(self, name: str) -> str:
+        return os.path.join(self.sysfs, "block", name)
+
+    def nodes(self) -> str:
+        return os.path.join(self.iscsi_db, "nodes")
+
+    def send_targets(self) -> str:
+        return os.path.join(self.iscsi_db, "send_targets")
+
+
+PATHS = Paths()

@@ -1,0 +1,263 @@
+"""CHAP settings written into open-iscsi's records, never on a command line.
+
+``iscsiadm -o update -n node.session.auth.password -v SECRET`` puts the
+secret in iscsiadm's argv, readable by any local user in
+``/proc/<pid>/cmdline`` and logged by sudo.  open-iscsi has no other input
+for it (no stdin, no file option), so the daemon edits the record file the
+way iscsiadm does (``usr/idbm.c``):
+
+* records live under ``/etc/iscsi``: a node record is
+  ``nodes/<target>/<address>,<port>,<tpgt>/<iface>``, or the older
+  ``nodes/<target>/<address>,<port>`` file when the target portal group is
+  unknown (a static ``-o new``); a SendTargets discovery record is
+  ``send_targets/<address>,<port>/st_config``;
+* a record is ``# BEGIN RECORD <version>``, ``name = value`` lines (the
+  parser strips white space around the name and the value, and takes the
+  value to the end of the line), ``# END RECORD``; unset values are left
+  out;
+* every reader and writer holds open-iscsi's lock: ``link()`` of
+  ``/run/lock/iscsi/lock`` to ``lock.write`` succeeds for one process at a
+  time (``idbm_lock``), retried every 10 ms.
+
+Under that lock the record is read, checked to be the one asked for
+(``node.name`` and ``iface.iscsi_ifacename``), its auth lines replaced as a
+block (keys not given are removed, so stale mutual CHAP cannot linger), and
+the new text written to a temporary file in the target directory (a name
+without a comma, which open-iscsi's directory walks skip) and renamed over
+the record with the record's owner and mode.  The record exists beforehand
+(``iscsiadm -o new``); this never creates one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import time
+from collections.abc import Iterator, Mapping
+
+from iscsi_transports import exception
+from iscsi_transports.privileged import paths
+from iscsi_transports.privileged import validate
+
+#: How long open-iscsi's own lock is waited for (iscsiadm: 3000 x 10 ms).
+LOCK_TIMEOUT = 30.0
+_LOCK_POLL = 0.01
+_TMP_NAME = ".iscsi-transports-auth.tmp"
+_BEGIN = "# BEGIN RECORD"
+_END = "# END RECORD"
+
+
+@contextlib.contextmanager
+def idbm_lock(timeout: float | None = None) -> Iterator[None]:
+    """Hold open-iscsi's record lock (``idbm_lock``'s link scheme) for at
+    most ``timeout`` seconds of waiting (:data:`LOCK_TIMEOUT`)."""
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    lock_dir = paths.PATHS.iscsi_lock_dir
+    lock = os.path.join(lock_dir, "lock")
+    write = os.path.join(lock_dir, "lock.write")
+    operation = "take open-iscsi's record lock"
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(lock_dir, 0o700)
+        os.close(os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW,
+                         0o600))
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (lock, error.strerror)) from None
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            os.link(lock, write)
+            break
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                raise exception.IscsiDbLocked(write, "%g" % timeout) \
+                    from None
+            time.sleep(_LOCK_POLL)
+        except OSError as error:
+            raise exception.PrivilegedOperationFailed(
+                operation, "%s: %s" % (write, error.strerror)) from None
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(write)
+
+
+def split_portal(portal: str) -> tuple[str, int, int | None]:
+    """``address``, ``port`` and ``tpgt`` (or None) of a checked portal."""
+    rest, _, tpgt = portal.partition(",")
+    if rest.startswith("["):
+        address, _, port = rest[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        address, _, port = rest.partition(":")
+    return address, int(port or 3260), int(tpgt) if tpgt else None
+
+
+def write_node_auth(target: str, portal: str, iface: str,
+                    settings: Mapping[str, str]) -> None:
+    """Replace the ``node.session.auth.*`` lines of an existing record."""
+    operation = "write a node record's CHAP settings"
+    validate.target(operation, target)
+    validate.portal(operation, portal)
+    validate.iface_name(operation, iface)
+    auth = validate.auth(operation, validate.NODE_AUTH_PREFIX, settings)
+    with idbm_lock():
+        record = _node_record(target, portal, iface)
+        _rewrite(operation, record, os.path.join(paths.PATHS.nodes(), target),
+                 validate.NODE_AUTH_PREFIX, auth)
+
+
+def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
+    """Replace the ``discovery.sendtargets.auth.*`` lines of an existing
+    SendTargets discovery record (``-m discoverydb -o new``)."""
+    operation = "write a discovery record's CHAP settings"
+    validate.portal(operation, portal)
+    auth = validate.auth(operation, validate.DISCOVERY_AUTH_PREFIX, settings)
+    address, port, _ = split_portal(portal)
+    with idbm_lock():
+        record = os.path.join(paths.PATHS.send_targets(),
+                              "%s,%d" % (address, port), "st_config")
+        if not _is_file(record):
+            raise exception.NodeRecordNotFound("SendTargets discovery",
+                                               portal, "any")
+        _rewrite(operation, record, os.path.dirname(record),
+                 validate.DISCOVERY_AUTH_PREFIX, auth)
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _node_record(target: str, portal: str, iface: str) -> str:
+    """The one record of ``target`` at ``portal`` bound to ``iface``."""
+    address, port, tpgt = split_portal(portal)
+    target_dir = os.path.join(paths.PATHS.nodes(), target)
+    base = "%s,%d" % (address, port)
+    try:
+        entries = sorted(os.listdir(target_dir))
+    except OSError:
+        entries = []
+    found = []
+    for entry in entries:
+        if entry == base and tpgt is None:
+            candidate = os.path.join(target_dir, entry)
+        elif entry.startswith(base + ",") and (
+                tpgt is None or entry == "%s,%d" % (base, tpgt)):
+            candidate = os.path.join(target_dir, entry, iface)
+        else:
+            continue
+        if _is_file(candidate) and _names(candidate) == (target, iface):
+            found.append(candidate)
+    if len(found) != 1:
+        raise exception.NodeRecordNotFound(target, portal, iface) \
+            if not found else validate.refuse(
+                "write a node record's CHAP settings",
+                "%d records match %s at %s through %s; give the portal "
+                "with its ,tpgt" % (len(found), target, portal, iface))
+    return found[0]
+
+
+def _names(record: str) -> tuple[str | None, str]:
+    """The ``node.name`` and iface a record file says it is for."""
+    values = dict(_key_values(_read(record)))
+    return (values.get("node.name"),
+            values.get("iface.iscsi_ifacename", "default"))
+
+
+def _key_values(text: str) -> Iterator[tuple[str, str]]:
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and "=" in stripped:
+            key, _, value = stripped.partition("=")
+            yield key.strip(), value.strip()
+
+
+def _read(path: str) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, encoding="utf-8", errors="surrogateescape") as file:
+        return file.read()
+
+
+def replace_auth(text: str, prefix: str, auth: Mapping[str, str]) -> str:
+    """``text`` with its ``prefix`` auth lines replaced by ``auth``'s.
+
+    The new lines go where the first old one was (open-iscsi always writes
+    ``authmethod``), else before ``# END RECORD``.
+    """
+    managed = {prefix + field for field in validate.AUTH_FIELDS}
+    kept: list[str] = []
+    at: int | None = None
+    for line in text.splitlines(keepends=True):
+        key = line.partition("=")[0].strip()
+        if "=" in line and key in managed:
+            at = len(kept) if at is None else at
+            continue
+        kept.append(line)
+    if at is None:
+        ends = [i for i, line in enumerate(kept) if line.strip() == _END]
+        at = ends[-1] if ends else len(kept)
+    new = ["%s = %s\n" % (prefix + field, auth[prefix + field])
+           for field in validate.AUTH_FIELDS if prefix + field in auth]
+    return "".join(kept[:at] + new + kept[at:])
+
+
+def _rewrite(operation: str, record: str, tmp_dir: str, prefix: str,
+             auth: Mapping[str, str]) -> None:
+    text = _read(record)
+    lines = text.strip().splitlines()
+    if not lines or not lines[0].startswith(_BEGIN) or lines[-1] != _END:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s is not a complete open-iscsi record" % record)
+    _replace_file(operation, record, tmp_dir,
+                  replace_auth(text, prefix, auth))
+
+
+def _replace_file(operation: str, record: str, tmp_dir: str,
+                  text: str) -> None:
+    """Write ``text`` into ``tmp_dir`` and rename it over ``record``,
+    keeping the record's owner and mode; nothing is left on failure.
+
+    ``tmp_dir`` is a directory open-iscsi does not read records from by
+    name (the target directory of a node record, whose walk skips names
+    without a comma), so a reader never meets the half-written file.
+    """
+    info = os.lstat(record)
+    tmp = os.path.join(tmp_dir, _TMP_NAME)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     os.O_NOFOLLOW, 0o600)
+        try:
+            os.write(fd, text.encode("utf-8", "surrogateescape"))
+            os.fchown(fd, info.st_uid, info.st_gid)
+            os.fchmod(fd, stat.S_IMODE(info.st_mode))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, record)
+        for directory in {tmp_dir, os.path.dirname(record)}:
+            _fsync_dir(directory)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (record, error.strerror)) from None
+
+
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as error:  # some file systems refuse fsync on a dir
+        if error.errno not in (errno.EINVAL, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)

@@ -1,0 +1,109 @@
+"""SCSI writes and disk flushes as root: sysfs ``scan``, ``delete``,
+``rescan`` and the ``BLKFLSBUF`` ioctl.
+
+Each takes a checked name or number, never a path: the path is built here
+from :data:`~iscsi_transports.privileged.paths.PATHS`.  A disk still held
+(a multipath map in ``holders/``) is never deleted, whatever the caller
+asked: deleting it under the map would lose the map's writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import logging
+import os
+import stat
+
+from iscsi_transports import exception
+from iscsi_transports.privileged import paths
+from iscsi_transports.privileged import validate
+
+LOG = logging.getLogger(__name__)
+
+#: ``_IO(0x12, 97)`` from linux/fs.h: what ``blockdev --flushbufs`` calls.
+BLKFLSBUF = 0x1261
+_GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO)
+
+
+def _write(operation: str, path: str, text: str) -> None:
+    """Write ``text`` to an existing sysfs file (never create one)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (path, error.strerror)) from None
+    try:
+        os.write(fd, text.encode("ascii"))
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (path, error.strerror)) from None
+    finally:
+        os.close(fd)
+
+
+def scan_host(host: int, hctl: str) -> None:
+    """Ask SCSI host ``host`` to scan ``"channel target lun"``."""
+    operation = "scan a SCSI host"
+    validate.host_number(operation, host)
+    validate.hctl(operation, hctl)
+    _write(operation, os.path.join(paths.PATHS.scsi_host(host), "scan"),
+           hctl)
+
+
+def rescan_disk(name: str) -> None:
+    """Re-read a disk's size and attributes (after a volume extend)."""
+    operation = "rescan a SCSI disk"
+    validate.disk(operation, name)
+    _write(operation, os.path.join(paths.PATHS.disk(name), "device",
+                                   "rescan"), "1")
+
+
+def delete_disk(name: str) -> bool:
+    """Remove a SCSI disk from the kernel; False if it was already gone.
+
+    Refused while anything holds the disk (``holders/`` not empty).
+    """
+    operation = "delete a SCSI disk"
+    validate.disk(operation, name)
+    disk = paths.PATHS.disk(name)
+    try:
+        held = os.listdir(os.path.join(disk, "holders"))
+    except FileNotFoundError:
+        return False
+    if held:
+        raise validate.refuse(operation, "%s is held by %s" % (
+            name, ", ".join(sorted(held))))
+    try:
+        _write(operation, os.path.join(disk, "device", "delete"), "1")
+    except exception.PrivilegedOperationFailed:
+        if not os.path.exists(os.path.join(disk, "device", "delete")):
+            return False
+        raise
+    LOG.debug("Deleted SCSI disk %s", name)
+    return True
+
+
+def flush_disk(name: str) -> bool:
+    """Flush a disk's buffers (``BLKFLSBUF``); False if it is gone."""
+    operation = "flush a SCSI disk"
+    validate.disk(operation, name)
+    path = os.path.join(paths.PATHS.dev, name)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        if error.errno in _GONE:
+            return False
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (path, error.strerror)) from None
+    try:
+        if not stat.S_ISBLK(os.fstat(fd).st_mode):
+            raise validate.refuse(operation, "%s is not a block device"
+                                  % path)
+        fcntl.ioctl(fd, BLKFLSBUF, 0)
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (path, error.strerror)) from None
+    finally:
+        os.close(fd)
+    return True

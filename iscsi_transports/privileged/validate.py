@@ -1,0 +1,315 @@
+"""The checks every root operation makes on its arguments, in the daemon.
+
+The daemon trusts nothing its caller sends: a compromised service user
+could send any value.  So each operation accepts only the shapes the
+library builds, and anything else is a
+:class:`~iscsi_transports.exception.PrivilegedRequestRefused` before a file
+is opened or a process started.  Refusals name the argument and the rule,
+never a value that could be a secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+
+#: Kernel names of SCSI disks (``sda`` ... ``sdzzz``).
+DISK_RE = re.compile(r"^sd[a-z]{1,4}\Z")
+_HCTL_PART_RE = re.compile(r"^(?:[0-9]{1,20}|-)\Z")
+_TARGET_RE = re.compile(r"^(?:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
+#: ``addr:port`` or ``[v6]:port``, an optional ``,tpgt``: the -p forms.
+_PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|\[[0-9A-Fa-f:.]+\])"
+                        r"(?::[0-9]{1,5})?(?:,[0-9]+)?\Z")
+_SID_RE = re.compile(r"^[0-9]{1,9}\Z")
+_MAP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
+_MPATH_DEV_RE = re.compile(r"^/dev/(?:sd[a-z]{1,4}|dm-[0-9]{1,6})\Z")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: Longest target name (RFC 3720: 223 bytes) and record value open-iscsi
+#: keeps (AUTH_STR_MAX_LEN and VALUE_MAXVAL are 256 with the NUL).
+MAX_TARGET_LEN = 223
+MAX_VALUE_LEN = 255
+#: Keys whose values are secrets: never accepted on a command line.
+SECRET_KEY_RE = re.compile(r"\.password(?:_in)?\Z")
+
+_MODES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
+    # mode: (options taking a value, switches, -n key namespace)
+    "session": (frozenset({"-r"}), frozenset({"--rescan"}), ""),
+    "node": (frozenset({"-T", "-p", "-I", "-o", "-n", "-v"}),
+             frozenset({"--login", "--logout"}), "node."),
+    "iface": (frozenset({"-I", "-o", "-n", "-v"}), frozenset(), "iface."),
+    "discovery": (frozenset({"-t", "-p", "-I", "-o"}), frozenset(), ""),
+    "discoverydb": (frozenset({"-t", "-p", "-I", "-o", "-n", "-v"}),
+                    frozenset({"--discover"}), "discovery.sendtargets."),
+}
+_OPS = frozenset({"new", "delete", "update", "show"})
+#: ``-o nonpersistent``: discovery lists targets and writes no node
+#: record.  A modifier of the discovery, not an action of its own.
+NONPERSISTENT = "nonpersistent"
+_ACTIONS = frozenset({"-o", "--login", "--logout", "--discover", "--rescan"})
+
+
+def refuse(operation: str, reason: str) -> exception.PrivilegedRequestRefused:
+    return exception.PrivilegedRequestRefused(operation, reason)
+
+
+def _text(operation: str, what: str, value: object,
+          max_len: int = MAX_VALUE_LEN) -> str:
+    if not isinstance(value, str):
+        raise refuse(operation, "%s must be a string" % what)
+    if _CONTROL_RE.search(value):
+        raise refuse(operation, "%s contains a control character" % what)
+    if len(value) > max_len:
+        raise refuse(operation, "%s is longer than %d characters"
+                     % (what, max_len))
+    return value
+
+
+def disk(operation: str, name: object) -> str:
+    """A SCSI disk's kernel name, ``sdX`` only."""
+    if not isinstance(name, str) or not DISK_RE.match(name):
+        raise refuse(operation, "%r is not a SCSI disk name (sdX)" % (name,))
+    return name
+
+
+def host_number(operation: str, host: object) -> int:
+    if isinstance(host, bool) or not isinstance(host, int) or \
+            not 0 <= host < 2 ** 31:
+        raise refuse(operation, "%r is not a SCSI host number" % (host,))
+    return host
+
+
+def hctl(operation: str, value: object) -> str:
+    """``"C T L"``: channel, target and LUN, each a number or ``-``."""
+    if not isinstance(value, str):
+        raise refuse(operation, "%r is not a 'channel target lun' triple"
+                     % (value,))
+    parts = value.split(" ")
+    if len(parts) != 3 or not all(_HCTL_PART_RE.match(p) for p in parts) \
+            or any(p != "-" and int(p) >= 2 ** 64 for p in parts):
+        raise refuse(operation, "%r is not a 'channel target lun' triple "
+                     "of numbers or '-'" % (value,))
+    return value
+
+
+def target(operation: str, value: object) -> str:
+    if not isinstance(value, str) or len(value) > MAX_TARGET_LEN or \
+            not _TARGET_RE.match(value) or ".." in value:
+        raise refuse(operation, "%r is not an iSCSI target name" % (value,))
+    return value
+
+
+def portal(operation: str, value: object) -> str:
+    if not isinstance(value, str) or not _PORTAL_RE.match(value):
+        raise refuse(operation, "%r is not a portal (address:port)"
+                     % (value,))
+    return value
+
+
+def iface_name(operation: str, value: object) -> str:
+    if isinstance(value, str) and _CONTROL_RE.search(value):
+        raise refuse(operation, "the iface name contains a control "
+                     "character")
+    try:
+        return iface_mod.validate_name(value)  # type: ignore[arg-type]
+    except exception.InvalidInput as error:
+        raise refuse(operation, error.message) from None
+
+
+def map_name(operation: str, value: object) -> str:
+    if not isinstance(value, str) or not _MAP_RE.match(value):
+        raise refuse(operation, "%r is not a multipath map name" % (value,))
+    return value
+
+
+def timeout(operation: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or \
+            not 1 <= value <= 3600:
+        raise refuse(operation, "timeout %r is not 1 to 3600 seconds"
+                     % (value,))
+    return value
+
+
+# -- iscsiadm ---------------------------------------------------------------
+
+_CHOICES = {"-t": ("discovery type", frozenset({"sendtargets"})),
+            "-o": ("operation", _OPS)}
+_KEY_RE = re.compile(r"^[a-z_]+(?:\.[A-Za-z_0-9\[\]]+)+\Z")
+
+
+def _option_value(operation: str, mode: str, option: str,
+                  value: str) -> None:
+    """Check the value of one iscsiadm option (``-T``, ``-n``, ...)."""
+    if option == "-T":
+        target(operation, value)
+    elif option == "-p":
+        portal(operation, value)
+    elif option == "-I":
+        iface_name(operation, value)
+    elif option == "-v":
+        _text(operation, "the value after -v", value)
+    elif option == "-r" and not _SID_RE.match(value):
+        raise refuse(operation, "%r is not a session id" % (value,))
+    elif option in _CHOICES and value not in _CHOICES[option][1]:
+        raise refuse(operation, "%r is not an allowed %s"
+                     % (value, _CHOICES[option][0]))
+    elif option == "-n":
+        _record_key(operation, _MODES[mode][2], value)
+
+
+def _record_key(operation: str, namespace: str, key: str) -> None:
+    if not _KEY_RE.match(key) or not key.startswith(namespace):
+        raise refuse(operation, "%r is not a %s* record key"
+                     % (key, namespace))
+    if SECRET_KEY_RE.search(key):
+        raise refuse(operation, "%s is a CHAP secret, which never goes on "
+                     "a command line (the record writers set it)" % key)
+
+
+def iscsiadm_args(args: Sequence[object]) -> list[str]:
+    """iscsiadm's arguments, if they have a shape the library builds.
+
+    ``-m MODE`` first, then options of that mode each with a checked value
+    (``-n``/``-v`` pairs only after ``-o update``, secrets never), at most
+    one action (``-o``, ``--login``, ``--logout``, ``--discover``,
+    ``--rescan``).
+    """
+    operation = "run iscsiadm"
+    if not isinstance(args, (list, tuple)) or \
+            not all(isinstance(a, str) for a in args):
+        raise refuse(operation, "arguments must be a list of strings")
+    argv = list(args)  # type: ignore[arg-type]
+    if len(argv) < 2 or argv[0] != "-m" or argv[1] not in _MODES:
+        raise refuse(operation, "arguments must start with -m and one of "
+                     "%s" % ", ".join(sorted(_MODES)))
+    mode = argv[1]
+    options, switches, _ = _MODES[mode]
+    seen: list[str] = []
+    operations: list[str] = []
+    rest = argv[2:]
+    while rest:
+        word = rest.pop(0)
+        if word in switches:
+            seen.append(word)
+            continue
+        if word not in options or not rest:
+            raise refuse(operation, "%r is not an allowed iscsiadm %s "
+                         "option" % (word, mode))
+        value = rest.pop(0)
+        if word == "-o" and value == NONPERSISTENT and \
+                mode in ("discovery", "discoverydb"):
+            seen.append(NONPERSISTENT)
+            continue
+        if word == "-o" and mode == "discovery":
+            raise refuse(operation, "-m discovery takes only -o %s"
+                         % NONPERSISTENT)
+        _option_value(operation, mode, word, value)
+        seen.append(word)
+        if word == "-o":
+            operations.append(value)
+    _check_structure(operation, seen, operations == ["update"])
+    if mode == "discoverydb" and NONPERSISTENT in seen and \
+            "--discover" not in seen:
+        raise refuse(operation, "-o %s goes only with --discover"
+                     % NONPERSISTENT)
+    return argv
+
+
+def _check_structure(operation: str, seen: list[str],
+                     is_update: bool) -> None:
+    """Each option once (``-n``/``-v`` pairs aside), one action at most,
+    pairs only and always with ``-o update``."""
+    singles = [w for w in seen if w not in ("-n", "-v")]
+    if len(singles) != len(set(singles)):
+        raise refuse(operation, "an option is given twice")
+    if len([w for w in seen if w in _ACTIONS]) > 1:
+        raise refuse(operation, "more than one action")
+    pairs = [w for w in seen if w in ("-n", "-v")]
+    if pairs != ["-n", "-v"] * (len(pairs) // 2) or len(pairs) % 2:
+        raise refuse(operation, "-n and -v must come in pairs")
+    if bool(pairs) != is_update:
+        raise refuse(operation, "-o update needs -n/-v pairs, and only it "
+                     "takes them")
+    if "--rescan" in seen and "-r" not in seen:
+        raise refuse(operation, "--rescan needs -r SESSION_ID")
+
+
+# -- multipath --------------------------------------------------------------
+
+def multipath_args(args: Sequence[object]) -> list[str]:
+    """``-f MAP`` (flush a map), ``-c DEV``, ``-ll [MAP|DEV]`` or ``-r``."""
+    operation = "run multipath"
+    argv = _strings(operation, args)
+    if argv == ["-r"] or argv == ["-ll"]:
+        return argv
+    if len(argv) == 2 and argv[0] == "-f":
+        map_name(operation, argv[1])
+        return argv
+    if len(argv) == 2 and argv[0] == "-c" and _MPATH_DEV_RE.match(argv[1]):
+        return argv
+    if len(argv) == 2 and argv[0] == "-ll" and (
+            _MPATH_DEV_RE.match(argv[1]) or _MAP_RE.match(argv[1])):
+        return argv
+    raise refuse(operation, "%r is not an allowed multipath command"
+                 % " ".join(argv))
+
+
+def multipathd_args(args: Sequence[object]) -> list[str]:
+    """``add path sdX``, ``del path sdX``, ``resize map MAP``, ``show maps``,
+    ``show paths`` or ``reconfigure``."""
+    operation = "run multipathd"
+    argv = _strings(operation, args)
+    if argv in (["show", "maps"], ["show", "paths"], ["reconfigure"]):
+        return argv
+    if len(argv) == 3 and argv[:2] in (["add", "path"], ["del", "path"]):
+        disk(operation, argv[2])
+        return argv
+    if len(argv) == 3 and argv[:2] == ["resize", "map"]:
+        map_name(operation, argv[2])
+        return argv
+    raise refuse(operation, "%r is not an allowed multipathd command"
+                 % " ".join(argv))
+
+
+def _strings(operation: str, args: Sequence[object]) -> list[str]:
+    if not isinstance(args, (list, tuple)) or \
+            not all(isinstance(a, str) for a in args):
+        raise refuse(operation, "arguments must be a list of strings")
+    return [str(a) for a in args]
+
+
+# -- CHAP settings ----------------------------------------------------------
+
+#: The auth keys of each record kind, as ``-o update -n`` names them.
+AUTH_FIELDS = ("authmethod", "username", "password", "username_in",
+               "password_in")
+NODE_AUTH_PREFIX = "node.session.auth."
+DISCOVERY_AUTH_PREFIX = "discovery.sendtargets.auth."
+
+
+def auth(operation: str, prefix: str, settings: object) -> dict[str, str]:
+    """CHAP settings for one record: full key names under ``prefix``.
+
+    ``authmethod`` is required (``CHAP`` or ``None``); every value must be
+    a line open-iscsi reads back unchanged: no control character, no
+    leading or trailing white space (its parser strips them), at most 255
+    characters.  Messages name the key, never the value.
+    """
+    if not isinstance(settings, dict) or not settings:
+        raise refuse(operation, "CHAP settings must be a non-empty mapping")
+    allowed = {prefix + field for field in AUTH_FIELDS}
+    for key, value in settings.items():
+        if key not in allowed:
+            raise refuse(operation, "%r is not one of %s" % (
+                key, ", ".join(sorted(allowed))))
+        if not isinstance(value, str) or not value or \
+                _CONTROL_RE.search(value) or value != value.strip() or \
+                len(value) > MAX_VALUE_LEN:
+            raise refuse(operation, "%s must be 1 to %d characters without "
+                         "control characters or surrounding white space"
+                         % (key, MAX_VALUE_LEN))
+    if settings.get(prefix + "authmethod") not in ("CHAP", "None"):
+        raise refuse(operation, "%sauthmethod must be CHAP or None" % prefix)
+    return dict(settings)

@@ -1,0 +1,176 @@
+"""The library's own state on disk: one directory, and lock files.
+
+The state directory holds the ownership markers of the iface records the
+library created (``ifaces/``) and, unless ``[oslo_concurrency] lock_path``
+is set, its lock files (``locks/``).  It belongs to the service user: under
+nova it defaults to ``<nova's state_path>/iscsi-transports`` (nova's
+``state_path`` is the ``nova`` user's), elsewhere to
+``/var/lib/iscsi-transports``.  Nothing in it needs root.
+
+Two users share it: nova-compute's service user and an operator running the
+console script as root.  So :func:`ensure` checks it up front (one line
+naming the directory and the fix, before any iscsiadm command runs), and
+whatever root creates in it (subdirectories, lock files, markers) is handed
+to the directory's owner with group access, so the service user can open it
+afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+
+from oslo_config import cfg
+
+from iscsi_transports import config
+from iscsi_transports import exception
+
+__all__ = ["DEFAULT_DIR", "adopt", "directory", "ensure", "external_lock",
+           "lock_path", "prepare_lock_file", "state_opts"]
+
+#: Where the state lives without nova (no ``[DEFAULT] state_path``).
+DEFAULT_DIR = "/var/lib/iscsi-transports"
+SUBDIRS = ("ifaces", "locks")
+LOCK_PREFIX = "iscsi_transports-"
+
+state_opts = [
+    cfg.StrOpt("state_path",
+               help="Directory where the library records which iface "
+                    "records it created (only those are ever updated or "
+                    "deleted) and, unless [oslo_concurrency] lock_path is "
+                    "set, keeps its lock files. It must be writable by the "
+                    "service user. Unset: <[DEFAULT] state_path>/iscsi-"
+                    "transports when the service has a state_path (nova), "
+                    "else /var/lib/iscsi-transports."),
+]
+
+
+def _option(conf: cfg.ConfigOpts, group: str | None, name: str) -> str | None:
+    try:
+        value = conf[group][name] if group else conf[name]
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError, KeyError):
+        return None
+    return str(value) if value else None
+
+
+def directory(conf: cfg.ConfigOpts) -> str:
+    """The state directory ``conf`` asks for (not created)."""
+    config.register(conf, state_opts)
+    configured = _option(conf, config.GROUP, "state_path")
+    if configured:
+        return configured
+    service_state = _option(conf, None, "state_path")
+    if service_state:
+        return os.path.join(service_state, "iscsi-transports")
+    return DEFAULT_DIR
+
+
+def lock_path(conf: cfg.ConfigOpts) -> str:
+    """``[oslo_concurrency] lock_path`` when set, else ``<state>/locks``."""
+    return _option(conf, "oslo_concurrency", "lock_path") or \
+        os.path.join(directory(conf), "locks")
+
+
+def ensure(conf: cfg.ConfigOpts, *subdirs: str) -> str:
+    """Create and check the state directory and ``subdirs`` of it (of
+    :data:`SUBDIRS`); its path.
+
+    Raises :class:`~iscsi_transports.exception.StateDirUnusable` (one line:
+    the directory, what is wrong, the command that fixes it) when this user
+    cannot create it or write in it.  Called before anything is changed on
+    the host, so a failure leaves nothing half-made; only what the caller
+    is about to use is created.
+    """
+    path = directory(conf)
+    _make_dir(path, path)
+    for sub in subdirs:
+        if sub not in SUBDIRS:
+            raise ValueError("unknown state subdirectory %r" % sub)
+        _make_dir(os.path.join(path, sub), path)
+    return path
+
+
+def _fix(path: str) -> str:
+    return ("create it for the service user, e.g. 'install -d -o nova -g "
+            "nova -m 0750 %s', or set [iscsi_transports] state_path" % path)
+
+
+def _make_dir(path: str, top: str) -> None:
+    try:
+        os.makedirs(path, mode=0o750)
+    except FileExistsError:
+        pass
+    except OSError as error:
+        raise exception.StateDirUnusable(
+            path=path, problem="cannot be created (%s)" % error.strerror,
+            fix=_fix(top)) from None
+    else:
+        adopt(path)
+    if not os.path.isdir(path):
+        raise exception.StateDirUnusable(
+            path=path, problem="is not a directory", fix=_fix(top))
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise exception.StateDirUnusable(
+            path=path, problem="is not writable by uid %d" % os.geteuid(),
+            fix="chown the service user's user and group onto it, or %s"
+                % _fix(top))
+
+
+def adopt(path: str) -> None:
+    """Give what root just made in the state to its directory's owner.
+
+    The console script runs as root; nova-compute as its service user.  A
+    file or directory root leaves behind is handed to the owner of the
+    directory it is in, readable and writable by that owner's group, so
+    either can use it next.  Does nothing for anyone but root.
+    """
+    if os.geteuid() != 0:
+        return
+    parent = os.stat(os.path.dirname(os.path.abspath(path)))
+    info = os.lstat(path)
+    if (info.st_uid, info.st_gid) != (parent.st_uid, parent.st_gid):
+        os.lchown(path, parent.st_uid, parent.st_gid)
+    mode = 0o770 if os.path.isdir(path) else 0o660
+    if info.st_mode & 0o770 != mode:
+        os.chmod(path, (info.st_mode & 0o7007) | mode)
+
+
+def prepare_lock_file(path: str) -> None:
+    """Make sure the lock file ``path`` can be opened by root and the
+    service user alike, or say why not (LockFileUnusable)."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT |
+                     os.O_NOFOLLOW, 0o660)
+    except OSError as error:
+        owner = os.path.dirname(path)
+        raise exception.LockFileUnusable(
+            path=path, problem="cannot be opened by uid %d (%s)"
+            % (os.geteuid(), error.strerror),
+            fix="give it to the service user (chown --reference=%s %s) or "
+                "remove it while nothing runs" % (owner, path)) from None
+    os.close(fd)
+    try:
+        adopt(path)
+    except OSError as error:
+        if error.errno != errno.ENOENT:  # removed meanwhile: recreated on use
+            raise
+
+
+@contextlib.contextmanager
+def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
+    """A lock held across processes (nova-compute, the console script),
+    whose file both root and the service user can open."""
+    # Lazy: lockutils costs list and show start-up time they never use.
+    from oslo_concurrency import lockutils
+    locks = lock_path(conf)
+    if _option(conf, "oslo_concurrency", "lock_path"):
+        _make_dir(locks, locks)
+    else:  # <state>/locks: the state directory itself is checked first
+        ensure(conf, "locks")
+    prepare_lock_file(os.path.join(locks, LOCK_PREFIX +
+                                   name.replace(os.sep, "_")))
+    with lockutils.lock(name, lock_file_prefix=LOCK_PREFIX, external=True,
+                        lock_path=locks):
+        yield

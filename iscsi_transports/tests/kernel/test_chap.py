@@ -1,0 +1,77 @@
+"""Scenario 3: session CHAP and mutual CHAP against a LIO ACL."""
+
+from __future__ import annotations
+
+from iscsi_transports.tests.kernel import base
+from iscsi_transports.tests.kernel import machine
+from iscsi_transports.tests.kernel import targets
+
+SECRET = "kernel-lab-secret-1"
+TARGET_SECRET = "kernel-lab-target-secret-2"
+WRONG = "kernel-lab-wrong-secret-9"
+
+
+class TestSessionChap(base.KernelTestCase):
+
+    def attach_detach(self, chap: targets.Chap) -> None:
+        target = self.lio(chap=chap)
+        driver = self.driver()
+        props = target.props(**chap.props())
+        info = driver.connect_volume(props)
+        disk = self.assert_attached(target.iqn, info["path"])
+        self.assert_pattern_io(info["path"])
+        driver.disconnect_volume(props, info)
+        self.assert_clean(target.iqn, [disk])
+        self.assertNotIn(SECRET, self.log.output)
+        self.assertNotIn(TARGET_SECRET, self.log.output)
+
+    def test_chap(self) -> None:
+        self.attach_detach(targets.Chap("kl-user", SECRET))
+
+    def test_mutual_chap(self) -> None:
+        self.attach_detach(targets.Chap("kl-user", SECRET, "kl-target",
+                                        TARGET_SECRET))
+
+
+class TestWrongSecret(base.KernelTestCase):
+    """A refused login is the target's answer: no fallback to TCP on the
+    default iface, whose login would be refused the same way."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        # A named iface, so that a fallback to ``default`` would be possible.
+        self.flags(transport=base.NIC_IFACE)
+        self.forget_iface(base.NIC_IFACE)
+
+    def assert_refused(self, target: targets.LioTarget,
+                       props: dict[str, str]) -> base.exception.IscsiadmError:
+        error = self.assertRaises(base.exception.AuthenticationFailed,
+                                  self.driver().connect_volume, props)
+        self.assertEqual(24, error.exit_code)
+        self.assertEqual([base.NIC_IFACE], sorted(set(self.execute.ifaces())))
+        self.assertEqual([], machine.sessions(target.iqn))
+        for text in (str(error), self.log.output):
+            self.assertNotIn(WRONG, text)
+            self.assertNotIn(SECRET, text)
+        return error
+
+    def test_wrong_secret(self) -> None:
+        chap = targets.Chap("kl-user", SECRET)
+        target = self.lio(chap=chap)
+        self.assert_refused(target, target.props(**chap.props(
+            password=WRONG)))
+
+    def test_wrong_target_secret_in_mutual_chap(self) -> None:
+        chap = targets.Chap("kl-user", SECRET, "kl-target", TARGET_SECRET)
+        target = self.lio(chap=chap)
+        self.assert_refused(target, target.props(**chap.props(
+            password_in=WRONG)))
+
+    def test_refused_login_leaves_no_node_record(self) -> None:
+        # "Failed operations leave nothing behind": the node record the
+        # attach created holds the CHAP settings it was given.
+        chap = targets.Chap("kl-user", SECRET)
+        target = self.lio(chap=chap)
+        self.assert_refused(target, target.props(**chap.props(
+            password=WRONG)))
+        self.assertEqual([], machine.node_records(target.iqn))

@@ -1,0 +1,109 @@
+"""Scenarios 1 and 2: software iSCSI over TCP, through the driver and
+the nova adapter, against LIO and tgtd, on the default iface and on an
+iface bound to the VM's NIC."""
+
+from __future__ import annotations
+
+import subprocess
+
+from iscsi_transports.tests.kernel import base
+from iscsi_transports.tests.kernel import machine
+
+
+class TestTcpDefaultIface(base.KernelTestCase):
+
+    def test_lio_attach_io_detach(self) -> None:
+        target = self.lio()
+        driver = self.driver()
+        info = driver.connect_volume(target.props())
+        self.assertEqual(("tcp", "default", False),
+                         (info["transport"], info["iface"], info["fallback"]))
+        disk = self.assert_attached(target.iqn, info["path"])
+        (session,) = machine.sessions(target.iqn)
+        self.assertEqual("tcp", machine.session_transport(session))
+        self.assert_pattern_io(info["path"])
+        driver.disconnect_volume(target.props(), info)
+        self.assert_clean(target.iqn, [disk])
+
+    def test_tgtd_attach_io_detach_through_nova(self) -> None:
+        target = self.tgtd()
+        volume = self.nova_driver()
+        connection_info = {"driver_volume_type": "iscsi",
+                           "data": target.props()}
+        volume.connect_volume(connection_info, instance=None)
+        path = connection_info["data"]["device_path"]
+        self.assertTrue(path.endswith("-lun-1"), path)
+        disk = self.assert_attached(target.iqn, path)
+        self.assert_pattern_io(path)
+        volume.disconnect_volume(connection_info, instance=None)
+        self.assert_clean(target.iqn, [disk])
+
+    def test_discovery_without_target_iqn(self) -> None:
+        # cinder may send only the portal: the driver discovers the target.
+        target = self.lio()
+        driver = self.driver()
+        props = {"target_portal": target.portal, "target_lun": 0}
+        info = driver.connect_volume(props)
+        disk = self.assert_attached(target.iqn, info["path"])
+        driver.disconnect_volume(dict(props, target_iqn=target.iqn), info)
+        self.assert_clean(target.iqn, [disk])
+
+
+class TestTcpNamedIface(base.KernelTestCase):
+    """``transport = tcp.<mac>``: sessions pinned to eth0 by its MAC.
+
+    Such a socket is bound to eth0 (SO_BINDTODEVICE), so it reaches eth0's
+    own address, not 127.0.0.1: the targets listen on 10.0.2.15.
+    """
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(transport=base.NIC_IFACE)
+        self.forget_iface(base.NIC_IFACE)
+
+    def test_lio_through_nic_iface(self) -> None:
+        target = self.lio()
+        driver = self.driver()
+        info = driver.connect_volume(target.props())
+        self.assertEqual(("tcp", base.NIC_IFACE, False),
+                         (info["transport"], info["iface"], info["fallback"]))
+        disk = self.assert_attached(target.iqn, info["path"])
+        (session,) = machine.sessions(target.iqn)
+        self.assertEqual(base.NIC_IFACE, machine.session_iface(session))
+        record = self.iface_records().show(base.NIC_IFACE)
+        self.assertIsNotNone(record)
+        assert record is not None
+        self.assertEqual(machine.NIC_MAC, record.hwaddress)
+        self.assert_pattern_io(info["path"])
+        driver.disconnect_volume(target.props(), info)
+        self.assert_clean(target.iqn, [disk])
+
+    def test_tgtd_through_nic_iface_via_nova(self) -> None:
+        target = self.tgtd(portal_ip=machine.NIC_IP)
+        volume = self.nova_driver()
+        connection_info = {"data": target.props()}
+        volume.connect_volume(connection_info, instance=None)
+        data = connection_info["data"]
+        self.assertEqual(base.NIC_IFACE, data["iscsi_transports"]["iface"])
+        disk = self.assert_attached(target.iqn, data["device_path"])
+        self.assert_pattern_io(data["device_path"])
+        volume.disconnect_volume(connection_info, instance=None)
+        self.assert_clean(target.iqn, [disk])
+
+    def test_attach_keeps_another_ifaces_node_record(self) -> None:
+        # A static record for the same target and portal on another iface
+        # (an operator's, on ``default``) is not ours: attaching and
+        # detaching through the NIC-bound iface must leave it as it was.
+        target = self.lio()
+        record = ["iscsiadm", "-m", "node", "-T", target.iqn, "-p",
+                  target.portal, "-I", "default"]
+        machine.run(*record, "-o", "new")
+        machine.run(*record, "-o", "update", "-n",
+                    "node.session.timeo.replacement_timeout", "-v", "7")
+        driver = self.driver()
+        info = driver.connect_volume(target.props())
+        driver.disconnect_volume(target.props(), info)
+        shown = subprocess.run(record, capture_output=True, text=True)
+        self.assertEqual(0, shown.returncode, shown.stderr)
+        self.assertIn("node.session.timeo.replacement_timeout = 7",
+                      shown.stdout)

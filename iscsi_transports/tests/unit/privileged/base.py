@@ -1,0 +1,115 @@
+"""Root operations under test: built trees, the real daemon in test mode.
+
+:class:`PrivilegedTestCase` points
+:data:`iscsi_transports.privileged.paths.PATHS` at a built tree (sysfs,
+/dev, /etc/iscsi, /run/lock/iscsi) and then starts the real privsep daemon
+in oslo.privsep's test mode (forked, no capabilities), so every call below
+crosses the real socket, and every check runs on the daemon's side.
+Subclasses run the same tests in process.
+"""
+
+from __future__ import annotations
+
+import os
+
+import fixtures
+from oslo_privsep.test import fixture as privsep_fixture
+
+from iscsi_transports import privileged
+from iscsi_transports.privileged import client
+from iscsi_transports.privileged import paths
+from iscsi_transports.tests import base
+
+TARGET = "iqn.2026-11.org.openstack.test:volume-1"
+PORTAL = "192.0.2.10:3260"
+
+#: A node record as iscsiadm 2.1.8 writes it (``-o new`` with a named
+#: iface and a known target portal group), shortened.
+NODE_RECORD = """# BEGIN RECORD 2.1.8
+node.name = %(target)s
+node.tpgt = 1
+node.startup = manual
+iface.iscsi_ifacename = %(iface)s
+iface.transport_name = tcp
+node.discovery_type = static
+node.session.auth.authmethod = None
+node.session.auth.chap_algs = MD5
+node.session.timeo.replacement_timeout = 120
+node.conn[0].address = 192.0.2.10
+node.conn[0].port = 3260
+# END RECORD
+"""
+
+
+def snapshot(root: str) -> dict[str, bytes | None]:
+    """Every path under ``root`` with its content (None for directories)."""
+    found: dict[str, bytes | None] = {}
+    for directory, dirs, files in os.walk(root):
+        for name in dirs:
+            found[os.path.join(directory, name)] = None
+        for name in files:
+            path = os.path.join(directory, name)
+            with open(path, "rb") as handle:
+                found[path] = handle.read()
+    return found
+
+
+class PrivilegedTestCase(base.TestCase):
+    """Root operations through the daemon (oslo.privsep test mode)."""
+
+    in_process = False
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.root = self.useFixture(fixtures.TempDir()).path
+        self.paths = paths.Paths(
+            sysfs=os.path.join(self.root, "sys"),
+            dev=os.path.join(self.root, "dev"),
+            iscsi_db=os.path.join(self.root, "etc-iscsi"),
+            iscsi_lock_dir=os.path.join(self.root, "lock-iscsi"))
+        self.bin = os.path.join(self.root, "bin")
+        for directory in (self.paths.sysfs, self.paths.dev,
+                          self.paths.nodes(), self.bin):
+            os.makedirs(directory)
+        # Before the daemon forks, so that it works on the built tree and
+        # runs the scripted commands.
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.paths.PATHS", self.paths))
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.commands.SECURE_PATH", self.bin))
+        if not self.in_process:
+            self.useFixture(privsep_fixture.UnprivilegedPrivsepFixture(
+                privileged.context, {}))
+        self.executor: client.Executor = privileged.executor(
+            in_process=self.in_process)
+
+    def script(self, name: str, body: str = "exit 0") -> str:
+        """A command ``name`` that appends its argv to ``<name>.argv``."""
+        path = self.write(os.path.join(self.bin, name),
+                          '#!/bin/sh\nprintf "%%s\\n" "$*" >> "%s.argv"\n%s\n'
+                          % (os.path.join(self.root, name), body))
+        os.chmod(path, 0o755)
+        return os.path.join(self.root, name + ".argv")
+
+    def write(self, path: str, text: str = "") -> str:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write(text)
+        return path
+
+    def read(self, path: str) -> str:
+        with open(path) as handle:
+            return handle.read()
+
+    def node_record(self, iface: str = "lab0", target: str = TARGET,
+                    portal_dir: str = "192.0.2.10,3260,1") -> str:
+        return self.write(
+            os.path.join(self.paths.nodes(), target, portal_dir, iface),
+            NODE_RECORD % {"target": target, "iface": iface})
+
+    def assert_refused_unchanged(self, call: object, *args: object) -> None:
+        """``call(*args)`` is refused with a typed error; no file changed."""
+        from iscsi_transports import exception
+        before = snapshot(self.root)
+        self.assertRaises(exception.PrivilegedRequestRefused, call, *args)
+        self.assertEqual(before, snapshot(self.root))

@@ -1,0 +1,191 @@
+"""iscsiadm, multipath and multipathd through the root daemon.
+
+Every iscsiadm command line the library builds (recorded from the real
+:class:`~iscsi_transports.iscsiadm.Iscsiadm` methods) is accepted and run
+with exactly that argv; anything else is refused on the daemon's side
+before the command starts, with a typed error.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports.attach import driver
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm_mod
+from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit.privileged import base
+
+NODE = ["-m", "node", "-T", base.TARGET, "-p", base.PORTAL, "-I", "lab0"]
+DB = ["-m", "discoverydb", "-t", "sendtargets", "-p", base.PORTAL, "-I",
+      "lab0"]
+
+
+def library_command_lines(conf: object) -> list[list[str]]:
+    """What the iscsiadm layer runs today, CHAP updates without secrets."""
+    execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
+                                            exit_code=6)
+    runner = iscsiadm_mod.Iscsiadm(conf, execute=execute)  # type: ignore
+    lab0 = ["-I", "lab0"]
+    runner.nodes()
+    runner.discover(base.PORTAL, lab0)
+    runner.discover(base.PORTAL, lab0,
+                    {"discovery.sendtargets.auth.authmethod": "CHAP"})
+    runner.node_new(base.TARGET, base.PORTAL, lab0)
+    runner.node_update(base.TARGET, base.PORTAL, lab0,
+                       {"node.session.auth.authmethod": "CHAP",
+                        "node.session.auth.username": "user"})
+    # What every attach writes on its node record (keys with brackets).
+    runner.node_update(base.TARGET, base.PORTAL, lab0,
+                       driver.ISCSIDriver(conf).node_settings())  # type: ignore
+    runner.login(base.TARGET, base.PORTAL, lab0, timeout=90)
+    runner.logout(base.TARGET, base.PORTAL, lab0)
+    runner.node_delete(base.TARGET, base.PORTAL, lab0)
+    wanted = iface_mod.Iface(name="lab0", transport_name="tcp",
+                             net_ifacename="lo")
+    records = iscsiadm_ifaces.IfaceRecords(runner)
+    records.ensure(wanted)
+    records.delete("lab0")
+    return [call[call.index("iscsiadm") + 1:] for call in execute.calls]
+
+
+class TestIscsiadm(base.PrivilegedTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path)
+        self.argv_file = self.script("iscsiadm",
+                                     'echo "out"; echo "err" >&2; exit 21')
+
+    def test_every_library_command_runs_with_its_argv(self) -> None:
+        lines = library_command_lines(self.conf)
+        self.assertGreater(len(lines), 10)
+        for args in lines:
+            self.assertEqual((21, "out\n", "err\n"),
+                             tuple(self.executor.iscsiadm(args, 30)))
+        self.assertEqual([" ".join(args) for args in lines],
+                         self.read(self.argv_file).splitlines())
+
+    def test_session_rescan(self) -> None:
+        self.executor.iscsiadm(["-m", "session", "-r", "3", "--rescan"], 30)
+        self.assertEqual("-m session -r 3 --rescan\n",
+                         self.read(self.argv_file))
+
+    def test_refused(self) -> None:
+        refused = [
+            [],
+            ["-m"],
+            ["-m", "fw"],
+            ["--version"],
+            ["-m", "session", "-o", "delete"],
+            ["-m", "node", "-o", "delete", "-o", "delete"],
+            ["-m", "node", "-T", "not-an-iqn"],
+            ["-m", "node", "-T", base.TARGET + "/../x"],
+            ["-m", "node", "-p", "127.0.0.1:3260;reboot"],
+            ["-m", "node", "-p", "-x"],
+            ["-m", "node", "-I", "../etc"],
+            ["-m", "node", "-I", "lab0\n"],
+            ["-m", "node", "-T", base.TARGET + "\n"],
+            ["-m", "node", "-p", base.PORTAL + "\n"],
+            [*NODE, "-o", "purge"],
+            [*NODE, "--login", "--logout"],
+            [*NODE, "-o", "update"],
+            [*NODE, "-o", "new", "-n", "node.startup", "-v", "automatic"],
+            [*NODE, "-o", "update", "-n", "node.startup"],
+            [*NODE, "-o", "update", "-v", "x", "-n", "node.startup"],
+            [*NODE, "-o", "update", "-n", "iface.ipaddress", "-v", "x"],
+            [*NODE, "-o", "update", "-n", "node.startup", "-v", "a\nb"],
+            [*NODE, "-o", "update", "-n", "node.session.auth.password",
+             "-v", "s3cr3t"],
+            [*NODE, "-o", "update", "-n", "node.session.auth.password_in",
+             "-v", "s3cr3t"],
+            [*DB, "-o", "update", "-n",
+             "discovery.sendtargets.auth.password", "-v", "s3cr3t"],
+            ["-m", "session", "--rescan"],
+            ["-m", "session", "-r", "1; id", "--rescan"],
+            ["-m", "discovery", "-t", "isns", "-p", base.PORTAL],
+            # -o nonpersistent only lists targets; nothing else rides on it.
+            ["-m", "discovery", "-t", "sendtargets", "-p", base.PORTAL,
+             "-I", "lab0", "-o", "new"],
+            ["-m", "discovery", "-t", "sendtargets", "-p", base.PORTAL,
+             "-I", "lab0", "-o", "nonpersistent", "-o", "nonpersistent"],
+            [*DB, "-o", "nonpersistent"],
+            [*DB, "-o", "new", "-o", "nonpersistent"],
+            [*NODE, "-o", "nonpersistent"],
+            ["-m", "iface", "-I", "lab0", "-o", "update", "-n",
+             "node.startup", "-v", "x"],
+            ["-m", "node", 3],
+        ]
+        for args in refused:
+            self.assert_refused_unchanged(self.executor.iscsiadm, args, 30)
+        self.assertFalse(os.path.exists(self.argv_file))
+
+    def test_secret_never_in_the_message(self) -> None:
+        error = self.assertRaises(
+            exception.PrivilegedRequestRefused, self.executor.iscsiadm,
+            [*NODE, "-o", "update", "-n", "node.session.auth.password",
+             "-v", "Sup3r-S3cr3t"], 30)
+        self.assertNotIn("Sup3r-S3cr3t", str(error))
+        self.assertNotIn("Sup3r-S3cr3t", repr(error.args))
+        self.assertEqual("run iscsiadm", error.operation)
+
+    def test_bad_timeout_refused(self) -> None:
+        for timeout in (0, -1, 99999, "30", True):
+            self.assert_refused_unchanged(self.executor.iscsiadm,
+                                        ["-m", "session"], timeout)
+
+    def test_hung_command_is_killed(self) -> None:
+        self.script("iscsiadm", "exec /bin/sleep 60")
+        started = time.monotonic()
+        error = self.assertRaises(exception.PrivilegedCommandTimeout,
+                                  self.executor.iscsiadm,
+                                  ["-m", "session"], 1)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertEqual("iscsiadm -m session", error.cmd)
+
+    def test_missing_binary(self) -> None:
+        os.unlink(os.path.join(self.bin, "iscsiadm"))
+        error = self.assertRaises(exception.PrivilegedOperationFailed,
+                                  self.executor.iscsiadm,
+                                  ["-m", "session"], 30)
+        self.assertIn("iscsiadm is not installed", str(error))
+
+
+class TestIscsiadmInProcess(TestIscsiadm):
+    in_process = True
+
+
+class TestMultipath(base.PrivilegedTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.multipath = self.script("multipath")
+        self.multipathd = self.script("multipathd")
+
+    def test_allowed(self) -> None:
+        for args in (["-f", "3600140512345678"], ["-f", "mpatha"],
+                     ["-c", "/dev/sdb"], ["-ll"], ["-ll", "/dev/dm-3"],
+                     ["-r"]):
+            self.assertEqual(0, self.executor.multipath(args, 30).exit_code)
+        for args in (["add", "path", "sdb"], ["del", "path", "sdc"],
+                     ["resize", "map", "mpatha"], ["show", "maps"],
+                     ["show", "paths"], ["reconfigure"]):
+            self.assertEqual(0, self.executor.multipathd(args, 30).exit_code)
+        self.assertEqual(["-f 3600140512345678", "-f mpatha", "-c /dev/sdb",
+                          "-ll", "-ll /dev/dm-3", "-r"],
+                         self.read(self.multipath).splitlines())
+        self.assertEqual("add path sdb\n",
+                         self.read(self.multipathd).splitlines(True)[0])
+
+    def test_refused(self) -> None:
+        for args in ([], ["-F"], ["-f"], ["-f", "-x"], ["-f", "a b"],
+                     ["-f", "../x"], ["-c", "/etc/passwd"], ["-w", "x"],
+                     ["-f", "mpatha", "-f", "mpathb"]):
+            self.assert_refused_unchanged(self.executor.multipath, args, 30)
+        for args in ([], ["add", "path", "/dev/sdb"], ["del", "map", "x"],
+                     ["add", "path", "sdb", "extra"], ["shutdown"],
+                     ["resize", "map", "-x"], ["show", "config"]):
+            self.assert_refused_unchanged(self.executor.multipathd, args, 30)

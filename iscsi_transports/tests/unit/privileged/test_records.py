@@ -1,0 +1,233 @@
+"""CHAP lines written into open-iscsi records through the root daemon.
+
+The records here are built in the format iscsiadm 2.1.8 writes; the
+functional test does the same on records the real ``iscsiadm -o new``
+made and reads them back with the real ``iscsiadm -o show``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+
+import fixtures
+
+from iscsi_transports import exception
+from iscsi_transports.privileged import records
+from iscsi_transports.tests.unit.privileged import base
+
+P = "node.session.auth."
+CHAP = {P + "authmethod": "CHAP", P + "username": "user",
+        P + "password": "p@ss = w0rd #1", P + "username_in": "target",
+        P + "password_in": "s3cr3t;$x"}
+
+
+class TestNodeAuth(base.PrivilegedTestCase):
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.record = self.node_record()
+        os.chmod(self.record, 0o600)
+
+    def auth_lines(self, path: str) -> list[str]:
+        return [line for line in self.read(path).splitlines()
+                if line.startswith(P) and "chap_algs" not in line]
+
+    def test_writes_the_auth_block(self) -> None:
+        before = self.read(self.record)
+        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0", CHAP)
+        self.assertEqual(
+            [P + "authmethod = CHAP", P + "username = user",
+             P + "password = p@ss = w0rd #1", P + "username_in = target",
+             P + "password_in = s3cr3t;$x"], self.auth_lines(self.record))
+        others = [line for line in before.splitlines()
+                  if not line.startswith(P + "authmethod")]
+        after = self.read(self.record).splitlines()
+        self.assertEqual(others, [line for line in after
+                                  if not line.startswith(P) or
+                                  "chap_algs" in line])
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(self.record).st_mode))
+        self.assertEqual(["lab0"], os.listdir(os.path.dirname(self.record)))
+        self.assertEqual(["192.0.2.10,3260,1"], os.listdir(
+            os.path.join(self.paths.nodes(), base.TARGET)))
+
+    def test_a_new_block_replaces_the_old_one(self) -> None:
+        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0", CHAP)
+        self.executor.write_node_auth(
+            base.TARGET, base.PORTAL, "lab0",
+            {P + "authmethod": "CHAP", P + "username": "u2",
+             P + "password": "new-secret"})
+        self.assertEqual([P + "authmethod = CHAP", P + "username = u2",
+                          P + "password = new-secret"],
+                         self.auth_lines(self.record))
+        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0",
+                                      {P + "authmethod": "None"})
+        self.assertEqual([P + "authmethod = None"],
+                         self.auth_lines(self.record))
+
+    def test_old_style_record_of_the_default_iface(self) -> None:
+        old = self.write(
+            os.path.join(self.paths.nodes(), base.TARGET, "192.0.2.10,3260"),
+            base.NODE_RECORD % {"target": base.TARGET, "iface": "default"})
+        self.executor.write_node_auth(base.TARGET, base.PORTAL, "default",
+                                      CHAP)
+        self.assertEqual(5, len(self.auth_lines(old)))
+        self.assertEqual(1, len(self.auth_lines(self.record)))
+
+    def test_only_the_record_of_that_iface(self) -> None:
+        other = self.node_record(iface="lab1")
+        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab1", CHAP)
+        self.assertEqual(5, len(self.auth_lines(other)))
+        self.assertEqual(1, len(self.auth_lines(self.record)))
+
+    def test_missing_record_is_a_typed_error(self) -> None:
+        before = base.snapshot(self.root)
+        for target, portal, iface in (
+                (base.TARGET, base.PORTAL, "lab9"),
+                (base.TARGET, "192.0.2.11:3260", "lab0"),
+                (base.TARGET, base.PORTAL + ",2", "lab0"),
+                ("iqn.2026-11.org.openstack.test:other", base.PORTAL,
+                 "lab0")):
+            error = self.assertRaises(
+                exception.NodeRecordNotFound, self.executor.write_node_auth,
+                target, portal, iface, CHAP)
+            self.assertEqual((target, portal, iface), error.args)
+        after = base.snapshot(self.root)
+        self.assertEqual(before,
+                         {k: v for k, v in after.items()
+                          if "lock-iscsi" not in k})
+
+    def test_a_record_that_names_another_target_is_not_written(self) -> None:
+        # A file at the right place whose content is another record.
+        with open(self.record, "w") as handle:
+            handle.write(base.NODE_RECORD % {"target": "iqn.2026-11.x:y",
+                                             "iface": "lab0"})
+        self.assertRaises(exception.NodeRecordNotFound,
+                          self.executor.write_node_auth, base.TARGET,
+                          base.PORTAL, "lab0", CHAP)
+
+    def test_an_incomplete_record_is_not_written(self) -> None:
+        text = self.read(self.record).replace("# END RECORD\n", "")
+        self.write(self.record, text)
+        self.assertRaises(exception.PrivilegedOperationFailed,
+                          self.executor.write_node_auth, base.TARGET,
+                          base.PORTAL, "lab0", CHAP)
+        self.assertEqual(text, self.read(self.record))
+
+    def test_refused(self) -> None:
+        bad_settings = [
+            {}, {P + "username": "user"},
+            {P + "authmethod": "KRB5"},
+            {P + "authmethod": "CHAP", P + "password": "a\nnode.startup = x"},
+            {P + "authmethod": "CHAP", P + "password": " padded"},
+            {P + "authmethod": "CHAP", P + "password": ""},
+            {P + "authmethod": "CHAP", P + "password": "x" * 256},
+            {P + "authmethod": "CHAP", "node.startup": "automatic"},
+            {P + "authmethod": "CHAP",
+             "discovery.sendtargets.auth.password": "x"},
+            {P + "authmethod": "CHAP", P + "password": 5},
+            ["not", "a", "dict"],
+        ]
+        for settings in bad_settings:
+            self.assert_refused_unchanged(self.executor.write_node_auth,
+                                        base.TARGET, base.PORTAL, "lab0",
+                                        settings)
+        for target, portal, iface in (
+                ("../../etc", base.PORTAL, "lab0"),
+                (base.TARGET + "/..", base.PORTAL, "lab0"),
+                (base.TARGET, "192.0.2.10:3260/../x", "lab0"),
+                (base.TARGET, base.PORTAL, "../lab0"),
+                (base.TARGET, base.PORTAL, "")):
+            self.assert_refused_unchanged(self.executor.write_node_auth,
+                                        target, portal, iface, CHAP)
+
+    def test_refusal_never_shows_the_secret(self) -> None:
+        error = self.assertRaises(
+            exception.PrivilegedRequestRefused,
+            self.executor.write_node_auth, base.TARGET, base.PORTAL, "lab0",
+            {P + "authmethod": "CHAP", P + "password": "Sup3r-S3cr3t\n"})
+        self.assertNotIn("Sup3r-S3cr3t", str(error) + repr(error.args))
+
+
+class TestNodeAuthInProcess(TestNodeAuth):
+    in_process = True
+
+
+class TestIdbmLock(base.PrivilegedTestCase):
+    """open-iscsi's lock: taken around the write, waited for, released."""
+
+    in_process = True
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.record = self.node_record()
+        self.lock_dir = self.paths.iscsi_lock_dir
+
+    def test_released_after_the_write(self) -> None:
+        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0",
+                                      {P + "authmethod": "None"})
+        self.assertEqual(["lock"], os.listdir(self.lock_dir))
+
+    def test_waits_for_the_holder(self) -> None:
+        with records.idbm_lock():
+            self.assertTrue(os.path.exists(
+                os.path.join(self.lock_dir, "lock.write")))
+            writer = threading.Thread(
+                target=self.executor.write_node_auth,
+                args=(base.TARGET, base.PORTAL, "lab0", {
+                    P + "authmethod": "CHAP", P + "password": "secret"}))
+            writer.start()
+            time.sleep(0.3)
+            self.assertNotIn(P + "password", self.read(self.record))
+        writer.join(10)
+        self.assertIn(P + "password = secret", self.read(self.record))
+
+    def test_a_lock_held_too_long_writes_nothing(self) -> None:
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.records.LOCK_TIMEOUT", 0.2))
+        os.makedirs(self.lock_dir)
+        self.write(os.path.join(self.lock_dir, "lock"))
+        os.link(os.path.join(self.lock_dir, "lock"),
+                os.path.join(self.lock_dir, "lock.write"))
+        before = self.read(self.record)
+        error = self.assertRaises(exception.IscsiDbLocked,
+                                  self.executor.write_node_auth, base.TARGET,
+                                  base.PORTAL, "lab0", CHAP)
+        self.assertIn("lock.write", str(error))
+        self.assertEqual(before, self.read(self.record))
+        # Someone else's lock is never removed by us.
+        self.assertTrue(os.path.exists(
+            os.path.join(self.lock_dir, "lock.write")))
+
+
+class TestDiscoveryAuth(base.PrivilegedTestCase):
+
+    def test_writes_the_discovery_block(self) -> None:
+        d = "discovery.sendtargets.auth."
+        record = self.write(
+            os.path.join(self.paths.send_targets(), "192.0.2.10,3260",
+                         "st_config"),
+            "# BEGIN RECORD 2.1.8\ndiscovery.startup = manual\n"
+            "discovery.type = sendtargets\n"
+            "discovery.sendtargets.address = 192.0.2.10\n"
+            "discovery.sendtargets.port = 3260\n"
+            "%sauthmethod = None\n# END RECORD\n" % d)
+        self.executor.write_discovery_auth(
+            base.PORTAL, {d + "authmethod": "CHAP", d + "username": "u",
+                          d + "password": "disco-secret"})
+        self.assertIn("%spassword = disco-secret\n# END" % d,
+                      self.read(record).replace(
+                          "%sauthmethod = CHAP\n%susername = u\n" % (d, d),
+                          ""))
+        self.assertEqual(["st_config"], os.listdir(os.path.dirname(record)))
+
+    def test_missing_discovery_record(self) -> None:
+        self.assertRaises(exception.NodeRecordNotFound,
+                          self.executor.write_discovery_auth, base.PORTAL,
+                          {"discovery.sendtargets.auth.authmethod": "None"})
+
+    def test_node_keys_refused(self) -> None:
+        self.assert_refused_unchanged(self.executor.write_discovery_auth,
+                                    base.PORTAL, CHAP)

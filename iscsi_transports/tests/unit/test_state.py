@@ -1,0 +1,147 @@
+"""Where the state directory is, and the one-line error when it is unusable.
+
+What depends on two users (root and the service user) sharing it is in
+``tests/functional/test_state.py``, which runs as root.
+"""
+
+from __future__ import annotations
+
+import os
+
+from oslo_config import cfg
+
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
+from iscsi_transports import state
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
+
+
+class TestDirectory(base.TestCase):
+
+    def test_explicit_option_wins(self) -> None:
+        self.conf.register_opt(cfg.StrOpt("state_path"))
+        self.conf.set_override("state_path", "/var/lib/nova")
+        self.flags(state_path="/srv/it")
+        self.assertEqual("/srv/it", state.directory(self.conf))
+
+    def test_under_novas_state_path(self) -> None:
+        self.conf.register_opt(cfg.StrOpt("state_path",
+                                          default="/var/lib/nova"))
+        self.assertEqual("/var/lib/nova/iscsi-transports",
+                         state.directory(self.conf))
+
+    def test_without_a_service_state_path(self) -> None:
+        self.assertEqual("/var/lib/iscsi-transports",
+                         state.directory(self.conf))
+
+    def test_lock_path(self) -> None:
+        self.flags(state_path="/srv/it")
+        self.assertEqual("/srv/it/locks", state.lock_path(self.conf))
+        self.conf.register_opt(cfg.StrOpt("lock_path"),
+                               group="oslo_concurrency")
+        self.conf.set_override("lock_path", "/run/nova-locks",
+                               group="oslo_concurrency")
+        self.assertEqual("/run/nova-locks", state.lock_path(self.conf))
+
+
+class TestEnsure(base.TestCase):
+
+    def test_creates_the_directory_and_its_parts(self) -> None:
+        path = os.path.join(self.lock_path, "a", "state")
+        self.flags(state_path=path)
+        self.assertEqual(path, state.ensure(self.conf))
+        self.assertEqual([], os.listdir(path))
+        self.assertEqual(path, state.ensure(self.conf, "ifaces", "locks"))
+        self.assertEqual(["ifaces", "locks"], sorted(os.listdir(path)))
+        self.assertEqual(path, state.ensure(self.conf, "ifaces"))
+
+    def test_cannot_be_created_is_one_line_naming_dir_and_fix(self) -> None:
+        blocker = os.path.join(self.lock_path, "file")
+        with open(blocker, "w"):
+            pass
+        path = os.path.join(blocker, "state")
+        self.flags(state_path=path)
+        error = self.assertRaises(exception.StateDirUnusable, state.ensure,
+                                  self.conf)
+        message = str(error)
+        self.assertEqual(1, len(message.splitlines()))
+        self.assertIn(path + " cannot be created (Not a directory)", message)
+        self.assertIn("install -d -o nova -g nova -m 0750 " + path, message)
+        self.assertIn("[iscsi_transports] state_path", message)
+
+    def test_a_file_in_the_way(self) -> None:
+        path = os.path.join(self.lock_path, "state")
+        os.makedirs(path)
+        with open(os.path.join(path, "locks"), "w"):
+            pass
+        self.flags(state_path=path)
+        error = self.assertRaises(exception.StateDirUnusable, state.ensure,
+                                  self.conf, "locks")
+        self.assertIn(os.path.join(path, "locks") + " is not a directory",
+                      str(error))
+
+
+class TestExternalLock(base.TestCase):
+
+    def test_unusable_state_dir_is_named_before_any_lock(self) -> None:
+        blocker = os.path.join(self.lock_path, "file")
+        with open(blocker, "w"):
+            pass
+        path = os.path.join(blocker, "state")
+        self.flags(state_path=path)
+        error = self.assertRaises(exception.StateDirUnusable,
+                                  state.external_lock(self.conf, "x")
+                                  .__enter__)
+        self.assertIn("State directory %s cannot be created" % path,
+                      str(error))
+
+    def test_lock_file_made_before_the_lock_is_taken(self) -> None:
+        self.flags(state_path=self.lock_path)
+        with state.external_lock(self.conf, "iface-lab0"):
+            lock = os.path.join(self.lock_path, "locks",
+                                "iscsi_transports-iface-lab0")
+            self.assertTrue(os.path.isfile(lock))
+            self.assertEqual(0o660, os.stat(lock).st_mode & 0o660)
+
+
+class TestIfaceCreation(base.TestCase):
+    """``-o new`` of an iface runs only once its marker is written."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.execute = fake_execute.FakeExecute().on(
+            "-m", "iface", "-o", "show", exit_code=6)
+        self.runner = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+        self.wanted = iface_mod.Iface(name="cxgb4i.00:07:43:05:97:07",
+                                      transport_name="cxgb4i",
+                                      hwaddress="00:07:43:05:97:07")
+
+    def test_unusable_state_dir_stops_before_o_new(self) -> None:
+        blocker = os.path.join(self.lock_path, "file")
+        with open(blocker, "w"):
+            pass
+        self.flags(state_path=os.path.join(blocker, "state"))
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        self.assertRaises(exception.StateDirUnusable, records._create,
+                          self.wanted)
+        self.assertEqual([], [argv for argv in self.execute.calls
+                              if "new" in argv])
+
+    def test_failed_o_new_takes_the_marker_back(self) -> None:
+        self.flags(state_path=self.lock_path)
+        self.execute.on("-o", "new", exit_code=6)
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        self.assertRaises(exception.IscsiadmError, records._create,
+                          self.wanted)
+        self.assertFalse(records.created_by_us(self.wanted.name))
+
+    def test_created_record_is_ours(self) -> None:
+        self.flags(state_path=self.lock_path)
+        self.assertEqual(iscsiadm_ifaces.CREATED,
+                         iscsiadm_ifaces.IfaceRecords(self.runner)
+                         .ensure(self.wanted))
+        self.assertTrue(iscsiadm_ifaces.IfaceRecords(self.runner)
+                        .created_by_us(self.wanted.name))

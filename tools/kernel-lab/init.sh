@@ -1,0 +1,41 @@
+#!/bin/sh
+# /init of the kernel lab's initramfs (busybox).  Builds the guest's root:
+# an overlay of the host's root (9p, read-only) under a tmpfs, with empty
+# /tmp and /run, the kernel's modules at /lib/modules and the work dir at
+# its host path; then hands over to guest.sh, which lives in the work dir.
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+halt() { echo "KLAB-INIT-FAIL: $*"; poweroff -f; sleep 10; }
+if grep -q klab.probe=1 /proc/cmdline; then
+    echo KLAB-PROBE-OK; poweroff -f; sleep 10
+fi
+for module in $(cat /modules.list); do
+    insmod "/mods/$module" || echo "insmod $module failed"
+done
+WORK= KVER=
+for arg in $(cat /proc/cmdline); do
+    case $arg in
+        klab.work=*) WORK=${arg#klab.work=} ;;
+        klab.kver=*) KVER=${arg#klab.kver=} ;;
+    esac
+done
+P9=trans=virtio,version=9p2000.L,msize=262144
+mount -t 9p -o $P9,ro,cache=loose hostroot /lower || halt "9p root"
+mount -t tmpfs -o mode=0755,size=50% tmpfs /rw || halt "tmpfs"
+mkdir -p /rw/upper /rw/work
+mount -t overlay overlay \
+    -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work /newroot ||
+    halt "overlay"
+mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+mount -t tmpfs -o mode=0755 tmpfs /newroot/run
+mkdir -p "/newroot/lib/modules/$KVER" "/newroot$WORK"
+mount -t 9p -o $P9,ro,cache=loose modules /newroot/lib/modules ||
+    halt "9p modules"
+mount -t 9p -o $P9 work "/newroot$WORK" || halt "9p work dir"
+mount --move /proc /newroot/proc
+mount --move /sys /newroot/sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /bin/bash "$WORK/.vm/guest.sh"
+halt "switch_root"

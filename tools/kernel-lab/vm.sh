@@ -1,0 +1,198 @@
+#!/bin/bash
+# Boot Debian's kernel under QEMU and run one command in it as root.
+#
+# Usage: tools/kernel-lab/vm.sh [-t SECS] [-m MiB] [-w WORKDIR] [-C DIR] -- COMMAND [ARG...]
+#
+#   -t SECS    hard wall-clock limit for the whole VM (default 1500)
+#   -m MiB     guest memory (default 1024)
+#   -w DIR     work dir shared read-write with the guest at the same path
+#              (default: a new directory under $KLAB_CACHE/runs)
+#   -C DIR     directory COMMAND starts in inside the guest (default: the
+#              current one; the host's files are visible read-only)
+#
+# The guest sees the host's root file system read-only over 9p, under a
+# tmpfs overlay (writes vanish at power-off), the kernel's modules on a
+# second 9p share and WORKDIR on a third, writable one.  Its NIC eth0 is
+# virtio-net on a restricted user-mode network (nothing leaves the VM),
+# address 10.0.2.15/24.
+#
+# Exit status: COMMAND's; 124 when the time limit killed the VM; 125 when
+# the VM or its preparation failed (the reason is printed).  Left in
+# WORKDIR/.vm: console.log, output.log, rc, dmesg.txt, timing, qemu-cmdline.
+#
+# Environment: KLAB_CACHE (default /var/cache/iscsi-transports-kernel-lab)
+# holds the unpacked kernel, the initramfs and the KVM probe's answer and is
+# reused across runs; KLAB_KVER picks the kernel (default: the version
+# Debian's linux-image-amd64 depends on); KLAB_DEB uses a kernel .deb
+# already downloaded; KLAB_ACCEL=tcg|kvm skips the KVM probe.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${KLAB_CACHE:-/var/cache/iscsi-transports-kernel-lab}
+VM_LOCK=/tmp/iscsi-transports-vm.lock
+TIMEOUT=1500 MEM=1024 WORK= START_DIR=$PWD
+
+usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+say() { echo "[kernel-lab $(date +%T)] $*" >&2; }
+die() { say "$*"; exit 125; }
+
+while getopts "t:m:w:C:h" opt; do
+    case $opt in
+        t) TIMEOUT=$OPTARG ;; m) MEM=$OPTARG ;; w) WORK=$OPTARG ;;
+        C) START_DIR=$OPTARG ;; *) usage ;;
+    esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || usage
+
+kernel_version() {
+    if [ -n "${KLAB_KVER:-}" ]; then echo "$KLAB_KVER"; return; fi
+    local depends
+    depends=$(apt-cache depends linux-image-amd64 2>/dev/null) ||
+        { apt-get update -qq >&2 &&
+          depends=$(apt-cache depends linux-image-amd64 2>/dev/null); }
+    sed -n 's/.*Depends: linux-image-\([0-9].*-amd64\)$/\1/p' <<< "$depends" |
+        head -1
+}
+
+# The kernel .deb unpacked into the cache (never installed into /boot),
+# with the modules.dep the package does not ship.
+prepare_kernel() {
+    local kroot=$CACHE/kroot-$KVER deb=${KLAB_DEB:-}
+    if [ -f "$kroot/lib/modules/$KVER/modules.dep" ]; then return 0; fi
+    if [ -z "$deb" ]; then
+        deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb 2>/dev/null | head -1)
+    fi
+    if [ -z "$deb" ]; then
+        say "downloading linux-image-$KVER (apt-get download)"
+        (cd "$CACHE" && apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >&2) ||
+            (apt-get update -qq >&2 &&
+             cd "$CACHE" && apt-get -o APT::Sandbox::User=root download "linux-image-$KVER" >&2) ||
+            die "cannot download linux-image-$KVER"
+        deb=$(ls "$CACHE"/linux-image-"$KVER"_*.deb | head -1)
+    fi
+    say "unpacking $deb"
+    rm -rf "$kroot.tmp" && mkdir -p "$kroot.tmp" &&
+        dpkg-deb -x "$deb" "$kroot.tmp" &&
+        depmod -b "$kroot.tmp" "$KVER" &&
+        rm -rf "$kroot" && mv "$kroot.tmp" "$kroot" ||
+        die "cannot unpack $deb"
+}
+
+# A busybox initramfs with the modules needed to reach the 9p root.
+prepare_initramfs() {
+    local initrd=$CACHE/initrd-$KVER.cpio.gz kroot=$CACHE/kroot-$KVER dir
+    if [ -f "$initrd" ] && [ "$initrd" -nt "$HERE/init.sh" ]; then
+        return 0
+    fi
+    say "building $initrd"
+    dir=$(mktemp -d "$CACHE/initrd.XXXXXX")
+    mkdir -p "$dir"/{bin,proc,sys,dev,lower,newroot,rw,mods}
+    cp /bin/busybox "$dir/bin/busybox" || die "busybox is not installed"
+    for lib in $(ldd /bin/busybox | grep -o '/[^ ]*'); do
+        mkdir -p "$dir$(dirname "$lib")" && cp -L "$lib" "$dir$lib"
+    done
+    for applet in sh mount mkdir insmod switch_root cat echo grep sleep poweroff; do
+        ln -s busybox "$dir/bin/$applet"
+    done
+    for module in virtio_pci 9pnet_virtio 9p overlay; do
+        modprobe -d "$kroot" -S "$KVER" --show-depends "$module" |
+            awk '$1 == "insmod" {print $2}'
+    done | awk '!seen[$0]++' | while read -r file; do
+        cp "$file" "$dir/mods/" && basename "$file" >> "$dir/modules.list"
+    done
+    cp "$HERE/init.sh" "$dir/init" && chmod 755 "$dir/init"
+    (cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) \
+        > "$initrd.tmp" && mv "$initrd.tmp" "$initrd" ||
+        die "cannot build the initramfs"
+    rm -rf "$dir"
+}
+
+qemu_argv() {  # qemu_argv ACCEL APPEND
+    local accel=(-accel tcg,thread=multi -cpu max)
+    [ "$1" = kvm ] && accel=(-accel kvm -cpu host)
+    QEMU=(qemu-system-x86_64 "${accel[@]}" -m "$MEM" -smp 2 -nodefaults
+          -no-reboot -display none -serial stdio -monitor none
+          -kernel "$CACHE/kroot-$KVER/boot/vmlinuz-$KVER"
+          -initrd "$CACHE/initrd-$KVER.cpio.gz"
+          -append "console=ttyS0 panic=-1 net.ifnames=0 quiet loglevel=1 $2"
+          -device virtio-rng-pci)
+}
+
+# Nested KVM hangs on some machines after "Probing EDD": use KVM only when
+# a short boot with it reaches the initramfs.  The answer is cached.
+choose_accel() {
+    local answer=$CACHE/accel-$KVER
+    if [ -n "${KLAB_ACCEL:-}" ]; then echo "$KLAB_ACCEL"; return; fi
+    if [ ! -w /dev/kvm ]; then echo tcg; return; fi
+    if [ ! -f "$answer" ]; then
+        say "probing KVM (30 s at most)"
+        qemu_argv kvm "klab.probe=1"
+        if timeout -k 5 30 "${QEMU[@]}" < /dev/null 2>/dev/null |
+                grep -q KLAB-PROBE-OK; then
+            echo kvm > "$answer"
+        else
+            echo tcg > "$answer"
+        fi
+    fi
+    cat "$answer"
+}
+
+boot() {
+    local vm=$WORK/.vm accel=$1 started
+    qemu_argv "$accel" "klab.work=$WORK klab.kver=$KVER"
+    QEMU+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+           -virtfs "local,path=$CACHE/kroot-$KVER/lib/modules,mount_tag=modules,security_model=none,readonly=on"
+           -virtfs "local,path=$WORK,mount_tag=work,security_model=none"
+           -netdev user,id=n0,restrict=on
+           -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:01)
+    printf '%q ' "${QEMU[@]}" > "$vm/qemu-cmdline"
+    say "booting $KVER ($accel, ${MEM} MiB, limit ${TIMEOUT}s); work dir $WORK"
+    started=$SECONDS
+    timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2> "$vm/qemu.stderr" |
+        tr -d '\r' | tee "$vm/console.log" | grep -v -e '^KLAB-' -e '^Powering off' -e 'reboot: Power down'
+    QEMU_RC=${PIPESTATUS[0]}
+    say "VM ran $((SECONDS - started))s"
+}
+
+main() {
+    mkdir -p "$CACHE/runs" || die "cannot create $CACHE"
+    KVER=$(kernel_version)
+    [ -n "$KVER" ] || die "no kernel version: set KLAB_KVER (apt-cache knows no linux-image-amd64)"
+    exec 8> "$CACHE/.prepare.lock"
+    flock 8
+    prepare_kernel
+    prepare_initramfs
+    local accel
+    accel=$(choose_accel)
+    flock -u 8
+
+    WORK=${WORK:-$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$$}
+    mkdir -p "$WORK/.vm" && WORK=$(cd "$WORK" && pwd) || die "bad work dir"
+    case $WORK$START_DIR in *[[:space:]]*) die "paths with spaces are not supported";; esac
+    rm -f "$WORK"/.vm/{rc,output.log,dmesg.txt,timing}
+    cp "$HERE/guest.sh" "$WORK/.vm/guest.sh"
+    printf '%s\0' "$@" > "$WORK/.vm/argv"
+    printf '%s\n' "$START_DIR" > "$WORK/.vm/cwd"
+
+    exec 9> "$VM_LOCK"
+    if ! flock -n 9; then
+        say "waiting for $VM_LOCK (another VM is running)"
+        flock 9
+    fi
+    boot "$accel"
+    flock -u 9
+
+    if [ -f "$WORK/.vm/rc" ]; then
+        exit "$(cat "$WORK/.vm/rc")"
+    fi
+    if [ "$QEMU_RC" = 124 ] || [ "$QEMU_RC" = 137 ]; then
+        say "TIMEOUT: the VM was killed after ${TIMEOUT}s"
+        exit 124
+    fi
+    say "the VM ended without an exit status (qemu exit $QEMU_RC);" \
+        "see $WORK/.vm/console.log"
+    cat "$WORK/.vm/qemu.stderr" >&2
+    exit 125
+}
+
+main "$@"
