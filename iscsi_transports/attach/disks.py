@@ -46,11 +46,14 @@ class Budget(typing.NamedTuple):
 
 
 class Found(typing.NamedTuple):
-    """A LUN's disk on a session, and whether this attach scanned it in."""
+    """A LUN's disk on a session, whether this attach scanned it in, and
+    when the attach's time budget ends (the wait for udev's link shares
+    it)."""
 
     session: sysfs.Session
     disk: sysfs.Disk
     scanned: bool
+    deadline: float
 
 
 class Waiter:
@@ -79,11 +82,11 @@ class Waiter:
              budget: Budget) -> Found:
         """The disk of kernel LUN ``lun`` on ``session``, scanned for if
         absent; VolumeDeviceNotFound when the budget runs out."""
-        disk = self.present(session, lun)
-        if disk is not None:
-            return Found(session, disk, scanned=False)
         start = self.clock()
         deadline = start + budget.total
+        disk = self.present(session, lun)
+        if disk is not None:
+            return Found(session, disk, False, deadline)
         next_scan, scans = start, 0
         pause = FIRST_POLL
         while True:
@@ -94,7 +97,7 @@ class Waiter:
                 next_scan = now + budget.interval
             disk = self.present(session, lun)
             if disk is not None:
-                return Found(session, disk, scanned=True)
+                return Found(session, disk, True, deadline)
             now = self.clock()
             if now >= deadline:
                 raise exception.VolumeDeviceNotFound(
@@ -109,19 +112,24 @@ class Waiter:
             pause = min(pause * 2, budget.interval or FIRST_POLL)
 
     def stable_path(self, found: Found, lun: int, budget: Budget) -> str:
-        """The udev link that resolves to the disk, waiting up to one
-        interval for udev to make it; else ``/dev/sdX``."""
+        """The udev link that resolves to the disk, waiting for udev to
+        make it until the budget ends; else ``/dev/sdX`` (a host without
+        udev links), with a warning."""
         name = found.disk.name or ""
         bare = os.path.normpath(os.path.join(self.view.dev_root, name))
-        deadline = self.clock() + budget.interval
         pause = FIRST_POLL
         while True:
             path = self.view.stable_path(name, found.session, lun)
             now = self.clock()
-            if path != bare or now >= deadline:
+            if path != bare:
                 return path
-            self.sleep(min(pause, deadline - now))
-            pause = min(pause * 2, budget.interval)
+            if now >= found.deadline:
+                LOG.warning("udev made no link to %s (%s) within %.1f s: "
+                            "returning the disk itself", name,
+                            found.disk.hctl, budget.total)
+                return path
+            self.sleep(min(pause, found.deadline - now))
+            pause = min(pause * 2, budget.interval or FIRST_POLL)
 
 
 class Removal(typing.NamedTuple):

@@ -150,7 +150,24 @@ class TestAttach(DriverTestCase):
         self.kernel.map(IQN, 1, "sdb")
         info = self.driver.connect_volume(PROPS)
         self.assertEqual(os.path.join(self.dev, "sdb"), info["path"])
-        self.assertAlmostEqual(0.5, sum(self.clock.sleeps))
+        # The link is waited for until the budget (3 x 0.5 s) ends.
+        self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
+        self.assertIn("udev made no link to sdb", self.log.output)
+
+    def test_a_link_udev_makes_late_is_waited_for(self) -> None:
+        self.kernel.map(IQN, 1, "sdb")
+        link = by_path(PORTAL, IQN, "lun-1")
+        sleep = self.clock.sleep
+
+        def udev_after_three_pauses(seconds: float) -> None:
+            sleep(seconds)
+            if len(self.clock.sleeps) == 3:
+                self.tree.add_dev("sdb", (link,))
+
+        self.clock.sleep = udev_after_three_pauses  # type: ignore[method-assign]
+        self.driver._sleep = udev_after_three_pauses
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(os.path.join(self.dev, link), info["path"])
 
     def test_lun_above_255_sam(self) -> None:
         link = self.map(lun=300, link=by_path(PORTAL, IQN,
