@@ -75,7 +75,7 @@ class TestAddressing(LifecycleTestCase):
         target = self.lio(portal_ip="[::1]")
         driver = self.driver()
         info, disk = self.attach(driver, target.props(0))
-        self.assertIn("-ip-::1:3260-iscsi-", info["path"])
+        self.assertIn("/ip-::1:3260-iscsi-", info["path"])
         self.assert_pattern_io(info["path"])
         driver.disconnect_volume(target.props(0), info)
         self.assert_clean(target.iqn, [disk])
@@ -133,7 +133,10 @@ class TestConcurrency(LifecycleTestCase):
             attach = pool.submit(self.attach, driver, target.props(1))
             detach.result()
             second, second_disk = attach.result()
-        self.assertFalse(machine.disk_exists(first_disk))
+        # By SCSI address: the kernel may give LUN 1 the name LUN 0 had.
+        self.assertFalse(os.path.exists(
+            "/sys/class/scsi_device/%s" % first["targets"][0]["hctl"]))
+        self.assertTrue(second["targets"][0]["hctl"].endswith(":1"))
         self.assertEqual([second_disk], machine.disks(target.iqn))
         self.assert_pattern_io(second["path"])
         driver.disconnect_volume(target.props(1), second)
