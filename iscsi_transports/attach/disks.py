@@ -112,21 +112,29 @@ class Waiter:
             pause = min(pause * 2, budget.interval or FIRST_POLL)
 
     def stable_path(self, found: Found, lun: int, budget: Budget) -> str:
-        """The udev link that resolves to the disk, waiting for udev to
-        make it until the budget ends; else ``/dev/sdX`` (a host without
-        udev links), with a warning."""
+        """The udev link that resolves to the disk, waiting for udev until
+        the budget ends; else ``/dev/sdX`` (a host without udev links),
+        with a warning.
+
+        When udev will make a by-path link (the session has a persistent
+        portal), that is waited for: udev writes the by-id and by-path
+        links one after the other, and the path handed out should not
+        depend on which came first.
+        """
         name = found.disk.name or ""
         bare = os.path.normpath(os.path.join(self.view.dev_root, name))
+        by_path = os.path.join(self.view.dev_root, "disk", "by-path", "")
+        wanted = by_path if sysfs.by_path_name(found.session, lun) else None
         pause = FIRST_POLL
         while True:
             path = self.view.stable_path(name, found.session, lun)
             now = self.clock()
-            if path != bare:
+            if path != bare and (wanted is None or path.startswith(wanted)):
                 return path
             if now >= found.deadline:
-                LOG.warning("udev made no link to %s (%s) within %.1f s: "
-                            "returning the disk itself", name,
-                            found.disk.hctl, budget.total)
+                LOG.warning("udev made no %slink to %s (%s) within %.1f s: "
+                            "returning %s", "by-path " if wanted else "",
+                            name, found.disk.hctl, budget.total, path)
                 return path
             self.sleep(min(pause, found.deadline - now))
             pause = min(pause * 2, budget.interval or FIRST_POLL)

@@ -152,7 +152,7 @@ class TestAttach(DriverTestCase):
         self.assertEqual(os.path.join(self.dev, "sdb"), info["path"])
         # The link is waited for until the budget (3 x 0.5 s) ends.
         self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
-        self.assertIn("udev made no link to sdb", self.log.output)
+        self.assertIn("udev made no by-path link to sdb", self.log.output)
 
     def test_a_link_udev_makes_late_is_waited_for(self) -> None:
         self.kernel.map(IQN, 1, "sdb")
@@ -166,6 +166,22 @@ class TestAttach(DriverTestCase):
 
         self.clock.sleep = udev_after_three_pauses  # type: ignore[method-assign]
         self.driver._sleep = udev_after_three_pauses
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(os.path.join(self.dev, link), info["path"])
+
+    def test_by_path_is_waited_for_when_by_id_came_first(self) -> None:
+        by_id = "disk/by-id/wwn-0x6001405" + "%025x" % 1
+        self.kernel.map(IQN, 1, "sdb", links=(by_id,))
+        link = by_path(PORTAL, IQN, "lun-1")
+        sleep = self.clock.sleep
+
+        def udev_after_two_pauses(seconds: float) -> None:
+            sleep(seconds)
+            if len(self.clock.sleeps) == 2:
+                os.makedirs(os.path.join(self.dev, "disk", "by-path"))
+                os.symlink("../../sdb", os.path.join(self.dev, link))
+
+        self.driver._sleep = udev_after_two_pauses
         info = self.driver.connect_volume(PROPS)
         self.assertEqual(os.path.join(self.dev, link), info["path"])
 
