@@ -3,9 +3,11 @@
 Both sides run the same scripted iscsiadm (``fake_iscsiadm.sh``): it is
 first on PATH (os-brick runs ``iscsiadm`` by name through its execute) and
 it is this project's ``iscsiadm_path``.  The kernel side of an attach --
-SCSI scans, sysfs and udev -- has no process to count, so it is stubbed on
-both sides: the by-path links this project waits for exist up front, and
-os-brick's ``LinuxSCSI`` answers from memory.
+SCSI scans, sysfs and udev -- has no process to count, so it is stood in
+for on both sides: this project reads a built sysfs tree where a login
+adds the session and a LUN scan adds the disk (the unit tests' kernel
+stand-in, ``FakeKernel``), and os-brick's ``LinuxSCSI`` answers from
+memory.
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ import _common
 from oslo_config import cfg
 
 from iscsi_transports import config
+from iscsi_transports import fixture
 from iscsi_transports import opts
 from iscsi_transports.attach import driver as driver_mod
+from iscsi_transports.iscsiadm import runner
+from iscsi_transports.tests.unit.attach import fake_kernel
+from iscsi_transports.tests.unit.attach import kernel_tree
 
 FAKE = os.path.join(_common.HERE, "fake_iscsiadm.sh")
 IQN = "iqn.2010-10.org.openstack:volume-%d"
 CHAP_VALUE = "bench-chap-value"
+#: A tmpfs; directories in it come from mkdtemp (private, random names).
+SHM = "/dev/shm"  # noqa: S108
 
 
 def props(volume: int = 1, paths: int = 1, chap: bool = False
@@ -50,11 +58,26 @@ class Lab:
     """A temporary world: iscsiadm state, device links, locks, PATH."""
 
     root: str
+    kernel: fake_kernel.FakeKernel
     delay: float = 0.0
 
     @classmethod
     def create(cls, delay: float = 0.0) -> Lab:
-        lab = cls(tempfile.mkdtemp(prefix="iscsi-bench."), delay)
+        root = tempfile.mkdtemp(prefix="iscsi-bench.")
+        # sysfs and /dev live in memory: so do their stand-ins, or the
+        # stand-in kernel's file work on a disk-backed /tmp (20x slower
+        # here) would be charged to the attacher.
+        saved, tempfile.tempdir = tempfile.tempdir, (
+            SHM if os.path.isdir(SHM) else None)
+        try:
+            sysfs = fixture.SysfsTree()
+            sysfs.setUp()
+            dev = tempfile.mkdtemp(prefix="iscsi-bench-dev.")
+        finally:
+            tempfile.tempdir = saved
+        lab = cls(root, fake_kernel.FakeKernel(
+            kernel_tree.IscsiTree(sysfs, dev), runner._default_execute),
+            delay)
         for sub in ("state", "dev", "bin", "locks", "sysfs", "lib"):
             os.makedirs(lab.path(sub))
         os.symlink(FAKE, lab.path("bin", "iscsiadm"))
@@ -71,6 +94,8 @@ class Lab:
     def destroy(self) -> None:
         os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
         shutil.rmtree(self.root, ignore_errors=True)
+        self.kernel.tree.tree.cleanUp()
+        shutil.rmtree(self.kernel.tree.dev_root, ignore_errors=True)
 
     def calls(self) -> list[str]:
         try:
@@ -83,13 +108,26 @@ class Lab:
         """Forget every call, node and session (a fresh host)."""
         shutil.rmtree(self.path("state"))
         os.makedirs(self.path("state"))
+        for sid in list(self.kernel.tree.sessions):
+            if os.path.lexists(os.path.join(
+                    self.kernel.tree.root,
+                    "class/iscsi_session/session%d" % sid)):
+                self.kernel.logout(sid)
+
+    def forget_calls(self) -> None:
+        """Start counting again, keeping nodes and sessions."""
+        try:
+            os.unlink(self.path("state", "calls"))
+        except FileNotFoundError:
+            pass
 
     def add_devices(self, data: dict[str, Any]) -> None:
-        """The by-path links udev would create for ``data``'s paths."""
-        portals = data.get("target_portals") or [data["target_portal"]]
-        for portal in portals:
-            name = "ip-%s-iscsi-%s-lun-1" % (portal, data["target_iqn"])
-            open(self.path("dev", name), "w").close()
+        """Map the volume's LUN on the stand-in target, with the by-path
+        link udev would create for its first path."""
+        portal = (data.get("target_portals") or [data["target_portal"]])[0]
+        self.kernel.map(data["target_iqn"], 1, self.kernel._free_name(),
+                        links=("disk/by-path/ip-%s-iscsi-%s-lun-1"
+                               % (portal, data["target_iqn"]),))
 
     # -- the two attachers ----------------------------------------------------
 
@@ -99,12 +137,14 @@ class Lab:
         conf([], project="bench")
         for key, value in {"iscsiadm_path": self.path("bin", "iscsiadm"),
                            "state_path": self.path("lib"),
-                           "sysfs_root": self.path("sysfs"),
+                           "sysfs_root": self.kernel.tree.root,
                            "device_dir": self.path("dev"),
                            "device_scan_attempts": 1,
                            "device_scan_interval": 0}.items():
             conf.set_override(key, value, group=config.GROUP)
-        return driver_mod.ISCSIDriver(conf)
+        return driver_mod.ISCSIDriver(conf, execute=self.kernel,
+                                      writer=self.kernel,
+                                      dev_root=self.kernel.tree.dev_root)
 
     def os_brick(self, multipath: bool = False) -> Any:
         import os_brick

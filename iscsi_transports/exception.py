@@ -37,6 +37,7 @@ __all__ = ["AuthenticationFailed",
            "IscsiadmParseError",
            "IscsiadmTimeout",
            "IscsidNotAvailable",
+           "IscsidRequestTimeout",
            "LogoutFailed",
            "MultipathCommandFailed",
            "MultipathFlushFailed",
@@ -46,6 +47,7 @@ __all__ = ["AuthenticationFailed",
            "PduTimeout",
            "SessionExists",
            "SessionNotFound",
+           "SysfsWriteFailed",
            "TargetError",
            "TransportCapabilityError",
            "TransportNotFound",
@@ -53,6 +55,7 @@ __all__ = ["AuthenticationFailed",
            "TransportTimeout",
            "TransportUnusable",
            "VolumeAttachFailed",
+           "VolumeDetachIncomplete",
            "VolumeDeviceNotFound"]
 
 #: ``<key> = <value>`` where the key names a secret (``*.password``,
@@ -229,6 +232,12 @@ class IscsidNotAvailable(IscsiadmError):
     meaning = "iscsid is not running or not reachable"
 
 
+class IscsidRequestTimeout(IscsidNotAvailable):
+    """iscsid took the request but did not answer in time (exit 33)."""
+
+    meaning = "iscsid request timed out"
+
+
 class NoObjectsFound(IscsiadmError):
     meaning = "no records or sessions found"
 
@@ -301,6 +310,12 @@ class VolumeDeviceNotFound(IscsiTransportsError):
     msg_fmt = "No block device appeared for %(target)s (looked for %(paths)s)."
 
 
+class VolumeDetachIncomplete(IscsiTransportsError):
+    """A detach went as far as it safely could and left these disks."""
+
+    msg_fmt = "Detach left disks behind: %(left)s"
+
+
 class VolumeAttachFailed(IscsiTransportsError):
     msg_fmt = "Could not attach %(target)s: %(reason)s"
 
@@ -309,6 +324,17 @@ class CommandFailed(IscsiTransportsError):
     """A command other than iscsiadm (``blockdev``) failed; ``cmd`` masked."""
 
     msg_fmt = "%(cmd)s failed: %(reason)s"
+
+
+class SysfsWriteFailed(IscsiTransportsError):
+    """The kernel refused a write to a sysfs file (a LUN scan, a rescan)."""
+
+    msg_fmt = "Could not write %(value)r to %(path)s: %(reason)s"
+
+    def __init__(self, path: str, value: str, reason: str) -> None:
+        super().__init__(path=path, value=value, reason=reason)
+        self.path = path
+        self.reason = reason
 
 
 class DeviceRemovalFailed(IscsiTransportsError):

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from iscsi_transports import exception
 from iscsi_transports import portal as portal_mod
+from iscsi_transports.attach import sysfs
 
 if TYPE_CHECKING:
     from iscsi_transports.selection import rules
@@ -127,9 +128,20 @@ def discovery_auth(props: Mapping[str, Any]) -> dict[str, str]:
     return _chap(props, "discovery_auth_", "discovery.sendtargets.auth.")
 
 
+def addressing_mode(props: Mapping[str, Any]) -> str | None:
+    """cinder's ``addressing_mode`` (how the array numbers LUNs), checked
+    against every path's LUN so a LUN the kernel cannot address fails
+    here, before any login."""
+    mode = props.get("addressing_mode")
+    if mode is not None and not isinstance(mode, str):
+        raise _invalid("addressing_mode %r is not a string" % (mode,))
+    return mode
+
+
 class ConnectionProperties(typing.NamedTuple):
-    """Cinder's connection properties, validated: the paths to log in to
-    and the iscsiadm settings for login and discovery CHAP.
+    """Cinder's connection properties, validated: the paths to log in to,
+    how their LUNs are addressed, and the iscsiadm settings for login and
+    discovery CHAP.
 
     The settings hold secrets: they go to iscsiadm's argv (which the
     iscsiadm layer masks) and nowhere else.
@@ -138,20 +150,48 @@ class ConnectionProperties(typing.NamedTuple):
     paths: tuple[VolumePath, ...]
     session_auth: Mapping[str, str]
     discovery_auth: Mapping[str, str]
+    addressing_mode: str | None = None
 
     @classmethod
     def parse(cls, props: Mapping[str, Any]) -> ConnectionProperties:
         """Check everything once; InvalidConnectionProperties if not."""
-        return cls(tuple(paths(props)), session_auth(props),
-                   discovery_auth(props))
+        parsed = cls(tuple(paths(props)), session_auth(props),
+                     discovery_auth(props), addressing_mode(props))
+        for path in parsed.paths:
+            parsed.kernel_lun(path)
+        return parsed
+
+    @classmethod
+    def parse_paths(cls, props: Mapping[str, Any]) -> ConnectionProperties:
+        """Only the paths and LUN addressing: what a detach, an extend or a
+        path listing needs (no CHAP settings to refuse them over)."""
+        parsed = cls(tuple(paths(props)), {}, {}, addressing_mode(props))
+        for path in parsed.paths:
+            parsed.kernel_lun(path)
+        return parsed
+
+    def kernel_lun(self, path: VolumePath) -> int:
+        """The LUN number the kernel gives ``path``'s LUN (``H:C:T:L``)."""
+        return sysfs.kernel_lun(path.lun, self.addressing_mode)
 
     def __repr__(self) -> str:
         # The CHAP settings must not reach a log through a repr.
         return "ConnectionProperties(paths=%r)" % (self.paths,)
 
 
+class AttachedPath(typing.NamedTuple):
+    """One path an attach made usable: its target (discovered ones have
+    their IQN filled in), the disk's SCSI address, the path handed out
+    and the disk's WWN."""
+
+    path: VolumePath
+    hctl: str
+    device: str
+    scsi_wwn: str | None
+
+
 class TargetInfo(typing.TypedDict):
-    """One logged-in path of the device info, with the transport and iface
+    """One attached path of the device info, with the transport and iface
     it used (``auto`` may use different ones for different portals)."""
 
     portal: str
@@ -159,6 +199,8 @@ class TargetInfo(typing.TypedDict):
     lun: int
     transport: str
     iface: str
+    hctl: str
+    device: str
 
 
 class DeviceInfo(typing.TypedDict):
@@ -171,6 +213,7 @@ class DeviceInfo(typing.TypedDict):
 
     type: str
     path: str
+    scsi_wwn: str | None
     paths: list[str]
     targets: list[TargetInfo]
     transport: str
@@ -180,13 +223,17 @@ class DeviceInfo(typing.TypedDict):
     requested: str
 
 
-def device_info(selection: rules.Selection, devices: list[str],
-                logged_in: list[VolumePath]) -> DeviceInfo:
+def device_info(selection: rules.Selection,
+                attached: list[AttachedPath]) -> DeviceInfo:
     """The device info of one iface group's paths."""
-    return {"type": "block", "path": devices[0], "paths": devices,
-            "targets": [{"portal": p.portal, "iqn": p.iqn, "lun": p.lun,
+    return {"type": "block", "path": attached[0].device,
+            "scsi_wwn": attached[0].scsi_wwn,
+            "paths": [a.device for a in attached],
+            "targets": [{"portal": a.path.portal, "iqn": a.path.iqn,
+                         "lun": a.path.lun,
                          "transport": selection.transport.name,
-                         "iface": selection.iface.name} for p in logged_in],
+                         "iface": selection.iface.name, "hctl": a.hctl,
+                         "device": a.device} for a in attached],
             "transport": selection.transport.name,
             "iface": selection.iface.name, "fallback": selection.fallback,
             "reason": selection.reason, "requested": selection.requested}

@@ -1,14 +1,22 @@
 """ISCSIDriver: attach and detach iSCSI volumes through the active transport.
 
 For each attach the driver asks the :class:`~iscsi_transports.selection.
-manager.TransportManager` which transport and iface to use, makes sure the iface
-record exists, and passes ``-I <iface>`` to every node, discovery, update,
-login, logout and delete command, so an attach never touches sessions of
-other ifaces bound to the same target.  When the chosen transport turns
-out to be unusable (its iface cannot be created or is invalid, or
-discovery/login through it fails with a transport-class error) it retries
-once over software TCP (iface ``default``) and says why; it never does so
-for authentication or target errors, which TCP would hit too.
+manager.TransportManager` which transport and iface to use, makes sure the
+iface record exists, and passes ``-I <iface>`` to every node, discovery,
+update, login, logout and delete command, so it never touches sessions or
+records of other ifaces bound to the same target.
+
+The kernel is the source of truth (:mod:`iscsi_transports.attach.sysfs`):
+under the target's lock the driver reads the sessions from sysfs, reuses
+one only when target, portal *and* iface match, else writes a node record
+(``-o new`` and one ``-o update``: manual LUN scans, manual startup, our
+login window, CHAP) and logs in; then it scans exactly the volume's LUN
+and returns the udev link of the disk at that ``H:C:T:L``.  A detach
+removes only this volume's disks and logs out only a session no other
+disk (and no waiting attach) uses.  A failed attach undoes what it made,
+and only then, for a transport-class error (see
+:mod:`iscsi_transports.attach.fallback`), retries once over software TCP
+and says why.
 """
 
 from __future__ import annotations
@@ -27,29 +35,57 @@ from iscsi_transports import base
 from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports.attach import connection
-from iscsi_transports.attach import devices
+from iscsi_transports.attach import disks
 from iscsi_transports.attach import fallback
-from iscsi_transports.attach import scsi
+from iscsi_transports.attach import inflight
+from iscsi_transports.attach import sysfs
+from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
 
-__all__ = ["DiscoveryResult", "ISCSIDriver", "Manager", "driver_opts"]
+__all__ = ["DiscoveryResult", "ISCSIDriver", "Manager", "driver_opts",
+           "read_initiator_name"]
 
 LOG = logging.getLogger(__name__)
 
+#: The iser transport and its built-in iface.
+ISER = "iser"
+#: node.startup of our records, and of a record before we log it out.
+STARTUP = "manual"
+#: Seconds a login's iscsiadm may run beyond our records' login window.
+LOGIN_MARGIN = 30
+INITIATOR_FILE = "/etc/iscsi/initiatorname.iscsi"
+
 driver_opts = [
     cfg.StrOpt("device_dir", default="/dev/disk/by-path",
-               help="Directory where udev creates the by-path links of "
-                    "iSCSI disks."),
+               help="Directory of udev's by-path links, reported to "
+                    "os-brick as the search path. The driver itself finds "
+                    "disks through sysfs by their SCSI address."),
     cfg.IntOpt("device_scan_attempts", default=5, min=1,
-               help="How many times to look for the disk after login."),
+               help="How many LUN scans an attach makes at most while it "
+                    "waits for the disk. The wait is device_scan_attempts "
+                    "x device_scan_interval seconds in all; sysfs is polled "
+                    "every 10 ms at first, doubling up to the interval."),
     cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
-                 help="Seconds between two looks for the disk."),
+                 help="Seconds between two LUN scans while waiting for a "
+                      "disk (see device_scan_attempts)."),
     cfg.BoolOpt("remove_devices_on_disconnect", default=True,
                 help="Flush and delete the SCSI disk of each path before "
                      "logging out of it on detach."),
+    cfg.IntOpt("node_login_timeout", default=15, min=1,
+               help="Seconds per login attempt set on the node records "
+                    "this library creates (node.conn[0].timeo."
+                    "login_timeout)."),
+    cfg.IntOpt("node_login_retries", default=4, min=1,
+               help="Login attempts set on the node records this library "
+                    "creates (node.session.initial_login_retry_max). The "
+                    "login window is node_login_timeout x "
+                    "node_login_retries; the login's iscsiadm may run 30 "
+                    "seconds longer (and at least iscsiadm_timeout), so "
+                    "iscsid's answer comes back instead of a kill."),
 ]
 
 _Result = TypeVar("_Result")
@@ -90,18 +126,32 @@ class Manager(Protocol):
 
 
 class ISCSIDriver:
-    """Connects and disconnects iSCSI volumes (nova/cinder properties)."""
+    """Connects and disconnects iSCSI volumes (nova/cinder properties).
+
+    ``writer`` is the one seam for root writes to the kernel (LUN scans,
+    rescans, flushes, deletes); see :mod:`iscsi_transports.attach.writer`.
+    ``sleep``, ``clock``, ``dev_root`` and ``initiator_file`` inject the
+    rest of the host.
+    """
 
     def __init__(self, conf: cfg.ConfigOpts, manager: Manager | None = None,
                  execute: Callable[..., tuple[str, str]] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, *,
+                 writer: writer_mod.KernelWriter | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 dev_root: str = "/dev",
+                 initiator_file: str = INITIATOR_FILE) -> None:
         config.register(conf, driver_opts)
         manager_mod.register_opts(conf)
         self.conf = conf
         self._manager = manager
         self._manager_lock = threading.Lock()
         self.iscsiadm = runner.Iscsiadm(conf, execute=execute)
-        self._sleep = sleep
+        self.view = sysfs.Sysfs(self.options.sysfs_root, dev_root)
+        self._writer = writer
+        self._sleep, self._clock = sleep, clock
+        self._inflight = inflight.Registry()
+        self.initiator_file = initiator_file
         #: Ifaces already ensured by this driver object: later attaches
         #: skip the ``-o show`` (the iface lock still guards changes).
         self._ensured: set[str] = set()
@@ -109,6 +159,20 @@ class ISCSIDriver:
     @property
     def options(self) -> Any:
         return self.conf.iscsi_transports
+
+    @property
+    def writer(self) -> writer_mod.KernelWriter:
+        """The one seam for root writes to the kernel: the given one, else
+        the runner's root daemon (``use_privsep``), else direct sysfs
+        writes.  Resolved on first use: the daemon starts only then."""
+        if self._writer is None:
+            self._writer = self.iscsiadm.privileged or writer_mod.SysfsWriter(
+                self.options.sysfs_root, self.iscsiadm)
+        return self._writer
+
+    @property
+    def _disks(self) -> disks.Waiter:
+        return disks.Waiter(self.view, self.writer, self._sleep, self._clock)
 
     @property
     def ifaces(self) -> ifaces.IfaceRecords:
@@ -127,25 +191,43 @@ class ISCSIDriver:
 
     # -- selection ---------------------------------------------------------
 
-    def select(self, volume_type: str = "iscsi",
-               portal: str | None = None) -> rules.Selection:
-        """The selection for a volume type: ``iser`` volumes use iSER.
+    def select(self, volume_type: str = "iscsi", portal: str | None = None,
+               transport: str | None = None) -> rules.Selection:
+        """The selection for a volume.
 
-        ``portal`` lets ``transport = auto`` choose the port the route to
-        the portal goes through.
+        An ``iser`` volume uses iSER (the volume asked for it, whatever
+        ``enabled_transports`` says); if it cannot, the driver falls back
+        as ``fallback_to_tcp`` says, with the reason.  ``transport`` is an
+        explicit choice for this call (a plugin or iface name); None (or
+        ``auto``) is the configured one, where ``portal`` lets ``auto``
+        choose the port the route to the portal goes through.
         """
-        if volume_type != "iser":
+        if volume_type == "iser":
+            return self._iser_selection()
+        if transport is None or transport == rules.AUTO:
             return self.manager.active(portal)
         try:
-            return self.manager.select("iser")
+            return self.manager.select(transport)
         except exception.TransportUnusable as error:
             if not self.options.fallback_to_tcp:
                 raise
-            return self.manager.fallback_selection(error.reason, "iser")
+            return self.manager.fallback_selection(error.reason, transport)
+
+    def _iser_selection(self) -> rules.Selection:
+        plugin = self.manager.transports.get(ISER)
+        if plugin is None:
+            reason = "the volume asks for iSER, but no iser plugin is loaded"
+            if not self.options.fallback_to_tcp:
+                raise exception.TransportUnusable(name=ISER, reason=reason)
+            return self.manager.fallback_selection(reason, ISER)
+        return rules.Selection(
+            transport=plugin, iface=plugin.generate_iface(), fallback=False,
+            reason="the volume asks for iSER (driver_volume_type iser)",
+            requested=ISER)
 
     def _may_fall_back(self, selection: rules.Selection) -> bool:
         return bool(self.options.fallback_to_tcp) and \
-            selection.iface.name != "default"
+            selection.iface.name != rules.DEFAULT_IFACE
 
     def prepare_iface(self, selection: rules.Selection) -> None:
         """Validate and ensure the iface record; IfaceUnusable if not."""
@@ -169,7 +251,11 @@ class ISCSIDriver:
     def with_fallback(self, selection: rules.Selection,
                       action: Callable[[rules.Selection], _Result]
                       ) -> _Result:
-        """Run ``action(selection)``; once more over TCP if it may help."""
+        """Run ``action(selection)``; once more over TCP if it may help.
+
+        ``action`` has undone its own leftovers before it raises, so the
+        TCP attempt starts on a clean host.
+        """
         try:
             return action(selection)
         except exception.IscsiTransportsError as error:
@@ -185,23 +271,43 @@ class ISCSIDriver:
     # -- connect ---------------------------------------------------------
 
     def connect_volume(self, connection_properties: Mapping[str, Any],
-                       volume_type: str = "iscsi") -> connection.DeviceInfo:
-        """Log in to every path and return the device info.
+                       volume_type: str = "iscsi", *,
+                       transport: str | None = None,
+                       multipath: bool = False,
+                       enforce_multipath: bool = False,
+                       scan_attempts: int | None = None
+                       ) -> connection.DeviceInfo:
+        """Log in to every path, scan the volume's LUN, return the device
+        info.
 
-        The result has ``path`` (first disk found), ``paths``, ``targets``,
-        ``transport``, ``iface``, ``fallback``, ``reason`` and
-        ``requested``.
+        The result has ``path`` (a udev link that resolves to the first
+        path's disk, else ``/dev/sdX``), ``scsi_wwn``, ``paths``,
+        ``targets``, ``transport``, ``iface``, ``fallback``, ``reason``
+        and ``requested``.  ``multipath`` is accepted for os-brick's
+        signature: every path is attached either way and no dm map is
+        built yet, so ``enforce_multipath`` fails the attach.
+        ``scan_attempts`` replaces ``device_scan_attempts`` for this call.
         """
         # Validated once, before anything runs.
         props = connection.ConnectionProperties.parse(connection_properties)
+        if enforce_multipath:
+            raise exception.VolumeAttachFailed(
+                target=props.paths[0].portal,
+                reason="multipath is enforced, but this release builds no "
+                       "dm-multipath map")
+        budget = disks.Budget(scan_attempts or
+                              self.options.device_scan_attempts,
+                              self.options.device_scan_interval)
+        LOG.debug("Attaching %r (multipath %s)", props, multipath)
         results: list[connection.DeviceInfo] = []
         errors: list[exception.IscsiTransportsError] = []
-        groups = self._group_paths(props.paths, volume_type)
+        groups = self._group_paths(props.paths, volume_type, transport)
         for selection, group in groups:
             try:
                 results.append(self.with_fallback(
                     selection, functools.partial(
-                        self._connect, paths=group, props=props)))
+                        self._connect, paths=group, props=props,
+                        budget=budget)))
             except exception.IscsiTransportsError as error:
                 if len(groups) == 1:
                     raise
@@ -213,7 +319,7 @@ class ISCSIDriver:
         return connection.merge_device_info(results)
 
     def _group_paths(self, paths: tuple[connection.VolumePath, ...],
-                     volume_type: str
+                     volume_type: str, transport: str | None
                      ) -> list[tuple[rules.Selection,
                                      list[connection.VolumePath]]]:
         """Paths by the iface chosen for their portal (``auto`` may pick
@@ -221,65 +327,163 @@ class ISCSIDriver:
         groups: dict[str, tuple[rules.Selection,
                                 list[connection.VolumePath]]] = {}
         for path in paths:
-            selection = self.select(volume_type, path.portal)
+            selection = self.select(volume_type, path.portal, transport)
             groups.setdefault(selection.iface.name, (selection, []))[1].append(
                 path)
         return list(groups.values())
 
     def _connect(self, selection: rules.Selection,
                  paths: list[connection.VolumePath],
-                 props: connection.ConnectionProperties
-                 ) -> connection.DeviceInfo:
+                 props: connection.ConnectionProperties,
+                 budget: disks.Budget) -> connection.DeviceInfo:
         self.prepare_iface(selection)
-        sessions = {(str(s.portal), s.target) for s in self.iscsiadm.sessions()
-                    if s.transport == selection.iface.transport_name}
-        logged_in, errors = [], []
+        attached: list[connection.AttachedPath] = []
+        errors: list[exception.IscsiTransportsError] = []
         for path in paths:
-            try:
-                logged_in += self._login_path(selection, path, props, sessions)
-            except exception.IscsiTransportsError as error:
-                LOG.warning("Path %s %s failed: %s", path.portal, path.iqn,
-                            error)
-                errors.append(error)
-        if errors and not logged_in:
-            raise errors[0]
-        if not logged_in:
+            found, failed = self._attach_path(selection, path, props, budget)
+            attached += found
+            errors += failed
+        if not attached:
+            if errors:
+                raise errors[0]
             raise exception.VolumeAttachFailed(
                 target=", ".join(path.portal for path in paths),
-                reason="discovery through iface %s found no targets"
-                       % selection.iface.name)
-        found = self.wait_for_devices(selection, logged_in)
-        return connection.device_info(selection, found, logged_in)
+                reason="discovery through iface %s found no target at the "
+                       "portal" % selection.iface.name)
+        return connection.device_info(selection, attached)
 
-    def _login_path(self, selection: rules.Selection,
-                    path: connection.VolumePath,
-                    props: connection.ConnectionProperties,
-                    sessions: set[tuple[str, str]]
-                    ) -> list[connection.VolumePath]:
-        iface_args = _iface_args(selection)
-        with self.iscsiadm.external_lock(path.lock_name):
+    def _attach_path(self, selection: rules.Selection,
+                     path: connection.VolumePath,
+                     props: connection.ConnectionProperties,
+                     budget: disks.Budget
+                     ) -> tuple[list[connection.AttachedPath],
+                                list[exception.IscsiTransportsError]]:
+        """Attach one path (each target at the portal when it has no
+        IQN) under its target's lock; a failed target is undone."""
+        key = path.lock_name
+        attached, errors = [], []
+        with self._inflight.attaching(key), self.iscsiadm.external_lock(key):
+            adopted = self._inflight.take_over(key)
             targets = [path] if path.iqn else self._discover(
-                path, iface_args, props)
+                path, _iface_args(selection), props)
             for target in targets:
-                if target.iqn is None or \
-                        (target.portal, target.iqn) in sessions:
-                    continue
-                self.iscsiadm.node_new(target.iqn, target.portal, iface_args)
-                self.iscsiadm.node_update(target.iqn, target.portal,
-                                          iface_args,
-                                          dict(props.session_auth))
-                self.iscsiadm.login(target.iqn, target.portal, iface_args)
-        return targets
+                try:
+                    attached.append(self._attach_target(
+                        selection, target, props, budget, adopted))
+                except exception.IscsiTransportsError as error:
+                    LOG.warning("Path %s %s failed: %s", target.portal,
+                                target.iqn, error)
+                    errors.append(error)
+        return attached, errors
+
+    def _attach_target(self, selection: rules.Selection,
+                       target: connection.VolumePath,
+                       props: connection.ConnectionProperties,
+                       budget: disks.Budget, adopted: bool
+                       ) -> connection.AttachedPath:
+        """Log in if needed, scan the LUN, wait for its disk; on failure
+        undo what this attach made, then raise."""
+        made = _Made(target, selection.iface.name, _iface_args(selection))
+        lun = props.kernel_lun(target)
+        try:
+            sessions = self.view.matching_sessions(
+                made.iqn, target.portal, made.iface)
+            if sessions:
+                made.session = adopted
+            else:
+                sessions = self._login(made, props)
+            found = self._disks.wait(sessions[0], lun, budget)
+            if found.scanned:
+                made.disk = found.disk
+            device = self._disks.stable_path(found, lun, budget)
+        except BaseException:
+            self._undo(made)
+            raise
+        return connection.AttachedPath(target, str(found.disk.hctl), device,
+                                       found.disk.scsi_wwn)
+
+    def _login(self, made: _Made, props: connection.ConnectionProperties
+               ) -> list[sysfs.Session]:
+        """``-o new``, one ``-o update`` with every setting, ``--login``:
+        three processes, CHAP or not."""
+        made.record = True
+        self.iscsiadm.node_new(made.iqn, made.portal, made.iface_args)
+        self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
+                                  {**self.node_settings(),
+                                   **props.session_auth})
+        made.session = True
+        made.session = self.iscsiadm.login(made.iqn, made.portal,
+                                           made.iface_args,
+                                           timeout=self.login_timeout())
+        sessions = self.view.matching_sessions(made.iqn, made.portal,
+                                               made.iface)
+        if not sessions:
+            raise exception.VolumeAttachFailed(
+                target=made.iqn, reason="iscsiadm logged in at %s through "
+                "iface %s, but the kernel shows no such session"
+                % (made.portal, made.iface))
+        return sessions
+
+    def node_settings(self) -> dict[str, str]:
+        """What every node record this driver creates is set to.
+
+        ``node.session.scan = manual``: the kernel adds no LUN on its own,
+        the driver scans exactly the one it attaches.  ``node.startup =
+        manual``: iscsid logs in at boot only to what an operator set up;
+        nova attaches its volumes itself.  The login window (timeout per
+        attempt x attempts) is set here, below the iscsiadm timeout.
+        """
+        return {"node.session.scan": "manual",
+                "node.startup": STARTUP,
+                "node.conn[0].timeo.login_timeout":
+                    str(self.options.node_login_timeout),
+                "node.session.initial_login_retry_max":
+                    str(self.options.node_login_retries)}
+
+    def login_timeout(self) -> int:
+        """How long ``--login`` may run: our records' login window plus a
+        margin, so iscsiadm reports iscsid's answer (exit 8 for a dead
+        portal) instead of being killed."""
+        window = self.options.node_login_timeout * \
+            self.options.node_login_retries
+        return int(window + LOGIN_MARGIN)
+
+    def _undo(self, made: _Made) -> None:
+        """Remove what a failed attach made, and nothing else: the disk
+        it scanned in, the session it logged in (unless other disks use
+        it), the node record it wrote (unless a session uses it)."""
+        LOG.info("Undoing the failed attach of %s at %s (iface %s)",
+                 made.iqn, made.portal, made.iface)
+        try:
+            if made.disk is not None:
+                disks.remove(self.writer, [made.disk], force=True)
+            if made.session and not self._in_use(made):
+                self.iscsiadm.logout(made.iqn, made.portal, made.iface_args)
+            if made.record and not self.view.matching_sessions(
+                    made.iqn, made.portal, made.iface):
+                self.iscsiadm.node_delete(made.iqn, made.portal,
+                                          made.iface_args)
+        except exception.IscsiTransportsError as error:
+            LOG.error("Could not undo all of the failed attach of %s: %s",
+                      made.iqn, error)
+
+    def _in_use(self, made: _Made) -> bool:
+        return any(disk.is_disk for session in self.view.matching_sessions(
+            made.iqn, made.portal, made.iface)
+            for disk in self.view.disks(session))
 
     def _discover(self, path: connection.VolumePath,
                   iface_args: list[str],
                   props: connection.ConnectionProperties
                   ) -> list[connection.VolumePath]:
+        """The targets discovery lists at exactly ``path``'s portal (a
+        target may advertise other portals too; they are not ours)."""
         found = self.iscsiadm.discover(path.portal, iface_args,
                                        dict(props.discovery_auth))
-        here = [t for t in found if str(t.portal) == path.portal]
-        return [connection.VolumePath(str(t.portal), t.name, path.lun)
-                for t in here or found]
+        wanted = sysfs.parse_portal(path.portal)
+        return [connection.VolumePath(path.portal, t.name, path.lun)
+                for t in found
+                if sysfs.parse_portal(str(t.portal)) == wanted]
 
     # -- discovery -----------------------------------------------------------
 
@@ -289,7 +493,8 @@ class ISCSIDriver:
         """SendTargets discovery through the active iface, with fallback.
 
         What ``iscsi-transports discover`` prints: ``targets`` plus the
-        transport, iface and fallback reason used.
+        transport, iface and fallback reason used.  No node record is
+        written.
         """
         props = connection.ConnectionProperties.parse(
             {**(connection_properties or {}), "target_portal": portal})
@@ -309,62 +514,131 @@ class ISCSIDriver:
 
         return self.with_fallback(self.select(volume_type), run)
 
-    # -- devices -----------------------------------------------------------
-
-    def wait_for_devices(self, selection: rules.Selection,
-                         paths: list[connection.VolumePath]) -> list[str]:
-        return devices.wait_for_devices(
-            [devices.candidates(self.options.device_dir, selection, path)
-             for path in paths],
-            self.options.device_scan_attempts,
-            self.options.device_scan_interval, self._sleep)
-
     # -- disconnect ----------------------------------------------------------
 
     def disconnect_volume(self, connection_properties: Mapping[str, Any],
                           device_info: Mapping[str, Any] | None = None,
-                          force: bool = False) -> None:
-        """Remove each path's disk (``force``: go on past one that fails),
-        then log out of and delete only our iface's node records.
+                          force: bool = False, *,
+                          transport: str | None = None) -> None:
+        """Remove this volume's disks; log out of a session only when no
+        other disk uses it and no attach of its target is in flight.
 
-        ``device_info`` is what :meth:`connect_volume` returned; without
-        it the active selection's iface is used, and ``default`` too (the
-        attach may have fallen back).
+        ``device_info`` (what :meth:`connect_volume` returned) names the
+        ifaces used; without it sysfs tells which sessions hold the LUN.
+        ``force``: go on past disks that cannot be flushed or deleted,
+        then raise one :class:`~iscsi_transports.exception.
+        VolumeDetachIncomplete` saying what was left.  Disks held by a
+        device-mapper map are always left (with their session) and
+        reported the same way.
         """
         # Only the paths: a detach needs no CHAP settings, and must not be
         # refused over them.
-        for path in connection.paths(connection_properties):
-            if path.iqn is None:
-                continue
+        props = connection.ConnectionProperties.parse_paths(
+            connection_properties)
+        left: list[str] = []
+        for path in props.paths:
+            lun = props.kernel_lun(path)
             with self.iscsiadm.external_lock(path.lock_name):
-                if self.options.remove_devices_on_disconnect:
-                    scsi.remove_devices(self.iscsiadm, self.options.sysfs_root,
-                                        scsi.links(self.options.device_dir,
-                                                   path, device_info), force)
-                for iface_args in self._ifaces_of(path, device_info):
-                    self.iscsiadm.logout(path.iqn, path.portal, iface_args)
-                    self.iscsiadm.node_delete(path.iqn, path.portal,
-                                              iface_args)
+                for iqn in self._targets_of(path, lun, device_info):
+                    target = path._replace(iqn=iqn)
+                    for iface, args, recorded in self._ifaces_of(
+                            target, lun, device_info, transport):
+                        left += self._detach_target(
+                            _Made(target, iface, args), path.lock_name, lun,
+                            recorded, force)
+        if left:
+            raise exception.VolumeDetachIncomplete(left="; ".join(left))
 
-    def _ifaces_of(self, path: connection.VolumePath,
-                   device_info: Mapping[str, Any] | None
-                   ) -> list[list[str]]:
-        """The iscsiadm iface arguments of each session ``path`` may have:
-        the one the attach recorded, else the active choice's and
-        ``default``."""
+    def _detach_target(self, made: _Made, key: str, lun: int,
+                       recorded: bool, force: bool) -> list[str]:
+        """Detach the LUN from one (target, portal, iface) under lock
+        ``key``; what was left."""
+        sessions = self.view.matching_sessions(made.iqn, made.portal,
+                                               made.iface)
+        left: list[str] = []
+        logged_out = False
+        for session in sessions:
+            mine = [d for d in self.view.disks(session) if d.hctl.lun == lun]
+            kept: dict[str, str] = {}
+            if self.options.remove_devices_on_disconnect:
+                kept = disks.remove(self.writer, mine, force).left
+            left += ["%s (%s): %s" % (name, made.iqn, why)
+                     for name, why in kept.items()]
+            others = [d.name or str(d.hctl) for d in self.view.disks(session)
+                      if d.is_disk and (d.hctl.lun != lun or d.name in kept)]
+            if others:
+                LOG.info("Keeping %s to %s: %s still use it", session.name,
+                         made.iqn, ", ".join(others))
+                continue
+            if self._inflight.busy(key):
+                LOG.info("Keeping %s to %s for the attach waiting on it",
+                         session.name, made.iqn)
+                self._inflight.hand_over(key)
+                continue
+            self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
+                                      {"node.startup": STARTUP})
+            self.iscsiadm.logout(made.iqn, made.portal, made.iface_args)
+            logged_out = True
+        if (logged_out or (recorded and not sessions)) and \
+                not self.view.matching_sessions(made.iqn, made.portal,
+                                                made.iface):
+            self.iscsiadm.node_delete(made.iqn, made.portal, made.iface_args)
+        return left
+
+    def _targets_of(self, path: connection.VolumePath, lun: int,
+                    device_info: Mapping[str, Any] | None) -> list[str]:
+        """The target names of a path: its IQN; without one, those the
+        attach recorded at its portal, else the sessions at the portal
+        that have the LUN."""
+        if path.iqn:
+            return [path.iqn]
+        recorded = [t.get("iqn") for t in _recorded_targets(device_info)
+                    if t.get("portal") == path.portal and t.get("iqn")]
+        if recorded:
+            return list(dict.fromkeys(str(iqn) for iqn in recorded))
+        return list(dict.fromkeys(
+            session.target for session, _disk in self._lun_sessions(
+                path, lun)))
+
+    def _lun_sessions(self, path: connection.VolumePath, lun: int
+                      ) -> list[tuple[sysfs.Session, sysfs.Disk]]:
+        """Sessions at ``path``'s portal (to its target, if it has one)
+        with kernel LUN ``lun``, any iface."""
+        portal = sysfs.parse_portal(path.portal)
+        return [(session, disk)
+                for session in self.view.sessions(path.iqn)
+                if session.portal == portal
+                for disk in self.view.disks(session)
+                if disk.hctl.lun == lun]
+
+    def _ifaces_of(self, target: connection.VolumePath, lun: int,
+                   device_info: Mapping[str, Any] | None,
+                   transport: str | None
+                   ) -> list[tuple[str, list[str], bool]]:
+        """(iface name, iscsiadm iface arguments, recorded by the attach)
+        for each iface ``target``'s LUN may be attached through: the one
+        the attach recorded, else the ifaces of the sessions that have
+        the LUN, else the one an attach would choose now."""
         info = device_info or {}
-        for target in info.get("targets") or ():
-            if (target.get("portal"), target.get("iqn")) == (path.portal,
-                                                            path.iqn):
-                return [self._recorded_iface_args(
-                    target.get("transport") or info.get("transport"),
-                    target["iface"])]
+        for recorded in _recorded_targets(info):
+            if (recorded.get("portal"), recorded.get("iqn")) == \
+                    (target.portal, target.iqn) and recorded.get("iface"):
+                name = str(recorded["iface"])
+                return [(name, self._recorded_iface_args(
+                    recorded.get("transport") or info.get("transport"),
+                    name), True)]
         if info.get("iface"):
-            return [self._recorded_iface_args(info.get("transport"),
-                                              info["iface"])]
-        chosen = _iface_args(self.select(portal=path.portal))
-        fallback = self._recorded_iface_args(rules.TCP, rules.DEFAULT_IFACE)
-        return [chosen] if chosen == fallback else [chosen, fallback]
+            name = str(info["iface"])
+            return [(name, self._recorded_iface_args(info.get("transport"),
+                                                     name), True)]
+        found = {session.iface: session.transport
+                 for session, _disk in self._lun_sessions(target, lun)
+                 if session.iface}
+        if found:
+            return [(name, self._recorded_iface_args(kind, name), False)
+                    for name, kind in found.items()]
+        selection = self.select(portal=target.portal, transport=transport)
+        return [(selection.iface.name, _iface_args(selection), False)]
 
     def _recorded_iface_args(self, transport_name: str | None,
                              iface_name: str) -> list[str]:
@@ -374,6 +648,110 @@ class ISCSIDriver:
         if transport is None:
             return base.iface_args(iface_name)
         return transport.iscsiadm_args(iface_name)
+
+    # -- what callers ask of an attached volume --------------------------------
+
+    def _attached(self, connection_properties: Mapping[str, Any]
+                  ) -> list[tuple[sysfs.Session, sysfs.Disk, int]]:
+        props = connection.ConnectionProperties.parse_paths(
+            connection_properties)
+        found = []
+        for path in props.paths:
+            lun = props.kernel_lun(path)
+            found += [(session, disk, lun)
+                      for session, disk in self._lun_sessions(path, lun)
+                      if disk.name]
+        return found
+
+    def get_volume_paths(self, connection_properties: Mapping[str, Any], *,
+                         transport: str | None = None) -> list[str]:
+        """The volume's disks attached now (udev links where udev made
+        them); never logs in, [] when none."""
+        return [self.view.stable_path(disk.name or "", session, lun)
+                for session, disk, lun in self._attached(
+                    connection_properties)]
+
+    def extend_volume(self, connection_properties: Mapping[str, Any], *,
+                      transport: str | None = None) -> int:
+        """Make the kernel re-read every path's size; the new size in
+        bytes.  VolumeDeviceNotFound when no path is attached."""
+        attached = self._attached(connection_properties)
+        if not attached:
+            raise exception.VolumeDeviceNotFound(
+                target=_describe(connection_properties),
+                paths="the sessions in sysfs")
+        sizes = []
+        for _session, disk, _lun in attached:
+            name = disk.name or ""
+            self.writer.rescan_disk(name)
+            now = self.view.disk(name)
+            if now is not None and now.size is not None:
+                sizes.append(now.size)
+        if not sizes:
+            raise exception.VolumeDeviceNotFound(
+                target=_describe(connection_properties),
+                paths="the rescanned disks")
+        return max(sizes)
+
+    def connector_properties(self, *, transport: str | None = None
+                             ) -> dict[str, Any]:
+        """``initiator``: the IQN the iface an attach would choose logs in
+        with (cinder must export the volume to it).
+
+        An offload iface may carry its own ``iface.initiatorname``, or its
+        card port (iSCSI host) one of its own; both can differ from
+        ``/etc/iscsi/initiatorname.iscsi``, which software ifaces use.
+        """
+        selection = self.select(transport=transport)
+        initiator = selection.iface.initiatorname
+        source = "iface record"
+        if initiator is None and selection.port and selection.port.host:
+            initiator = self.view.host_initiator(selection.port.host)
+            source = "iSCSI host %s" % selection.port.host
+        if initiator is None:
+            initiator = read_initiator_name(self.initiator_file)
+            source = self.initiator_file
+        return {"initiator": initiator, "initiator_source": source,
+                "transport": selection.transport.name,
+                "iface": selection.iface.name}
+
+
+class _Made:
+    """What one attach (or detach) of a target works on, and what the
+    attach made: the node record, the session, the disk it scanned."""
+
+    def __init__(self, path: connection.VolumePath, iface: str,
+                 iface_args: list[str]) -> None:
+        self.path = path
+        self.iqn = path.iqn or ""
+        self.portal = path.portal
+        self.iface = iface
+        self.iface_args = iface_args
+        self.record = False
+        self.session = False
+        self.disk: sysfs.Disk | None = None
+
+
+def read_initiator_name(path: str) -> str | None:
+    """``InitiatorName=`` of open-iscsi's initiator name file; None if the
+    file is missing or has none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return parse.parse_initiator_name(text)
+
+
+def _recorded_targets(device_info: Mapping[str, Any] | None
+                      ) -> list[Mapping[str, Any]]:
+    targets = (device_info or {}).get("targets") or ()
+    return [t for t in targets if isinstance(t, Mapping)]
+
+
+def _describe(props: Mapping[str, Any]) -> str:
+    return "%s %s" % (props.get("target_portal") or props.get(
+        "target_portals"), props.get("target_iqn") or "")
 
 
 def _iface_args(selection: rules.Selection) -> list[str]:

@@ -505,6 +505,15 @@ class Sysfs:
     def _host_attr(self, host_no: int, klass: str, attr: str) -> str | None:
         return _read(self._path("class", klass, "host%d" % host_no, attr))
 
+    def host_initiator(self, host: str | int) -> str | None:
+        """The initiator name an iSCSI host (``host5`` or 5) logs in with:
+        an offload card port's own, None where the host has none."""
+        name = host if isinstance(host, str) else "host%d" % host
+        if not _HOST_RE.match(name):
+            return None
+        return _read(self._path("class", "iscsi_host", name,
+                                "initiatorname"))
+
     def _transport(self, host_no: int) -> str | None:
         """open-iscsi's transport name from the host's driver: modules
         ``iscsi_tcp``/``iscsi_iser`` register ``tcp``/``iser``."""

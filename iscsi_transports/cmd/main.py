@@ -38,6 +38,7 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.doctor",
     "iscsi_transports.cmd.snapshot",
     "iscsi_transports.cmd.iface",
+    "iscsi_transports.cmd.volume",
 )
 #: Which module adds each subcommand, so that running one imports only its
 #: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
@@ -50,6 +51,8 @@ COMMAND_MODULES = {
     "doctor": "iscsi_transports.cmd.doctor",
     "snapshot": "iscsi_transports.cmd.snapshot",
     "iface": "iscsi_transports.cmd.iface",
+    "attach": "iscsi_transports.cmd.volume",
+    "detach": "iscsi_transports.cmd.volume",
 }
 
 

@@ -1,7 +1,8 @@
 """open-iscsi exit codes as typed errors, and CHAP secrets kept out of them.
 
-The table follows ``include/iscsi_err.h`` of open-iscsi 2.1.8 (checked
-against the installed iscsiadm's messages).  Secrets are masked on the argv
+The table follows ``include/iscsi_err.h`` of open-iscsi (2.1.8 and master
+as of 2026-03, which adds 33; checked against the installed iscsiadm's
+messages).  Secrets are masked on the argv
 list itself, before anything is logged or raised: oslo's ``mask_password``
 misses ``*.password_in``.
 """
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from iscsi_transports import exception
 
-#: open-iscsi exit codes (include/iscsi_err.h, 2.1.8) -> (name, error).
+#: open-iscsi exit codes (include/iscsi_err.h) -> (name, error).
 EXIT_CODES: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
     1: ("ISCSI_ERR", exception.IscsiadmError),
     2: ("ISCSI_ERR_SESS_NOT_FOUND", exception.SessionNotFound),
@@ -46,7 +47,9 @@ EXIT_CODES: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
     29: ("ISCSI_ERR_AGAIN", exception.IscsiadmError),
     30: ("ISCSI_ERR_UNKNOWN_DISCOVERY_TYPE", exception.InvalidIscsiadmRequest),
     31: ("ISCSI_ERR_CHILD_TERMINATED", exception.IscsiadmInternalError),
-    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.SessionNotFound),
+    # Only a logout returns 32: the session is reconnecting, try later.
+    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.LogoutFailed),
+    33: ("ISCSI_ERR_REQ_TIMEDOUT", exception.IscsidRequestTimeout),
 }
 #: Exit codes of a root helper (or nsenter/sudo) that could not exec.
 _NOT_FOUND_CODES = (126, 127)

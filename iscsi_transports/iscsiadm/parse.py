@@ -158,3 +158,13 @@ def parse_iface_record(text: str) -> iface_mod.Iface:
     except exception.InvalidInput:
         raise exception.IscsiadmParseError(what="iface record",
                                            line=text[:200]) from None
+
+
+def parse_initiator_name(text: str) -> str | None:
+    """``InitiatorName=`` of open-iscsi's ``initiatorname.iscsi``; None if
+    the text has none (comments and other keys are skipped)."""
+    for line in text.splitlines():
+        key, _, value = line.strip().partition("=")
+        if key.strip() == "InitiatorName" and value.strip():
+            return value.strip()
+    return None

@@ -16,10 +16,11 @@ module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
 in :mod:`iscsi_transports.iscsiadm.parse`, exit codes and masking in
 :mod:`iscsi_transports.iscsiadm.errors`, iface record management in
 :mod:`iscsi_transports.iscsiadm.ifaces` (which uses this module; this module
-never uses it).  The disk flush and delete of a detach
-(:mod:`iscsi_transports.attach.scsi`) go through :attr:`Iscsiadm.privileged`
-too, or on the legacy path through :meth:`Iscsiadm.run_command` (same root
-helper and timeout).
+never uses it).  The attach wing's root writes (LUN scans, rescans, disk
+flushes and deletes, :mod:`iscsi_transports.attach.writer`) go through
+:attr:`Iscsiadm.privileged` too, or on the legacy path as direct sysfs
+writes and :meth:`Iscsiadm.run_command` (``blockdev --flushbufs``, same
+root helper and timeout).
 """
 
 from __future__ import annotations
@@ -128,11 +129,12 @@ class Iscsiadm:
         return [*helper, self.options.iscsiadm_path, *args]
 
     def run(self, args: Sequence[str], ok_codes: Iterable[int] = (0,),
-            ) -> str:
+            timeout: float | None = None) -> str:
         """Run iscsiadm with ``args``; return stdout or raise a typed error.
 
         An exit code in ``ok_codes`` other than 0 (21 "no objects found"
-        for listings) returns the output as success.
+        for listings) returns the output as success.  ``timeout`` replaces
+        ``iscsiadm_timeout`` for this command when longer (a login).
         """
         executor = self.privileged
         argv = self.argv(args) if executor is None else ["iscsiadm", *args]
@@ -141,16 +143,18 @@ class Iscsiadm:
         LOG.debug("Running %s", shown)
         started = time.monotonic()
         if executor is None:
-            stdout, _stderr = self._run(argv, list(ok_codes))
+            stdout, _stderr = self._run(argv, list(ok_codes), timeout)
         else:
-            stdout = self._run_privileged(executor, argv, list(ok_codes))
+            stdout = self._run_privileged(executor, argv, list(ok_codes),
+                                          timeout)
         LOG.debug("%s succeeded in %.3fs", shown, time.monotonic() - started)
         return stdout
 
     def _run_privileged(self, executor: client.Executor, argv: list[str],
-                        ok_codes: list[int]) -> str:
+                        ok_codes: list[int],
+                        timeout: float | None = None) -> str:
         """iscsiadm through the root daemon; the same typed errors."""
-        timeout = self.options.iscsiadm_timeout
+        timeout = int(max(timeout or 0, self.options.iscsiadm_timeout))
         try:
             result = executor.iscsiadm(argv[1:], timeout)
         except exception.PrivilegedCommandTimeout:
@@ -179,10 +183,11 @@ class Iscsiadm:
                       if error.exit_code is not None else error.stderr)
         raise exception.CommandFailed(cmd=shown, reason=reason)
 
-    def _run(self, argv: list[str], ok_codes: list[int]) -> tuple[str, str]:
+    def _run(self, argv: list[str], ok_codes: list[int],
+             timeout: float | None = None) -> tuple[str, str]:
         # Lazy, as in _default_execute: list and show never run a command.
         from oslo_concurrency import processutils
-        timeout = self.options.iscsiadm_timeout
+        timeout = max(timeout or 0, self.options.iscsiadm_timeout)
         started: list[Any] = []
         try:
             # processutils logs the command with oslo's own masking, which
@@ -225,10 +230,6 @@ class Iscsiadm:
 
     # -- listings -------------------------------------------------------------
 
-    def sessions(self) -> list[parse.Session]:
-        """Active sessions of every transport; none is an empty list."""
-        return parse.parse_sessions(self.run(["-m", "session"], (0, 21)))
-
     def nodes(self) -> list[parse.Target]:
         return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
 
@@ -240,15 +241,19 @@ class Iscsiadm:
         (the transport's :meth:`~iscsi_transports.base.Transport.
         iscsiadm_args`).
 
-        Without CHAP this is one process (``-m discovery``).  With
-        discovery CHAP the settings go into a discoverydb record first
-        (``-o new``, one ``-o update`` carrying every ``-n/-v`` pair) and
-        ``--discover`` uses it: three processes.
+        ``-o nonpersistent``: the targets are listed, no node record is
+        written or rewritten (iscsiadm's default would create, update and
+        delete records, other volumes' included).  Without CHAP this is
+        one process (``-m discovery``).  With discovery CHAP the settings
+        go into a discoverydb record first (``-o new``, one ``-o update``
+        carrying every ``-n/-v`` pair) and ``--discover`` uses it: three
+        processes.
         """
         db = ["-t", "sendtargets", "-p", portal,
               *checked_iface_args(iface_args)]
         if not auth:
-            return parse.parse_discovery(self.run(["-m", "discovery", *db]))
+            return parse.parse_discovery(self.run(
+                ["-m", "discovery", *db, "-o", "nonpersistent"]))
         self.run(["-m", "discoverydb", *db, "-o", "new"])
         executor = self.privileged
         if executor is None:
@@ -256,8 +261,8 @@ class Iscsiadm:
                       *_name_values(auth)])
         else:
             executor.write_discovery_auth(portal, auth)
-        return parse.parse_discovery(
-            self.run(["-m", "discoverydb", *db, "--discover"]))
+        return parse.parse_discovery(self.run(
+            ["-m", "discoverydb", *db, "--discover", "-o", "nonpersistent"]))
 
     # -- nodes ---------------------------------------------------------------
 
@@ -291,11 +296,20 @@ class Iscsiadm:
             self.run([*self.node_args(target, portal, iface_args),
                       "-o", "update", *_name_values(rest)])
 
-    def login(self, target: str, portal: str,
-              iface_args: Sequence[str]) -> None:
-        """Log in; an existing session (exit 15) counts as success."""
-        self.run([*self.node_args(target, portal, iface_args), "--login"],
-                 (0, 15))
+    def login(self, target: str, portal: str, iface_args: Sequence[str],
+              timeout: float | None = None) -> bool:
+        """Log in; False when the session already existed (exit 15).
+
+        ``timeout`` should exceed the login window the node record sets
+        (iscsid's own retries), so that iscsiadm reports why the login
+        failed instead of being killed.
+        """
+        try:
+            self.run([*self.node_args(target, portal, iface_args),
+                      "--login"], timeout=timeout)
+        except exception.SessionExists:
+            return False
+        return True
 
     def logout(self, target: str, portal: str,
                iface_args: Sequence[str]) -> None:

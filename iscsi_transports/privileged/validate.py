@@ -40,11 +40,14 @@ _MODES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     "node": (frozenset({"-T", "-p", "-I", "-o", "-n", "-v"}),
              frozenset({"--login", "--logout"}), "node."),
     "iface": (frozenset({"-I", "-o", "-n", "-v"}), frozenset(), "iface."),
-    "discovery": (frozenset({"-t", "-p", "-I"}), frozenset(), ""),
+    "discovery": (frozenset({"-t", "-p", "-I", "-o"}), frozenset(), ""),
     "discoverydb": (frozenset({"-t", "-p", "-I", "-o", "-n", "-v"}),
                     frozenset({"--discover"}), "discovery.sendtargets."),
 }
 _OPS = frozenset({"new", "delete", "update", "show"})
+#: ``-o nonpersistent``: discovery lists targets and writes no node
+#: record.  A modifier of the discovery, not an action of its own.
+NONPERSISTENT = "nonpersistent"
 _ACTIONS = frozenset({"-o", "--login", "--logout", "--discover", "--rescan"})
 
 
@@ -195,11 +198,22 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
             raise refuse(operation, "%r is not an allowed iscsiadm %s "
                          "option" % (word, mode))
         value = rest.pop(0)
+        if word == "-o" and value == NONPERSISTENT and \
+                mode in ("discovery", "discoverydb"):
+            seen.append(NONPERSISTENT)
+            continue
+        if word == "-o" and mode == "discovery":
+            raise refuse(operation, "-m discovery takes only -o %s"
+                         % NONPERSISTENT)
         _option_value(operation, mode, word, value)
         seen.append(word)
         if word == "-o":
             operations.append(value)
     _check_structure(operation, seen, operations == ["update"])
+    if mode == "discoverydb" and NONPERSISTENT in seen and \
+            "--discover" not in seen:
+        raise refuse(operation, "-o %s goes only with --discover"
+                     % NONPERSISTENT)
     return argv
 
 

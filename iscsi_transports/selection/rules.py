@@ -12,6 +12,8 @@ the manager decides whether to fall back to TCP.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import typing
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,6 +32,10 @@ TCP = "tcp"
 DEFAULT_IFACE = "default"
 #: The ``transport`` value that picks per portal from the routing table.
 AUTO = "auto"
+#: The names iscsiadm gives the ifaces it makes from an offload host's
+#: kernel ifaces (``iface_setup_binding_from_kern_iface``):
+#: ``<transport>.<mac>.ipv4.<n>`` / ``.ipv6.<n>``.
+_KERNEL_IFACE_RE = re.compile(r"(?P<port>.+)\.(?P<family>ipv4|ipv6)\.\d+")
 
 
 class Transports(Protocol):
@@ -141,15 +147,44 @@ def select(manager: Transports, requested: str) -> Selection:
         raise exception.TransportUnusable(name=requested,
                                           reason=detection.reason)
     port = transport.choose_port(detection, iface_name)
+    record_name = None
+    if port is None and iface_name is not None:
+        port, record_name = kernel_iface_port(transport, detection,
+                                              iface_name)
     if port is None or port.iface_name is None:
         raise exception.TransportUnusable(
             name=requested, reason=no_port_reason(detection, iface_name))
     reason = detection.reason
     if requested != DEFAULT_IFACE:
         reason = "configured transport %s: %s" % (requested, reason)
-    return Selection(transport=transport, iface=transport.iface_for_port(port),
+    record = transport.iface_for_port(port)
+    if record_name is not None:
+        record = dataclasses.replace(record, name=record_name)
+    return Selection(transport=transport, iface=record,
                      fallback=False, reason=reason, requested=requested,
                      port=port)
+
+
+def kernel_iface_port(transport: base.Transport, detection: base.Detection,
+                      iface_name: str) -> tuple[base.Port | None, str | None]:
+    """The port behind an open-iscsi kernel iface name, and that name.
+
+    For offload hosts with kernel ifaces (qla4xxx, be2iscsi, qedi)
+    iscsiadm names the records ``<transport>.<mac>.ipv4.0``; such a name in
+    ``transport`` selects the port ``<transport>.<mac>`` (``.ipv6`` for
+    IPv6) and keeps the record name as written.
+    """
+    match = _KERNEL_IFACE_RE.fullmatch(iface_name)
+    if match is None:
+        return None, None
+    candidates = [match.group("port")]
+    if match.group("family") == "ipv6":
+        candidates.insert(0, match.group("port") + ".ipv6")
+    for candidate in candidates:
+        port = transport.choose_port(detection, candidate)
+        if port is not None:
+            return port, iface_name
+    return None, None
 
 
 def no_port_reason(detection: base.Detection, iface_name: str | None) -> str:

@@ -30,6 +30,7 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import multipathd as multipathd_mod
 from iscsi_transports import portal as portal_mod
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network as network_mod
 
@@ -107,6 +108,16 @@ def read_records(iface_dir: str) -> list[RecordFile]:
                 exception.IscsiTransportsError) as error:
             files.append(RecordFile(name, None, str(error)))
     return files
+
+
+def read_initiator_name(path: str) -> str | None:
+    """``InitiatorName=`` of open-iscsi's initiator name file, or None."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return parse.parse_initiator_name(text)
 
 
 def running(proc_root: str, comm: str) -> list[int]:
@@ -219,6 +230,10 @@ class Doctor:
         self.modules_dir = options.modules_dir or modules_dir()
         self.initiator_name_file = options.initiator_name_file
         self.records = read_records(options.iface_dir)
+        #: open-iscsi keeps the host's initiator name beside the ifaces.
+        self.initiator_file = os.path.join(
+            os.path.dirname(os.path.normpath(options.iface_dir)),
+            "initiatorname.iscsi")
         self.route = self._route() if portal else None
 
     def _route(self) -> network_mod.Route | None:
@@ -297,6 +312,7 @@ class Doctor:
         if detection.hardware or detection.ports or detection.usable:
             checks += [self._module(transport, detection),
                        *self._ports(transport, detection), *records,
+                       *self._initiators(transport, detection),
                        self._helper(transport, detection)]
             if self.portal:
                 checks.append(self._route_check(transport, detection))
@@ -364,6 +380,36 @@ class Doctor:
         checks += [self._stale_check(transport, record)
                    for record in mine.values()]
         return checks or [Check("iface record", SKIP, "none on disk")]
+
+    def _initiators(self, transport: base.Transport,
+                    detection: base.Detection) -> list[Check]:
+        """Which initiator name each offload port logs in with: its iface
+        record's ``iface.initiatorname``, else its iSCSI host's own.  A
+        name other than the host's file means cinder must export the
+        volumes to that name, or the login is refused."""
+        if not transport.offload:
+            return []
+        hosts = {host.name: host.initiatorname
+                 for host in self.manager.host.iscsi_hosts}
+        records = {item.name: item.record for item in self.records
+                   if item.record}
+        host_name = read_initiator_name(self.initiator_file)
+        checks = []
+        for port in detection.ports:
+            record = records.get(port.iface_name or "")
+            used = (record.initiatorname if record else None) or \
+                hosts.get(port.host or "")
+            if used is None or used == host_name:
+                checks.append(Check("initiator", OK, "%s logs in as %s" % (
+                    port.iface_name, used or host_name or "the host's "
+                    "initiator name")))
+            else:
+                checks.append(Check(
+                    "initiator", WARN, "%s logs in as %s, not %s (%s): "
+                    "cinder must export volumes to %s" % (
+                        port.iface_name, used, host_name or "unset",
+                        self.initiator_file, used)))
+        return checks
 
     def _record_check(self, transport: base.Transport,
                       detection: base.Detection, port: base.Port,

@@ -2,7 +2,10 @@
 
 Hardware detection is the one thing faked (``FakeManager`` claims a cxgb4i
 card, as detection would on a host that has one); every iscsiadm failure
-and success below is real.
+and success below is real.  Kernel logins cannot succeed here (no iSCSI in
+the kernel), so these tests check what iscsiadm does with our records: the
+settings of one ``-o update``, discovery that writes nothing, and the
+cleanup of a failed attach.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from iscsi_transports.tests.functional import lab as lab_mod
 from iscsi_transports.tests.functional import test_iscsiadm
 from iscsi_transports.tests.unit import fake_manager
 
+CHAP = {"auth_method": "CHAP", "auth_username": "alice",
+        "auth_password": "s3cret-Pa55", "auth_username_in": "tgt",
+        "auth_password_in": "in-s3cret-Pa55"}
+
 
 class DriverFunctionalTestCase(base.FunctionalTestCase):
     def make_driver(self, **manager_kwargs: object) -> driver.ISCSIDriver:
@@ -23,6 +30,18 @@ class DriverFunctionalTestCase(base.FunctionalTestCase):
         made = driver.ISCSIDriver(self.conf, manager=self.manager)
         made.iscsiadm = self.iscsiadm  # the recording one
         return made
+
+    def record(self, iface: str = "default") -> dict[str, str]:
+        """Our node record as the real iscsiadm shows it (-S: unmasked)."""
+        shown = self.lab.run("iscsiadm", "-m", "node", "-T",
+                             lab_mod.TARGET_IQN, "-p", self.lab.portal,
+                             "-I", iface, "-o", "show", "-S")
+        self.assertEqual(0, shown.returncode, shown.stderr)
+        return dict(line.split(" = ", 1) for line in
+                    shown.stdout.splitlines() if " = " in line)
+
+    def node_listing(self) -> str:
+        return self.lab.run("iscsiadm", "-m", "node").stdout
 
 
 class TestOffloadFallback(DriverFunctionalTestCase):
@@ -38,6 +57,7 @@ class TestOffloadFallback(DriverFunctionalTestCase):
         self.assertEqual([lab_mod.TARGET_IQN],
                          [t["target"] for t in result["targets"]])
         self.assertEqual(["default"], self.execute.ifaces())
+        self.assertEqual("", self.node_listing())
 
 
 class TestChap(DriverFunctionalTestCase):
@@ -52,6 +72,7 @@ class TestChap(DriverFunctionalTestCase):
         self.assertEqual("lab0", result["iface"])
         self.assertFalse(result["fallback"])
         self.assertEqual(1, len(result["targets"]))
+        self.assertEqual("", self.node_listing())
 
     def test_wrong_chap_is_auth_failure_without_fallback(self) -> None:
         self.discovery_chap("disco", "disco-secret-1")
@@ -69,25 +90,58 @@ class TestAttach(DriverFunctionalTestCase):
     props = {"target_portal": "127.0.0.1:3260",
              "target_iqn": lab_mod.TARGET_IQN, "target_lun": 1}
 
-    def test_attach_budget_and_real_login_error(self) -> None:
-        # Kernel login cannot succeed in this sandbox (no iSCSI in the
-        # kernel); iscsid refuses with 12 and the driver reports it typed.
+    def test_three_processes_then_a_real_login_error_leaves_nothing(
+            self) -> None:
+        # iscsid refuses the login with 12 here (no iSCSI in the kernel);
+        # the driver reports it typed and deletes the record it wrote.
         made = self.make_driver(offload=False)
         error = self.assertRaises(exception.TransportNotLoaded,
                                   made.connect_volume, self.props)
         self.assertEqual(12, error.exit_code)
         args = self.execute.iscsiadm_args()
-        self.assertEqual(3, len(args))
-        self.assertEqual(["-m", "session"], args[0])
-        self.assertEqual(["-o", "new"], args[1][-2:])
+        self.assertEqual(["-o", "new"], args[0][-2:])
+        self.assertEqual("update", args[1][args[1].index("-o") + 1])
         self.assertEqual("--login", args[2][-1])
-        self.assertEqual(["default", "default"], self.execute.ifaces())
+        self.assertEqual(["--logout", "delete"],
+                         [args[3][-1], args[4][-1]])
+        self.assertEqual("", self.node_listing())
+
+    def test_one_update_sets_every_pair_on_the_real_record(self) -> None:
+        made = self.make_driver(offload=False)
+        made.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal,
+                               ["-I", "default"])
+        settings = {**made.node_settings(),
+                    **driver.connection.session_auth(CHAP)}
+        self.assertEqual(9, len(settings))
+        made.iscsiadm.node_update(lab_mod.TARGET_IQN, self.lab.portal,
+                                  ["-I", "default"], settings)
+        self.assertEqual(1, len([a for a in self.execute.iscsiadm_args()
+                                 if "update" in a]))
+        record = self.record()
+        for key, value in settings.items():
+            self.assertEqual(value, record[key], key)
+        self.assertEqual("manual", record["node.conn[0].startup"])
+
+    def test_discovery_attach_rewrites_no_existing_record(self) -> None:
+        made = self.make_driver(offload=False)
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal,
+                               ["-I", "default"])
+        self.iscsiadm.node_update(lab_mod.TARGET_IQN, self.lab.portal,
+                                  ["-I", "default"],
+                                  {"node.session.auth.authmethod": "CHAP",
+                                   "node.session.auth.username": "keep"})
+        found = made.iscsiadm.discover(self.lab.portal, ["-I", "default"])
+        self.assertEqual([lab_mod.TARGET_IQN], [t.name for t in found])
+        self.assertEqual("keep", self.record()["node.session.auth.username"])
 
     def test_disconnect_removes_only_our_node(self) -> None:
         made = self.make_driver(offload=False)
-        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "default"])
-        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(test_iscsiadm.LAB_IFACE)
-        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal, ["-I", "lab0"])
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal,
+                               ["-I", "default"])
+        iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(
+            test_iscsiadm.LAB_IFACE)
+        self.iscsiadm.node_new(lab_mod.TARGET_IQN, self.lab.portal,
+                               ["-I", "lab0"])
         made.disconnect_volume(self.props, {"iface": "default"})
         listing = self.lab.run("iscsiadm", "-m", "node", "-P", "1").stdout
         self.assertIn("Iface Name: lab0", listing)

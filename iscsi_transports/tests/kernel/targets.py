@@ -87,6 +87,9 @@ class LioTarget:
     def create(self) -> LioTarget:
         os.makedirs(os.path.join(CONFIGFS, "core"), exist_ok=True)
         self._mkdir(os.path.join(CONFIGFS, "core", self.hba))
+        os.makedirs(os.path.join(CONFIGFS, "iscsi"), exist_ok=True)
+        self._mkdir(os.path.join(CONFIGFS, "iscsi", self.iqn))
+        self._mkdir(self.tpg)
         for lun in range(self.luns):
             self._lun(lun)
         for portal in self.portals:
@@ -111,11 +114,6 @@ class LioTarget:
         _write(os.path.join(store, "enable"), "1")
         _write(os.path.join(store, "wwn", "vpd_unit_serial"),
                str(uuid.uuid4()))
-        if lun == 0:
-            iqn_dir = os.path.join(CONFIGFS, "iscsi", self.iqn)
-            os.makedirs(os.path.join(CONFIGFS, "iscsi"), exist_ok=True)
-            self._mkdir(iqn_dir)
-            self._mkdir(self.tpg)
         lun_dir = os.path.join(self.tpg, "lun", "lun_%d" % lun)
         self._mkdir(lun_dir)
         self._symlink(store, os.path.join(lun_dir, "store"))
@@ -138,11 +136,53 @@ class LioTarget:
                 _write(os.path.join(auth, "password_mutual"),
                        self.chap.password_in or "")
 
+    def add_lun(self, lun: int, size_mib: int | None = None) -> str:
+        """Export LUN ``lun`` (any number, 300 included) on the running
+        target and map it to us, as an array does for a new volume: a
+        block backstore on a loop device, so :meth:`grow` can resize it.
+        Returns the loop device."""
+        machine.modprobe("loop", "target_core_iblock")
+        image = "/tmp/%s-lun%d.img" % (self.hba, lun)
+        with open(image, "wb") as handle:
+            handle.truncate((size_mib or self.size_mib) << 20)
+        self.made.append(image)
+        loop = machine.run("losetup", "-f", "--show", image).strip()
+        self.made.append("loop:" + loop)
+        store = os.path.join(CONFIGFS, "core",
+                             self.hba.replace("fileio", "iblock"))
+        if not os.path.isdir(store):
+            self._mkdir(store)
+        store = os.path.join(store, "disk%d" % lun)
+        self._mkdir(store)
+        _write(os.path.join(store, "control"), "udev_path=%s" % loop)
+        _write(os.path.join(store, "enable"), "1")
+        _write(os.path.join(store, "wwn", "vpd_unit_serial"),
+               str(uuid.uuid4()))
+        lun_dir = os.path.join(self.tpg, "lun", "lun_%d" % lun)
+        self._mkdir(lun_dir)
+        self._symlink(store, os.path.join(lun_dir, "store"))
+        mapped = os.path.join(self.tpg, "acls", self.initiator, "lun_%d" % lun)
+        self._mkdir(mapped)
+        self._symlink(lun_dir, os.path.join(mapped, "link"))
+        return loop
+
+    def grow(self, lun: int, size_mib: int) -> None:
+        """Grow an :meth:`add_lun` LUN's backing file and its loop device:
+        the target reports the new capacity from then on."""
+        image = "/tmp/%s-lun%d.img" % (self.hba, lun)
+        with open(image, "r+b") as handle:
+            handle.truncate(size_mib << 20)
+        loops = machine.run("losetup", "-j", image).split(":", 1)[0]
+        machine.run("losetup", "-c", loops)
+
     def destroy(self) -> None:
         if os.path.exists(os.path.join(self.tpg, "enable")):
             _write(os.path.join(self.tpg, "enable"), "0")
         for path in reversed(self.made):
-            if os.path.islink(path) or path.startswith("/tmp/"):
+            if path.startswith("loop:"):
+                subprocess.run(["losetup", "-d", path[len("loop:"):]],
+                               capture_output=True, timeout=60)
+            elif os.path.islink(path) or path.startswith("/tmp/"):
                 os.unlink(path)
             else:
                 os.rmdir(path)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
-import fixtures
-
 from iscsi_transports import nova
+from iscsi_transports.attach import driver
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_manager
+from iscsi_transports.tests.unit.attach import fake_kernel
 
 IQN = "iqn.2010-10.org.openstack:volume-1"
 PORTAL = "10.0.0.1:3260"
@@ -18,18 +16,17 @@ PORTAL = "10.0.0.1:3260"
 class TestNovaAdapter(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.dev = self.useFixture(fixtures.TempDir()).path
-        self.flags(state_path=self.lock_path, device_dir=self.dev,
-                   device_scan_attempts=1)
+        self.flags(state_path=self.lock_path, device_scan_attempts=1)
         self.execute = fake_execute.FakeExecute()
-        self.execute.on("session", exit_code=21)
         self.execute.on("iface", "show", exit_code=6)
+        kernel = self.useFixture(fake_kernel.Kernel(self.sysfs,
+                                                    self.execute))
+        self.disk = kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-"
+                               "lun-1" % (PORTAL, IQN))
         self.manager = fake_manager.FakeManager(self.conf)
         self.adapter = nova.ISCSIVolumeDriver(
-            self.conf, manager=self.manager, execute=self.execute)
-        self.disk = os.path.join(
-            self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN))
-        open(self.disk, "w").close()
+            self.conf, driver=driver.ISCSIDriver(
+                self.conf, manager=self.manager, **kernel.driver_kwargs()))
 
     def info(self, volume_type: str = "iscsi") -> dict:
         return {"driver_volume_type": volume_type,
@@ -52,7 +49,10 @@ class TestNovaAdapter(base.TestCase):
         self.adapter.disconnect_volume(info, instance=None)
         ifaces = {cmd[cmd.index("-I") + 1] for cmd in self.execute.calls}
         self.assertEqual({"cxgb4i." + fake_manager.MAC}, ifaces)
-        self.assertEqual(2, len(self.execute.calls))
+        self.assertEqual(["update", "--logout", "delete"],
+                         [cmd[-1] if cmd[-1].startswith("--") else
+                          cmd[cmd.index("-o") + 1]
+                          for cmd in self.execute.calls])
 
     def test_forced_disconnect_reaches_the_driver(self) -> None:
         seen = []
@@ -62,7 +62,6 @@ class TestNovaAdapter(base.TestCase):
         self.assertEqual([True], seen)
 
     def test_iser_connection_type(self) -> None:
-        self.manager.iser_usable = True
         info = self.info("iser")
         self.adapter.connect_volume(info, instance=None)
         self.assertEqual("iser", info["data"][nova.INFO_KEY]["transport"])

@@ -18,7 +18,8 @@ import fixtures
 
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import privileged
-from iscsi_transports.attach import scsi
+from iscsi_transports.attach import driver
+from iscsi_transports.attach import writer
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
@@ -63,8 +64,8 @@ class TestRootwrapFilters(base.TestCase):
 
     def _run_every_command(self) -> None:
         adm = self.iscsiadm
-        adm.sessions()
         adm.nodes()
+        settings = driver.ISCSIDriver(self.conf).node_settings()
         for portal in ("192.0.2.1:3260", "[2001:db8::1]:3260"):
             for iface_name in ("default", "cxgb4i.00:07:43:05:97:07"):
                 adm.discover(portal, ["-I", iface_name])
@@ -72,9 +73,10 @@ class TestRootwrapFilters(base.TestCase):
                     "discovery.sendtargets.auth." + key: value
                     for key, value in CHAP.items()})
                 adm.node_new(TARGET, portal, ["-I", iface_name])
-                adm.node_update(TARGET, portal, ["-I", iface_name], {
-                    "node.session.auth." + key: value
-                    for key, value in CHAP.items()})
+                for chap in ({}, {"node.session.auth." + key: value
+                                  for key, value in CHAP.items()}):
+                    adm.node_update(TARGET, portal, ["-I", iface_name],
+                                    {**settings, **chap})
                 adm.node_update(TARGET, portal, ["-I", iface_name],
                                 {"node.startup": "manual"})
                 adm.login(TARGET, portal, ["-I", iface_name])
@@ -95,12 +97,10 @@ class TestRootwrapFilters(base.TestCase):
         records.delete(wanted.name)
 
     def _disk_commands(self) -> None:
-        by_path = self.useFixture(fixtures.TempDir()).path
+        kernel = writer.SysfsWriter(self.sysfs.root, self.iscsiadm)
         for name in ("sdb", "sdaa"):
             self.sysfs.add_scsi_disk(name)
-            link = os.path.join(by_path, name + "-link")
-            os.symlink("../../" + name, link)
-            scsi.remove_device(self.iscsiadm, self.sysfs.root, link)
+            kernel.flush_disk(name)
 
     def test_every_command_is_allowed(self) -> None:
         self._run_every_command()

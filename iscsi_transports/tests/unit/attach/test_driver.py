@@ -1,4 +1,11 @@
-"""ISCSIDriver decisions with a fake manager and a scripted iscsiadm."""
+"""ISCSIDriver decisions on a built sysfs tree, with a scripted iscsiadm.
+
+:class:`~iscsi_transports.tests.unit.attach.fake_kernel.FakeKernel` plays
+iscsid and the kernel: logins add sessions to the tree, scans of mapped
+LUNs add disks, deletes remove them.  Every rule of the attach lifecycle
+is checked on what the tree holds afterwards, and on the iscsiadm
+commands and root writes made.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,12 @@ import fixtures
 from iscsi_transports import exception
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import fallback
+from iscsi_transports.iscsiadm import errors
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_manager
+from iscsi_transports.tests.unit.attach import fake_kernel
+from iscsi_transports.tests.unit.attach import kernel_tree
 
 IQN = "iqn.2010-10.org.openstack:volume-1"
 IQN2 = "iqn.2010-10.org.openstack:volume-2"
@@ -19,108 +29,191 @@ PORTAL = "10.0.0.1:3260"
 PORTAL2 = "10.0.0.2:3260"
 OFFLOAD_IFACE = "cxgb4i." + fake_manager.MAC
 SECRET = "Ch4pS3cret!"
+PROPS = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
+
+
+def by_path(portal: str, iqn: str, lun: str) -> str:
+    """udev's by-path link, spelled the way udev writes it."""
+    return "disk/by-path/ip-%s-iscsi-%s-%s" % (portal, iqn, lun)
 
 
 class DriverTestCase(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.dev = self.useFixture(fixtures.TempDir()).path
-        self.flags(state_path=self.lock_path, device_dir=self.dev,
-                   device_scan_attempts=3, device_scan_interval=0.5)
+        self.flags(state_path=self.lock_path, device_scan_attempts=3,
+                   device_scan_interval=0.5)
+        self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
         self.execute = fake_execute.FakeExecute()
-        self.sleeps: list[float] = []
-        self.manager = fake_manager.FakeManager(self.conf)
-        self.driver = driver.ISCSIDriver(self.conf, manager=self.manager,
-                                         execute=self.execute,
-                                         sleep=self.sleeps.append)
-        self.execute.on("session", exit_code=21)
+        self.kernel = fake_kernel.FakeKernel(self.tree, self.execute)
+        self.clock = fake_kernel.Clock()
+        self.manager = fake_manager.FakeManager(self.conf, offload=False)
+        self.initiator_file = os.path.join(self.dev, "initiatorname.iscsi")
+        with open(self.initiator_file, "w") as handle:
+            handle.write("## a comment\nInitiatorName=iqn.1993-08.org."
+                         "debian:01:host\n")
+        self.driver = driver.ISCSIDriver(
+            self.conf, manager=self.manager, execute=self.kernel,
+            sleep=self.clock.sleep, writer=self.kernel,
+            clock=self.clock.time, dev_root=self.dev,
+            initiator_file=self.initiator_file)
         self.execute.on("iface", "show", exit_code=6)
 
-    def disk(self, portal: str = PORTAL, iqn: str = IQN, lun: int = 1,
-             pci: str | None = None) -> str:
-        name = "ip-%s-iscsi-%s-lun-%d" % (portal, iqn, lun)
-        if pci:
-            name = "pci-%s-%s" % (pci, name)
-        path = os.path.join(self.dev, name)
-        open(path, "w").close()
-        return path
+    def map(self, lun: int = 1, name: str = "sdb", iqn: str = IQN,
+            portal: str = PORTAL, link: str | None = None,
+            **kwargs: object) -> str:
+        """Map a LUN with udev's link; the link's full path."""
+        link = link or by_path(portal, iqn, "lun-%d" % lun)
+        self.kernel.map(iqn, lun, name, links=(link,), **kwargs)
+        return os.path.join(self.dev, link)
 
-    def iface_args(self) -> list[str]:
-        return [cmd[cmd.index("-I") + 1] for cmd in self.execute.calls
-                if "-I" in cmd and "iface" not in cmd]
+    def iscsiadm(self) -> list[list[str]]:
+        return [cmd[1:] for cmd in self.execute.calls]
+
+    def sessions(self) -> list[tuple[str, str | None]]:
+        return [(s.target, s.iface) for s in self.driver.view.sessions()]
 
 
-class TestBudgetAndPaths(DriverTestCase):
-    def test_fresh_tcp_attach_is_three_processes(self) -> None:
-        self.manager.offload = False
-        path = self.disk()
-        info = self.driver.connect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
-        self.assertEqual(path, info["path"])
-        self.assertEqual(3, len(self.execute.calls))
-        self.assertEqual(["session"], self.execute.calls[0][-1:])
-        self.assertEqual(["-o", "new"], self.execute.calls[1][-2:])
-        self.assertEqual("--login", self.execute.calls[2][-1])
-        self.assertEqual(["default", "default"], self.iface_args())
+class TestAttach(DriverTestCase):
+    def test_fresh_attach_is_three_processes_and_one_lun_scan(self) -> None:
+        link = self.map()
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(link, info["path"])
+        self.assertEqual(["new", "update", "--login"],
+                         [_action(cmd) for cmd in self.iscsiadm()])
+        self.assertEqual([(11, "0 0 1")], self.kernel.written("scan"))
+        self.assertEqual("3" + "6001405%025x" % 1, info["scsi_wwn"])
         self.assertEqual(("tcp", "default", False),
                          (info["transport"], info["iface"], info["fallback"]))
+        self.assertEqual("11:0:0:1", info["targets"][0]["hctl"])
 
-    def test_existing_session_skips_login(self) -> None:
-        self.manager.offload = False
-        self.execute.rules.insert(0, fake_execute.Rule(
-            ("session",), "tcp: [1] %s,1 %s (non-flash)\n" % (PORTAL, IQN)))
-        self.disk()
-        self.driver.connect_volume({"target_portal": PORTAL,
-                                    "target_iqn": IQN, "target_lun": 1})
-        self.assertEqual(1, len(self.execute.calls))
+    def test_our_node_records_scan_manually_start_manually(self) -> None:
+        self.map()
+        self.driver.connect_volume(PROPS)
+        (update,) = self.execute.commands("-o", "update")
+        pairs = dict(zip(update[update.index("-n") + 1::4],
+                         update[update.index("-v") + 1::4]))
+        self.assertEqual({"node.session.scan": "manual",
+                          "node.startup": "manual",
+                          "node.conn[0].timeo.login_timeout": "15",
+                          "node.session.initial_login_retry_max": "4"},
+                         pairs)
 
-    def test_session_chap_in_one_update_never_logged(self) -> None:
-        self.manager.offload = False
-        self.disk()
-        self.driver.connect_volume({
-            "target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1,
-            "auth_method": "CHAP", "auth_username": "u",
-            "auth_password": SECRET, "auth_username_in": "ui",
-            "auth_password_in": SECRET + "in"})
+    def test_chap_goes_in_the_same_update_and_never_logged(self) -> None:
+        self.map()
+        self.driver.connect_volume(dict(
+            PROPS, auth_method="CHAP", auth_username="u",
+            auth_password=SECRET, auth_username_in="ui",
+            auth_password_in=SECRET + "in"))
+        self.assertEqual(3, len(self.execute.calls))
         (update,) = self.execute.commands("-o", "update")
         self.assertIn("node.session.auth.password_in", update)
-        self.assertIn(SECRET, update)
+        self.assertIn("node.session.scan", update)
         self.assertNotIn(SECRET, self.log.output)
 
-    def test_offload_path_and_iface_record(self) -> None:
-        path = self.disk(pci=fake_manager.PCI)
-        self.disk()
-        info = self.driver.connect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
-        self.assertEqual(path, info["path"])
-        self.assertEqual(1, len(self.execute.commands("iface", "-o", "new")))
-        self.assertEqual({OFFLOAD_IFACE}, set(self.iface_args()))
-        self.assertFalse(info["fallback"])
+    def test_login_may_outlast_the_login_window_of_our_records(self) -> None:
+        self.map()
+        self.flags(node_login_retries=8, iscsiadm_timeout=120)
+        self.driver.connect_volume(PROPS)
+        timeouts = [kwargs["timeout"] for cmd, kwargs in
+                    zip(self.execute.calls, self.execute.kwargs)]
+        self.assertEqual([120, 120, 15 * 8 + driver.LOGIN_MARGIN], timeouts)
 
-    def test_iface_is_ensured_once_per_driver(self) -> None:
-        self.disk(pci=fake_manager.PCI)
-        props = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
-        self.driver.connect_volume(props)
-        self.driver.connect_volume(props)
-        self.assertEqual(1, len(self.execute.commands("iface", "show")))
+    def test_existing_session_gets_the_new_lun_scanned_without_iscsiadm(
+            self) -> None:
+        self.kernel.login(IQN, PORTAL, "default")
+        self.tree.add_disk(1, 1, "sdb")
+        link = self.map(lun=2, name="sdc")
+        info = self.driver.connect_volume(dict(PROPS, target_lun=2))
+        self.assertEqual([], self.execute.calls)
+        self.assertEqual([(11, "0 0 2")], self.kernel.written("scan"))
+        self.assertEqual(link, info["path"])
 
-    def test_multipath_one_path_failing(self) -> None:
-        self.manager.offload = False
-        self.execute.on(PORTAL2, "--login", exit_code=8)
-        self.disk(lun=1)
-        info = self.driver.connect_volume(
-            {"target_portals": [PORTAL, PORTAL2],
-             "target_iqns": [IQN, IQN2], "target_luns": [1, 2]})
-        self.assertEqual(1, len(info["paths"]))
-        self.assertEqual(2, len(self.execute.commands("--login")))
+    def test_session_of_another_iface_or_portal_is_not_reused(self) -> None:
+        self.kernel.login(IQN, PORTAL, "lab0")
+        self.kernel.login(IQN, PORTAL2, "default")
+        self.map()
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(1, len(self.execute.commands("--login")))
+        self.assertIn((IQN, "default"), self.sessions())
+        self.assertEqual(3, len(self.sessions()))
 
-    def test_device_never_appears(self) -> None:
-        self.manager.offload = False
-        error = self.assertRaises(
-            exception.VolumeDeviceNotFound, self.driver.connect_volume,
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
-        self.assertIn(IQN, str(error))
-        self.assertEqual([0.5, 0.5], self.sleeps)
+    def test_odd_sessions_in_sysfs_do_not_fail_an_attach(self) -> None:
+        self.tree.add_session(7, "(null)", address=None)
+        self.tree.add_session(8, IQN, address="::ffff:10.0.0.9")
+        self.tree.add_session(9, IQN, session_attrs={"targetname": None})
+        self.map()
+        self.assertEqual(os.path.join(self.dev, by_path(PORTAL, IQN, "lun-1")),
+                         self.driver.connect_volume(PROPS)["path"])
+
+    def test_disk_without_udev_link_is_returned_as_dev_sdx(self) -> None:
+        self.kernel.map(IQN, 1, "sdb")
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(os.path.join(self.dev, "sdb"), info["path"])
+        # The link is waited for until the budget (3 x 0.5 s) ends.
+        self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
+        self.assertIn("udev made no by-path link to sdb", self.log.output)
+
+    def test_a_link_udev_makes_late_is_waited_for(self) -> None:
+        self.kernel.map(IQN, 1, "sdb")
+        link = by_path(PORTAL, IQN, "lun-1")
+        sleep = self.clock.sleep
+
+        def udev_after_three_pauses(seconds: float) -> None:
+            sleep(seconds)
+            if len(self.clock.sleeps) == 3:
+                self.tree.add_dev("sdb", (link,))
+
+        self.clock.sleep = udev_after_three_pauses  # type: ignore[method-assign]
+        self.driver._sleep = udev_after_three_pauses
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(os.path.join(self.dev, link), info["path"])
+
+    def test_by_path_is_waited_for_when_by_id_came_first(self) -> None:
+        by_id = "disk/by-id/wwn-0x6001405" + "%025x" % 1
+        self.kernel.map(IQN, 1, "sdb", links=(by_id,))
+        link = by_path(PORTAL, IQN, "lun-1")
+        sleep = self.clock.sleep
+
+        def udev_after_two_pauses(seconds: float) -> None:
+            sleep(seconds)
+            if len(self.clock.sleeps) == 2:
+                os.makedirs(os.path.join(self.dev, "disk", "by-path"))
+                os.symlink("../../sdb", os.path.join(self.dev, link))
+
+        self.driver._sleep = udev_after_two_pauses
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(os.path.join(self.dev, link), info["path"])
+
+    def test_lun_above_255_sam(self) -> None:
+        link = self.map(lun=300, link=by_path(PORTAL, IQN,
+                                              "lun-0x012c000000000000"))
+        info = self.driver.connect_volume(dict(PROPS, target_lun=300))
+        self.assertEqual([(11, "0 0 300")], self.kernel.written("scan"))
+        self.assertEqual(link, info["path"])
+
+    def test_addressing_mode_sam2_scans_the_flat_lun(self) -> None:
+        self.kernel.map(IQN, 16384 + 300, "sdb")
+        self.driver.connect_volume(dict(PROPS, target_lun=300,
+                                        addressing_mode="SAM2"))
+        self.assertEqual([(11, "0 0 16684")], self.kernel.written("scan"))
+
+    def test_bad_addressing_mode_fails_before_anything_runs(self) -> None:
+        self.assertRaises(exception.InvalidConnectionProperties,
+                          self.driver.connect_volume,
+                          dict(PROPS, addressing_mode="SAM9"))
+        self.assertRaises(exception.InvalidConnectionProperties,
+                          self.driver.connect_volume,
+                          dict(PROPS, target_lun=20000,
+                               addressing_mode="SAM3-flat"))
+        self.assertEqual([], self.execute.calls)
+
+    def test_ipv6_portal_link_has_no_brackets(self) -> None:
+        link = self.map(portal="::1:3260", link="disk/by-path/ip-::1:3260-"
+                        "iscsi-%s-lun-1" % IQN)
+        info = self.driver.connect_volume(dict(PROPS,
+                                               target_portal="[::1]:3260"))
+        self.assertEqual(link, info["path"])
 
     def test_bad_properties(self) -> None:
         for props in ({}, {"target_portal": "x y", "target_iqn": IQN},
@@ -136,228 +229,324 @@ class TestBudgetAndPaths(DriverTestCase):
         self.assertEqual([], self.execute.calls)
 
 
-class TestFallback(DriverTestCase):
-    props = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
+class TestWait(DriverTestCase):
+    def test_budget_is_total_time_with_short_early_polls(self) -> None:
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.connect_volume, PROPS)
+        self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
+        self.assertEqual(0.01, self.clock.sleeps[0])
+        self.assertLessEqual(max(self.clock.sleeps), 0.5)
+        self.assertEqual(3, len(self.kernel.written("scan")))
 
-    def test_transport_not_loaded_falls_back_once(self) -> None:
-        self.execute.on(OFFLOAD_IFACE, "--login", exit_code=12)
-        self.disk()
-        info = self.driver.connect_volume(self.props)
-        self.assertTrue(info["fallback"])
-        self.assertEqual("default", info["iface"])
-        self.assertIn("exit code 12", info["reason"])
-        self.assertEqual([OFFLOAD_IFACE, "default"],
-                         [c[c.index("-I") + 1] for c in
-                          self.execute.commands("--login")])
+    def test_scan_attempts_argument_replaces_the_option(self) -> None:
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.connect_volume, PROPS, scan_attempts=1)
+        self.assertAlmostEqual(0.5, sum(self.clock.sleeps))
 
-    def test_iface_that_cannot_be_created_falls_back(self) -> None:
-        self.execute.on("iface", "iface.hwaddress", exit_code=7,
-                        stderr="Cound not locate transport for iface")
-        self.disk()
-        info = self.driver.connect_volume(self.props)
-        self.assertTrue(info["fallback"])
-        self.assertIn("Cound not locate transport", info["reason"])
-        self.assertEqual([], self.execute.commands(OFFLOAD_IFACE, "--login"))
+    def test_lun_mapped_late_is_found_by_a_later_scan(self) -> None:
+        link = os.path.join(self.dev, by_path(PORTAL, IQN, "lun-1"))
+        original = self.kernel.scan_host
 
-    def test_foreign_conflicting_iface_falls_back(self) -> None:
-        self.execute.rules.insert(0, fake_execute.Rule(
-            ("iface", "show"), "iface.iscsi_ifacename = %s\n"
-            "iface.transport_name = cxgb4i\niface.hwaddress = "
-            "00:07:43:05:97:08\n" % OFFLOAD_IFACE))
-        self.disk()
-        info = self.driver.connect_volume(self.props)
-        self.assertTrue(info["fallback"])
-        self.assertIn("not created by iscsi-transports", info["reason"])
-        self.assertEqual([], self.execute.commands("iface", "-o", "update"))
+        def map_on_second_scan(host: int, hctl: str) -> None:
+            if len(self.kernel.written("scan")) == 1:
+                self.map()
+            original(host, hctl)
 
-    def test_auth_failure_does_not_fall_back(self) -> None:
+        self.kernel.scan_host = map_on_second_scan  # type: ignore[method-assign]
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(link, info["path"])
+        self.assertEqual(2, len(self.kernel.written("scan")))
+
+
+class TestCleanFailure(DriverTestCase):
+    def test_no_disk_undoes_session_and_record(self) -> None:
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.connect_volume, PROPS)
+        self.assertEqual([], self.sessions())
+        self.assertEqual(["--logout", "delete"],
+                         [_action(cmd) for cmd in self.iscsiadm()[3:]])
+
+    def test_auth_failure_deletes_the_record_and_does_not_fall_back(
+            self) -> None:
+        self.manager.offload = True
         self.execute.on("--login", exit_code=24)
         self.assertRaises(exception.AuthenticationFailed,
-                          self.driver.connect_volume, self.props)
-        self.assertNotIn("default", self.iface_args())
+                          self.driver.connect_volume, PROPS)
+        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
         self.assertEqual([], self.manager.fallback_reasons)
+        self.assertEqual([], self.sessions())
 
-    def test_fatal_login_does_not_fall_back(self) -> None:
-        self.execute.on("--login", exit_code=19)
-        self.assertRaises(exception.TargetError, self.driver.connect_volume,
-                          self.props)
-        self.assertNotIn("default", self.iface_args())
+    def test_failure_on_an_existing_session_leaves_it(self) -> None:
+        self.kernel.login(IQN, PORTAL, "default")
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.connect_volume, PROPS)
+        self.assertEqual([], self.execute.calls)
+        self.assertEqual([(IQN, "default")], self.sessions())
 
-    def test_fallback_disabled(self) -> None:
-        self.flags(fallback_to_tcp=False)
-        self.execute.on("--login", exit_code=12)
-        self.assertRaises(exception.TransportNotLoaded,
-                          self.driver.connect_volume, self.props)
-        self.assertNotIn("default", self.iface_args())
+    def test_a_disk_this_attach_scanned_is_removed(self) -> None:
+        self.kernel.map(IQN, 1, "sdb")
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.attach.disks.Waiter.stable_path",
+            _raise_device_not_found))
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.connect_volume, PROPS)
+        self.assertEqual(["sdb"], self.kernel.written("delete"))
+        self.assertEqual([], self.sessions())
 
-    def test_no_fallback_from_default_itself(self) -> None:
-        self.manager.offload = False
-        self.execute.on("--login", exit_code=12)
-        self.assertRaises(exception.TransportNotLoaded,
-                          self.driver.connect_volume, self.props)
-        self.assertEqual(1, len(self.execute.commands("--login")))
+    def test_fallback_starts_after_the_leftovers_are_gone(self) -> None:
+        self.manager.offload = True
+        self.execute.on(OFFLOAD_IFACE, "--login", exit_code=8)
+        self.map()
+        info = self.driver.connect_volume(PROPS)
+        self.assertTrue(info["fallback"])
+        self.assertEqual(
+            [OFFLOAD_IFACE + " new", OFFLOAD_IFACE + " update",
+             OFFLOAD_IFACE + " --login", OFFLOAD_IFACE + " --logout",
+             OFFLOAD_IFACE + " delete", "default new", "default update",
+             "default --login"],
+            [cmd[cmd.index("-I") + 1] + " " + _action(cmd)
+             for cmd in self.iscsiadm() if cmd[:2] == ["-m", "node"]])
+        self.assertIn("exit code 8", info["reason"])
 
-    def test_classification(self) -> None:
-        argv = ["iscsiadm"]
-        dropped = exception.NoObjectsFound(
-            argv, 21, "Could not load transport cxgb4i.Dropping interface")
-        self.assertTrue(fallback.is_transport_error(dropped))
+
+class TestFallbackTable(base.TestCase):
+    def test_every_exit_code_has_a_row_and_the_row_decides(self) -> None:
+        self.assertEqual(set(errors.EXIT_CODES),
+                         set(fallback.EXIT_CODE_FALLBACK))
+        for code, (falls_back, why) in fallback.EXIT_CODE_FALLBACK.items():
+            error = errors.error_for(["iscsiadm", "--login"], code, "x")
+            self.assertEqual(falls_back, fallback.is_transport_error(error),
+                             "%d: %s" % (code, why))
+
+    def test_issue_rows(self) -> None:
+        for code in (4, 5, 6, 7, 19, 24, 33):
+            self.assertFalse(fallback.EXIT_CODE_FALLBACK[code][0], code)
+        for code in (8, 11, 12, 14, 23):
+            self.assertTrue(fallback.EXIT_CODE_FALLBACK[code][0], code)
+
+    def test_21_falls_back_only_when_the_transport_could_not_load(
+            self) -> None:
+        self.assertTrue(fallback.is_transport_error(errors.error_for(
+            ["iscsiadm"], 21, "iscsiadm: Could not load transport cxgb4i")))
+        self.assertFalse(fallback.is_transport_error(errors.error_for(
+            ["iscsiadm"], 21, "iscsiadm: No records found")))
+
+    def test_host_errors_and_iface_errors(self) -> None:
         self.assertFalse(fallback.is_transport_error(
-            exception.NoObjectsFound(argv, 21, "No records found")))
+            exception.IscsiadmTimeout(["iscsiadm"], 120)))
         self.assertTrue(fallback.is_transport_error(
-            exception.TransportCapabilityError(argv, 14)))
-        self.assertFalse(fallback.is_transport_error(
-            exception.IscsiadmTimeout(argv, 5)))
+            fallback.IfaceUnusable(name="x", reason="bad")))
+
+    def test_admin_guide_table_matches(self) -> None:
+        guide = os.path.join(os.path.dirname(__file__), *[os.pardir] * 4,
+                             "doc", "source", "admin", "driver.rst")
+        with open(guide) as handle:
+            text = handle.read()
+        rows = {}
+        for line in text.splitlines():
+            cells = line.split(None, 3)
+            if len(cells) >= 3 and cells[0].isdigit() and \
+                    cells[1].startswith("ISCSI_"):
+                rows[int(cells[0])] = {"yes": True, "no": False}[cells[2]]
+        self.assertEqual({code: row[0] for code, row in
+                          fallback.EXIT_CODE_FALLBACK.items()}, rows)
 
 
-class TestDiscoveryAndIser(DriverTestCase):
-    def test_unknown_iqn_discovers_with_chap_through_iface(self) -> None:
-        self.manager.offload = False
-        self.execute.on("--discover", stdout="%s,1 %s\n" % (PORTAL, IQN))
-        self.disk(lun=3)
-        info = self.driver.connect_volume({
-            "target_portal": PORTAL, "target_lun": 3,
-            "discovery_auth_method": "CHAP",
-            "discovery_auth_username": "d", "discovery_auth_password": SECRET})
-        self.assertEqual(IQN, info["targets"][0]["iqn"])
-        self.assertEqual(3, len(self.execute.commands("discoverydb")))
-        self.assertEqual({"default"}, set(self.iface_args()))
+class TestDetach(DriverTestCase):
+    def attach_two_luns(self) -> tuple[dict, dict]:
+        self.map()
+        self.map(lun=2, name="sdc")
+        first = self.driver.connect_volume(PROPS)
+        second = self.driver.connect_volume(dict(PROPS, target_lun=2))
+        self.execute.calls.clear()
+        return first, second
 
-    def test_iser_volume_uses_iser_iface(self) -> None:
-        self.manager.iser_usable = True
-        self.disk()
-        info = self.driver.connect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
-            volume_type="iser")
-        self.assertEqual(("iser", "iser"), (info["transport"], info["iface"]))
-        self.assertEqual({"iser"}, set(self.iface_args()))
+    def test_shared_target_keeps_the_session_until_the_last_lun(self) -> None:
+        first, _second = self.attach_two_luns()
+        self.driver.disconnect_volume(PROPS, first)
+        self.assertEqual(["sdb"], self.kernel.written("delete"))
+        self.assertEqual([], self.execute.calls)
+        self.assertEqual([(IQN, "default")], self.sessions())
+        self.driver.disconnect_volume(dict(PROPS, target_lun=2), None)
+        self.assertEqual(["sdb", "sdc"], self.kernel.written("delete"))
+        self.assertEqual(["update", "--logout", "delete"],
+                         [_action(cmd) for cmd in self.iscsiadm()])
+        (update,) = self.execute.commands("-o", "update")
+        self.assertEqual(["node.startup", "-v", "manual"], update[-3:])
+        self.assertEqual([], self.sessions())
 
-    def test_iser_unusable_falls_back_with_reason(self) -> None:
-        self.disk()
-        info = self.driver.connect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
-            volume_type="iser")
-        self.assertEqual("default", info["iface"])
-        self.assertEqual(["no RDMA device"], self.manager.fallback_reasons)
+    def test_flush_comes_before_delete(self) -> None:
+        first, _second = self.attach_two_luns()
+        self.driver.disconnect_volume(PROPS, first)
+        self.assertEqual([("flush", "sdb"), ("delete", "sdb")],
+                         self.kernel.writes[-2:])
 
+    def test_without_device_info_sysfs_says_which_iface(self) -> None:
+        self.kernel.login(IQN, PORTAL, "lab0")
+        self.tree.add_disk(1, 1, "sdb")
+        self.driver.disconnect_volume(PROPS)
+        self.assertEqual(["lab0"], [cmd[cmd.index("-I") + 1] for cmd in
+                                    self.execute.commands("--logout")])
+        self.assertEqual([], self.sessions())
 
-class TestDisconnect(DriverTestCase):
-    def test_only_our_iface_is_touched(self) -> None:
-        self.driver.disconnect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
-            {"iface": OFFLOAD_IFACE})
-        self.assertEqual(2, len(self.execute.calls))
-        self.assertEqual([OFFLOAD_IFACE, OFFLOAD_IFACE], self.iface_args())
-        self.assertEqual("--logout", self.execute.calls[0][-1])
-
-    def test_without_device_info_tries_active_and_default(self) -> None:
-        self.driver.disconnect_volume(
-            {"target_portals": [PORTAL, PORTAL2], "target_iqns": [IQN, IQN2],
-             "target_luns": [1, 1]})
-        self.assertEqual([OFFLOAD_IFACE, "default"],
-                         [c[c.index("-I") + 1] for c in
-                          self.execute.commands(PORTAL, "--logout")])
-        self.assertEqual(8, len(self.execute.calls))
-
-
-class TestRemoveDevices(DriverTestCase):
-    props = {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1}
-
-    def link(self, kernel_name: str, lun: int = 1,
-             pci: str | None = None) -> str:
-        """A by-path link to ``kernel_name`` as udev makes it."""
-        name = "ip-%s-iscsi-%s-lun-%d" % (PORTAL, IQN, lun)
-        if pci:
-            name = "pci-%s-%s" % (pci, name)
-        path = os.path.join(self.dev, name)
-        os.symlink("../../" + kernel_name, path)
-        return path
-
-    @staticmethod
-    def deleted(delete: str) -> bool:
-        with open(delete, encoding="ascii") as handle:
-            return handle.read().strip() == "1"
-
-    def test_flushed_and_deleted_before_logout(self) -> None:
-        delete = self.sysfs.add_scsi_disk("sdb")
-        link = self.link("sdb")
-        seen: list[tuple[str, bool]] = []
-        self.execute.observers.append(
-            lambda cmd: seen.append((cmd[-1], self.deleted(delete))))
-        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE,
-                                                   "path": link})
-        self.assertEqual(["blockdev", "--flushbufs", "/dev/sdb"],
-                         self.execute.calls[0])
-        self.assertEqual([("/dev/sdb", False), ("--logout", True),
-                          ("delete", True)], seen)
-
-    def test_offload_link_without_device_info(self) -> None:
-        delete = self.sysfs.add_scsi_disk("sdc")
-        self.link("sdc", pci=fake_manager.PCI)
-        self.driver.disconnect_volume(self.props)
-        self.assertTrue(self.deleted(delete))
-        self.assertEqual(1, len(self.execute.commands("blockdev")))
-
-    def test_missing_link_or_device_is_already_gone(self) -> None:
-        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
-        self.link("sdd")  # a link whose disk sysfs no longer has
-        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
-        self.assertEqual([], self.execute.commands("blockdev"))
-        self.assertEqual(2, len(self.execute.commands("--logout")))
-
-    def test_held_device_is_kept_and_logged(self) -> None:
-        delete = self.sysfs.add_scsi_disk("sdb", holders=("dm-0",))
-        self.link("sdb")
-        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
-        self.assertFalse(self.deleted(delete))
-        self.assertEqual([], self.execute.commands("blockdev"))
-        self.assertIn("Not deleting sdb", self.log.output)
-        self.assertIn("held by dm-0", self.log.output)
-        self.assertEqual(1, len(self.execute.commands("--logout")))
-
-    def test_other_luns_of_the_target_untouched(self) -> None:
-        ours = self.sysfs.add_scsi_disk("sdb", hctl="2:0:0:1")
-        other = self.sysfs.add_scsi_disk("sdc", hctl="2:0:0:2")
-        ours_link = self.link("sdb")
-        info = {"iface": OFFLOAD_IFACE, "path": ours_link,
-                "paths": [ours_link, self.link("sdc", lun=12)]}
-        self.link("sdc", lun=11)
-        self.driver.disconnect_volume(self.props, info)
-        self.assertTrue(self.deleted(ours))
-        self.assertFalse(self.deleted(other))
-        self.assertEqual([["blockdev", "--flushbufs", "/dev/sdb"]],
-                         self.execute.commands("blockdev"))
-
-    def test_option_off_removes_nothing(self) -> None:
-        self.flags(remove_devices_on_disconnect=False)
-        delete = self.sysfs.add_scsi_disk("sdb")
-        self.link("sdb")
-        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE})
-        self.assertFalse(self.deleted(delete))
-        self.assertEqual(["--logout", "delete"],
-                         [cmd[-1] for cmd in self.execute.calls])
-
-    def test_failed_flush_keeps_disk_and_session(self) -> None:
-        self.execute.on("blockdev", exit_code=1, stderr="I/O error")
-        delete = self.sysfs.add_scsi_disk("sdb")
-        self.link("sdb")
-        error = self.assertRaises(
-            exception.CommandFailed, self.driver.disconnect_volume,
-            self.props, {"iface": OFFLOAD_IFACE})
-        self.assertIn("exit code 1: I/O error", str(error))
-        self.assertFalse(self.deleted(delete))
+    def test_other_ifaces_sessions_are_untouched(self) -> None:
+        self.kernel.login(IQN, PORTAL, "lab0")
+        self.tree.add_disk(1, 1, "sdb")
+        self.driver.disconnect_volume(PROPS, {"iface": "default",
+                                              "transport": "tcp"})
+        self.assertEqual([], self.kernel.written("delete"))
+        self.assertEqual([(IQN, "lab0")], self.sessions())
         self.assertEqual([], self.execute.commands("--logout"))
 
-    def test_forced_detach_logs_out_past_a_failed_flush(self) -> None:
-        self.execute.on("blockdev", exit_code=1, stderr="I/O error")
-        delete = self.sysfs.add_scsi_disk("sdb")
-        self.link("sdb")
-        self.driver.disconnect_volume(self.props, {"iface": OFFLOAD_IFACE},
-                                      force=True)
-        self.assertFalse(self.deleted(delete))
-        (logout,) = self.execute.commands("--logout")
-        self.assertEqual(OFFLOAD_IFACE, logout[logout.index("-I") + 1])
-        self.assertIn("Forced detach: leaving sdb", self.log.output)
+    def test_nothing_attached_is_success(self) -> None:
+        self.driver.disconnect_volume(PROPS)
+        self.assertEqual([], self.execute.calls)
+
+    def test_attach_in_flight_keeps_the_session_and_takes_it_over(
+            self) -> None:
+        info = self.driver.connect_volume(PROPS) if self.map() else {}
+        self.execute.calls.clear()
+        key = self.driver._inflight
+        lock = driver.connection.VolumePath(PORTAL, IQN, 1).lock_name
+        with key.attaching(lock):
+            self.driver.disconnect_volume(PROPS, info)
+            self.assertEqual([], self.execute.commands("--logout"))
+            self.assertTrue(key.take_over(lock))
+        self.assertEqual([(IQN, "default")], self.sessions())
+
+    def test_held_disk_is_left_with_its_session_and_reported(self) -> None:
+        self.kernel.login(IQN, PORTAL, "default")
+        self.tree.add_dm("dm-0", "mpatha", "mpath-36001405")
+        self.tree.add_disk(1, 1, "sdb", holders=("dm-0",))
+        error = self.assertRaises(exception.VolumeDetachIncomplete,
+                                  self.driver.disconnect_volume, PROPS)
+        self.assertIn("held by dm-0", str(error))
+        self.assertEqual([(IQN, "default")], self.sessions())
+
+    def test_failed_flush_keeps_disk_and_session(self) -> None:
+        self.map()
+        info = self.driver.connect_volume(PROPS)
+        self.kernel.flush_errors["sdb"] = fake_kernel.flush_failure("sdb")
+        self.assertRaises(exception.CommandFailed,
+                          self.driver.disconnect_volume, PROPS, info)
+        self.assertEqual([], self.kernel.written("delete"))
+        self.assertEqual([(IQN, "default")], self.sessions())
+
+    def test_forced_detach_goes_past_a_failed_flush(self) -> None:
+        self.map()
+        info = self.driver.connect_volume(PROPS)
+        self.kernel.flush_errors["sdb"] = fake_kernel.flush_failure("sdb")
+        self.driver.disconnect_volume(PROPS, info, force=True)
+        self.assertEqual(["sdb"], self.kernel.written("delete"))
+        self.assertEqual([], self.sessions())
+
+    def test_option_off_removes_no_disk_but_logs_out(self) -> None:
+        self.flags(remove_devices_on_disconnect=False)
+        self.map()
+        info = self.driver.connect_volume(PROPS)
+        self.driver.disconnect_volume(PROPS, info)
+        self.assertEqual([], self.kernel.written("delete"))
+        self.assertEqual([], self.sessions())
+
+
+class TestDiscovery(DriverTestCase):
+    def test_without_iqn_only_targets_at_the_portal_are_used(self) -> None:
+        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
+            PORTAL, IQN, PORTAL2, IQN2))
+        self.map()
+        info = self.driver.connect_volume({"target_portal": PORTAL,
+                                           "target_lun": 1})
+        self.assertEqual([IQN], [t["iqn"] for t in info["targets"]])
+        (discovery,) = self.execute.commands("discovery")
+        self.assertEqual(["-o", "nonpersistent"], discovery[-2:])
+        self.assertEqual(1, len(self.execute.commands("--login")))
+        self.execute.calls.clear()
+        self.driver.disconnect_volume({"target_portal": PORTAL,
+                                       "target_lun": 1})
+        self.assertEqual(1, len(self.execute.commands("--logout")))
+        self.assertEqual([], self.sessions())
+
+    def test_discovery_finding_nothing_is_a_typed_error(self) -> None:
+        error = self.assertRaises(
+            exception.VolumeAttachFailed, self.driver.connect_volume,
+            {"target_portal": PORTAL, "target_lun": 1})
+        self.assertIn("found no target", str(error))
+        self.assertEqual([], self.execute.commands("--login"))
+
+    def test_discover_falls_back_and_reports(self) -> None:
+        self.manager.offload = True
+        self.execute.on("iface", "iface.hwaddress", exit_code=7)
+        self.execute.on("discovery", stdout="%s,1 %s\n" % (PORTAL, IQN))
+        result = self.driver.discover(PORTAL)
+        self.assertEqual([{"portal": PORTAL, "tpgt": 1, "target": IQN}],
+                         result["targets"])
+        self.assertTrue(result["fallback"])
+        self.assertEqual("default", result["iface"])
+
+
+class TestIser(DriverTestCase):
+    def test_iser_volume_uses_iser_even_when_not_enabled(self) -> None:
+        self.map()
+        info = self.driver.connect_volume(PROPS, volume_type="iser")
+        self.assertEqual(("iser", "iser", False),
+                         (info["transport"], info["iface"], info["fallback"]))
+        self.assertEqual({"iser"}, {cmd[cmd.index("-I") + 1]
+                                    for cmd in self.execute.calls})
+
+    def test_iser_that_fails_falls_back_with_the_reason(self) -> None:
+        self.execute.on("iser", "--login", exit_code=12)
+        self.map()
+        info = self.driver.connect_volume(PROPS, volume_type="iser")
+        self.assertTrue(info["fallback"])
+        self.assertIn("iser (iface iser) failed", info["reason"])
+        self.assertEqual([(IQN, "default")], self.sessions())
+
+    def test_iser_without_fallback_fails(self) -> None:
+        self.flags(fallback_to_tcp=False)
+        self.execute.on("iser", "--login", exit_code=12)
+        self.assertRaises(exception.TransportNotLoaded,
+                          self.driver.connect_volume, PROPS,
+                          volume_type="iser")
+        self.assertEqual([], self.sessions())
+
+
+class TestCallersSurface(DriverTestCase):
+    def test_extend_rescans_and_returns_the_new_size(self) -> None:
+        self.map(sectors=2048)
+        self.driver.connect_volume(PROPS)
+        self.kernel.map(IQN, 1, "sdb", sectors=4096)
+        self.assertEqual(4096 * 512, self.driver.extend_volume(PROPS))
+        self.assertEqual(["sdb"], self.kernel.written("rescan"))
+
+    def test_extend_with_nothing_attached(self) -> None:
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.extend_volume, PROPS)
+
+    def test_volume_paths(self) -> None:
+        self.assertEqual([], self.driver.get_volume_paths(PROPS))
+        link = self.map()
+        self.driver.connect_volume(PROPS)
+        self.execute.calls.clear()
+        self.assertEqual([link], self.driver.get_volume_paths(PROPS))
+        self.assertEqual([], self.execute.calls)
+
+    def test_connector_initiator_of_a_software_iface(self) -> None:
+        props = self.driver.connector_properties()
+        self.assertEqual("iqn.1993-08.org.debian:01:host", props["initiator"])
+
+    def test_connector_initiator_of_an_offload_port(self) -> None:
+        self.manager.offload = True
+        port = self.manager.detect("cxgb4i").ports[0]._replace(host="host7")
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.tests.unit.fake_manager.FakeOffload.detect",
+            lambda plugin, host: fake_manager.base.Detection(
+                transport="cxgb4i", usable=True, reason="card",
+                ports=(port,))))
+        self.tree.write("class/iscsi_host/host7/initiatorname",
+                        "iqn.2000-04.com.qlogic:card")
+        props = self.driver.connector_properties()
+        self.assertEqual("iqn.2000-04.com.qlogic:card", props["initiator"])
+        self.assertEqual(OFFLOAD_IFACE, props["iface"])
 
 
 class FlaggedOffload(fake_manager.FakeOffload):
@@ -374,42 +563,36 @@ class TestTransportIscsiadmArgs(DriverTestCase):
 
     def setUp(self) -> None:
         super().setUp()
+        self.manager.offload = True
         self.manager.transports["cxgb4i"] = FlaggedOffload(self.conf)
 
     def through_iface(self) -> list[list[str]]:
         return [cmd for cmd in self.execute.calls
                 if "-I" in cmd and "iface" not in cmd]
 
-    def test_attach_commands_carry_the_plugin_flag(self) -> None:
+    def test_attach_and_detach_commands_carry_the_plugin_flag(self) -> None:
         self.execute.on("--discover", stdout="%s,1 %s\n" % (PORTAL, IQN))
-        self.disk(pci=fake_manager.PCI)
+        self.map()
         info = self.driver.connect_volume(
             {"target_portal": PORTAL, "target_lun": 1,
              "discovery_auth_method": "CHAP",
              "discovery_auth_username": "u",
              "discovery_auth_password": SECRET})
+        self.driver.disconnect_volume(PROPS, info)
         commands = self.through_iface()
-        self.assertEqual(
-            ["discoverydb", "discoverydb", "discoverydb", "node", "node"],
-            [cmd[cmd.index("-m") + 1] for cmd in commands])
+        self.assertEqual(["discoverydb"] * 3 + ["node"] * 6,
+                         [cmd[cmd.index("-m") + 1] for cmd in commands])
         for cmd in commands:
             self.assertEqual(["-I", OFFLOAD_IFACE, "--vendor-flag"],
                              cmd[cmd.index("-I"):cmd.index("-I") + 3], cmd)
         self.assertEqual("cxgb4i", info["targets"][0]["transport"])
 
-    def test_detach_uses_the_recorded_transports_flag(self) -> None:
-        self.driver.disconnect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
-            {"transport": "cxgb4i", "iface": OFFLOAD_IFACE})
-        self.assertEqual(2, len(self.through_iface()))
-        for cmd in self.through_iface():
-            self.assertIn("--vendor-flag", cmd)
-
     def test_detach_after_the_plugin_is_gone_still_logs_out(self) -> None:
+        self.map()
+        info = self.driver.connect_volume(PROPS)
         del self.manager.transports["cxgb4i"]
-        self.driver.disconnect_volume(
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1},
-            {"transport": "cxgb4i", "iface": OFFLOAD_IFACE})
+        self.execute.calls.clear()
+        self.driver.disconnect_volume(PROPS, info)
         self.assertEqual(
             [["-I", OFFLOAD_IFACE, "--logout"]],
             [cmd[-3:] for cmd in self.execute.commands("--logout")])
@@ -421,35 +604,10 @@ class TestTransportIscsiadmArgs(DriverTestCase):
 
         self.manager.transports["cxgb4i"] = Unbound(self.conf)
         self.flags(fallback_to_tcp=False)
-        self.disk(pci=fake_manager.PCI)
-        error = self.assertRaises(
-            exception.InvalidInput, self.driver.connect_volume,
-            {"target_portal": PORTAL, "target_iqn": IQN, "target_lun": 1})
+        error = self.assertRaises(exception.InvalidInput,
+                                  self.driver.connect_volume, PROPS)
         self.assertIn("exactly one iface", str(error))
         self.assertEqual([], self.execute.commands("--login"))
-
-
-class TestDiscoveryFindingNothing(DriverTestCase):
-    def test_is_a_typed_error_not_an_index_error(self) -> None:
-        self.manager.offload = False
-        error = self.assertRaises(
-            exception.VolumeAttachFailed, self.driver.connect_volume,
-            {"target_portal": PORTAL, "target_lun": 1})
-        self.assertIn("found no targets", str(error))
-        self.assertEqual([], self.execute.commands("--login"))
-
-
-class TestDiscover(DriverTestCase):
-    def test_discover_falls_back_and_reports(self) -> None:
-        self.execute.on("iface", "iface.hwaddress", exit_code=7)
-        self.execute.on("discovery", stdout="%s,1 %s\n" % (PORTAL, IQN))
-        result = self.driver.discover(PORTAL)
-        self.assertEqual([{"portal": PORTAL, "tpgt": 1, "target": IQN}],
-                         result["targets"])
-        self.assertTrue(result["fallback"])
-        self.assertEqual("default", result["iface"])
-        (discovery,) = self.execute.commands("discovery")
-        self.assertEqual("default", discovery[discovery.index("-I") + 1])
 
 
 class TestPerPortalSelection(DriverTestCase):
@@ -457,11 +615,11 @@ class TestPerPortalSelection(DriverTestCase):
              "target_iqns": [IQN, IQN2], "target_luns": [1, 1]}
 
     def test_each_portal_gets_its_own_iface(self) -> None:
+        self.manager.offload = True
         self.manager.tcp_portals = {PORTAL2}
-        self.disk(pci=fake_manager.PCI)
-        self.disk(portal=PORTAL2, iqn=IQN2)
+        self.map()
+        self.map(iqn=IQN2, portal=PORTAL2, name="sdc")
         info = self.driver.connect_volume(self.props)
-        self.assertEqual([PORTAL, PORTAL2], self.manager.portals)
         self.assertEqual({(PORTAL, OFFLOAD_IFACE), (PORTAL2, "default")},
                          {(t["portal"], t["iface"]) for t in info["targets"]})
         self.assertEqual(2, len(info["paths"]))
@@ -470,13 +628,14 @@ class TestPerPortalSelection(DriverTestCase):
         self.assertEqual([OFFLOAD_IFACE, "default"],
                          [c[c.index("-I") + 1] for c in
                           self.execute.commands("--logout")])
+        self.assertEqual([], self.sessions())
 
-    def test_one_group_failing_keeps_the_other(self) -> None:
-        self.manager.tcp_portals = {PORTAL2}
-        self.execute.on(OFFLOAD_IFACE, "--login", exit_code=24)
-        self.disk(portal=PORTAL2, iqn=IQN2)
+    def test_one_path_failing_keeps_the_other(self) -> None:
+        self.execute.on(PORTAL2, "--login", exit_code=8)
+        self.map()
         info = self.driver.connect_volume(self.props)
-        self.assertEqual(["default"], [t["iface"] for t in info["targets"]])
+        self.assertEqual([PORTAL], [t["portal"] for t in info["targets"]])
+        self.assertEqual([(IQN, "default")], self.sessions())
 
 
 class TestLazyManager(base.TestCase):
@@ -503,3 +662,14 @@ class TestLazyManager(base.TestCase):
             thread.join()
         self.assertEqual(1, len(built))
         self.assertEqual({id(built[0])}, {id(m) for m in seen})
+
+
+def _action(cmd: list[str]) -> str:
+    """``new``/``update``/``delete`` (after ``-o``) or ``--login``..."""
+    if "-o" in cmd:
+        return cmd[cmd.index("-o") + 1]
+    return [arg for arg in cmd if arg.startswith("--")][-1]
+
+
+def _raise_device_not_found(*args: object) -> str:
+    raise exception.VolumeDeviceNotFound(target="t", paths="p")

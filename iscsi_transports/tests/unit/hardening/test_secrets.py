@@ -20,7 +20,9 @@ from iscsi_transports import exception
 from iscsi_transports import nova
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
+from iscsi_transports.iscsiadm import runner
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit.attach import fake_kernel
 
 SECRETS = {"auth_password": "S3ss10n-pw", "auth_password_in": "Mutu4l-pw",
            "discovery_auth_password": "D1sc0-pw",
@@ -65,7 +67,12 @@ class SecretsCase(base.TestCase):
         self.flags(iscsiadm_path=path, state_path=self.lock_path,
                    device_dir=self.dev, device_scan_attempts=1,
                    device_scan_interval=0)
-        self.driver = driver_mod.ISCSIDriver(self.conf)
+        # The real processutils runs the script; logins it lets through
+        # become sessions in the built sysfs tree.
+        self.kernel = self.useFixture(fake_kernel.Kernel(
+            self.sysfs, runner._default_execute))
+        self.driver = driver_mod.ISCSIDriver(self.conf,
+                                             **self.kernel.driver_kwargs())
 
     def assert_no_secret(self, *texts: object) -> None:
         for text in texts:
@@ -109,16 +116,16 @@ class TestAttach(SecretsCase):
 
     def test_successful_attach_returns_no_secret(self) -> None:
         self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
-        open(os.path.join(self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN)),
-             "w").close()
+        self.kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
+                        % (PORTAL, IQN))
         info = self.driver.connect_volume(chap_props())
         self.assert_no_secret(info)
         self.assert_logs_clean()
 
     def test_nova_adapter_stores_no_secret(self) -> None:
         self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
-        open(os.path.join(self.dev, "ip-%s-iscsi-%s-lun-1" % (PORTAL, IQN)),
-             "w").close()
+        self.kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
+                        % (PORTAL, IQN))
         connection_info = {"driver_volume_type": "iscsi",
                            "data": chap_props()}
         nova.ISCSIVolumeDriver(self.conf, driver=self.driver).connect_volume(

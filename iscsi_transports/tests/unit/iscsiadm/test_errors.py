@@ -1,6 +1,6 @@
 """open-iscsi exit codes as typed errors, checked against a table written
-out here from ``include/iscsi_err.h`` (open-iscsi 2.1.8), not against the
-table under test."""
+out here from ``include/iscsi_err.h`` (open-iscsi master, 2026-03: 0-33),
+not against the table under test."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ EXPECTED: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
     30: ("ISCSI_ERR_UNKNOWN_DISCOVERY_TYPE",
          exception.InvalidIscsiadmRequest),
     31: ("ISCSI_ERR_CHILD_TERMINATED", exception.IscsiadmInternalError),
-    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.SessionNotFound),
+    32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.LogoutFailed),
+    33: ("ISCSI_ERR_REQ_TIMEDOUT", exception.IscsidRequestTimeout),
 }
 
 

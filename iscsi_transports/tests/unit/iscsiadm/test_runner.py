@@ -89,13 +89,20 @@ class TestRun(IscsiadmTestCase):
         self.assertEqual(3, error.timeout)
         self.assertEqual([True, 5], killed)
 
-    def test_sessions_none_is_empty_list(self) -> None:
-        self.execute.on("session", exit_code=21, stderr="No active sessions.")
-        self.assertEqual([], self.iscsiadm.sessions())
+    def test_login_to_an_existing_session_says_so(self) -> None:
+        self.execute.on("--login", exit_code=15)
+        self.assertFalse(self.iscsiadm.login(IQN, "10.0.0.1:3260",
+                                             ["-I", "cx"]))
+        self.execute.rules.clear()
+        self.assertTrue(self.iscsiadm.login(IQN, "10.0.0.1:3260",
+                                            ["-I", "cx"]))
 
-    def test_sessions_parsed(self) -> None:
-        self.execute.on("session", stdout=samples.SESSIONS)
-        self.assertEqual(10, len(self.iscsiadm.sessions()))
+    def test_a_longer_timeout_wins_over_the_option(self) -> None:
+        self.flags(iscsiadm_timeout=120)
+        self.iscsiadm.run(["-m", "node"], timeout=150)
+        self.iscsiadm.run(["-m", "node"], timeout=30)
+        self.assertEqual([150, 120], [kw["timeout"]
+                                      for kw in self.execute.kwargs])
 
 
 class TestSecrets(IscsiadmTestCase):
@@ -130,12 +137,14 @@ class TestSecrets(IscsiadmTestCase):
 
 
 class TestCommands(IscsiadmTestCase):
-    def test_discovery_without_chap_is_one_process(self) -> None:
+    def test_discovery_without_chap_is_one_process_writing_nothing(
+            self) -> None:
         self.execute.on("discovery", stdout=samples.DISCOVERY)
         targets = self.iscsiadm.discover("127.0.0.1:3260", ["-I", "ci0"])
         self.assertEqual(IQN, targets[0].name)
         self.assertEqual([["iscsiadm", "-m", "discovery", "-t", "sendtargets",
-                           "-p", "127.0.0.1:3260", "-I", "ci0"]],
+                           "-p", "127.0.0.1:3260", "-I", "ci0", "-o",
+                           "nonpersistent"]],
                          self.execute.calls)
 
     def test_every_node_command_names_the_iface(self) -> None:

@@ -93,7 +93,8 @@ class TestRunnerThroughRootOperations(base.TestCase):
         self.assertEqual(
             [("iscsiadm", [*db, "-o", "new"], 40),
              ("write_discovery_auth", PORTAL, auth),
-             ("iscsiadm", [*db, "--discover"], 40)], self.executor.calls)
+             ("iscsiadm", [*db, "--discover", "-o", "nonpersistent"], 40)],
+            self.executor.calls)
         self.assert_no_secret_in_any_argv()
 
     def test_use_privsep_picks_the_executor_for_this_user(self) -> None:

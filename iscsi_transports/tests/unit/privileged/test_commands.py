@@ -13,6 +13,7 @@ import time
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports.attach import driver
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.iscsiadm import runner as iscsiadm_mod
 from iscsi_transports.tests.unit import fake_execute
@@ -29,7 +30,6 @@ def library_command_lines(conf: object) -> list[list[str]]:
                                             exit_code=6)
     runner = iscsiadm_mod.Iscsiadm(conf, execute=execute)  # type: ignore
     lab0 = ["-I", "lab0"]
-    runner.sessions()
     runner.nodes()
     runner.discover(base.PORTAL, lab0)
     runner.discover(base.PORTAL, lab0,
@@ -38,7 +38,10 @@ def library_command_lines(conf: object) -> list[list[str]]:
     runner.node_update(base.TARGET, base.PORTAL, lab0,
                        {"node.session.auth.authmethod": "CHAP",
                         "node.session.auth.username": "user"})
-    runner.login(base.TARGET, base.PORTAL, lab0)
+    # What every attach writes on its node record (keys with brackets).
+    runner.node_update(base.TARGET, base.PORTAL, lab0,
+                       driver.ISCSIDriver(conf).node_settings())  # type: ignore
+    runner.login(base.TARGET, base.PORTAL, lab0, timeout=90)
     runner.logout(base.TARGET, base.PORTAL, lab0)
     runner.node_delete(base.TARGET, base.PORTAL, lab0)
     wanted = iface_mod.Iface(name="lab0", transport_name="tcp",
@@ -104,6 +107,14 @@ class TestIscsiadm(base.PrivilegedTestCase):
             ["-m", "session", "--rescan"],
             ["-m", "session", "-r", "1; id", "--rescan"],
             ["-m", "discovery", "-t", "isns", "-p", base.PORTAL],
+            # -o nonpersistent only lists targets; nothing else rides on it.
+            ["-m", "discovery", "-t", "sendtargets", "-p", base.PORTAL,
+             "-I", "lab0", "-o", "new"],
+            ["-m", "discovery", "-t", "sendtargets", "-p", base.PORTAL,
+             "-I", "lab0", "-o", "nonpersistent", "-o", "nonpersistent"],
+            [*DB, "-o", "nonpersistent"],
+            [*DB, "-o", "new", "-o", "nonpersistent"],
+            [*NODE, "-o", "nonpersistent"],
             ["-m", "iface", "-I", "lab0", "-o", "update", "-n",
              "node.startup", "-v", "x"],
             ["-m", "node", 3],

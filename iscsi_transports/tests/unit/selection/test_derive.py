@@ -1,8 +1,6 @@
 """source_ip derivation and the per-portal auto choice."""
 
-import os
 
-import fixtures
 
 from iscsi_transports import exception
 from iscsi_transports.attach import driver
@@ -11,6 +9,7 @@ from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit.attach import fake_kernel
 
 
 class DeriveTestCase(base.TestCase):
@@ -203,20 +202,17 @@ class TestDriverWithAuto(DeriveTestCase):
     """The real driver, manager and derivation: one iface per portal."""
 
     def test_multipath_volume_uses_one_card_port_per_portal(self):
-        device_dir = self.useFixture(fixtures.TempDir()).path
         self.flags(transport="auto", state_path=self.lock_path,
-                   device_dir=device_dir, device_scan_attempts=1)
+                   device_scan_attempts=1)
         iqn = "iqn.2010-10.org.openstack:volume-1"
         portals = ["10.1.0.10:3260", "10.2.0.10:3260"]
-        for portal in portals:
-            for prefix in ("", "pci-0000:05:00.4-"):
-                open(os.path.join(device_dir, "%sip-%s-iscsi-%s-lun-1"
-                                  % (prefix, portal, iqn)), "w").close()
         execute = fake_execute.FakeExecute()
-        execute.on("session", exit_code=21)
         execute.on("iface", "show", exit_code=6)
+        kernel = self.useFixture(fake_kernel.Kernel(self.sysfs, execute))
+        kernel.map(iqn, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
+                   % (portals[0], iqn))
         iscsi = driver.ISCSIDriver(self.conf, manager=self.manager,
-                                   execute=execute)
+                                   **kernel.driver_kwargs())
         iscsi.connect_volume({"target_portals": portals,
                               "target_iqns": [iqn, iqn],
                               "target_luns": [1, 1]})

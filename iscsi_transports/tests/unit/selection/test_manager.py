@@ -154,6 +154,24 @@ class TestActive(base.TestCase):
                                   manager.TransportManager(self.conf).active)
         self.assertIn("disabled", error.reason)
 
+    def test_open_iscsis_kernel_iface_name_selects_its_port(self):
+        (port,) = self.sysfs.add_offload_card("qla4xxx")
+        name = "%s.ipv4.0" % port.iface_name
+        self.flags(transport=name, enabled_transports=["qla4xxx"])
+        selection = manager.TransportManager(self.conf).active()
+        self.assertFalse(selection.fallback, selection.reason)
+        self.assertEqual(("qla4xxx", name),
+                         (selection.transport.name, selection.iface_name))
+        self.assertEqual(port.hwaddress, selection.iface.hwaddress)
+
+    def test_kernel_iface_name_of_another_card_falls_back(self):
+        self.sysfs.add_offload_card("qla4xxx")
+        self.flags(transport="qla4xxx.00:0e:1e:ff:ff:ff.ipv4.0",
+                   enabled_transports=["qla4xxx"])
+        selection = manager.TransportManager(self.conf).active()
+        self.assertTrue(selection.fallback)
+        self.assertIn("no qla4xxx port matches", selection.reason)
+
     def test_unknown_transport(self):
         self.flags(transport="nosuch")
         selection = manager.TransportManager(self.conf).active()

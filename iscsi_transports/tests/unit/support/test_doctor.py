@@ -88,6 +88,25 @@ class TestBrokenHosts(DoctorTestCase):
                       "attach)" % port.iface_name)],
             self.checks(self.report(), "cxgb4i", "iface record"))
 
+    def test_offload_initiator_name_that_differs_is_a_warning(self):
+        self.sysfs.add_iscsi_host(9, "qla4xxx", None, "00:0e:1e:04:8b:2e",
+                                  initiatorname="iqn.2000-04.com.qlogic:hba")
+        self.sysfs.add_module("qla4xxx")
+        with open(os.path.join(os.path.dirname(self.data.iface_dir),
+                               "initiatorname.iscsi"), "w") as handle:
+            handle.write("InitiatorName=iqn.1993-08.org.debian:01:host\n")
+        (check,) = self.checks(self.report(), "qla4xxx", "initiator")
+        self.assertEqual("warn", check[0])
+        self.assertIn("logs in as iqn.2000-04.com.qlogic:hba, not "
+                      "iqn.1993-08.org.debian:01:host", check[1])
+        self.assertIn("cinder must export volumes to "
+                      "iqn.2000-04.com.qlogic:hba", check[1])
+
+    def test_offload_port_without_its_own_name_uses_the_hosts(self):
+        self.sysfs.add_offload_card("cxgb4i")
+        (check,) = self.checks(self.report(), "cxgb4i", "initiator")
+        self.assertEqual("ok", check[0])
+
     def test_iscsiuio_not_running(self):
         self.sysfs.add_offload_card("bnx2i", bus=8)
         self.data.add_process(1, "systemd")

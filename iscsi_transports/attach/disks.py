@@ -1,0 +1,184 @@
+"""A volume's disks: scanning exactly its LUN, waiting, and removing them.
+
+Our node records have ``node.session.scan = manual``, so the kernel adds
+no disk on its own: after a login, or on a session that already exists
+(where "reported LUNs data has changed" maps nothing), the driver writes
+``"0 <target id> <kernel LUN>"`` to the session host's ``scan`` file and
+waits for the block device under that ``H:C:T:L`` in sysfs.
+
+Waiting is a time budget, ``device_scan_attempts`` x
+``device_scan_interval`` seconds in all: sysfs is polled at 10 ms,
+doubling up to the interval (a LUN usually appears within milliseconds of
+the scan), and the scan is written again every interval, so
+``attempts`` is also how many scans are made at most.
+
+Removal flushes the disk, then deletes it; a disk held by a device-mapper
+map is left alone (its map goes first) and so keeps its session.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import typing
+from collections.abc import Callable
+
+from iscsi_transports import exception
+from iscsi_transports.attach import sysfs
+from iscsi_transports.attach import writer as writer_mod
+
+LOG = logging.getLogger(__name__)
+
+#: The first pause between two looks at sysfs; it doubles up to the
+#: interval.
+FIRST_POLL = 0.01
+
+
+class Budget(typing.NamedTuple):
+    """How long to wait for a LUN, and how often to scan for it again."""
+
+    attempts: int
+    interval: float
+
+    @property
+    def total(self) -> float:
+        return self.attempts * self.interval
+
+
+class Found(typing.NamedTuple):
+    """A LUN's disk on a session, whether this attach scanned it in, and
+    when the attach's time budget ends (the wait for udev's link shares
+    it)."""
+
+    session: sysfs.Session
+    disk: sysfs.Disk
+    scanned: bool
+    deadline: float
+
+
+class Waiter:
+    """Scans for and waits on one LUN; the host is injected."""
+
+    def __init__(self, view: sysfs.Sysfs, writer: writer_mod.KernelWriter,
+                 sleep: Callable[[float], None],
+                 clock: Callable[[], float]) -> None:
+        self.view = view
+        self.writer = writer
+        self.sleep = sleep
+        self.clock = clock
+
+    def present(self, session: sysfs.Session, lun: int) -> sysfs.Disk | None:
+        """The LUN's disk on ``session`` once it has a block device."""
+        for disk in self.view.disks(session):
+            if disk.hctl.lun == lun and disk.name:
+                return disk
+        return None
+
+    def scan(self, session: sysfs.Session, lun: int) -> None:
+        self.writer.scan_host(session.host,
+                              str(sysfs.ScanTriple(0, session.target_id, lun)))
+
+    def wait(self, session: sysfs.Session, lun: int,
+             budget: Budget) -> Found:
+        """The disk of kernel LUN ``lun`` on ``session``, scanned for if
+        absent; VolumeDeviceNotFound when the budget runs out."""
+        start = self.clock()
+        deadline = start + budget.total
+        disk = self.present(session, lun)
+        if disk is not None:
+            return Found(session, disk, False, deadline)
+        next_scan, scans = start, 0
+        pause = FIRST_POLL
+        while True:
+            now = self.clock()
+            if now >= next_scan and scans < budget.attempts:
+                self.scan(session, lun)
+                scans += 1
+                next_scan = now + budget.interval
+            disk = self.present(session, lun)
+            if disk is not None:
+                return Found(session, disk, True, deadline)
+            now = self.clock()
+            if now >= deadline:
+                raise exception.VolumeDeviceNotFound(
+                    target="%s LUN %d" % (session.target, lun),
+                    paths="%d:0:%s:%d under %s after %d scans in %.1f s" % (
+                        session.host, "-" if session.target_id is None
+                        else session.target_id, lun, session.name, scans,
+                        budget.total))
+            wake = min(deadline, next_scan) if scans < budget.attempts \
+                else deadline
+            self.sleep(max(min(pause, wake - now), 0))
+            pause = min(pause * 2, budget.interval or FIRST_POLL)
+
+    def stable_path(self, found: Found, lun: int, budget: Budget) -> str:
+        """The udev link that resolves to the disk, waiting for udev until
+        the budget ends; else ``/dev/sdX`` (a host without udev links),
+        with a warning.
+
+        When udev will make a by-path link (the session has a persistent
+        portal), that is waited for: udev writes the by-id and by-path
+        links one after the other, and the path handed out should not
+        depend on which came first.
+        """
+        name = found.disk.name or ""
+        bare = os.path.normpath(os.path.join(self.view.dev_root, name))
+        by_path = os.path.join(self.view.dev_root, "disk", "by-path", "")
+        wanted = by_path if sysfs.by_path_name(found.session, lun) else None
+        pause = FIRST_POLL
+        while True:
+            path = self.view.stable_path(name, found.session, lun)
+            now = self.clock()
+            if path != bare and (wanted is None or path.startswith(wanted)):
+                return path
+            if now >= found.deadline:
+                LOG.warning("udev made no %slink to %s (%s) within %.1f s: "
+                            "returning %s", "by-path " if wanted else "",
+                            name, found.disk.hctl, budget.total, path)
+                return path
+            self.sleep(min(pause, found.deadline - now))
+            pause = min(pause * 2, budget.interval or FIRST_POLL)
+
+
+class Removal(typing.NamedTuple):
+    """What a removal did: disks deleted, disks left and why."""
+
+    removed: list[str]
+    left: dict[str, str]
+
+
+def remove(writer: writer_mod.KernelWriter, disks: list[sysfs.Disk],
+           force: bool = False) -> Removal:
+    """Flush and delete each disk; a held one is left with the reason.
+
+    Without ``force`` a flush or delete failure is raised at once (the
+    disk is kept: deleting it could lose writes).  With ``force`` (nova's
+    forced detach of a target that is gone) a disk whose flush fails is
+    deleted anyway and every failure is returned in ``left``.
+    """
+    removed: list[str] = []
+    left: dict[str, str] = {}
+    for disk in disks:
+        name = disk.name
+        if name is None:
+            continue
+        if disk.holders:
+            left[name] = "held by %s" % ", ".join(h.name for h in disk.holders)
+            LOG.warning("Not deleting %s (%s): %s", name, disk.hctl,
+                        left[name])
+            continue
+        try:
+            writer.flush_disk(name)
+        except exception.IscsiTransportsError as error:
+            if not force:
+                raise
+            LOG.warning("Forced detach: %s could not be flushed: %s", name,
+                        error)
+        try:
+            if writer.delete_disk(name):
+                removed.append(name)
+        except exception.IscsiTransportsError as error:
+            if not force:
+                raise
+            left[name] = str(error)
+    return Removal(removed, left)

@@ -1,0 +1,248 @@
+"""The kernel and iscsid as driver unit tests see them, on a built tree.
+
+:class:`FakeKernel` wraps the scripted iscsiadm (:class:`FakeExecute`): a
+``--login`` that the script lets succeed adds the session to the sysfs
+tree, a ``--logout`` removes it with its disks, as iscsid and the kernel
+do.  It is also the driver's :class:`~iscsi_transports.attach.writer.
+KernelWriter`: a scan of a LUN the test mapped adds that disk (with the
+udev links the test spelled), a delete removes it, a rescan re-reads the
+size the test set.  Every root write is recorded.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import string
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import fixtures
+
+from iscsi_transports import exception
+from iscsi_transports import fixture
+from iscsi_transports.tests.unit.attach import kernel_tree
+
+
+class Lun:
+    def __init__(self, name: str, links: tuple[str, ...],
+                 sectors: int) -> None:
+        self.name = name
+        self.links = links
+        self.sectors = sectors
+
+
+class FakeKernel:
+    """``execute`` for the driver's iscsiadm and its kernel writer."""
+
+    def __init__(self, tree: kernel_tree.IscsiTree,
+                 execute: Callable[..., tuple[str, str]]) -> None:
+        self.tree = tree
+        self.execute = execute
+        #: target -> kernel LUN -> what a scan finds.
+        self.luns: dict[str, dict[int, Lun]] = {}
+        self.writes: list[tuple[str, Any]] = []
+        self.next_sid = 1
+        #: disk name -> exception its flush raises.
+        self.flush_errors: dict[str, Exception] = {}
+        #: Threads attach at once in the concurrency benchmark.
+        self._lock = threading.RLock()
+
+    # -- the target's side -----------------------------------------------------
+
+    def map(self, target: str, lun: int, name: str,
+            links: tuple[str, ...] = (), sectors: int = 2097152) -> None:
+        """Export kernel LUN ``lun`` of ``target``; a scan makes it
+        ``name`` with udev ``links`` (paths under /dev)."""
+        self.luns.setdefault(target, {})[lun] = Lun(name, links, sectors)
+
+    # -- iscsiadm and iscsid ---------------------------------------------------
+
+    def __call__(self, *cmd: str, **kwargs: Any) -> tuple[str, str]:
+        result = self.execute(*cmd, **kwargs)
+        argv = list(cmd)
+        if "--login" in argv:
+            self.login(_arg(argv, "-T"), _arg(argv, "-p"), _arg(argv, "-I"))
+        elif "--logout" in argv:
+            for sid in self.sessions_of(_arg(argv, "-T"), _arg(argv, "-p"),
+                                        _arg(argv, "-I")):
+                self.logout(sid)
+        return result
+
+    def login(self, target: str, portal: str, iface: str,
+              host: int | None = None) -> int:
+        address, _, port = portal.rpartition(":")
+        with self._lock:
+            sid = self.next_sid
+            self.next_sid += 1
+        # Sessions of distinct sids touch distinct files: no lock, so
+        # concurrent logins overlap as they do in the kernel.
+        self.tree.add_session(sid, target, address.strip("[]"), port, iface,
+                              host=host)
+        return sid
+
+    def sessions_of(self, target: str, portal: str, iface: str) -> list[int]:
+        """What ``--logout -T -p -I`` logs out (portal as iscsiadm was
+        given it, the tree's connection address compared)."""
+        address = portal.rpartition(":")[0].strip("[]")
+        found = []
+        for sid, built in self.tree.sessions.items():
+            base = os.path.join(self.tree.root, built.device, "iscsi_session",
+                                "session%d" % sid)
+            if not os.path.isdir(base):
+                continue
+            with open(os.path.join(base, "targetname")) as handle:
+                name = handle.read().strip()
+            with open(os.path.join(base, "ifacename")) as handle:
+                used = handle.read().strip()
+            connection = os.path.join(self.tree.root, "class",
+                                      "iscsi_connection",
+                                      "connection%d:0" % sid,
+                                      "persistent_address")
+            with open(connection) as handle:
+                at = handle.read().strip()
+            if (name, used, at) == (target, iface, address):
+                found.append(sid)
+        return found
+
+    def logout(self, sid: int) -> None:
+        built = self.tree.sessions[sid]
+        for link in ("class/iscsi_session/session%d" % sid,
+                     "class/iscsi_connection/connection%d:0" % sid):
+            os.unlink(os.path.join(self.tree.root, link))
+        shutil.rmtree(os.path.join(self.tree.root, built.device))
+
+    # -- the kernel writer ---------------------------------------------------
+
+    def scan_host(self, host: int, hctl: str) -> None:
+        self.writes.append(("scan", (host, hctl)))
+        _channel, target_id, lun = hctl.split()
+        for sid, built in list(self.tree.sessions.items()):
+            if built.host != host or not self._alive(sid):
+                continue
+            if target_id not in ("-", str(built.target_id)):
+                continue
+            name = self._target_of(sid)
+            mapped = self.luns.get(name, {}).get(int(lun))
+            device = os.path.join(self.tree.root, built.device,
+                                  "target%d:0:%d" % (host, built.target_id),
+                                  "%d:0:%d:%s" % (host, built.target_id, lun))
+            if mapped is None or os.path.isdir(device):
+                continue
+            with self._lock:
+                if os.path.lexists(os.path.join(self.tree.root, "block",
+                                                mapped.name)):
+                    # Another path of the same LUN: the next free name,
+                    # and no by-path link (the test spelled the first).
+                    self.tree.add_disk(sid, int(lun), self._free_name(),
+                                       sectors=mapped.sectors)
+                else:
+                    self.tree.add_disk(sid, int(lun), mapped.name,
+                                       sectors=mapped.sectors,
+                                       links=mapped.links)
+
+    def rescan_disk(self, name: str) -> None:
+        self.writes.append(("rescan", name))
+        for luns in self.luns.values():
+            for lun in luns.values():
+                if lun.name == name:
+                    self.tree.write(os.path.relpath(os.path.realpath(
+                        os.path.join(self.tree.root, "block", name, "size")),
+                        self.tree.root), str(lun.sectors))
+
+    def flush_disk(self, name: str) -> bool:
+        self.writes.append(("flush", name))
+        if name in self.flush_errors:
+            raise self.flush_errors[name]
+        return True
+
+    def delete_disk(self, name: str) -> bool:
+        self.writes.append(("delete", name))
+        device = os.path.realpath(os.path.join(self.tree.root, "block", name,
+                                               "device"))
+        if not os.path.isdir(device):
+            return False
+        shutil.rmtree(device)
+        os.unlink(os.path.join(self.tree.root, "block", name))
+        return True
+
+    # -- helpers ---------------------------------------------------------------
+
+    def _free_name(self) -> str:
+        """The first ``sdX`` name neither in the tree nor mapped."""
+        mapped = {lun.name for luns in self.luns.values()
+                  for lun in luns.values()}
+        for size in (1, 2):
+            for letters in itertools.product(string.ascii_lowercase,
+                                             repeat=size):
+                name = "sd" + "".join(letters)
+                if name != "sda" and name not in mapped and \
+                        not os.path.lexists(os.path.join(
+                            self.tree.root, "block", name)):
+                    return name
+        raise AssertionError("out of disk names")
+
+    def _alive(self, sid: int) -> bool:
+        return os.path.lexists(os.path.join(
+            self.tree.root, "class/iscsi_session/session%d" % sid))
+
+    def _target_of(self, sid: int) -> str:
+        with open(os.path.join(self.tree.root, "class/iscsi_session",
+                               "session%d" % sid, "targetname")) as handle:
+            return handle.read().strip()
+
+    def written(self, kind: str) -> list[Any]:
+        return [value for what, value in self.writes if what == kind]
+
+
+def _arg(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
+
+
+def flush_failure(name: str) -> exception.CommandFailed:
+    return exception.CommandFailed(cmd="blockdev --flushbufs /dev/" + name,
+                                   reason="I/O error")
+
+
+class Clock:
+    """A monotonic clock that sleeping advances, recording each pause."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+class Kernel(fixtures.Fixture):
+    """A :class:`FakeKernel` on ``sysfs`` with its own /dev and clock;
+    :meth:`driver_kwargs` wires an ISCSIDriver to it."""
+
+    def __init__(self, sysfs: fixture.SysfsTree,
+                 execute: Callable[..., tuple[str, str]]) -> None:
+        super().__init__()
+        self.sysfs = sysfs
+        self.execute = execute
+
+    def _setUp(self) -> None:
+        self.dev = self.useFixture(fixtures.TempDir()).path
+        self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
+        self.kernel = FakeKernel(self.tree, self.execute)
+        self.clock = Clock()
+
+    def map(self, target: str, lun: int, name: str, link: str) -> str:
+        """Export a LUN with udev's ``link`` (under /dev); its path."""
+        self.kernel.map(target, lun, name, links=(link,))
+        return os.path.join(self.dev, link)
+
+    def driver_kwargs(self) -> dict[str, Any]:
+        return {"execute": self.kernel, "writer": self.kernel,
+                "sleep": self.clock.sleep, "clock": self.clock.time,
+                "dev_root": self.dev}

@@ -1,0 +1,64 @@
+"""The root-write seam wired to the root daemon (``use_privsep``): LUN
+scans, flushes and deletes go to the privileged executor, never to files
+written here."""
+
+from __future__ import annotations
+
+import fixtures
+
+from iscsi_transports import exception
+from iscsi_transports.attach import driver
+from iscsi_transports.iscsiadm import runner
+from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_executor
+from iscsi_transports.tests.unit import fake_manager
+from iscsi_transports.tests.unit.attach import kernel_tree
+
+IQN = "iqn.2010-10.org.openstack:volume-1"
+PROPS = {"target_portal": "10.0.0.1:3260", "target_iqn": IQN,
+         "target_lun": 1}
+
+
+class TestPrivilegedWriter(base.TestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path, device_scan_attempts=1,
+                   device_scan_interval=0)
+        self.dev = self.useFixture(fixtures.TempDir()).path
+        self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
+        self.executor = fake_executor.RecordingExecutor()
+        self.driver = driver.ISCSIDriver(
+            self.conf, manager=fake_manager.FakeManager(self.conf,
+                                                        offload=False),
+            dev_root=self.dev)
+        self.driver.iscsiadm = runner.Iscsiadm(self.conf,
+                                               executor=self.executor)
+
+    def test_the_runners_executor_is_the_writer(self) -> None:
+        self.assertIs(self.executor, self.driver.writer)
+
+    def test_detach_flushes_then_deletes_through_the_daemon(self) -> None:
+        self.tree.add_session(1, IQN)
+        self.tree.add_disk(1, 1, "sdb")
+        self.tree.add_disk(1, 2, "sdc")
+        self.driver.disconnect_volume(PROPS)
+        self.assertEqual([("flush_disk", "sdb"), ("delete_disk", "sdb")],
+                         [call for call in self.executor.calls
+                          if call[0] != "iscsiadm"])
+
+    def test_a_refused_delete_stops_the_detach(self) -> None:
+        self.tree.add_session(1, IQN)
+        self.tree.add_disk(1, 1, "sdb")
+        self.executor.raises["delete_disk"] = \
+            exception.PrivilegedRequestRefused("delete a SCSI disk",
+                                               "sdb is held by dm-0")
+        self.assertRaises(exception.PrivilegedRequestRefused,
+                          self.driver.disconnect_volume, PROPS)
+        self.assertEqual([], [call for call in self.executor.calls
+                              if call[0] == "iscsiadm"])
+
+    def test_attach_scans_through_the_daemon(self) -> None:
+        self.tree.add_session(1, IQN)
+        self.assertRaises(exception.VolumeDeviceNotFound,
+                          self.driver.connect_volume, PROPS)
+        self.assertIn(("scan_host", 11, "0 0 1"), self.executor.calls)
