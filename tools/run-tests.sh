@@ -101,8 +101,12 @@ sample_up_to_date() {
 }
 
 check tests python3 -m stestr run "$@"
-# The kernel tests, in one boot of the kernel lab VM (about 10 minutes);
-# their subunit stream is counted below with the others.
+# nova's own volume-driver tests against the library's classes, in a
+# virtualenv of nova's own (built once, then cached); before the kernel
+# tests, whose test_nova runs nova from that virtualenv.
+check nova tools/nova-tests.sh
+# The kernel tests, in one boot of the kernel lab VM (about 10 minutes).
+# Both subunit streams are counted below with the others.
 check kernel tools/kernel-lab/run-tests.sh
 check ruff ruff check .
 check mypy mypy
@@ -116,6 +120,7 @@ check sample-config sample_up_to_date
 # stestr last and subunit-stats exit non-zero when a test failed: that must
 # not end the script before it reports (set -e, pipefail).
 counts=$({ python3 -m stestr last --subunit 2>/dev/null
+          cat .nova-tests.subunit 2>/dev/null
           cat .kernel-lab/kernel.subunit 2>/dev/null; } | subunit-stats 2>/dev/null \
     | awk '/^Passed tests:/ {p=$3} /^Failed tests:/ {f=$3} /^Skipped tests:/ {s=$3}
            END {if (p != "") printf "%d passed, %d failed, %d skipped", p, f, s}') \

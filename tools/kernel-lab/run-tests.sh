@@ -12,9 +12,14 @@
 # one failed test, kernel-lab.vm, with the VM's console attached, so the
 # counts of tools/run-tests.sh show it).
 #
+# test_nova runs nova in the virtualenv tools/nova-tests.sh builds (nova is
+# never installed with the library): it is built or reused first, and its
+# python is passed into the VM as ISCSI_TRANSPORTS_NOVA_PYTHON.
+#
 # Environment: PYTHON, the interpreter with iscsi-transports installed
 # (default python3); KLAB_TIMEOUT, the VM's hard limit in seconds (default
-# 1500); and the KLAB_* variables of vm.sh.
+# 1500); the NOVA_* variables of tools/nova-tests.sh; and the KLAB_*
+# variables of vm.sh.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
@@ -50,10 +55,13 @@ vm_failed() {  # vm_failed REASON: the stream says so as a failed test
 }
 
 main() {
-    local python filters=() rc total started=$SECONDS
+    local python nova filters=() rc total started=$SECONDS
     install_packages || { echo "kernel-lab: apt-get install failed" >&2; }
     python=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)') ||
         { echo "kernel-lab: no Python interpreter" >&2; return 2; }
+    # Without it test_nova fails, saying so; the other tests still run.
+    nova=$("$REPO/tools/nova-tests.sh" --python) ||
+        { echo "kernel-lab: nova's virtualenv could not be built" >&2; nova=; }
     if [ $# -gt 0 ]; then
         filters=("$@")
     else
@@ -62,6 +70,7 @@ main() {
     rm -rf "$RESULTS" && mkdir -p "$RESULTS"
     : > "$STREAM"
     "$HERE/vm.sh" -t "${KLAB_TIMEOUT:-1500}" -w "$RESULTS" -C "$REPO" -- \
+        env ISCSI_TRANSPORTS_NOVA_PYTHON="$nova" \
         "$HERE/in-vm-tests.sh" "$python" "$STREAM" "${filters[@]}"
     rc=$?
     case $rc in

@@ -13,14 +13,16 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import subprocess
+import time
 from typing import Any
 
 import fixtures
 
+from iscsi_transports import brick as _brick
 from iscsi_transports import exception
 from iscsi_transports import iface as _iface
-from iscsi_transports import nova as _nova
 from iscsi_transports import privileged as _privileged
 from iscsi_transports.attach import driver as _driver
 from iscsi_transports.attach import multipath as _multipath
@@ -38,13 +40,14 @@ from iscsi_transports.tests.unit import fake_manager
 #: What the tests take from here rather than from the library directly.
 __all__ = [
     "NIC_IFACE",
+    "ISCSIConnector",
     "ISCSIDriver",
-    "ISCSIVolumeDriver",
     "Iface",
     "IfaceRecords",
     "Iscsiadm",
     "KernelTestCase",
     "Multipath",
+    "NovaCompute",
     "Sysfs",
     "cli",
     "exception",
@@ -54,7 +57,7 @@ __all__ = [
 ]
 
 ISCSIDriver = _driver.ISCSIDriver
-ISCSIVolumeDriver = _nova.ISCSIVolumeDriver
+ISCSIConnector = _brick.ISCSIConnector
 Iscsiadm = _iscsiadm.Iscsiadm
 IfaceRecords = _ifaces.IfaceRecords
 Iface = _iface.Iface
@@ -138,8 +141,11 @@ class KernelTestCase(tests_base.TestCase):
     def driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
         return ISCSIDriver(self.conf, execute=self.execute, **kwargs)
 
-    def nova_driver(self, **kwargs: Any) -> _nova.ISCSIVolumeDriver:
-        return ISCSIVolumeDriver(self.conf, execute=self.execute, **kwargs)
+    def connector(self, **kwargs: Any) -> _brick.ISCSIConnector:
+        """The os-brick connector nova, cinder and glance_store attach
+        through, as root (no root helper)."""
+        return ISCSIConnector("", execute=self.execute, conf=self.conf,
+                              **kwargs)
 
     def iscsiadm(self) -> _iscsiadm.Iscsiadm:
         return Iscsiadm(self.conf, execute=self.execute)
@@ -176,3 +182,97 @@ class KernelTestCase(tests_base.TestCase):
                               if machine.disk_exists(disk)], "disks left")
         self.assertEqual([], machine.by_path_links(iqn), "by-path left")
         self.assertEqual([], machine.node_records(iqn), "node records left")
+
+
+# -- nova ---------------------------------------------------------------------
+
+#: The checkout the tests run from (the nova virtualenv imports it too).
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+#: Set by tools/kernel-lab/run-tests.sh: the python of the nova virtualenv
+#: tools/nova-tests.sh builds (nova is never installed with the library).
+NOVA_PYTHON_ENV = "ISCSI_TRANSPORTS_NOVA_PYTHON"
+NOVA_HELPER = os.path.join(REPO, "tools", "nova_tests", "libvirt_volumes.py")
+
+
+class NovaError(AssertionError):
+    """A request to nova failed; carries nova's exception and traceback."""
+
+    def __init__(self, reply: dict[str, Any]) -> None:
+        super().__init__("%s: %s\n%s" % (reply["error"], reply["message"],
+                                         reply.get("traceback", "")))
+        self.error = str(reply["error"])
+
+
+class NovaCompute:
+    """nova's ``LibvirtDriver`` volume path in a process of its own.
+
+    Runs ``tools/nova_tests/libvirt_volumes.py`` with the nova
+    virtualenv's python and this checkout first on its path, with a
+    ``nova.conf`` holding ``options`` ({group: {name: value}}), and sends
+    it one request at a time.  Its log goes to ``log_path``.
+    """
+
+    def __init__(self, workdir: str, options: dict[str, dict[str, str]],
+                 log_path: str, timeout: float = 900) -> None:
+        python = os.environ.get(NOVA_PYTHON_ENV)
+        if not python or not os.access(python, os.X_OK):
+            raise AssertionError(
+                "%s=%r is not nova's virtualenv python: run the kernel tests "
+                "through tools/kernel-lab/run-tests.sh, which builds it with "
+                "tools/nova-tests.sh" % (NOVA_PYTHON_ENV, python))
+        self.timeout = timeout
+        self.log_path = log_path
+        config = os.path.join(workdir, "nova.conf")
+        with open(config, "w") as conf:
+            for group, values in options.items():
+                conf.write("[%s]\n" % group)
+                conf.writelines("%s = %s\n" % item for item in values.items())
+        env = dict(os.environ, PYTHONPATH=REPO)
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [python, NOVA_HELPER, "--config-file", config],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                env=env, text=True)
+        self._reply()  # {"ready": true} once nova is loaded
+
+    def _reply(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError("nova did not answer in %ss (log: %s)"
+                                     % (self.timeout, self.log_path))
+            ready, _, _ = select.select([self.process.stdout], [], [],
+                                        remaining)
+            if ready:
+                break
+        line = self.process.stdout.readline()
+        if not line:
+            raise AssertionError("nova exited %s; the end of its log (%s):\n%s"
+                                 % (self.process.wait(), self.log_path,
+                                    self._log_tail()))
+        reply: dict[str, Any] = json.loads(line)
+        if "error" in reply:
+            raise NovaError(reply)
+        return reply
+
+    def _log_tail(self, lines: int = 40) -> str:
+        with open(self.log_path, errors="replace") as log:
+            return "".join(log.readlines()[-lines:])
+
+    def request(self, op: str, **kwargs: Any) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(dict(kwargs, op=op)) + "\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()

@@ -19,19 +19,16 @@ class TestIserSoftRoce(base.KernelTestCase):
         self.flags(enabled_transports=["iser"])
 
     def test_iser_volume_attaches_over_iser(self) -> None:
+        # nova's iSER volume driver builds its connector with
+        # transport="iser": the volume is an iSER volume.
         target = self.lio(label="iser", iser=True)
-        volume = self.nova_driver()
-        connection_info = {"driver_volume_type": "iser",
-                           "data": target.props()}
-        volume.connect_volume(connection_info, instance=None)
-        data = connection_info["data"]
-        chosen = data["iscsi_transports"]
+        connector = self.connector(transport="iser")
+        info = connector.connect_volume(target.props())
         self.assertEqual(("iser", "iser", False),
-                         (chosen["transport"], chosen["iface"],
-                          chosen["fallback"]))
+                         (info["transport"], info["iface"], info["fallback"]))
         (session,) = machine.sessions(target.iqn)
         self.assertEqual("iser", machine.session_transport(session))
-        disk = self.assert_attached(target.iqn, data["device_path"])
-        self.assert_pattern_io(data["device_path"])
-        volume.disconnect_volume(connection_info, instance=None)
+        disk = self.assert_attached(target.iqn, info["path"])
+        self.assert_pattern_io(info["path"])
+        connector.disconnect_volume(target.props(), None)
         self.assert_clean(target.iqn, [disk])

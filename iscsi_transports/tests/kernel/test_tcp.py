@@ -1,6 +1,6 @@
 """Scenarios 1 and 2: software iSCSI over TCP, through the driver and
-the nova adapter, against LIO and tgtd, on the default iface and on an
-iface bound to the VM's NIC."""
+the os-brick connector, against LIO and tgtd, on the default iface and on
+an iface bound to the VM's NIC."""
 
 from __future__ import annotations
 
@@ -25,17 +25,17 @@ class TestTcpDefaultIface(base.KernelTestCase):
         driver.disconnect_volume(target.props(), info)
         self.assert_clean(target.iqn, [disk])
 
-    def test_tgtd_attach_io_detach_through_nova(self) -> None:
+    def test_tgtd_attach_io_detach_through_os_brick_connector(self) -> None:
         target = self.tgtd()
-        volume = self.nova_driver()
-        connection_info = {"driver_volume_type": "iscsi",
-                           "data": target.props()}
-        volume.connect_volume(connection_info, instance=None)
-        path = connection_info["data"]["device_path"]
+        connector = self.connector()
+        info = connector.connect_volume(target.props())
+        self.assertEqual("block", info["type"])
+        path = info["path"]
         self.assertTrue(path.endswith("-lun-1"), path)
         disk = self.assert_attached(target.iqn, path)
         self.assert_pattern_io(path)
-        volume.disconnect_volume(connection_info, instance=None)
+        # nova passes no device info: the kernel says what is attached.
+        connector.disconnect_volume(target.props(), None)
         self.assert_clean(target.iqn, [disk])
 
     def test_discovery_without_target_iqn(self) -> None:
@@ -78,16 +78,14 @@ class TestTcpNamedIface(base.KernelTestCase):
         driver.disconnect_volume(target.props(), info)
         self.assert_clean(target.iqn, [disk])
 
-    def test_tgtd_through_nic_iface_via_nova(self) -> None:
+    def test_tgtd_through_nic_iface_via_os_brick_connector(self) -> None:
         target = self.tgtd(portal_ip=machine.NIC_IP)
-        volume = self.nova_driver()
-        connection_info = {"data": target.props()}
-        volume.connect_volume(connection_info, instance=None)
-        data = connection_info["data"]
-        self.assertEqual(base.NIC_IFACE, data["iscsi_transports"]["iface"])
-        disk = self.assert_attached(target.iqn, data["device_path"])
-        self.assert_pattern_io(data["device_path"])
-        volume.disconnect_volume(connection_info, instance=None)
+        connector = self.connector()
+        info = connector.connect_volume(target.props())
+        self.assertEqual(base.NIC_IFACE, info["iface"])
+        disk = self.assert_attached(target.iqn, info["path"])
+        self.assert_pattern_io(info["path"])
+        connector.disconnect_volume(target.props(), None)
         self.assert_clean(target.iqn, [disk])
 
     def test_attach_keeps_another_ifaces_node_record(self) -> None:

@@ -1,6 +1,6 @@
 """etc/rootwrap.d/iscsi-transports.filters allows what the library runs.
 
-Every iscsiadm (and blockdev) command line the library builds is recorded
+Every iscsiadm (and blockdev, dd) command line the library builds is recorded
 through a fake ``execute`` and matched against the filters with
 oslo.rootwrap's RegExpFilter rule (same number of arguments, each one
 matching its anchored pattern), so a new command shape without a filter fails here, not on a
@@ -16,6 +16,7 @@ import types
 
 import fixtures
 
+from iscsi_transports import brick
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import privileged
 from iscsi_transports.attach import driver
@@ -40,7 +41,8 @@ def load_filters() -> dict[str, list[str]]:
         kind, exec_path, run_as, *args = (
             part.strip() for part in value.split(","))
         assert kind == "RegExpFilter" and run_as == "root", name
-        assert exec_path in ("iscsiadm", "blockdev", "privsep-helper"), name
+        assert exec_path in ("iscsiadm", "blockdev", "dd",
+                             "privsep-helper"), name
         assert args[0] == exec_path, name
         filters[name] = args
     return filters
@@ -84,6 +86,7 @@ class TestRootwrapFilters(base.TestCase):
                 adm.node_delete(TARGET, portal, ["-I", iface_name])
         self._iface_commands()
         self._disk_commands()
+        self._brick_commands()
 
     def _iface_commands(self) -> None:
         records = iscsiadm_ifaces.IfaceRecords(self.iscsiadm)
@@ -101,6 +104,15 @@ class TestRootwrapFilters(base.TestCase):
         for name in ("sdb", "sdaa"):
             self.sysfs.add_scsi_disk(name)
             kernel.flush_disk(name)
+
+    def _brick_commands(self) -> None:
+        connector = brick.ISCSIConnector("", execute=self.execute,
+                                         conf=self.conf)
+        for path in ("/dev/sdb", "/dev/dm-3", "/dev/mapper/36001405abc",
+                     "/dev/disk/by-id/os-brick+dev+sdb",
+                     "/dev/disk/by-path/ip-192.0.2.1:3260-iscsi-%s-lun-1"
+                     % TARGET):
+            self.assertTrue(connector.check_valid_device(path))
 
     def test_every_command_is_allowed(self) -> None:
         self._run_every_command()
@@ -138,7 +150,11 @@ class TestRootwrapFilters(base.TestCase):
                 ["blockdev", "--setrw", "/dev/sdb"],
                 ["blockdev", "--flushbufs", "/dev/../etc/passwd"],
                 ["blockdev", "--flushbufs", "/dev/sdb", "/dev/sda"],
-                ["blockdev", "--flushbufs", "/dev/dm-0"]):
+                ["blockdev", "--flushbufs", "/dev/dm-0"],
+                ["dd", "if=/dev/sdb", "of=/dev/sda", "count=1"],
+                ["dd", "if=/dev/disk/by-id/../../../etc/shadow",
+                 "of=/dev/null", "count=1"],
+                ["dd", "if=/etc/shadow", "of=/dev/null", "count=1"]):
             self.assertEqual([], matching(self.filters, argv), argv)
 
 

@@ -16,8 +16,8 @@ import traceback
 
 import fixtures
 
+from iscsi_transports import brick
 from iscsi_transports import exception
-from iscsi_transports import nova
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.iscsiadm import runner
@@ -122,15 +122,23 @@ class TestAttach(SecretsCase):
         self.assert_no_secret(info)
         self.assert_logs_clean()
 
-    def test_nova_adapter_stores_no_secret(self) -> None:
+    def test_os_brick_error_carries_no_secret(self) -> None:
+        # What nova and cinder see: the library's message in os-brick's
+        # exception.
+        error = self.assertRaises(exception.IscsiadmError,
+                                  self.driver.connect_volume, chap_props())
+        raised = brick.brick_error(error)
+        self.assert_no_secret(str(raised), repr(raised), raised.msg)
+        self.assert_logs_clean()
+
+    def test_os_brick_connector_returns_no_secret(self) -> None:
+        # nova keeps what connect_volume returns; cinder passes it back.
         self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
         self.kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
                         % (PORTAL, IQN))
-        connection_info = {"driver_volume_type": "iscsi",
-                           "data": chap_props()}
-        nova.ISCSIVolumeDriver(self.conf, driver=self.driver).connect_volume(
-            connection_info, instance=None)
-        self.assert_no_secret(connection_info["data"][nova.INFO_KEY])
+        connector = brick.ISCSIConnector("", conf=self.conf,
+                                         iscsi_driver=self.driver)
+        self.assert_no_secret(connector.connect_volume(chap_props()))
         self.assert_logs_clean()
 
 
