@@ -46,8 +46,7 @@ from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
 
-__all__ = ["DiscoveryResult", "ISCSIDriver", "Manager", "driver_opts",
-           "read_initiator_name"]
+__all__ = ["DiscoveryResult", "ISCSIDriver", "Manager", "driver_opts"]
 
 LOG = logging.getLogger(__name__)
 
@@ -709,7 +708,7 @@ class ISCSIDriver:
             initiator = self.view.host_initiator(selection.port.host)
             source = "iSCSI host %s" % selection.port.host
         if initiator is None:
-            initiator = read_initiator_name(self.initiator_file)
+            initiator = parse.read_initiator_name(self.initiator_file)
             source = self.initiator_file
         return {"initiator": initiator, "initiator_source": source,
                 "transport": selection.transport.name,
@@ -730,17 +729,6 @@ class _Made:
         self.record = False
         self.session = False
         self.disk: sysfs.Disk | None = None
-
-
-def read_initiator_name(path: str) -> str | None:
-    """``InitiatorName=`` of open-iscsi's initiator name file; None if the
-    file is missing or has none."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError:
-        return None
-    return parse.parse_initiator_name(text)
 
 
 def _recorded_targets(device_info: Mapping[str, Any] | None

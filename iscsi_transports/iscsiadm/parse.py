@@ -168,3 +168,14 @@ def parse_initiator_name(text: str) -> str | None:
         if key.strip() == "InitiatorName" and value.strip():
             return value.strip()
     return None
+
+
+def read_initiator_name(path: str) -> str | None:
+    """``InitiatorName=`` of open-iscsi's initiator name file; None if the
+    file is missing or has none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return parse_initiator_name(text)

@@ -110,16 +110,6 @@ def read_records(iface_dir: str) -> list[RecordFile]:
     return files
 
 
-def read_initiator_name(path: str) -> str | None:
-    """``InitiatorName=`` of open-iscsi's initiator name file, or None."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError:
-        return None
-    return parse.parse_initiator_name(text)
-
-
 def running(proc_root: str, comm: str) -> list[int]:
     """Process ids whose ``comm`` is ``comm``, lowest first."""
     try:
@@ -393,7 +383,7 @@ class Doctor:
                  for host in self.manager.host.iscsi_hosts}
         records = {item.name: item.record for item in self.records
                    if item.record}
-        host_name = read_initiator_name(self.initiator_file)
+        host_name = parse.read_initiator_name(self.initiator_file)
         checks = []
         for port in detection.ports:
             record = records.get(port.iface_name or "")
