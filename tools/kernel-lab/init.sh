@@ -1,8 +1,9 @@
 #!/bin/sh
 # /init of the kernel lab's initramfs (busybox).  Builds the guest's root:
 # an overlay of the host's root (9p, read-only) under a tmpfs, with empty
-# /tmp and /run, the kernel's modules at /lib/modules and the work dir at
-# its host path; then hands over to guest.sh, which lives in the work dir.
+# /tmp and /run, the checkout under test, the kernel's modules at
+# /lib/modules and the work dir at its host path; then hands over to
+# guest.sh, which lives in the work dir.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -14,10 +15,11 @@ fi
 for module in $(cat /modules.list); do
     insmod "/mods/$module" || echo "insmod $module failed"
 done
-WORK= KVER=
+WORK= KVER= REPO=
 for arg in $(cat /proc/cmdline); do
     case $arg in
         klab.work=*) WORK=${arg#klab.work=} ;;
+        klab.repo=*) REPO=${arg#klab.repo=} ;;
         klab.kver=*) KVER=${arg#klab.kver=} ;;
     esac
 done
@@ -30,6 +32,15 @@ mount -t overlay overlay \
     halt "overlay"
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
+# The checkout under test at its host path, writable like the rest of the
+# root (tmpfs upper): it may live under /tmp, which the guest replaces.
+if [ -n "$REPO" ]; then
+    mkdir -p /repolower /rw/repo-upper /rw/repo-work "/newroot$REPO"
+    mount -t 9p -o $P9,ro,cache=loose repo /repolower || halt "9p repo"
+    mount -t overlay overlay -o \
+        lowerdir=/repolower,upperdir=/rw/repo-upper,workdir=/rw/repo-work \
+        "/newroot$REPO" || halt "repo overlay"
+fi
 mkdir -p "/newroot/lib/modules/$KVER" "/newroot$WORK"
 mount -t 9p -o $P9,ro,cache=loose modules /newroot/lib/modules ||
     halt "9p modules"

@@ -49,9 +49,12 @@ install_packages() {
 
 vm_failed() {  # vm_failed REASON: the stream says so as a failed test
     echo "kernel-lab: $1" >&2
-    { echo "$1"; tail -n 60 "$RESULTS/.vm/console.log" 2> /dev/null; } |
-        subunit-output --fail kernel-lab.vm --attach-file - \
-            --file-name console.log >> "$STREAM"
+    local details=$RESULTS/vm-failure.txt
+    { echo "$1"; tail -n 60 "$RESULTS/.vm/console.log" 2> /dev/null; } \
+        > "$details"
+    # subunit-output reads the attachment from a file (it cannot take '-').
+    subunit-output --fail kernel-lab.vm --attach-file "$details" \
+        --file-name console.log >> "$STREAM"
 }
 
 main() {

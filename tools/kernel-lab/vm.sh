@@ -149,7 +149,16 @@ choose_accel() {
 
 boot() {
     local vm=$WORK/.vm accel=$1 started
-    qemu_argv "$accel" "klab.work=$WORK klab.kver=$KVER"
+    # The start directory (the checkout under test) is shared on its own:
+    # a clone under /tmp or /run (CI's may be) would otherwise be hidden
+    # by the guest's fresh tmpfs there.
+    local repo
+    repo=$(cd "$START_DIR" && pwd) || die "no such directory: $START_DIR"
+    [ "$repo" = / ] && repo=
+    qemu_argv "$accel" "klab.work=$WORK klab.kver=$KVER${repo:+ klab.repo=$repo}"
+    if [ -n "$repo" ]; then
+        QEMU+=(-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
+    fi
     QEMU+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
            -virtfs "local,path=$CACHE/kroot-$KVER/lib/modules,mount_tag=modules,security_model=none,readonly=on"
            -virtfs "local,path=$WORK,mount_tag=work,security_model=none"
