@@ -109,14 +109,20 @@ class LioTarget:
         self.made.append(image)
         store = os.path.join(CONFIGFS, "core", self.hba, "disk%d" % lun)
         self._mkdir(store)
-        _write(os.path.join(store, "control"), "fd_dev_name=%s,fd_dev_size=%d"
-               % (image, self.size_mib << 20))
+        self._export(store, lun, "fd_dev_name=%s,fd_dev_size=%d"
+                     % (image, self.size_mib << 20))
+
+    def _export(self, store: str, lun: int, control: str) -> str:
+        """Enable backstore ``store`` (with a fresh serial, so a fresh
+        WWID) and export it as LUN ``lun`` of the TPG; its LUN dir."""
+        _write(os.path.join(store, "control"), control)
         _write(os.path.join(store, "enable"), "1")
         _write(os.path.join(store, "wwn", "vpd_unit_serial"),
                str(uuid.uuid4()))
         lun_dir = os.path.join(self.tpg, "lun", "lun_%d" % lun)
         self._mkdir(lun_dir)
         self._symlink(store, os.path.join(lun_dir, "store"))
+        return lun_dir
 
     def _acl(self) -> None:
         acl = os.path.join(self.tpg, "acls", self.initiator)
@@ -154,13 +160,7 @@ class LioTarget:
             self._mkdir(store)
         store = os.path.join(store, "disk%d" % lun)
         self._mkdir(store)
-        _write(os.path.join(store, "control"), "udev_path=%s" % loop)
-        _write(os.path.join(store, "enable"), "1")
-        _write(os.path.join(store, "wwn", "vpd_unit_serial"),
-               str(uuid.uuid4()))
-        lun_dir = os.path.join(self.tpg, "lun", "lun_%d" % lun)
-        self._mkdir(lun_dir)
-        self._symlink(store, os.path.join(lun_dir, "store"))
+        lun_dir = self._export(store, lun, "udev_path=%s" % loop)
         mapped = os.path.join(self.tpg, "acls", self.initiator, "lun_%d" % lun)
         self._mkdir(mapped)
         self._symlink(lun_dir, os.path.join(mapped, "link"))
