@@ -16,13 +16,15 @@ import os
 import shutil
 import string
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import fixtures
 
 from iscsi_transports import exception
 from iscsi_transports import fixture
+from iscsi_transports.privileged import client
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import kernel_tree
 
 
@@ -49,6 +51,8 @@ class FakeKernel:
         self.flush_errors: dict[str, Exception] = {}
         #: Threads attach at once in the concurrency benchmark.
         self._lock = threading.RLock()
+        #: Called with each disk a scan adds (multipathd's uevents).
+        self.disk_added: list[Callable[[str], None]] = []
 
     # -- the target's side -----------------------------------------------------
 
@@ -136,12 +140,16 @@ class FakeKernel:
                                                 mapped.name)):
                     # Another path of the same LUN: the next free name,
                     # and no by-path link (the test spelled the first).
-                    self.tree.add_disk(sid, int(lun), self._free_name(),
+                    added = self._free_name()
+                    self.tree.add_disk(sid, int(lun), added,
                                        sectors=mapped.sectors)
                 else:
+                    added = mapped.name
                     self.tree.add_disk(sid, int(lun), mapped.name,
                                        sectors=mapped.sectors,
                                        links=mapped.links)
+            for react in self.disk_added:
+                react(added)
 
     def rescan_disk(self, name: str) -> None:
         self.writes.append(("rescan", name))
@@ -246,3 +254,120 @@ class Kernel(fixtures.Fixture):
         return {"execute": self.kernel, "writer": self.kernel,
                 "sleep": self.clock.sleep, "clock": self.clock.time,
                 "dev_root": self.dev}
+
+
+LISTENING = ("Num       RefCount Protocol Flags    Type St Inode Path\n"
+             "0000000000000000: 00000002 00000000 00010000 0001 01 21 "
+             "@/org/kernel/linux/storage/multipathd\n")
+
+
+class FakeMultipathd(fake_executor.RecordingExecutor):
+    """multipathd and ``multipath`` on the tree, as the root executor.
+
+    ``auto``: a disk a scan adds joins its WWID's map at once (multipathd
+    acting on the uevent); else only ``multipathd add path`` assembles a
+    map (``find_multipaths strict`` with an unknown WWID).  ``multipath
+    -f`` removes a map unless its kernel name is in ``busy``; ``running`` is
+    multipathd's socket in ``proc_root``'s ``net/unix``.
+    """
+
+    def __init__(self, kernel: FakeKernel, proc_root: str,
+                 auto: bool = True) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.tree = kernel.tree
+        self.proc_root = proc_root
+        self.auto = auto
+        self.busy: set[str] = set()
+        #: True: ``add path`` is answered but does nothing (a blacklisted
+        #: WWID).
+        self.deaf = False
+        #: WWID -> kernel name (``dm-0``), device-mapper name (``mpatha``).
+        self.maps: dict[str, tuple[str, str]] = {}
+        self._made = 0
+        self.running = True
+        kernel.disk_added.append(self.uevent)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._running = value
+        os.makedirs(os.path.join(self.proc_root, "net"), exist_ok=True)
+        with open(os.path.join(self.proc_root, "net", "unix"), "w",
+                  encoding="ascii") as handle:
+            handle.write(LISTENING if value else LISTENING.splitlines()[0])
+
+    def uevent(self, disk: str) -> None:
+        if self.auto and self.running:
+            self.assemble(disk)
+
+    def wwid_of(self, disk: str) -> str:
+        with open(os.path.join(self.tree.root, "block", disk, "device",
+                               "wwid")) as handle:
+            return "3" + handle.read().strip().split(".", 1)[1]
+
+    def assemble(self, disk: str) -> str:
+        """Add ``disk`` to its WWID's map (made if needed); the map."""
+        wwid = self.wwid_of(disk)
+        with self.kernel._lock:
+            if wwid not in self.maps:
+                self.maps[wwid] = ("dm-%d" % self._made, "mpath" +
+                                   string.ascii_lowercase[self._made])
+                self._made += 1
+                self.tree.add_dm(*self.maps[wwid], "mpath-" + wwid,
+                                 links=("disk/by-id/dm-uuid-mpath-" + wwid,))
+            name = self.maps[wwid][0]
+            block = os.path.relpath(os.path.realpath(os.path.join(
+                self.tree.root, "block", disk)), self.tree.root)
+            if not os.path.lexists(os.path.join(self.tree.root, block,
+                                                "holders", name)):
+                self.tree.link("%s/holders/%s" % (block, name),
+                               "devices/virtual/block/" + name)
+                self.tree.link("devices/virtual/block/%s/slaves/%s"
+                               % (name, disk), block)
+        return name
+
+    def remove(self, wwid: str) -> None:
+        name = self.maps.pop(wwid)[0]
+        device = os.path.join(self.tree.root, "devices/virtual/block", name)
+        for disk in os.listdir(os.path.join(device, "slaves")):
+            holder = os.path.join(os.path.realpath(os.path.join(
+                device, "slaves", disk)), "holders", name)
+            if os.path.lexists(holder):
+                os.unlink(holder)
+        shutil.rmtree(device)
+        for link in ("block/" + name, "class/block/" + name):
+            os.unlink(os.path.join(self.tree.root, link))
+        os.unlink(os.path.join(self.tree.dev_root, "disk", "by-id",
+                               "dm-uuid-mpath-" + wwid))
+
+    def multipath(self, args: Sequence[str],
+                  timeout: int) -> client.CommandResult:
+        super().multipath(args, timeout)
+        if args[0] == "-f":
+            wwid = next((w for w, (_n, dm) in self.maps.items()
+                         if dm == args[1]), None)
+            if wwid is None:
+                return client.CommandResult(1, "", "no such map")
+            if self.maps[wwid][0] in self.busy:
+                return client.CommandResult(
+                    1, "", "%s: map in use" % args[1])
+            self.remove(wwid)
+        return self.answer
+
+    def multipathd(self, args: Sequence[str],
+                   timeout: int) -> client.CommandResult:
+        super().multipathd(args, timeout)
+        if list(args[:2]) == ["add", "path"] and self.running and \
+                not self.deaf:
+            self.assemble(args[2])
+        return self.answer
+
+    def commands(self) -> list[str]:
+        return [" ".join([str(call[0]), *call[1]])  # type: ignore[misc]
+                for call in self.calls if call[0] in ("multipath",
+                                                      "multipathd")]
+
