@@ -20,9 +20,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import fixtures
+from oslo_config import cfg
 
 from iscsi_transports import exception
 from iscsi_transports import fixture
+from iscsi_transports.attach import multipath
+from iscsi_transports.attach import sysfs
 from iscsi_transports.privileged import client
 from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import kernel_tree
@@ -244,6 +247,9 @@ class Kernel(fixtures.Fixture):
         self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
         self.kernel = FakeKernel(self.tree, self.execute)
         self.clock = Clock()
+        self.multipathd = FakeMultipathd(
+            self.kernel, self.useFixture(fixtures.TempDir()).path,
+            auto=False)
 
     def map(self, target: str, lun: int, name: str, link: str) -> str:
         """Export a LUN with udev's ``link`` (under /dev); its path."""
@@ -253,7 +259,13 @@ class Kernel(fixtures.Fixture):
     def driver_kwargs(self) -> dict[str, Any]:
         return {"execute": self.kernel, "writer": self.kernel,
                 "sleep": self.clock.sleep, "clock": self.clock.time,
-                "dev_root": self.dev}
+                "dev_root": self.dev,
+                # Its own options (defaults): the driver's conf is the
+                # caller's, not known here.
+                "maps": multipath.Multipath(
+                    cfg.ConfigOpts(), sysfs.Sysfs(self.sysfs.root, self.dev),
+                    self.multipathd, proc_root=self.multipathd.proc_root,
+                    clock=self.clock.time, sleep=self.clock.sleep)}
 
 
 LISTENING = ("Num       RefCount Protocol Flags    Type St Inode Path\n"
