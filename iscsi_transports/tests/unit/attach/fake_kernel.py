@@ -278,7 +278,9 @@ class FakeMultipathd(fake_executor.RecordingExecutor):
 
     ``auto``: a disk a scan adds joins its WWID's map at once (multipathd
     acting on the uevent); else only ``multipathd add path`` assembles a
-    map (``find_multipaths strict`` with an unknown WWID).  ``multipath
+    map (``find_multipaths strict`` with an unknown WWID), with every
+    disk of that WWID in it, as multipathd adopts the orphan paths it
+    knows.  ``multipath
     -f`` removes a map unless its kernel name is in ``busy``; ``running`` is
     multipathd's socket in ``proc_root``'s ``net/unix``.
     """
@@ -375,7 +377,12 @@ class FakeMultipathd(fake_executor.RecordingExecutor):
         super().multipathd(args, timeout)
         if list(args[:2]) == ["add", "path"] and self.running and \
                 not self.deaf:
-            self.assemble(args[2])
+            # The new map adopts every path of the WWID multipathd knows.
+            wwid = self.wwid_of(args[2])
+            for name in sorted(os.listdir(os.path.join(self.tree.root,
+                                                       "block"))):
+                if name.startswith("sd") and self.wwid_of(name) == wwid:
+                    self.assemble(name)
         return self.answer
 
     def commands(self) -> list[str]:
