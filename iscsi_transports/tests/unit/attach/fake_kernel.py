@@ -176,7 +176,9 @@ class FakeKernel:
         if not os.path.isdir(device):
             return False
         shutil.rmtree(device)
-        os.unlink(os.path.join(self.tree.root, "block", name))
+        for link in ("block", "class/block"):
+            if os.path.lexists(os.path.join(self.tree.root, link, name)):
+                os.unlink(os.path.join(self.tree.root, link, name))
         return True
 
     # -- helpers ---------------------------------------------------------------
