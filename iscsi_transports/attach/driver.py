@@ -334,11 +334,12 @@ class ISCSIDriver:
         one disk (N disks of one LUN would be N duplicate LVM PVs)."""
         errors: list[exception.IscsiTransportsError] = []
         for path in props.paths:
-            selection = self.select(volume_type, path.portal, transport)
             try:
-                return self.with_fallback(selection, functools.partial(
-                    self._connect, paths=[path], props=props, budget=budget,
-                    plan=_Plan()))
+                return self.with_fallback(
+                    self.select(volume_type, path.portal, transport),
+                    functools.partial(self._connect, paths=[path],
+                                      props=props, budget=budget,
+                                      plan=_Plan()))
             except exception.IscsiTransportsError as error:
                 if len(props.paths) == 1:
                     raise
@@ -712,7 +713,9 @@ class ISCSIDriver:
                 LOG.info("Keeping %s to %s: %s still use it", session.name,
                          made.iqn, ", ".join(others))
                 continue
-            holding = self.maps.maps_holding(session)
+            # Holders first: a plain volume never builds the map reader.
+            holding = self.maps.maps_holding(session) if any(
+                disk.holders for disk in self.view.disks(session)) else []
             if holding:
                 LOG.info("Keeping %s to %s: multipath map %s holds its "
                          "disks", session.name, made.iqn,
