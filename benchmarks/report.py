@@ -19,7 +19,7 @@ DOC_CHART = os.path.join(DOC_DIR, "benchmarks-ours-vs-os-brick.png")
 #: Included by benchmarks.rst; not a document of its own (no .rst suffix).
 DOC_TABLES = os.path.join(DOC_DIR, "benchmarks-results.inc")
 ORDER = ("cold_start", "detection", "parsing", "processes", "concurrency",
-         "privilege")
+         "privilege", "multipath_map")
 
 
 def load() -> dict[str, dict]:
