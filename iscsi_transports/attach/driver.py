@@ -824,8 +824,10 @@ class ISCSIDriver:
 
     def extend_volume(self, connection_properties: Mapping[str, Any], *,
                       transport: str | None = None) -> int:
-        """Make the kernel re-read every path's size; the new size in
-        bytes.  VolumeDeviceNotFound when no path is attached."""
+        """Make the kernel re-read every path's size, then grow the
+        volume's multipath map if it has one; the new size in bytes (the
+        map's, which is what its user sees).  VolumeDeviceNotFound when no
+        path is attached."""
         attached = self._attached(connection_properties)
         if not attached:
             raise exception.VolumeDeviceNotFound(
@@ -842,6 +844,12 @@ class ISCSIDriver:
             raise exception.VolumeDeviceNotFound(
                 target=_describe(connection_properties),
                 paths="the rescanned disks")
+        for wwid in dict.fromkeys(holder.multipath_wwid
+                                  for _session, disk, _lun in attached
+                                  for holder in disk.holders):
+            size = self.maps.resize(wwid) if wwid else None
+            if size is not None:
+                return size
         return max(sizes)
 
     def connector_properties(self, *, transport: str | None = None

@@ -285,6 +285,19 @@ class Multipath:
                             item, error)
         return bool(steps)
 
+    # -- extend ----------------------------------------------------------
+
+    def resize(self, wwid: str) -> int | None:
+        """Grow the map of ``wwid`` to its rescanned paths' size; the map's
+        size in bytes, None when there is no map.  Without it the map (the
+        device the guest uses) keeps its old size however the paths
+        grew."""
+        found = self.find(wwid)
+        if found is None:
+            return None
+        self.daemon.resize(found.dm_name or wwid)
+        return self.view.block_size(found.name)
+
     # -- detach ----------------------------------------------------------
 
     def flush(self, wwid: str, force: bool = False) -> Teardown:

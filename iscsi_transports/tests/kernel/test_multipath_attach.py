@@ -174,6 +174,20 @@ class TestDriverMultipath(DriverMultipathTestCase):
         self.assertEqual([], writer.errors)
         self.assertEqual([], writer.mismatches())
 
+    def test_extend_grows_the_map(self) -> None:
+        self.target.add_lun(2, size_mib=32)  # loop-backed: it can grow
+        driver = self.driver()
+        info = driver.connect_volume(self.props(2), multipath=True)
+        name = self.assert_map(info)
+        self.target.grow(2, 48)
+        size = driver.extend_volume(self.props(2))
+        self.assertEqual(48 << 20, size)
+        self.assertEqual(str(size // 512),
+                         lab._read("/sys/block/%s/size" % name))
+        driver.disconnect_volume(self.props(2), info)
+        self.assert_clean(self.target.iqn,
+                          [str(t["disk"]) for t in info["targets"]])
+
     def test_multipath_off_logs_in_once(self) -> None:
         driver = self.driver()
         info = driver.connect_volume(self.props())

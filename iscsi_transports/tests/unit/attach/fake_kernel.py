@@ -377,6 +377,15 @@ class FakeMultipathd(fake_executor.RecordingExecutor):
     def multipathd(self, args: Sequence[str],
                    timeout: int) -> client.CommandResult:
         super().multipathd(args, timeout)
+        if list(args[:2]) == ["resize", "map"]:
+            (name, _dm) = next(value for value in self.maps.values()
+                               if value[1] == args[2])
+            device = os.path.join(self.tree.root, "devices/virtual/block",
+                                  name)
+            slave = sorted(os.listdir(os.path.join(device, "slaves")))[0]
+            with open(os.path.join(device, "slaves", slave, "size")) as size:
+                self.tree.write("devices/virtual/block/%s/size" % name,
+                                size.read().strip())
         if list(args[:2]) == ["add", "path"] and self.running and \
                 not self.deaf:
             # The new map adopts every path of the WWID multipathd knows.

@@ -162,6 +162,27 @@ class TestMultipathAttach(MultipathTestCase):
         self.assertEqual(["sdb"], self.disks())
 
 
+class TestMultipathExtend(MultipathTestCase):
+
+    def test_extend_rescans_the_paths_then_grows_the_map(self) -> None:
+        info = self.attach()
+        self.kernel.luns[IQN][1].sectors = 4194304
+        size = self.driver.extend_volume(PROPS)
+        self.assertEqual(4194304 * 512, size)
+        self.assertEqual(["sdb", "sdc"], sorted(
+            self.kernel.written("rescan")))
+        self.assertEqual(["multipathd resize map mpatha"],
+                         self.multipathd.commands())
+        self.assertEqual(size, self.driver.view.block_size(info["map"]))
+
+    def test_single_path_extend_runs_no_multipath_command(self) -> None:
+        self.multipathd.auto = False  # find_multipaths strict: no map
+        self.driver.connect_volume(PROPS)
+        self.kernel.luns[IQN][1].sectors = 4194304
+        self.assertEqual(4194304 * 512, self.driver.extend_volume(PROPS))
+        self.assertEqual([], self.multipathd.commands())
+
+
 class TestMultipathDetach(MultipathTestCase):
 
     def test_map_goes_first_then_disks_then_sessions(self) -> None:
