@@ -32,6 +32,8 @@ from typing import Any
 import _common
 
 ROUNDS = 3
+#: Faster than os-brick by at least this factor (the issue: "faster").
+GOAL = 1.5
 PYTHON = os.environ.get("PYTHON", sys.executable)
 
 
@@ -139,15 +141,21 @@ def main() -> dict:
                     "--in-vm", out], check=True)
     with open(out) as handle:
         times = json.load(handle)
+    summarize(times)
+    return times
+
+
+def summarize(times: dict[str, list[float]]) -> None:
+    """The table and ``results/multipath_map.json`` from measured times."""
     ours, theirs = (statistics.median(times[n]) for n in ("ours", "os-brick"))
-    rows = [["ours", "%.2f s" % ours, "%.1fx" % (theirs / ours)],
-            ["os-brick", "%.2f s" % theirs, "1.0x"]]
+    rows = [["ours", "%.2f s" % ours, "%.2fx" % (theirs / ours)],
+            ["os-brick", "%.2f s" % theirs, "1.00x"]]
     _common.report(
         "multipath_map", "time to a usable 2-path multipath map, kernel lab "
         "(TCG), median of %d" % ROUNDS,
         ["attacher", "connect_volume to first read", "speed-up"], rows,
-        {"times": times, "rounds": ROUNDS, "goal_met": ours < theirs})
-    return times
+        {"times": times, "rounds": ROUNDS, "goal": GOAL,
+         "goal_met": theirs / ours >= GOAL})
 
 
 if __name__ == "__main__":
