@@ -44,6 +44,8 @@ class Executor(Protocol):
 
     def flush_disk(self, name: str) -> bool: ...
 
+    def read_block(self, path: str) -> None: ...
+
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None: ...
 
@@ -75,6 +77,9 @@ class InProcessExecutor:
 
     def flush_disk(self, name: str) -> bool:
         return scsi.flush_disk(name)
+
+    def read_block(self, path: str) -> None:
+        scsi.read_block(path)
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
@@ -127,6 +132,9 @@ class DaemonExecutor:
 
     def flush_disk(self, name: str) -> bool:
         return bool(_call(self._entry.flush_disk, name))
+
+    def read_block(self, path: str) -> None:
+        _call(self._entry.read_block, path)
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:

@@ -57,6 +57,9 @@ class RecordingExecutor:
         self._record("flush_disk", name)
         return True
 
+    def read_block(self, path: str) -> None:
+        self._record("read_block", path)
+
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
         self._record("write_node_auth", target, portal, iface,
