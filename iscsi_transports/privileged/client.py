@@ -46,6 +46,8 @@ class Executor(Protocol):
 
     def read_block(self, path: str) -> None: ...
 
+    def read_initiator_file(self) -> str: ...
+
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None: ...
 
@@ -80,6 +82,9 @@ class InProcessExecutor:
 
     def read_block(self, path: str) -> None:
         scsi.read_block(path)
+
+    def read_initiator_file(self) -> str:
+        return records.read_initiator_file()
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
@@ -135,6 +140,9 @@ class DaemonExecutor:
 
     def read_block(self, path: str) -> None:
         _call(self._entry.read_block, path)
+
+    def read_initiator_file(self) -> str:
+        return str(_call(self._entry.read_initiator_file))
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
