@@ -97,6 +97,10 @@ def render(report: dict[str, Any]) -> str:
     for check in report["basics"]:
         lines += _check_lines(check)
     lines.append("")
+    lines.append("privileges (the service user's state and way to root):")
+    for check in report["privileges"]:
+        lines += _check_lines(check)
+    lines.append("")
     for problem in report["config_problems"]:
         lines += _wrap(problem, "[FAIL] config ")
     if report["config_problems"]:
