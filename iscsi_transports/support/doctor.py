@@ -7,7 +7,9 @@ what the driver would use and why.  Everything is read, nothing is
 changed: iface records are read from ``iface_dir`` directly (no iscsiadm,
 so no root helper needed) and daemons are found through ``proc_root``.
 
-The privileges section says whether the service user's way to root works:
+The privileges section (asked for: it starts a daemon, and it describes
+this host's setup, not a replayed snapshot's) says whether the service
+user's way to root works:
 the state directory (exists or can be created, owner, mode), lock files in
 the lock path that another user left, and whether the library's privsep
 daemon really starts and answers (started, asked for the initiator name
@@ -327,19 +329,21 @@ def privsep_check(probe: Callable[[float], str]) -> Check:
 class Doctor:
     """Builds the checklist for every transport the manager loaded.
 
-    ``privsep_probe`` starts the privsep daemon and returns what it
-    answered (:func:`probe_privsep`, the default).
+    ``privileges`` adds the privileges section; ``privsep_probe`` starts
+    the privsep daemon for it and returns what it answered
+    (:func:`probe_privsep`, the default).
     """
 
     def __init__(self, manager: manager_mod.TransportManager,
                  portal: str | None = None,
                  config_problems: typing.Sequence[str] = (),
                  executor: client.Executor | None = None,
-                 privsep_probe: Callable[[float], str] | None = None
-                 ) -> None:
+                 privsep_probe: Callable[[float], str] | None = None,
+                 privileges: bool = False) -> None:
         self.manager = manager
         self.portal = portal
         self.executor = executor
+        self.check_privileges = privileges
         self.privsep_probe = privsep_probe
         #: Problems the caller found in the configuration files; the
         #: manager adds what it finds in the values.
@@ -396,7 +400,10 @@ class Doctor:
 
     def privileges(self) -> list[Check]:
         """What the service user needs to reach root and share state:
-        the state directory, the lock files, the privsep daemon."""
+        the state directory, the lock files, the privsep daemon (none
+        unless asked for)."""
+        if not self.check_privileges:
+            return []
         conf = self.manager.conf
         return [state_dir_check(state.directory(conf)),
                 lock_files_check(state.lock_path(conf)),

@@ -72,7 +72,8 @@ class TestDoctorCommand(DoctorCommandTestCase):
                                  "iscsiuio.socket"}, bnx2i["checks"])
 
     def test_privileges_section(self):
-        out = self.run_cmd("doctor")
+        self.assertNotIn("privileges", self.run_cmd("doctor"))
+        out = self.run_cmd("doctor", "--privileges")
         self.assertIn("privileges (the service user's state and way to "
                       "root):\n", out)
         self.assertIn("  [ok  ] privsep       started (test)\n", out)

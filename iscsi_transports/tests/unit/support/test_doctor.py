@@ -362,9 +362,16 @@ class TestMultipath(DoctorTestCase):
 class TestPrivileges(DoctorTestCase):
     """The service user's state directory, lock files and privsep daemon."""
 
+    def report(self, portal=None):
+        manager = manager_mod.TransportManager(self.conf)
+        return doctor.Doctor(manager, portal, privileges=True).report()
+
     def privileges(self):
         return {check["check"]: (check["status"], check["detail"])
                 for check in self.report()["privileges"]}
+
+    def test_not_checked_unless_asked(self):
+        self.assertEqual([], super().report()["privileges"])
 
     def test_healthy_setup(self):
         path = os.path.join(self.lock_path, "state")
