@@ -429,7 +429,14 @@ class Doctor:
                      "$(uname -r))" % ISCSI_TCP)
 
     def _initiator_name(self) -> Check:
-        name, problem = initiator_name(self.initiator_name_file)
+        path = self.initiator_name_file
+        if os.path.isfile(path) and not os.access(path, os.R_OK):
+            # Debian's is root's alone (0600): a service user's doctor.
+            return Check("initiatorname", WARN, "%s is not readable by uid "
+                         "%d: the library reads it through its privsep "
+                         "daemon (doctor --privileges checks that it starts)"
+                         % (os.path.basename(path), os.geteuid()))
+        name, problem = initiator_name(path)
         if name:
             return Check("initiatorname", OK, name)
         return Check("initiatorname", FAIL, problem)

@@ -234,6 +234,30 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
             index.write("kernel/drivers/scsi/iscsi_tcp.ko\n")
         self.assertEqual("ok", self.basics()[1]["iscsi_tcp"][0])
 
+    def test_initiator_name_file_of_root_alone_for_a_service_user(self):
+        # Debian installs it 0600: the service user's doctor cannot read
+        # it, which the daemon does for the library.
+        os.chmod(os.path.dirname(self.data.initiator_name_file), 0o755)
+        os.chmod(self.data.initiator_name_file, 0o600)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(write_end, "|".join(
+                    self.basics()[1]["initiatorname"]).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            status, detail = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        self.assertEqual("warn", status)
+        self.assertIn("not readable by uid 65534: the library reads it "
+                      "through its privsep daemon", detail)
+
     def test_iscsi_tcp_missing(self):
         # A cloud kernel without the extra modules: libiscsi_tcp is not it.
         self.data.set_modules_dep(
