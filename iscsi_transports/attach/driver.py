@@ -479,6 +479,7 @@ class ISCSIDriver:
         undo what this attach made, then raise."""
         made = _Made(target, selection.iface.name, _iface_args(selection))
         lun = props.kernel_lun(target)
+        start = self._clock()
         try:
             sessions = self.view.matching_sessions(
                 made.iqn, target.portal, made.iface)
@@ -486,13 +487,26 @@ class ISCSIDriver:
                 made.session = adopted
             else:
                 sessions = self._login(made, props, plan.settings)
+            logged_in = self._clock()
             found = self._disks.wait(sessions[0], lun, budget)
+            disk_at = self._clock()
             if found.scanned:
                 made.disk = found.disk
-            device = self._disks.stable_path(found, lun, budget)
+            if plan.multipath:
+                # The caller gets the map (and its dm-uuid link): a path
+                # only has to be a disk for multipathd, so udev's links
+                # to it are not waited for (under load, a second or more).
+                device = os.path.join(self.view.dev_root,
+                                      found.disk.name or "")
+            else:
+                device = self._disks.stable_path(found, lun, budget)
         except BaseException:
             self._undo(made)
             raise
+        LOG.debug("Path %s %s LUN %d: session after %.2f s, disk %s after "
+                  "%.2f s, %s after %.2f s", target.portal, made.iqn, lun,
+                  logged_in - start, found.disk.name, disk_at - start,
+                  device, self._clock() - start)
         if plan.made is not None:
             plan.made.append(made)
         return connection.AttachedPath(target, str(found.disk.hctl), device,

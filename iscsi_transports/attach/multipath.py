@@ -52,6 +52,14 @@ multipath_opts = [
              "in it yet (and for udev's dm-uuid-mpath link) before the map "
              "is returned as it is. A volume is usable with one path; late "
              "paths join the map when multipathd sees them."),
+    cfg.StrOpt(
+        "multipath_wwids_file", default="/etc/multipath/wwids",
+        help="multipath-tools' wwids file (multipath.conf 'wwids_file'). "
+             "A new volume whose WWID is not listed there is told to "
+             "multipathd at once ('multipath -a', 'multipathd add path'): "
+             "with find_multipaths strict (Debian's default) or yes, "
+             "multipathd would not build its map alone. A "
+             "listed WWID is left to multipathd for a second first."),
     cfg.IntOpt(
         "multipath_flush_attempts", default=3, min=1,
         help="How many times a detach runs 'multipath -f' on a map that "
@@ -87,10 +95,11 @@ multipath_opts = [
 #: The first polls, then one a second.
 _EARLY_POLLS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 _LATE_POLL = 1.0
-#: Seconds after which multipathd is told about the WWID and paths.  It
-#: normally builds the map within a second of the paths' uevents; past
-#: that its configuration (``find_multipaths strict``/``yes`` with one
-#: path, a WWID not in the wwids file) is keeping it from acting alone.
+#: Seconds after which multipathd is told about a WWID its wwids file
+#: lists, and about paths missing from a map.  It normally builds the map
+#: within a second of the paths' uevents; past that something (a lost
+#: uevent, ``find_multipaths yes`` with one path) keeps it from acting
+#: alone.  A WWID the file does not list is told at once.
 NUDGE_AFTER = 1.0
 
 
@@ -216,10 +225,12 @@ class Multipath:
 
         Returns as soon as the map holds every path and udev's dm-uuid
         link exists; once the map holds at least one path, waits at most
-        ``multipath_path_wait`` more for the rest.  After
-        :data:`NUDGE_AFTER` seconds without that, multipathd is told once:
-        ``multipath -a <wwid>`` while there is no map, and ``multipathd
-        add path`` for each path not in it.  Raises MultipathdNotRunning
+        ``multipath_path_wait`` more for the rest.  multipathd is told
+        once, ``multipath -a <wwid>`` while there is no map and
+        ``multipathd add path`` for each path not in it: at once when
+        there is no map and the wwids file does not list the WWID
+        (``find_multipaths strict``, Debian's default, would never build
+        it), else after :data:`NUDGE_AFTER` seconds without it.  Raises MultipathdNotRunning
         (checked first) or MultipathMapNotFound when the total
         ``multipath_map_wait`` ends without a map.
         """
@@ -228,15 +239,25 @@ class Multipath:
         deadline = start + self.options.multipath_map_wait
         settle_by: float | None = None
         told: set[str] = set()
+        nudge_at = start + NUDGE_AFTER
+        listed: bool | None = None
         polls = _polls()
         while True:
             delay = next(polls)
             found = self.find(wwid)
             now = self._clock()
+            if found is None and listed is None:
+                listed = self.listed(wwid)
+                if not listed:
+                    nudge_at = now  # find_multipaths strict would not act
             if found is not None and found.paths:
                 missing = [name for name in paths
                            if name not in found.paths]
                 if not missing and found.link:
+                    LOG.debug("Multipath map %s (%s) with paths %s after "
+                              "%.2f s (multipathd told: %s)", found.name,
+                              wwid, ", ".join(found.paths), now - start,
+                              ", ".join(sorted(told)) or "nothing")
                     return found
                 if settle_by is None:
                     settle_by = min(deadline,
@@ -251,11 +272,22 @@ class Multipath:
                 raise exception.MultipathMapNotFound(
                     wwid=wwid, seconds=self.options.multipath_map_wait,
                     paths=", ".join(paths) or "none")
-            if now - start >= NUDGE_AFTER and \
-                    self._nudge(wwid, found, paths, told):
+            if now >= nudge_at and self._nudge(wwid, found, paths, told):
                 polls = _polls()  # multipathd acts within milliseconds
                 delay = next(polls)
             self._sleep(max(0.0, min(delay, (settle_by or deadline) - now)))
+
+    def listed(self, wwid: str) -> bool:
+        """Whether multipath-tools' wwids file lists ``wwid``: then
+        multipathd builds its map alone whatever ``find_multipaths`` says.
+        An unreadable file counts as not listing it (telling multipathd
+        needlessly costs two processes; not telling it, the map)."""
+        try:
+            with open(self.options.multipath_wwids_file,
+                      encoding="utf-8", errors="replace") as handle:
+                return any(line.strip() == "/%s/" % wwid for line in handle)
+        except OSError:
+            return False
 
     def _nudge(self, wwid: str, found: MultipathMap | None,
                paths: Sequence[str], told: set[str]) -> bool:

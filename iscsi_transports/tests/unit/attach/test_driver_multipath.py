@@ -34,6 +34,8 @@ class MultipathTestCase(test_driver.DriverTestCase):
         super().setUp()
         self.multipathd.auto = True
         self.map()
+        # No wwids file: every new WWID is one multipathd is told at once.
+        self.flags(multipath_wwids_file=os.path.join(self.dev, "wwids"))
 
     def attach(self, props: dict[str, Any] | None = None,
                **kwargs: Any) -> Any:
@@ -58,6 +60,10 @@ class TestMultipathAttach(MultipathTestCase):
                          [(t["portal"], t["iface"]) for t in info["targets"]])
         self.assertEqual(["sdb", "sdc"],
                          sorted(str(t["disk"]) for t in info["targets"]))
+        # Each path is its disk: udev's by-path links are not waited for.
+        self.assertEqual([os.path.join(self.dev, str(t["disk"]))
+                          for t in info["targets"]],
+                         [t["device"] for t in info["targets"]])
         self.assertEqual(["sdb", "sdc"],
                          list(self.driver.maps.find(WWID).paths))
         # multipathd acted on the uevents: 3 iscsiadm per path, nothing else.

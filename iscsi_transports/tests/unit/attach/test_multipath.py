@@ -84,8 +84,10 @@ class MultipathTestCase(base.TestCase):
         self.tree.add_session(2, TARGET, address="10.0.0.2")
         self.executor = ScriptedExecutor()
         self.clock = Clock()
+        self.wwids = os.path.join(temp, "wwids")
         self.flags(multipath_map_wait=30, multipath_path_wait=5,
-                   multipath_flush_attempts=3, multipath_flush_interval=2)
+                   multipath_flush_attempts=3, multipath_flush_interval=2,
+                   multipath_wwids_file=self.wwids)
         self.multipath = multipath.Multipath(
             self.conf, sysfs.Sysfs(self.sysfs.root, self.dev), self.executor,
             proc_root=self.proc, clock=self.clock, sleep=self.clock.sleep)
@@ -94,6 +96,12 @@ class MultipathTestCase(base.TestCase):
         with open(os.path.join(self.proc, "net", "unix"), "w",
                   encoding="ascii") as handle:
             handle.write(LISTENING if yes else LISTENING.splitlines()[0])
+
+    def list_wwid(self, *wwids: str) -> None:
+        """Write multipath-tools' wwids file as ``multipath -a`` does."""
+        with open(self.wwids, "w", encoding="ascii") as handle:
+            handle.write("# Multipath wwids, Version : 1.0\n")
+            handle.writelines("/%s/\n" % wwid for wwid in wwids)
 
     def add_paths(self, held: tuple[str, ...] = ("sdb", "sdc"),
                   free: tuple[str, ...] = ()) -> None:
@@ -126,18 +134,22 @@ class TestWait(MultipathTestCase):
         self.assertEqual(os.path.join(self.dev, LINK), found.path)
         self.assertEqual(([], []), (self.executor.calls, self.clock.sleeps))
 
-    def test_no_map_tells_multipathd_once_then_map_comes(self) -> None:
-        self.add_paths(held=(), free=("sdb", "sdc"))
-
+    def build_on_add_path(self, name: str) -> None:
+        """multipathd builds the map of both paths on ``add path name``."""
         def build() -> None:
             if not os.path.exists(os.path.join(self.sysfs.root,
                                                "block/dm-0")):
                 self.tree.add_dm("dm-0", "mpatha", "mpath-" + WWID,
                                  links=(LINK,))
-            for name in ("sdb", "sdc"):
-                self.tree.link("devices/virtual/block/dm-0/slaves/" + name,
-                               "block/%s" % name)
-        self.executor.on[("multipathd", "add", "path", "sdc")] = build
+            for path in ("sdb", "sdc"):
+                self.tree.link("devices/virtual/block/dm-0/slaves/" + path,
+                               "block/%s" % path)
+        self.executor.on[("multipathd", "add", "path", name)] = build
+
+    def test_listed_wwid_tells_multipathd_after_a_second(self) -> None:
+        self.list_wwid("3600140599", WWID)
+        self.add_paths(held=(), free=("sdb", "sdc"))
+        self.build_on_add_path("sdc")
         found = self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
         self.assertEqual(("sdb", "sdc"), found.paths)
         self.assertEqual([("multipath", "-a " + WWID),
@@ -146,6 +158,26 @@ class TestWait(MultipathTestCase):
         self.assertGreaterEqual(self.clock.now - 100, multipath.NUDGE_AFTER)
         # Short polls again once multipathd was told.
         self.assertLess(self.clock.now - 100, multipath.NUDGE_AFTER + 0.3)
+
+    def test_unlisted_wwid_tells_multipathd_at_once(self) -> None:
+        # find_multipaths strict builds no map of a WWID its wwids file
+        # does not list: waiting for it first is a second lost.
+        self.list_wwid("3600140599")
+        self.add_paths(held=(), free=("sdb", "sdc"))
+        self.build_on_add_path("sdb")
+        found = self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
+        self.assertEqual(("sdb", "sdc"), found.paths)
+        self.assertEqual([("multipath", "-a " + WWID),
+                          ("multipathd", "add path sdb")], self.commands())
+        self.assertEqual([0.02], self.clock.sleeps)
+
+    def test_unreadable_wwids_file_counts_as_unlisted(self) -> None:
+        os.mkdir(self.wwids)  # open() fails with IsADirectoryError
+        self.add_paths(held=(), free=("sdb", "sdc"))
+        self.build_on_add_path("sdb")
+        self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
+        self.assertEqual([0.02], self.clock.sleeps)
+        self.assertFalse(self.multipath.listed(WWID))
 
     def test_one_path_told_when_the_map_adopts_the_others(self) -> None:
         self.add_paths(held=(), free=("sdb", "sdc"))
