@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import mmap
 import os
 import statistics
@@ -92,6 +93,10 @@ def in_vm(out: str) -> None:
     from iscsi_transports.tests.kernel import machine
     from iscsi_transports.tests.kernel import targets
 
+    # Where the time goes, in the VM's output: each path's login, disk and
+    # device, the map and what multipathd was told (the driver's debug).
+    logging.basicConfig(format="%(relativeCreated)8.0f ms %(message)s")
+    logging.getLogger("iscsi_transports.attach").setLevel(logging.DEBUG)
     lab = machine.get()
     lab.start_multipathd()
     work = tempfile.mkdtemp(prefix="bench-mpath.")

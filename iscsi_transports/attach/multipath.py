@@ -93,7 +93,7 @@ multipath_opts = [
 ]
 
 #: The first polls, then one a second.
-_EARLY_POLLS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
+_EARLY_POLLS = (0.02, 0.05, 0.1, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.3, 0.5)
 _LATE_POLL = 1.0
 #: Seconds after which multipathd is told about a WWID its wwids file
 #: lists, and about paths missing from a map.  It normally builds the map
@@ -253,6 +253,11 @@ class Multipath:
             if found is not None and found.paths:
                 missing = [name for name in paths
                            if name not in found.paths]
+                if settle_by is None:
+                    LOG.debug("Multipath map %s (%s) seen after %.2f s with "
+                              "paths %s, link %s", found.name, wwid,
+                              now - start, ", ".join(found.paths),
+                              found.link or "not yet")
                 if not missing and found.link:
                     LOG.debug("Multipath map %s (%s) with paths %s after "
                               "%.2f s (multipathd told: %s)", found.name,
@@ -272,7 +277,8 @@ class Multipath:
                 raise exception.MultipathMapNotFound(
                     wwid=wwid, seconds=self.options.multipath_map_wait,
                     paths=", ".join(paths) or "none")
-            if now >= nudge_at and self._nudge(wwid, found, paths, told):
+            if now >= nudge_at and self._nudge(
+                    wwid, found, paths, told, now < start + NUDGE_AFTER):
                 polls = _polls()  # multipathd acts within milliseconds
                 delay = next(polls)
             self._sleep(max(0.0, min(delay, (settle_by or deadline) - now)))
@@ -290,7 +296,7 @@ class Multipath:
             return False
 
     def _nudge(self, wwid: str, found: MultipathMap | None,
-               paths: Sequence[str], told: set[str]) -> bool:
+               paths: Sequence[str], told: set[str], early: bool) -> bool:
         """Tell multipathd what it has not acted on, once per item; a
         refusal is logged, the wait goes on (the map may still come).
         Whether anything was told.
@@ -299,12 +305,18 @@ class Multipath:
         builds for it adopts the LUN's other paths it already knows
         (``multipath -a`` + one ``add path``: 2 processes, whatever the
         number of paths).  Paths still missing from a map are told next.
+        ``early`` (before :data:`NUDGE_AFTER`), only paths udev has
+        linked are told: multipathd takes a path's WWID from udev's
+        database and refuses (``failed to get udev uid``) one udev has not
+        processed yet -- whose uevent, once the WWID is in the wwids
+        file, makes multipathd add it alone anyway.
         """
         steps: list[tuple[Callable[[str], None], str]] = []
         if found is None and wwid not in told:
             steps.append((self.daemon.add_wwid, wwid))
         missing = [name for name in paths if name not in told and (
-            found is None or name not in found.paths)]
+            found is None or name not in found.paths) and (
+            not early or self.view.stable_links(name))]
         steps += [(self.daemon.add_path, name)
                   for name in (missing[:1] if found is None else missing)]
         steps = [(step, item) for step, item in steps if item not in told]

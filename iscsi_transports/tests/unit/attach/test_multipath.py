@@ -104,11 +104,16 @@ class MultipathTestCase(base.TestCase):
             handle.writelines("/%s/\n" % wwid for wwid in wwids)
 
     def add_paths(self, held: tuple[str, ...] = ("sdb", "sdc"),
-                  free: tuple[str, ...] = ()) -> None:
+                  free: tuple[str, ...] = (),
+                  linked: tuple[str, ...] = ()) -> None:
+        """Disks sdb and sdc, ``held`` by dm-0; ``linked`` ones have the
+        by-id link of a disk udev has processed."""
         for sid, name in ((1, "sdb"), (2, "sdc")):
             if name in held + free:
                 self.tree.add_disk(sid, 0, name, holders=(
-                    ("dm-0",) if name in held else ()))
+                    ("dm-0",) if name in held else ()), links=(
+                    ("disk/by-id/wwn-0x%s-%s" % (WWID[1:], name),)
+                    if name in linked else ()))
 
     def add_map(self, link: bool = True) -> None:
         self.tree.add_dm("dm-0", "mpatha", "mpath-" + WWID,
@@ -163,7 +168,7 @@ class TestWait(MultipathTestCase):
         # find_multipaths strict builds no map of a WWID its wwids file
         # does not list: waiting for it first is a second lost.
         self.list_wwid("3600140599")
-        self.add_paths(held=(), free=("sdb", "sdc"))
+        self.add_paths(held=(), free=("sdb", "sdc"), linked=("sdb", "sdc"))
         self.build_on_add_path("sdb")
         found = self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
         self.assertEqual(("sdb", "sdc"), found.paths)
@@ -171,9 +176,31 @@ class TestWait(MultipathTestCase):
                           ("multipathd", "add path sdb")], self.commands())
         self.assertEqual([0.02], self.clock.sleeps)
 
+    def test_paths_udev_has_not_processed_are_told_when_it_has(self) -> None:
+        # multipathd refuses a path without udev data ("failed to get
+        # udev uid"): the WWID at once, sdc once udev linked it.
+        self.add_paths(held=(), free=("sdb", "sdc"))
+        self.build_on_add_path("sdc")
+        told = []
+
+        def udev_links_sdc(seconds: float) -> None:
+            told.append(self.commands())
+            link = os.path.join(self.dev, "disk/by-id/wwn-sdc")
+            if self.clock.now - 100 >= 0.3 and not os.path.lexists(link):
+                os.makedirs(os.path.dirname(link), exist_ok=True)
+                os.symlink("../../sdc", link)
+            self.clock.sleep(seconds)
+        self.multipath._sleep = udev_links_sdc
+        found = self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
+        self.assertEqual(("sdb", "sdc"), found.paths)
+        self.assertEqual([("multipath", "-a " + WWID)], told[0])
+        self.assertEqual([("multipath", "-a " + WWID),
+                          ("multipathd", "add path sdc")], self.commands())
+        self.assertLess(self.clock.now - 100, 0.6)
+
     def test_unreadable_wwids_file_counts_as_unlisted(self) -> None:
         os.mkdir(self.wwids)  # open() fails with IsADirectoryError
-        self.add_paths(held=(), free=("sdb", "sdc"))
+        self.add_paths(held=(), free=("sdb", "sdc"), linked=("sdb",))
         self.build_on_add_path("sdb")
         self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
         self.assertEqual([0.02], self.clock.sleeps)
