@@ -31,7 +31,8 @@ from iscsi_transports import config
 from iscsi_transports import exception
 
 __all__ = ["DEFAULT_DIR", "adopt", "directory", "ensure", "external_lock",
-           "lock_path", "open_file", "prepare_lock_file", "state_opts"]
+           "lock_path", "open_file", "prepare_lock_file",
+           "register_service_opts", "service_opts", "state_opts"]
 
 #: Where the state lives without nova (no ``[DEFAULT] state_path``).
 DEFAULT_DIR = "/var/lib/iscsi-transports"
@@ -48,6 +49,27 @@ state_opts = [
                     "transports when the service has a state_path (nova), "
                     "else /var/lib/iscsi-transports."),
 ]
+
+
+#: The host service's own options :func:`directory` and :func:`lock_path`
+#: follow, by group, as nova and oslo.concurrency name them.  Registered
+#: only by a tool that reads the service's configuration file without
+#: being the service (the console script); a service registers its own.
+service_opts: list[tuple[str | None, cfg.Opt]] = [
+    (None, cfg.StrOpt("state_path",
+                      help="The service's state directory (nova's "
+                           "[DEFAULT] state_path).")),
+    ("oslo_concurrency", cfg.StrOpt(
+        "lock_path", default=os.environ.get("OSLO_LOCK_PATH"),
+        help="The service's lock directory (oslo.concurrency's).")),
+]
+
+
+def register_service_opts(conf: cfg.ConfigOpts) -> None:
+    """Register :data:`service_opts` on a tool's private ``conf``, so that
+    given nova.conf it finds nova's state directory and locks."""
+    for group, option in service_opts:
+        conf.register_opt(option, group=group)
 
 
 def _option(conf: cfg.ConfigOpts, group: str | None, name: str) -> str | None:

@@ -22,6 +22,9 @@ class TestCase(testtools.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.conf = cfg.ConfigOpts()
+        # The console script loads the global too (for the privsep
+        # context): no test leaves its files there for the next.
+        self.addCleanup(cfg.CONF.clear)
         # Every option, so that a test may set any of them.
         opts.register_opts(self.conf)
         self.lock_path = self.useFixture(fixtures.TempDir()).path
