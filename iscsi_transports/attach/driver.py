@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 import time
 import typing
@@ -35,6 +34,7 @@ from oslo_config import cfg
 from iscsi_transports import base
 from iscsi_transports import config
 from iscsi_transports import exception
+from iscsi_transports import host as host_mod
 from iscsi_transports.attach import connection
 from iscsi_transports.attach import disks
 from iscsi_transports.attach import fallback
@@ -42,7 +42,6 @@ from iscsi_transports.attach import inflight
 from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import ifaces
-from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -717,11 +716,18 @@ class ISCSIDriver:
 
     def _initiator_name(self) -> str | None:
         """open-iscsi's initiator name.  Debian's file is root's alone, so
-        a service user reads it through the root daemon."""
-        privileged = self.iscsiadm.privileged
-        if privileged is None or os.access(self.initiator_file, os.R_OK):
-            return parse.read_initiator_name(self.initiator_file)
-        return parse.parse_initiator_name(privileged.read_initiator_file())
+        a service user the file refuses asks the root daemon (which reads
+        open-iscsi's own file); a missing file is no name, here."""
+        try:
+            with open(self.initiator_file, encoding="utf-8") as handle:
+                return host_mod.parse_initiator_name(handle.read())
+        except PermissionError:
+            privileged = self.iscsiadm.privileged
+            if privileged is None:
+                return None
+            return privileged.read_initiator_file() or None
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 class _Made:

@@ -14,6 +14,7 @@ import re
 import typing
 
 from iscsi_transports import exception
+from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import portal as portal_mod
 
@@ -160,16 +161,6 @@ def parse_iface_record(text: str) -> iface_mod.Iface:
                                            line=text[:200]) from None
 
 
-def parse_initiator_name(text: str) -> str | None:
-    """``InitiatorName=`` of open-iscsi's ``initiatorname.iscsi``; None if
-    the text has none (comments and other keys are skipped)."""
-    for line in text.splitlines():
-        key, _, value = line.strip().partition("=")
-        if key.strip() == "InitiatorName" and value.strip():
-            return value.strip()
-    return None
-
-
 def read_initiator_name(path: str) -> str | None:
     """``InitiatorName=`` of open-iscsi's initiator name file; None if the
     file is missing or has none."""
@@ -178,4 +169,4 @@ def read_initiator_name(path: str) -> str | None:
             text = handle.read()
     except OSError:
         return None
-    return parse_initiator_name(text)
+    return host_mod.parse_initiator_name(text)

@@ -295,9 +295,9 @@ def probe_privsep(timeout: float) -> str:
 
     def run() -> None:
         try:
-            text = privileged.executor(in_process=False).read_initiator_file()
-            outcome.append("started; it read the initiator name file (%d "
-                           "bytes)" % len(text))
+            name = privileged.executor(in_process=False).read_initiator_file()
+            outcome.append("started; it read the initiator name file (%s)"
+                           % (name or "no name in it"))
         except BaseException as error:  # reported by the caller's thread
             outcome.append(error)
 

@@ -472,8 +472,8 @@ class TestPrivileges(DoctorTestCase):
             "iscsi_transports.privileged.paths.PATHS", built))
         self.useFixture(privsep_fixture.UnprivilegedPrivsepFixture(
             privileged.context, {}))
-        self.assertEqual("started; it read the initiator name file (42 "
-                         "bytes)", PROBE_PRIVSEP(30))
+        self.assertEqual("started; it read the initiator name file "
+                         "(iqn.2026-11.org.test:doctor)", PROBE_PRIVSEP(30))
 
     def test_a_daemon_that_does_not_answer_is_bounded(self):
         release = threading.Event()
