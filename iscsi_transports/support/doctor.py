@@ -235,11 +235,17 @@ def state_dir_check(path: str) -> Check:
         except OSError:
             return Check(name, FAIL, "%s and its parent %s do not exist: %s"
                          % (path, parent, fix))
-        if owner.st_uid == 0:
+        if owner.st_uid == 0 and not owner.st_mode & 0o022:
             return Check(name, WARN, "%s does not exist and only root may "
                          "create it in %s: %s" % (path, parent, fix))
-        return Check(name, OK, "%s does not exist yet; uid %d, who owns %s, "
-                     "creates it on first use" % (path, owner.st_uid, parent))
+        # Whoever runs doctor (the service user, in the guide) is who will
+        # create it: the parent's owner may be someone else.
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return Check(name, FAIL, "%s does not exist and uid %d cannot "
+                         "create it in %s: %s" % (path, os.geteuid(), parent,
+                                                  fix))
+        return Check(name, OK, "%s does not exist yet; uid %d creates it in "
+                     "%s on first use" % (path, os.geteuid(), parent))
     except OSError as error:
         return Check(name, FAIL, "%s cannot be examined (%s): %s"
                      % (path, error.strerror, fix))

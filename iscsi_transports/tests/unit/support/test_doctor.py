@@ -414,7 +414,32 @@ class TestPrivileges(DoctorTestCase):
         os.chown(self.lock_path, 65534, 65534)
         status, detail = self.privileges()["state dir"]
         self.assertEqual("ok", status)
-        self.assertIn("uid 65534, who owns %s, creates it" % self.lock_path,
+        self.assertIn("uid %d creates it in %s" % (os.geteuid(),
+                                                   self.lock_path), detail)
+
+    def test_state_dir_missing_and_not_creatable_by_this_user(self):
+        # The parent belongs to another user than the one running doctor.
+        os.chmod(self.lock_path, 0o755)
+        os.chown(self.lock_path, 65533, 65533)
+        path = os.path.join(self.lock_path, "state")
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                check = doctor.state_dir_check(path)
+                os.write(write_end, ("%s|%s" % (check.status, check.detail))
+                         .encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            status, detail = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        self.assertEqual("FAIL", status)
+        self.assertIn("uid 65534 cannot create it in %s" % self.lock_path,
                       detail)
 
     def test_state_dir_only_root_may_create(self):
