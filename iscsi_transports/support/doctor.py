@@ -360,6 +360,7 @@ class Doctor:
         self.proc_root = options.proc_root
         self.modules_dir = options.modules_dir or modules_dir()
         self.initiator_name_file = options.initiator_name_file
+        self.iface_dir = options.iface_dir
         self.records = read_records(options.iface_dir)
         #: open-iscsi keeps the host's initiator name beside the ifaces.
         self.initiator_file = os.path.join(
@@ -402,7 +403,8 @@ class Doctor:
         """What software iSCSI needs before any transport matters: iscsid,
         the iscsi_tcp module and the initiator name.  Every transport,
         offload ones too, goes through iscsid."""
-        return [self._iscsid(), self._iscsi_tcp(), self._initiator_name()]
+        return [self._iscsid(), self._iscsi_tcp(), self._initiator_name(),
+                *self._iface_dir()]
 
     def privileges(self) -> list[Check]:
         """What the service user needs to reach root and share state:
@@ -433,6 +435,17 @@ class Doctor:
                      "for this kernel (modules.dep): install the kernel's "
                      "modules package (on Ubuntu linux-modules-extra-"
                      "$(uname -r))" % ISCSI_TCP)
+
+    def _iface_dir(self) -> list[Check]:
+        """A warning when this user cannot list the iface records (open-
+        iscsi's directory is 0700 root's on some distributions): the
+        record checks below would otherwise say nothing of them."""
+        path = self.iface_dir
+        if not os.path.isdir(path) or os.access(path, os.R_OK | os.X_OK):
+            return []
+        return [Check("iface records", WARN, "%s is not readable by uid %d: "
+                      "no iface record is checked (run doctor as root to "
+                      "check them)" % (path, os.geteuid()))]
 
     def _initiator_name(self) -> Check:
         path = self.initiator_name_file

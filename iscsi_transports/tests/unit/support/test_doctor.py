@@ -258,6 +258,29 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
         self.assertIn("not readable by uid 65534: the library reads it "
                       "through its privsep daemon", detail)
 
+    def test_iface_records_unreadable_for_a_service_user(self):
+        # /etc/iscsi/ifaces is root's alone (0700) on some distributions.
+        os.chmod(os.path.dirname(self.data.iface_dir), 0o755)
+        os.chmod(self.data.iface_dir, 0o700)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(write_end, "|".join(
+                    self.basics()[1]["iface records"]).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            status, detail = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        self.assertEqual("warn", status)
+        self.assertIn("%s is not readable by uid 65534" % self.data.iface_dir,
+                      detail)
+
     def test_iscsi_tcp_missing(self):
         # A cloud kernel without the extra modules: libiscsi_tcp is not it.
         self.data.set_modules_dep(
