@@ -40,7 +40,9 @@ from iscsi_transports.attach import fallback
 from iscsi_transports.attach import inflight
 from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
+from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
@@ -405,15 +407,23 @@ class ISCSIDriver:
                ) -> list[sysfs.Session]:
         """``-o new``, one ``-o update`` with every setting, ``--login``:
         three processes, CHAP or not."""
+        record_portal = self._record_portal(made)
         made.record = True
-        self.iscsiadm.node_new(made.iqn, made.portal, made.iface_args)
+        self.iscsiadm.node_new(made.iqn, record_portal, made.iface_args)
         self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
                                   {**self.node_settings(),
                                    **props.session_auth})
         made.session = True
-        made.session = self.iscsiadm.login(made.iqn, made.portal,
-                                           made.iface_args,
-                                           timeout=self.login_timeout())
+        try:
+            made.session = self.iscsiadm.login(made.iqn, made.portal,
+                                               made.iface_args,
+                                               timeout=self.login_timeout())
+        except exception.TargetError as error:
+            refined = iscsiadm_errors.explain_refusal(error,
+                                                      props.session_auth)
+            if refined is error:
+                raise
+            raise refined from error
         sessions = self.view.matching_sessions(made.iqn, made.portal,
                                                made.iface)
         if not sessions:
@@ -422,6 +432,32 @@ class ISCSIDriver:
                 "iface %s, but the kernel shows no such session"
                 % (made.portal, made.iface))
         return sessions
+
+    def _record_portal(self, made: _Made) -> str:
+        """The portal ``-o new`` gets: with the target portal group when
+        one is known (a per-iface directory of the target's records, else
+        a session to it), so that open-iscsi writes the per-iface layout
+        and keeps other ifaces' records; NodeRecordConflict when another
+        iface's single-file record would be replaced (see
+        :mod:`iscsi_transports.iscsiadm.nodes`)."""
+        try:
+            layout = nodes.read_layout(self.iscsiadm.db_root, made.iqn,
+                                       made.portal)
+        except OSError as error:
+            LOG.warning("Cannot read the node records of %s (%s): "
+                        "writing ours without checking them", made.iqn,
+                        error)
+            layout = nodes.RecordLayout(None, None, ())
+        if layout.single_file_iface not in (None, made.iface):
+            raise exception.NodeRecordConflict(
+                target=made.iqn, portal=made.portal, iface=made.iface,
+                path=layout.single_file, owner=layout.single_file_iface)
+        portal = sysfs.parse_portal(made.portal)
+        tpgts = [*layout.tpgts, *(session.tpgt for session in
+                                  self.view.sessions(made.iqn)
+                                  if session.portal == portal and
+                                  session.tpgt is not None)]
+        return "%s,%d" % (made.portal, tpgts[0]) if tpgts else made.portal
 
     def node_settings(self) -> dict[str, str]:
         """What every node record this driver creates is set to.

@@ -43,6 +43,7 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import state
 from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 
 if TYPE_CHECKING:
@@ -78,6 +79,11 @@ iscsiadm_opts = [
     cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
                help="Seconds an iscsiadm command may run before it is "
                     "killed and reported as timed out."),
+    cfg.StrOpt("iscsi_db_path", default="",
+               help="open-iscsi's records directory (its ISCSI_DB_ROOT, "
+                    "holding nodes, ifaces and send_targets). Empty "
+                    "detects it: /var/lib/iscsi when it holds records "
+                    "(Debian 13 moved them there), else /etc/iscsi."),
     *state.state_opts,
 ]
 
@@ -227,6 +233,11 @@ class Iscsiadm:
         """A lock held across processes (nova-compute, the console script),
         its file usable by both; see :func:`iscsi_transports.state.external_lock`."""
         return state.external_lock(self.conf, name)
+
+    @property
+    def db_root(self) -> str:
+        """open-iscsi's records directory (see :func:`nodes.db_root`)."""
+        return nodes.db_root(self.options.iscsi_db_path)
 
     # -- listings -------------------------------------------------------------
 
