@@ -29,9 +29,12 @@ import logging
 import os
 import typing
 
+from oslo_config import cfg
+
 from iscsi_transports import portal as portal_mod
 
-__all__ = ["DB_ROOTS", "RecordLayout", "db_root", "read_layout"]
+__all__ = ["DB_ROOTS", "RecordLayout", "db_root", "nodes_opts",
+           "read_layout"]
 
 LOG = logging.getLogger(__name__)
 
@@ -41,6 +44,14 @@ DB_ROOTS = ("/var/lib/iscsi", "/etc/iscsi")
 _DB_ENTRIES = ("nodes", "ifaces", "send_targets")
 #: The iface of a record that names none (open-iscsi's default).
 DEFAULT_IFACE = "default"
+
+nodes_opts = [
+    cfg.StrOpt("iscsi_db_path", default="",
+               help="open-iscsi's records directory (its ISCSI_DB_ROOT, "
+                    "holding nodes, ifaces and send_targets). Empty "
+                    "detects it: /var/lib/iscsi when it holds records "
+                    "(Debian 13 moved them there), else /etc/iscsi."),
+]
 
 
 class RecordLayout(typing.NamedTuple):

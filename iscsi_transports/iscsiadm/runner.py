@@ -79,11 +79,7 @@ iscsiadm_opts = [
     cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
                help="Seconds an iscsiadm command may run before it is "
                     "killed and reported as timed out."),
-    cfg.StrOpt("iscsi_db_path", default="",
-               help="open-iscsi's records directory (its ISCSI_DB_ROOT, "
-                    "holding nodes, ifaces and send_targets). Empty "
-                    "detects it: /var/lib/iscsi when it holds records "
-                    "(Debian 13 moved them there), else /etc/iscsi."),
+    *nodes.nodes_opts,
     *state.state_opts,
 ]
 
