@@ -6,8 +6,8 @@ the default when ``root_helper`` is empty): the daemon checks the argv and
 runs iscsiadm, and CHAP settings are written into the node or discovery
 record by the daemon instead of passed as ``-v <secret>``, so no secret is
 ever in a process's argv.  Or, the legacy way, with the configured
-``root_helper`` prepended (or an injected ``execute``), through
-``oslo_concurrency.processutils`` with a timeout, where CHAP values are
+``root_helper`` prepended (or an injected ``execute``, called the way
+``oslo_concurrency.processutils.execute`` is), with a timeout, where CHAP values are
 ``-o update`` arguments.  Either way it kills a hung iscsiadm and turns
 open-iscsi's exit codes
 (``include/iscsi_err.h``) into the typed errors of
@@ -83,12 +83,41 @@ iscsiadm_opts = [
     *state.state_opts,
 ]
 
-def _default_execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
-    # Imported lazily: processutils pulls in eventlet checks and i18n that
-    # the console script's cold start should not pay for until it runs
-    # something.
-    from oslo_concurrency import processutils
-    return processutils.execute(*cmd, **kwargs)
+def _default_execute(*cmd: str, check_exit_code: Iterable[int] = (0,),
+                     timeout: float | None = None,
+                     on_execute: Callable[[Any], None] | None = None,
+                     preexec_fn: Callable[[], Any] | None = None,
+                     loglevel: int = NEVER_LOGGED) -> tuple[str, str]:
+    """Run ``cmd`` as :meth:`Iscsiadm._run` asks processutils to; stdout
+    and stderr, processutils' ProcessExecutionError on another exit code.
+
+    Not ``processutils.execute``: it always gives Popen a ``preexec_fn``
+    (its SIGPIPE reset, or ours), and with one Python forks the whole
+    interpreter instead of using vfork.  With 32 attaches in threads that
+    fork was where they queued (benchmarks/bench_concurrency.py).  Popen
+    restores SIGPIPE itself, and ``preexec_fn=os.setsid`` (a process
+    group to kill on a timeout) is ``start_new_session``, done in the
+    child without Python code.  Nothing is logged here (the runner logs
+    the masked command line).
+    """
+    if preexec_fn not in (None, os.setsid):
+        raise ValueError("only os.setsid is supported as preexec_fn")
+    # An argv list built by this module (checked words, no shell).
+    process = subprocess.Popen(  # noqa: S603
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
+        start_new_session=preexec_fn is os.setsid)
+    if on_execute is not None:
+        on_execute(process)
+    stdout, stderr = process.communicate(timeout=timeout)
+    if process.returncode not in list(check_exit_code):
+        # Imported lazily: processutils costs the console script's cold
+        # start; its error is what callers of an execute catch.
+        from oslo_concurrency import processutils
+        raise processutils.ProcessExecutionError(
+            stdout=stdout, stderr=stderr, exit_code=process.returncode,
+            cmd=" ".join(errors.mask_argv(cmd)))
+    return stdout, stderr
 
 
 class Iscsiadm:
