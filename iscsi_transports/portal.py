@@ -31,15 +31,16 @@ TARGET_PATTERNS = (
     r"eui\.[0-9A-Fa-f]{16}",
     r"naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
 )
-_TARGET_RE = re.compile("^(?:%s)$" % "|".join(TARGET_PATTERNS), re.ASCII)
+# \Z, not $: "$" also matches before a trailing newline.
+_TARGET_RE = re.compile(r"^(?:%s)\Z" % "|".join(TARGET_PATTERNS), re.ASCII)
 #: A dotted quad exactly as ipaddress prints it (no leading zeros), so the
 #: common IPv4 portal skips the much slower IPv4Address round trip.
 IPV4_PATTERN = (r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
          r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
-_IPV4_RE = re.compile("^%s$" % IPV4_PATTERN, re.ASCII)
+_IPV4_RE = re.compile(r"^%s\Z" % IPV4_PATTERN, re.ASCII)
 _HOSTNAME_RE = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$", re.ASCII)
+    r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\Z", re.ASCII)
 
 
 class Portal(typing.NamedTuple):

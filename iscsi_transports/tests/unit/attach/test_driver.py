@@ -764,3 +764,11 @@ def _action(cmd: list[str]) -> str:
 
 def _raise_device_not_found(*args: object) -> str:
     raise exception.VolumeDeviceNotFound(target="t", paths="p")
+
+
+class TestTrailingNewline(DriverTestCase):
+    def test_target_name_with_a_trailing_newline_is_refused(self) -> None:
+        self.assertRaises(exception.InvalidConnectionProperties,
+                          self.driver.connect_volume,
+                          dict(PROPS, target_iqn=IQN + "\n"))
+        self.assertEqual([], self.execute.calls)
