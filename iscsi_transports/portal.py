@@ -24,8 +24,7 @@ __all__ = ["DEFAULT_PORT", "Portal", "is_target_name", "parse_portal",
 #: The IANA iSCSI port.
 DEFAULT_PORT = 3260
 
-#: The three target name forms (RFC 3720/3980), unanchored so that the
-#: session line pattern can embed them.
+#: The three target name forms (RFC 3720/3980).
 TARGET_PATTERNS = (
     r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s\x00-\x1f\x7f]+)?",
     r"eui\.[0-9A-Fa-f]{16}",
