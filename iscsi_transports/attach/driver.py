@@ -440,24 +440,26 @@ class ISCSIDriver:
         and keeps other ifaces' records; NodeRecordConflict when another
         iface's single-file record would be replaced (see
         :mod:`iscsi_transports.iscsiadm.nodes`)."""
+        root = self.iscsiadm.db_root
         try:
-            layout = nodes.read_layout(self.iscsiadm.db_root, made.iqn,
-                                       made.portal)
+            layout = nodes.read_layout(root, made.iqn, made.portal)
         except OSError as error:
-            LOG.warning("Cannot read the node records of %s (%s): "
-                        "writing ours without checking them", made.iqn,
-                        error)
-            layout = nodes.RecordLayout(None, None, ())
+            LOG.debug("Asking iscsiadm for the records of %s: %s",
+                      made.iqn, error)
+            layout = nodes.layout_of(
+                self.iscsiadm.node_records(made.iqn, made.portal),
+                nodes.single_file(root, made.iqn, made.portal))
         if layout.single_file_iface not in (None, made.iface):
             raise exception.NodeRecordConflict(
                 target=made.iqn, portal=made.portal, iface=made.iface,
                 path=layout.single_file, owner=layout.single_file_iface)
-        portal = sysfs.parse_portal(made.portal)
-        tpgts = [*layout.tpgts, *(session.tpgt for session in
-                                  self.view.sessions(made.iqn)
-                                  if session.portal == portal and
-                                  session.tpgt is not None)]
-        return "%s,%d" % (made.portal, tpgts[0]) if tpgts else made.portal
+        tpgt = next(iter(layout.tpgts), None)
+        if tpgt is None:
+            portal = sysfs.parse_portal(made.portal)
+            tpgt = next((session.tpgt for session in self.view.sessions(
+                made.iqn) if session.portal == portal and
+                session.tpgt is not None), None)
+        return made.portal if tpgt is None else "%s,%d" % (made.portal, tpgt)
 
     def node_settings(self) -> dict[str, str]:
         """What every node record this driver creates is set to.

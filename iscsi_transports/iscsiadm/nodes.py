@@ -32,9 +32,10 @@ import typing
 from oslo_config import cfg
 
 from iscsi_transports import portal as portal_mod
+from iscsi_transports.iscsiadm import parse
 
-__all__ = ["DB_ROOTS", "RecordLayout", "db_root", "nodes_opts",
-           "read_layout"]
+__all__ = ["DB_ROOTS", "RecordLayout", "db_root", "layout_of",
+           "nodes_opts", "read_layout", "single_file"]
 
 LOG = logging.getLogger(__name__)
 
@@ -86,11 +87,18 @@ def _dir_name(portal: str) -> tuple[str, str]:
     return base, base + ","
 
 
+def single_file(root: str, target: str, portal: str) -> str:
+    """Where open-iscsi keeps ``target``'s record at ``portal`` when it
+    knows no portal group."""
+    return os.path.join(root, "nodes", target, _dir_name(portal)[0])
+
+
 def read_layout(root: str, target: str, portal: str) -> RecordLayout:
     """What records ``target`` has at ``portal`` under ``root``.
 
     Raises OSError when the directory exists but cannot be read (the
-    caller is not root): nothing can be said then.
+    caller is not root; open-iscsi makes it 0700): then
+    :func:`layout_of` reads iscsiadm's listing instead.
     """
     target_dir = os.path.join(root, "nodes", target)
     try:
@@ -106,6 +114,19 @@ def read_layout(root: str, target: str, portal: str) -> RecordLayout:
     if base not in entries or not os.path.isfile(single):
         return RecordLayout(None, None, tuple(tpgts))
     return RecordLayout(single, _iface_of(single), tuple(tpgts))
+
+
+def layout_of(records: typing.Iterable[parse.NodeRecord],
+              single: str) -> RecordLayout:
+    """The layout ``iscsiadm -m node -T -p -o show`` describes: a record
+    without a portal group (``node.tpgt = -1``) is the single file
+    ``single``."""
+    records = list(records)
+    owners = [record.iface for record in records if record.tpgt < 0]
+    return RecordLayout(single if owners else None,
+                        owners[0] if owners else None,
+                        tuple(sorted({record.tpgt for record in records
+                                      if record.tpgt >= 0})))
 
 
 def _iface_of(record: str) -> str:

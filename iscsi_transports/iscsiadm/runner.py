@@ -269,6 +269,15 @@ class Iscsiadm:
     def nodes(self) -> list[parse.Target]:
         return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
 
+    def node_records(self, target: str,
+                     portal: str) -> list[parse.NodeRecord]:
+        """Every iface's record of ``target`` at ``portal`` (portal group
+        and iface), through iscsiadm: for a caller that cannot read
+        open-iscsi's records directory."""
+        return parse.parse_node_records(self.run(
+            ["-m", "node", "-T", target, "-p", portal, "-o", "show"],
+            (0, 21)))
+
     # -- discovery -----------------------------------------------------------
 
     def discover(self, portal: str, iface_args: Sequence[str],

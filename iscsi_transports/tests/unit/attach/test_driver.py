@@ -17,6 +17,7 @@ from iscsi_transports import exception
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import fallback
 from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_manager
@@ -317,6 +318,36 @@ class TestNodeRecordLayout(DriverTestCase):
         with open(path) as handle:
             self.assertEqual(before, handle.read())
         self.assertEqual([], self.manager.fallback_reasons)
+
+    def unreadable(self, shown: str) -> None:
+        """open-iscsi's directory is root's: the driver asks iscsiadm."""
+        def refuse(*args: object) -> nodes.RecordLayout:
+            raise PermissionError(13, "Permission denied")
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.iscsiadm.nodes.read_layout", refuse))
+        self.execute.on("node", "-o", "show", stdout=shown)
+
+    def test_unreadable_records_are_listed_by_iscsiadm(self) -> None:
+        self.unreadable("# BEGIN RECORD 2.1.8\nnode.tpgt = 5\n"
+                        "iface.iscsi_ifacename = default\n# END RECORD\n")
+        self.map()
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(PORTAL + ",5", self.new_portal())
+        (show,) = [cmd for cmd in self.execute.commands("-o", "show")
+                   if "node" in cmd]
+        self.assertNotIn("-I", show)
+
+    def test_unreadable_single_file_of_another_iface_is_refused(
+            self) -> None:
+        self.unreadable("# BEGIN RECORD 2.1.8\nnode.tpgt = -1\n"
+                        "iface.iscsi_ifacename = default\n# END RECORD\n")
+        self.map()
+        error = self.assertRaises(exception.NodeRecordConflict,
+                                  self.driver.connect_volume, PROPS)
+        self.assertIn(os.path.join("nodes", IQN, "10.0.0.1,3260"),
+                      str(error))
+        self.assertEqual([], [cmd for cmd in self.execute.commands("-o", "new")
+                              if "node" in cmd])
 
     def test_single_file_record_of_the_same_iface_is_rewritten(self) -> None:
         self.record("10.0.0.1,3260")

@@ -7,6 +7,7 @@ import os
 import fixtures
 
 from iscsi_transports.iscsiadm import nodes
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.tests import base
 
 IQN = "iqn.2003-01.org.example:t1"
@@ -53,6 +54,18 @@ class TestReadLayout(base.TestCase):
         self.write("::1,3260,1/default")
         self.assertEqual((1,), nodes.read_layout(
             self.root, IQN, "[::1]:3260").tpgts)
+
+
+class TestLayoutOf(base.TestCase):
+    def test_records_without_portal_group_are_the_single_file(self) -> None:
+        records = [parse.NodeRecord(-1, "default"),
+                   parse.NodeRecord(3, "iser"), parse.NodeRecord(1, "x")]
+        self.assertEqual(nodes.RecordLayout("/n/f", "default", (1, 3)),
+                         nodes.layout_of(records, "/n/f"))
+
+    def test_per_iface_records_only(self) -> None:
+        self.assertEqual(nodes.RecordLayout(None, None, (2,)),
+                         nodes.layout_of([parse.NodeRecord(2, "a")], "/n/f"))
 
 
 class TestDbRoot(base.TestCase):
