@@ -75,7 +75,8 @@ class Driver(typing.Protocol):
 
     @property
     def iscsiadm(self) -> Any:
-        """The runner of root commands (``run_command``)."""
+        """The iscsiadm runner: its ``privileged`` root operations, or
+        ``run_command`` on the legacy root helper path."""
 
     def connect_volume(self, connection_properties: Mapping[str, Any],
                        volume_type: str = "iscsi", *,
@@ -236,14 +237,17 @@ def make_driver(conf: cfg.ConfigOpts, root_helper: str | None,
                 execute: _Execute | None) -> Driver:
     """The library's driver for a connector.
 
-    The caller's root helper (nova's ``sudo nova-rootwrap ...``) is used
-    unless ``[iscsi_transports] root_helper`` is set, or ``use_privsep``
-    is: then the library's root daemon does the root work, and an
-    ``execute`` here would send the driver down the root helper path.
+    By default (``use_privsep``) the library's root daemon does the root
+    work; the caller's root helper is then what starts that daemon (nova,
+    cinder and os-brick's other callers hand it to oslo.privsep at
+    start-up), so nothing of it is used here.  An ``execute`` given by the
+    caller, or ``use_privsep = false``, is the legacy path: commands under
+    ``[iscsi_transports] root_helper`` when set, else the caller's.
     """
     register_opts(conf)
-    if (root_helper and not operator_set(conf, "root_helper")
-            and not conf.iscsi_transports.use_privsep):
+    if execute is None and conf.iscsi_transports.use_privsep:
+        return driver_mod.ISCSIDriver(conf)
+    if root_helper and not operator_set(conf, "root_helper"):
         execute = _with_root_helper(root_helper, execute)
     return driver_mod.ISCSIDriver(conf, execute=execute)
 
@@ -325,16 +329,22 @@ class ISCSIConnector(brick_iscsi.ISCSIConnector):
 
     def check_valid_device(self, path: str, run_as_root: bool = True
                            ) -> bool:
-        """Whether one block of ``path`` can be read (as os-brick does,
-        with ``dd``, through the library's root helper)."""
+        """Whether one block of ``path`` can be read, as os-brick checks
+        it with ``dd``: through the library's root daemon (which accepts
+        only a disk, a dm map or a udev link to one), or ``dd`` under the
+        root helper on the legacy path (``use_privsep = false``)."""
         real = os.path.normpath(path)
         if not real.startswith("/dev/") or real != path:
             LOG.warning("Not checking %r: not a device path under /dev", path)
             return False
+        runner = self.iscsi_driver.iscsiadm
         try:
-            self.iscsi_driver.iscsiadm.run_command(
-                ["dd", "if=" + path, "of=/dev/null", "count=1"])
-        except exception.CommandFailed as error:
+            if runner.privileged is None:
+                runner.run_command(
+                    ["dd", "if=" + path, "of=/dev/null", "count=1"])
+            else:
+                runner.privileged.read_block(path)
+        except (exception.CommandFailed, exception.PrivilegedError) as error:
             LOG.error("Failed to read the device %s: %s", path, error)
             return False
         return True

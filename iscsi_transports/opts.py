@@ -1,7 +1,9 @@
 """Every configuration option of the library, for oslo-config-generator.
 
 This is the ``oslo.config.opts`` entry point and nothing else: it imports
-every option owner, so nothing in the library imports it (an import-linter
+every option owner (the privileged wing's context included: its section is
+oslo.privsep's options, registered on the global ``CONF`` when the context
+is created), so nothing in the library imports it (an import-linter
 contract holds that).  Owners register their own options through
 :func:`iscsi_transports.config.register` when they are used.
 """
@@ -13,6 +15,7 @@ from oslo_config import cfg
 from iscsi_transports import base
 from iscsi_transports import config
 from iscsi_transports import multipathd
+from iscsi_transports import privileged
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import multipath
 from iscsi_transports.iscsiadm import runner
@@ -29,9 +32,10 @@ def _all_opts() -> list[cfg.Opt]:
             *multipathd.multipathd_opts, *multipath.multipath_opts]
 
 
-def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
-    """The ``oslo.config.opts`` entry point."""
-    return [(config.GROUP, _all_opts())]
+def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
+    """The ``oslo.config.opts`` entry point: the library's group and the
+    root daemon's oslo.privsep section."""
+    return [(config.GROUP, _all_opts()), privileged.list_opts()]
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

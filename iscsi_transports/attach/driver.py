@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import threading
 import time
 import typing
@@ -746,11 +747,19 @@ class ISCSIDriver:
             initiator = self.view.host_initiator(selection.port.host)
             source = "iSCSI host %s" % selection.port.host
         if initiator is None:
-            initiator = parse.read_initiator_name(self.initiator_file)
+            initiator = self._initiator_name()
             source = self.initiator_file
         return {"initiator": initiator, "initiator_source": source,
                 "transport": selection.transport.name,
                 "iface": selection.iface.name}
+
+    def _initiator_name(self) -> str | None:
+        """open-iscsi's initiator name.  Debian's file is root's alone, so
+        a service user reads it through the root daemon."""
+        privileged = self.iscsiadm.privileged
+        if privileged is None or os.access(self.initiator_file, os.R_OK):
+            return parse.read_initiator_name(self.initiator_file)
+        return parse.parse_initiator_name(privileged.read_initiator_file())
 
 
 class _Made:

@@ -31,6 +31,11 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "--portal", metavar="PORTAL",
         help="also check the route to this portal (10.0.0.1:3260) and "
              "choose as an attach to it would")
+    parser.add_argument(
+        "--privileges", action="store_true",
+        help="also check the service user's setup: the state directory, "
+             "lock files, and that the privsep daemon starts (it is "
+             "started once); run it as that user")
     # Configuration problems are errors here, in the report, not warnings.
     parser.set_defaults(func=run_doctor, reports_config=True)
 
@@ -40,7 +45,8 @@ def run_doctor(conf: cfg.ConfigOpts, args: argparse.Namespace,
     manager = manager_mod.TransportManager(conf)
     report = doctor_mod.Doctor(
         manager, args.portal,
-        config_problems=configcheck.file_problems(args.config_file)).report()
+        config_problems=configcheck.file_problems(args.config_file),
+        privileges=args.privileges).report()
     output.emit(args, report, render, out)
     return 0 if report["healthy"] else 1
 
@@ -97,6 +103,12 @@ def render(report: dict[str, Any]) -> str:
     for check in report["basics"]:
         lines += _check_lines(check)
     lines.append("")
+    if report["privileges"]:
+        lines.append("privileges (the service user's state and way to "
+                     "root):")
+        for check in report["privileges"]:
+            lines += _check_lines(check)
+        lines.append("")
     for problem in report["config_problems"]:
         lines += _wrap(problem, "[FAIL] config ")
     if report["config_problems"]:

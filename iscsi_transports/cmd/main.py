@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import logging
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
@@ -165,7 +166,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     if argv is None:
         argv = sys.argv[1:]
     args = build_parser(argv).parse_args(argv)
-    with library_log(err, args.debug, not args.reports_config):
+    with library_log(err, args.debug, not args.reports_config), \
+            warnings.catch_warnings():
+        # oslo.privsep (the root operations) imports eventlet, whose
+        # deprecation warning would put eight lines on every attach's stderr.
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         return run(args, out, err)
 
 

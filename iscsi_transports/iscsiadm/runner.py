@@ -2,14 +2,14 @@
 
 It builds argv lists (never shell strings) and runs them in one of two
 ways.  Through the library's root daemon (:mod:`iscsi_transports.privileged`,
-the default when ``root_helper`` is empty): the daemon checks the argv and
-runs iscsiadm, and CHAP settings are written into the node or discovery
-record by the daemon instead of passed as ``-v <secret>``, so no secret is
-ever in a process's argv.  Or, the legacy way, with the configured
-``root_helper`` prepended (or an injected ``execute``, called the way
-``oslo_concurrency.processutils.execute`` is), with a timeout, where CHAP values are
-``-o update`` arguments.  Either way it kills a hung iscsiadm and turns
-open-iscsi's exit codes
+the default, ``use_privsep``): the daemon checks the argv and runs
+iscsiadm, and CHAP settings are written into the node or discovery record
+by the daemon instead of passed as ``-v <secret>``, so no secret is ever in
+a process's argv.  Or, the legacy way (``use_privsep = false``), with the
+configured ``root_helper`` prepended (or an injected ``execute``, as the
+unit tests do, called the way ``oslo_concurrency.processutils.execute``
+is), with a timeout, where CHAP values are ``-o update`` arguments.  Either
+way it kills a hung iscsiadm and turns open-iscsi's exit codes
 (``include/iscsi_err.h``) into the typed errors of
 :mod:`iscsi_transports.exception`.  Every command line that leaves this
 module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
@@ -62,20 +62,26 @@ iscsiadm_opts = [
     cfg.StrOpt("iscsiadm_path", default="iscsiadm",
                help="The iscsiadm binary to run, as a name looked up on PATH "
                     "or an absolute path."),
-    cfg.BoolOpt("use_privsep", default=False,
-                help="Run every root operation (iscsiadm, disk flush and "
-                     "delete, CHAP settings) through the library's "
-                     "oslo.privsep daemon, or in process when already root, "
-                     "instead of root_helper: no CHAP secret is then on any "
-                     "command line. iscsiadm_path and root_helper are not "
-                     "used then (the daemon runs iscsiadm from its own "
-                     "PATH)."),
+    cfg.BoolOpt("use_privsep", default=True,
+                help="Run every root operation (iscsiadm, LUN scans, disk "
+                     "flush, delete and read, CHAP settings) through the "
+                     "library's oslo.privsep daemon, started through the "
+                     "service's root helper, or in process when already "
+                     "root: no CHAP secret is then on any command line. "
+                     "iscsiadm_path and root_helper are not used then (the "
+                     "daemon runs iscsiadm from its own PATH). False is the "
+                     "legacy path: every command under root_helper."),
     cfg.StrOpt("root_helper", default="",
-               help="Command prepended to every iscsiadm command line "
-                    "unless use_privsep is set, for example 'sudo "
+               deprecated_for_removal=True,
+               deprecated_reason="Root operations go through the library's "
+                                 "privsep daemon (use_privsep, the default); "
+                                 "root_helper serves only the legacy "
+                                 "use_privsep = false path.",
+               help="Command prepended to every root command line when "
+                    "use_privsep is false, for example 'sudo "
                     "nova-rootwrap /etc/nova/rootwrap.conf'. Split like a "
                     "shell would, never run through a shell. Empty runs "
-                    "iscsiadm directly."),
+                    "the commands directly."),
     cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
                help="Seconds an iscsiadm command may run before it is "
                     "killed and reported as timed out."),

@@ -33,28 +33,52 @@ privsep daemon's children do.
 
 from __future__ import annotations
 
+import copy
 import os
 
+from oslo_config import cfg
 from oslo_privsep import capabilities
 from oslo_privsep import priv_context
 
 from iscsi_transports.privileged import client
 
-__all__ = ["CFG_SECTION", "CONTEXT_PATH", "context", "executor"]
+__all__ = ["CFG_SECTION", "CONTEXT_PATH", "context", "executor", "list_opts"]
 
 #: The configuration section of the daemon (user, group, capabilities,
 #: helper_command, thread_pool_size, logger_name).
 CFG_SECTION = "iscsi_transports_privileged"
 #: What ``privsep-helper --privsep_context`` names.
 CONTEXT_PATH = __name__ + ".context"
+CAPABILITIES = [capabilities.CAP_SYS_ADMIN]
+LOGGER_NAME = __name__ + ".daemon"
 
 context = priv_context.PrivContext(
     __name__,
     cfg_section=CFG_SECTION,
     pypath=CONTEXT_PATH,
-    capabilities=[capabilities.CAP_SYS_ADMIN],
-    logger_name=__name__ + ".daemon",
+    capabilities=CAPABILITIES,
+    logger_name=LOGGER_NAME,
 )
+
+
+def list_opts() -> tuple[cfg.OptGroup, list[cfg.Opt]]:
+    """oslo.privsep's options of :data:`context`'s section, with the
+    defaults the context sets, for the sample configuration.
+
+    Copies: the originals are oslo.privsep's, shared by every context.
+    """
+    group = cfg.OptGroup(
+        CFG_SECTION, title="iscsi-transports privileged daemon",
+        help="oslo.privsep's options for the library's root daemon (the "
+             "iscsi_transports.privileged.context privsep context).")
+    options = copy.deepcopy(priv_context.OPTS)
+    for option in options:
+        if option.name == "capabilities":
+            option.default = CAPABILITIES
+            option.sample_default = "CAP_SYS_ADMIN"
+        elif option.name == "logger_name":
+            option.default = LOGGER_NAME
+    return group, options
 
 
 def executor(in_process: bool | None = None) -> client.Executor:

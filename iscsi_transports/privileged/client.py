@@ -44,6 +44,10 @@ class Executor(Protocol):
 
     def flush_disk(self, name: str) -> bool: ...
 
+    def read_block(self, path: str) -> None: ...
+
+    def read_initiator_file(self) -> str: ...
+
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None: ...
 
@@ -75,6 +79,12 @@ class InProcessExecutor:
 
     def flush_disk(self, name: str) -> bool:
         return scsi.flush_disk(name)
+
+    def read_block(self, path: str) -> None:
+        scsi.read_block(path)
+
+    def read_initiator_file(self) -> str:
+        return records.read_initiator_file()
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
@@ -127,6 +137,12 @@ class DaemonExecutor:
 
     def flush_disk(self, name: str) -> bool:
         return bool(_call(self._entry.flush_disk, name))
+
+    def read_block(self, path: str) -> None:
+        _call(self._entry.read_block, path)
+
+    def read_initiator_file(self) -> str:
+        return str(_call(self._entry.read_initiator_file))
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:

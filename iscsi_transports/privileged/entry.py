@@ -54,6 +54,16 @@ def flush_disk(name: str) -> bool:
 
 
 @context.entrypoint
+def read_block(path: str) -> None:
+    scsi.read_block(path)
+
+
+@context.entrypoint
+def read_initiator_file() -> str:
+    return records.read_initiator_file()
+
+
+@context.entrypoint
 def write_node_auth(target: str, portal: str, iface: str,
                     settings: dict[str, str]) -> None:
     records.write_node_auth(target, portal, iface, settings)

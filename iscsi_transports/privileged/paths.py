@@ -32,5 +32,9 @@ class Paths(NamedTuple):
     def send_targets(self) -> str:
         return os.path.join(self.iscsi_db, "send_targets")
 
+    def initiator_name(self) -> str:
+        """open-iscsi's ``initiatorname.iscsi`` (root's, often 0600)."""
+        return os.path.join(self.iscsi_db, "initiatorname.iscsi")
+
 
 PATHS = Paths()

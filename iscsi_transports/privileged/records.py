@@ -97,6 +97,31 @@ def split_portal(portal: str) -> tuple[str, int, int | None]:
     return address, int(port or 3260), int(tpgt) if tpgt else None
 
 
+#: More than any initiator name file holds; a larger file is not read.
+MAX_INITIATOR_FILE = 4096
+
+
+def read_initiator_file() -> str:
+    """The text of open-iscsi's initiator name file, "" if there is none.
+
+    Debian installs it readable by root only, yet a service user must
+    report the initiator name to cinder; it holds no secret.
+    """
+    operation = "read the initiator name file"
+    try:
+        with open(paths.PATHS.initiator_name(), "rb") as handle:
+            data = handle.read(MAX_INITIATOR_FILE + 1)
+    except FileNotFoundError:
+        return ""
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, error.strerror or str(error)) from None
+    if len(data) > MAX_INITIATOR_FILE:
+        raise exception.PrivilegedOperationFailed(
+            operation, "larger than %d bytes" % MAX_INITIATOR_FILE)
+    return data.decode("utf-8", "replace")
+
+
 def write_node_auth(target: str, portal: str, iface: str,
                     settings: Mapping[str, str]) -> None:
     """Replace the ``node.session.auth.*`` lines of an existing record."""

@@ -1,5 +1,5 @@
-"""SCSI writes and disk flushes as root: sysfs ``scan``, ``delete``,
-``rescan`` and the ``BLKFLSBUF`` ioctl.
+"""SCSI writes and disk reads and flushes as root: sysfs ``scan``,
+``delete``, ``rescan``, the ``BLKFLSBUF`` ioctl and a one-block read.
 
 Each takes a checked name or number, never a path: the path is built here
 from :data:`~iscsi_transports.privileged.paths.PATHS`.  A disk still held
@@ -23,6 +23,8 @@ LOG = logging.getLogger(__name__)
 
 #: ``_IO(0x12, 97)`` from linux/fs.h: what ``blockdev --flushbufs`` calls.
 BLKFLSBUF = 0x1261
+#: What ``dd if=DEV of=/dev/null count=1`` reads: one 512-byte block.
+BLOCK = 512
 _GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO)
 
 
@@ -107,3 +109,35 @@ def flush_disk(name: str) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def read_block(path: str) -> None:
+    """Read the first block of a volume's device, as os-brick's
+    ``check_valid_device`` does with ``dd``: PrivilegedOperationFailed if
+    the kernel refuses (a dead path gives EIO).
+
+    ``path`` is a disk, a dm map or a udev link to one; the link is
+    resolved here and must end on a block device under ``/dev``, so the
+    caller can name no other file.
+    """
+    operation = "read a block device"
+    name = validate.device_path(operation, path)
+    dev = os.path.realpath(paths.PATHS.dev)
+    real = os.path.realpath(os.path.join(dev, name))
+    if os.path.commonpath([dev, real]) != dev:
+        raise validate.refuse(operation, "%s leads out of /dev" % path)
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (path, error.strerror)) from None
+    try:
+        if not stat.S_ISBLK(os.fstat(fd).st_mode):
+            raise validate.refuse(operation, "%s is not a block device"
+                                  % path)
+        os.read(fd, BLOCK)
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (path, error.strerror)) from None
+    finally:
+        os.close(fd)

@@ -26,6 +26,13 @@ _PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|\[[0-9A-Fa-f:.]+\])"
 _SID_RE = re.compile(r"^[0-9]{1,9}\Z")
 _MAP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 _MPATH_DEV_RE = re.compile(r"^/dev/(?:sd[a-z]{1,4}|dm-[0-9]{1,6})\Z")
+#: What os-brick's check_valid_device may be asked to read: a disk, a dm
+#: map, or a udev link to one (os-brick's encrypted-volume links included).
+#: A link name has no ``/``, so no ``..`` can climb out of its directory.
+_READ_DEV_RE = re.compile(
+    r"^/dev/(sd[a-z]{1,4}|dm-[0-9]{1,6}|"
+    r"(?:mapper|disk/by-path|disk/by-id)/[A-Za-z0-9][A-Za-z0-9_.:+-]{0,254})"
+    r"\Z")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 #: Longest target name (RFC 3720: 223 bytes) and record value open-iscsi
 #: keeps (AUTH_STR_MAX_LEN and VALUE_MAXVAL are 256 with the NUL).
@@ -72,6 +79,16 @@ def disk(operation: str, name: object) -> str:
     if not isinstance(name, str) or not DISK_RE.match(name):
         raise refuse(operation, "%r is not a SCSI disk name (sdX)" % (name,))
     return name
+
+
+def device_path(operation: str, path: object) -> str:
+    """A device path under ``/dev`` that may be read; the part after
+    ``/dev/``."""
+    match = _READ_DEV_RE.match(path) if isinstance(path, str) else None
+    if match is None:
+        raise refuse(operation, "%r is not a disk, dm map or udev link of "
+                     "one under /dev" % (path,))
+    return match.group(1)
 
 
 def host_number(operation: str, host: object) -> int:

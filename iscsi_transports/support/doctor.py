@@ -7,6 +7,17 @@ what the driver would use and why.  Everything is read, nothing is
 changed: iface records are read from ``iface_dir`` directly (no iscsiadm,
 so no root helper needed) and daemons are found through ``proc_root``.
 
+The privileges section (asked for: it starts a daemon, and it describes
+this host's setup, not a replayed snapshot's) says whether the service
+user's way to root works:
+the state directory (exists or can be created, owner, mode), lock files in
+the lock path that another user left, and whether the library's privsep
+daemon really starts and answers (started, asked for the initiator name
+file, with a time limit).  Run as the service user (``sudo -u nova
+iscsi-transports doctor --config-file /etc/nova/nova.conf``) it checks that
+user's own setup; run as root, a daemon that cannot start is a warning,
+since root runs the root operations in process.
+
 The multipath section says whether multipathd runs and what it will do for
 the arrays behind this host's iSCSI sessions (``find_multipaths``,
 ``no_path_retry``): it asks the daemon (``multipathd show config``, a
@@ -19,7 +30,10 @@ from __future__ import annotations
 
 import glob
 import os
+import stat
+import threading
 import typing
+from collections.abc import Callable
 from typing import Any
 
 from oslo_config import cfg
@@ -30,6 +44,7 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import multipathd as multipathd_mod
 from iscsi_transports import portal as portal_mod
+from iscsi_transports import state
 from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.selection import manager as manager_mod
@@ -73,6 +88,8 @@ SOCKETS = {ISCSID: "@ISCSIADM_ABSTRACT_NAMESPACE",
 #: The kernel module every software iSCSI session over TCP needs.
 ISCSI_TCP = "iscsi_tcp"
 MULTIPATHD = "multipathd"
+#: Seconds the privsep daemon may take to start and answer.
+PRIVSEP_TIMEOUT = 30.0
 
 
 class Check(typing.NamedTuple):
@@ -212,16 +229,134 @@ def initiator_name(path: str) -> tuple[str | None, str]:
     return None, "%s has no InitiatorName= line" % shown
 
 
+def _mode(info: os.stat_result) -> str:
+    return "%04o" % stat.S_IMODE(info.st_mode)
+
+
+def state_dir_check(path: str) -> Check:
+    """The state directory: there (owner, mode, writable here) or who
+    can create it.  Nothing is created."""
+    name = "state dir"
+    fix = "install -d -o nova -g nova -m 0750 %s" % path
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        parent = os.path.dirname(os.path.normpath(path))
+        try:
+            owner = os.stat(parent)
+        except OSError:
+            return Check(name, FAIL, "%s and its parent %s do not exist: %s"
+                         % (path, parent, fix))
+        if owner.st_uid == 0:
+            return Check(name, WARN, "%s does not exist and only root may "
+                         "create it in %s: %s" % (path, parent, fix))
+        return Check(name, OK, "%s does not exist yet; uid %d, who owns %s, "
+                     "creates it on first use" % (path, owner.st_uid, parent))
+    except OSError as error:
+        return Check(name, FAIL, "%s cannot be examined (%s): %s"
+                     % (path, error.strerror, fix))
+    if not stat.S_ISDIR(info.st_mode):
+        return Check(name, FAIL, "%s is not a directory: %s" % (path, fix))
+    detail = "%s (uid %d, gid %d, mode %s)" % (path, info.st_uid,
+                                              info.st_gid, _mode(info))
+    if not os.access(path, os.W_OK | os.X_OK):
+        return Check(name, FAIL, "%s is not writable by uid %d: chown the "
+                     "service user onto it" % (detail, os.geteuid()))
+    if info.st_uid == 0 and not info.st_mode & 0o020:
+        return Check(name, WARN, "%s: only root can write in it, a service "
+                     "user cannot (chown nova:nova %s)" % (detail, path))
+    return Check(name, OK, detail)
+
+
+def lock_files_check(path: str) -> Check:
+    """Lock files of the library in ``path`` whose owner is not the
+    directory's: the service user may be unable to open them."""
+    name = "lock files"
+    try:
+        owner = os.stat(path).st_uid
+        names = sorted(entry for entry in os.listdir(path)
+                       if entry.startswith(state.LOCK_PREFIX))
+    except FileNotFoundError:
+        return Check(name, OK, "%s does not exist yet (created on first "
+                     "use)" % path)
+    except OSError as error:
+        return Check(name, FAIL, "%s cannot be read (%s)" % (path,
+                                                              error.strerror))
+    foreign = []
+    for entry in names:
+        try:
+            if os.lstat(os.path.join(path, entry)).st_uid != owner:
+                foreign.append(entry)
+        except FileNotFoundError:
+            continue  # removed meanwhile
+    if foreign:
+        return Check(name, FAIL, "%d in %s not owned by its owner (uid %d), "
+                     "e.g. %s: chown --reference=%s %s/%s*" % (
+                         len(foreign), path, owner, foreign[0], path, path,
+                         state.LOCK_PREFIX))
+    return Check(name, OK, "%d in %s, all owned by uid %d"
+                 % (len(names), path, owner))
+
+
+def probe_privsep(timeout: float) -> str:
+    """Start the library's privsep daemon and ask it for the initiator name
+    file; what it answered, or PrivsepUnavailable (also when it takes more
+    than ``timeout`` seconds: the start command may be stuck)."""
+    from iscsi_transports import privileged
+    outcome: list[BaseException | str] = []
+
+    def run() -> None:
+        try:
+            text = privileged.executor(in_process=False).read_initiator_file()
+            outcome.append("started; it read the initiator name file (%d "
+                           "bytes)" % len(text))
+        except BaseException as error:  # reported by the caller's thread
+            outcome.append(error)
+
+    thread = threading.Thread(target=run, name="privsep-probe", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if not outcome:
+        raise exception.PrivsepUnavailable(
+            reason="no answer within %g seconds" % timeout)
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return outcome[0]
+
+
+def privsep_check(probe: Callable[[float], str]) -> Check:
+    """Whether the daemon starts and answers; a failure is fatal only to a
+    service user (root runs the root operations in process)."""
+    name = "privsep"
+    try:
+        return Check(name, OK, probe(PRIVSEP_TIMEOUT))
+    except exception.IscsiTransportsError as error:
+        if os.geteuid() == 0:
+            return Check(name, WARN, "root runs the root operations in "
+                         "process, but a service user's daemon would not "
+                         "start: %s" % error)
+        return Check(name, FAIL, str(error))
+
+
 class Doctor:
-    """Builds the checklist for every transport the manager loaded."""
+    """Builds the checklist for every transport the manager loaded.
+
+    ``privileges`` adds the privileges section; ``privsep_probe`` starts
+    the privsep daemon for it and returns what it answered
+    (:func:`probe_privsep`, the default).
+    """
 
     def __init__(self, manager: manager_mod.TransportManager,
                  portal: str | None = None,
                  config_problems: typing.Sequence[str] = (),
-                 executor: client.Executor | None = None) -> None:
+                 executor: client.Executor | None = None,
+                 privsep_probe: Callable[[float], str] | None = None,
+                 privileges: bool = False) -> None:
         self.manager = manager
         self.portal = portal
         self.executor = executor
+        self.check_privileges = privileges
+        self.privsep_probe = privsep_probe
         #: Problems the caller found in the configuration files; the
         #: manager adds what it finds in the values.
         self.config_problems = [*config_problems,
@@ -248,12 +383,14 @@ class Doctor:
                       for name in self.manager.transports]
         verdict, healthy = self._verdict()
         basics = self.basics()
+        privileges = self.privileges()
         healthy = healthy and not self.config_problems and all(
-            check.status != FAIL for check in basics)
+            check.status != FAIL for check in [*basics, *privileges])
         return {"portal": self.portal,
                 "route": self.route.as_dict() if self.route else None,
                 "config_problems": list(self.config_problems),
                 "basics": [check._asdict() for check in basics],
+                "privileges": [check._asdict() for check in privileges],
                 "transports": transports,
                 "unreadable_records": [
                     {"name": item.name, "error": item.error}
@@ -268,6 +405,17 @@ class Doctor:
         the iscsi_tcp module and the initiator name.  Every transport,
         offload ones too, goes through iscsid."""
         return [self._iscsid(), self._iscsi_tcp(), self._initiator_name()]
+
+    def privileges(self) -> list[Check]:
+        """What the service user needs to reach root and share state:
+        the state directory, the lock files, the privsep daemon (none
+        unless asked for)."""
+        if not self.check_privileges:
+            return []
+        conf = self.manager.conf
+        return [state_dir_check(state.directory(conf)),
+                lock_files_check(state.lock_path(conf)),
+                privsep_check(self.privsep_probe or probe_privsep)]
 
     def _iscsid(self) -> Check:
         status = daemon_status(self.proc_root, ISCSID)
@@ -289,7 +437,14 @@ class Doctor:
                      "$(uname -r))" % ISCSI_TCP)
 
     def _initiator_name(self) -> Check:
-        name, problem = initiator_name(self.initiator_name_file)
+        path = self.initiator_name_file
+        if os.path.isfile(path) and not os.access(path, os.R_OK):
+            # Debian's is root's alone (0600): a service user's doctor.
+            return Check("initiatorname", WARN, "%s is not readable by uid "
+                         "%d: the library reads it through its privsep "
+                         "daemon (doctor --privileges checks that it starts)"
+                         % (os.path.basename(path), os.geteuid()))
+        name, problem = initiator_name(path)
         if name:
             return Check("initiatorname", OK, name)
         return Check("initiatorname", FAIL, problem)

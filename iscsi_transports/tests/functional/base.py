@@ -1,8 +1,12 @@
 """Base class of the functional tests: the real lab, the real iscsiadm.
 
 The library runs iscsiadm through its ``root_helper`` option set to
-``nsenter -t <lab pid> -m -n --``, so commands reach the lab's private
-/etc/iscsi and network namespace through the production code path.
+``nsenter -t <lab pid> -m -n --`` (the legacy ``use_privsep = false``
+path), so commands reach the lab's private /etc/iscsi and network
+namespace.  The default path, the root daemon, is tested against the lab
+in ``test_privileged.py``, with ``privsep-helper`` started through the
+same ``nsenter``: a daemon in this process's namespaces would reach the
+host's records instead.
 Nothing here is skipped: a lab that cannot start fails the test.
 """
 
@@ -44,7 +48,7 @@ class FunctionalTestCase(base.TestCase):
         self.lab = lab_mod.get_lab()
         self.lab.reset_records()
         self.addCleanup(self.lab.reset_records)
-        self.flags(root_helper=self.lab.root_helper,
+        self.flags(root_helper=self.lab.root_helper, use_privsep=False,
                    state_path=self.lock_path, iscsiadm_timeout=60,
                    iscsi_db_path=self.lab.etc_iscsi)
         self.execute = RecordingExecute()

@@ -16,7 +16,8 @@ class TestDiscoverCommand(base.FunctionalTestCase):
                 ) -> tuple[int, str, str]:
         conf_file = os.path.join(self.lock_path, "it.conf")
         with open(conf_file, "w") as conf:
-            conf.write("[iscsi_transports]\nroot_helper = %s\n"
+            conf.write("[iscsi_transports]\nuse_privsep = false\n"
+                       "root_helper = %s\n"
                        "state_path = %s\nsysfs_root = %s\n"
                        "iscsiadm_timeout = 60\n"
                        % (root_helper or self.lab.root_helper,

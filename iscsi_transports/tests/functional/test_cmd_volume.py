@@ -19,7 +19,8 @@ class TestVolumeCommands(base.FunctionalTestCase):
     def run_cmd(self, *argv: str) -> tuple[int, str, str]:
         conf_file = os.path.join(self.lock_path, "it.conf")
         with open(conf_file, "w") as conf:
-            conf.write("[iscsi_transports]\nroot_helper = %s\n"
+            conf.write("[iscsi_transports]\nuse_privsep = false\n"
+                       "root_helper = %s\n"
                        "state_path = %s\nsysfs_root = %s\n"
                        "device_scan_attempts = 1\n"
                        % (self.lab.root_helper, self.lock_path,

@@ -54,6 +54,7 @@ class TestConcurrentEnsure(base.FunctionalTestCase):
             "net_ifacename": wanted.net_ifacename,
             "initiatorname": wanted.initiatorname},
             "flags": {"root_helper": self.lab.root_helper,
+                      "use_privsep": False,
                       "state_path": self.lock_path, "iscsiadm_timeout": 60}})
         children = [subprocess.Popen(
             [sys.executable, "-c", CHILD, params], stdin=subprocess.PIPE,

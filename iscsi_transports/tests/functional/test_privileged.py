@@ -202,7 +202,8 @@ class TestPrivilegedDaemon(DaemonCase):
 
 
 class TestFlushRealBlockDevice(base.FunctionalTestCase):
-    """``BLKFLSBUF`` on a real block device node, named like a disk."""
+    """``BLKFLSBUF`` and a one-block read on a real block device node,
+    named like a disk and reached through a udev-like link."""
 
     def setUp(self) -> None:
         super().setUp()
@@ -219,6 +220,14 @@ class TestFlushRealBlockDevice(base.FunctionalTestCase):
 
     def test_flush_in_process(self) -> None:
         self.assertTrue(privileged.executor(in_process=True).flush_disk("sdq"))
+
+    def test_read_block_through_a_link_in_process(self) -> None:
+        by_id = os.path.join(self.dev, "disk", "by-id")
+        os.makedirs(by_id)
+        os.symlink("../../sdq", os.path.join(by_id, "wwn-0x6001405"))
+        executor = privileged.executor(in_process=True)
+        executor.read_block("/dev/disk/by-id/wwn-0x6001405")
+        executor.read_block("/dev/sdq")
 
 
 class TestRunnerThroughTheDaemon(DaemonCase):

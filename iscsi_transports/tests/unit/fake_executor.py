@@ -22,6 +22,7 @@ class RecordingExecutor:
         self.answer = client.CommandResult(0, "", "")
         self.raises: dict[str, Exception] = {}
         self.deleted = True
+        self.initiator_file = ""
 
     def _record(self, name: str, *args: object) -> None:
         self.calls.append((name, *args))
@@ -56,6 +57,13 @@ class RecordingExecutor:
     def flush_disk(self, name: str) -> bool:
         self._record("flush_disk", name)
         return True
+
+    def read_block(self, path: str) -> None:
+        self._record("read_block", path)
+
+    def read_initiator_file(self) -> str:
+        self._record("read_initiator_file")
+        return self.initiator_file
 
     def write_node_auth(self, target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:

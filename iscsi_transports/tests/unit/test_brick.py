@@ -27,6 +27,7 @@ from iscsi_transports import exception
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 
 IQN = "iqn.2010-10.org.openstack:volume-1"
 PROPS = {"target_portal": "10.0.0.1:3260", "target_iqn": IQN,
@@ -131,7 +132,12 @@ class TestConstruction(ConnectorTestCase):
         connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
         self.assertIsNotNone(connector.iscsi_driver.iscsiadm.privileged)
 
+    def test_privsep_is_the_default(self) -> None:
+        connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
+        self.assertIsNotNone(connector.iscsi_driver.iscsiadm.privileged)
+
     def test_without_use_privsep_the_root_helper_path(self) -> None:
+        self.flags(use_privsep=False)
         connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
         self.assertIsNone(connector.iscsi_driver.iscsiadm.privileged)
 
@@ -292,7 +298,33 @@ class TestConnectorProperties(ConnectorTestCase):
 
 
 class TestCheckValidDevice(ConnectorTestCase):
-    def test_reads_one_block_as_root(self) -> None:
+    def privileged(self) -> fake_executor.RecordingExecutor:
+        """The root daemon behind the connector (the default path)."""
+        executor = fake_executor.RecordingExecutor()
+        self.driver.iscsiadm = runner.Iscsiadm(self.conf, executor=executor)
+        return executor
+
+    def test_reads_one_block_through_the_root_daemon(self) -> None:
+        executor = self.privileged()
+        self.assertTrue(self.connector().check_valid_device(
+            "/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-%s-lun-1" % IQN))
+        self.assertEqual([("read_block", "/dev/disk/by-path/ip-10.0.0.1:"
+                           "3260-iscsi-%s-lun-1" % IQN)], executor.calls)
+        self.assertEqual([], self.execute.calls)
+
+    def test_unreadable_through_the_root_daemon(self) -> None:
+        executor = self.privileged()
+        executor.raises["read_block"] = exception.PrivilegedOperationFailed(
+            "read a block device", "/dev/sdb: Input/output error")
+        self.assertFalse(self.connector().check_valid_device("/dev/sdb"))
+
+    def test_refused_by_the_root_daemon(self) -> None:
+        executor = self.privileged()
+        executor.raises["read_block"] = exception.PrivilegedRequestRefused(
+            "read a block device", "/dev/sdb is not a block device")
+        self.assertFalse(self.connector().check_valid_device("/dev/sdb"))
+
+    def test_reads_one_block_with_dd_on_the_legacy_path(self) -> None:
         self.assertTrue(self.connector().check_valid_device("/dev/sdb"))
         self.assertEqual(["dd", "if=/dev/sdb", "of=/dev/null", "count=1"],
                          self.execute.calls[-1])

@@ -62,3 +62,34 @@ class TestPrivilegedWriter(base.TestCase):
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS)
         self.assertIn(("scan_host", 11, "0 0 1"), self.executor.calls)
+
+
+class TestInitiatorNameForTheServiceUser(base.TestCase):
+    """open-iscsi's initiator name file is root's alone on Debian: a
+    service user reads it through the root daemon."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.executor = fake_executor.RecordingExecutor()
+        self.executor.initiator_file = "InitiatorName=iqn.2026-11.org.x:y\n"
+        self.file = self.useFixture(fixtures.TempDir()).path + "/name"
+
+    def driver(self) -> driver.ISCSIDriver:
+        made = driver.ISCSIDriver(
+            self.conf, manager=fake_manager.FakeManager(self.conf,
+                                                        offload=False),
+            initiator_file=self.file)
+        made.iscsiadm = runner.Iscsiadm(self.conf, executor=self.executor)
+        return made
+
+    def test_unreadable_file_is_read_by_the_daemon(self) -> None:
+        self.assertEqual("iqn.2026-11.org.x:y", self.driver()
+                         .connector_properties()["initiator"])
+        self.assertEqual([("read_initiator_file",)], self.executor.calls)
+
+    def test_readable_file_is_read_here(self) -> None:
+        with open(self.file, "w") as handle:
+            handle.write("InitiatorName=iqn.2026-11.org.x:here\n")
+        self.assertEqual("iqn.2026-11.org.x:here", self.driver()
+                         .connector_properties()["initiator"])
+        self.assertEqual([], self.executor.calls)

@@ -18,10 +18,13 @@ class DoctorCommandTestCase(base.TestCase):
         self.config = self.useFixture(
             fixtures.TempDir()).join("nova.conf")
         self.write_config()
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.support.doctor.probe_privsep",
+            lambda timeout: "started (test)"))
 
     def write_config(self, **options):
         options = {**self.data.options(), "sysfs_root": self.sysfs.root,
-                   **options}
+                   "state_path": self.lock_path, **options}
         with open(self.config, "w", encoding="utf-8") as handle:
             handle.write("[iscsi_transports]\n" + "".join(
                 "%s = %s\n" % item for item in options.items()))
@@ -59,7 +62,7 @@ class TestDoctorCommand(DoctorCommandTestCase):
         self.sysfs.add_offload_card("bnx2i", bus=8)
         data = json.loads(self.run_cmd("doctor", "--format", "json"))
         self.assertEqual({"portal", "route", "config_problems", "basics",
-                          "transports", "unreadable_records",
+                          "privileges", "transports", "unreadable_records",
                           "load_failures", "multipath", "active", "healthy"},
                          set(data))
         bnx2i = next(t for t in data["transports"] if t["name"] == "bnx2i")
@@ -67,6 +70,13 @@ class TestDoctorCommand(DoctorCommandTestCase):
                        "detail": "iscsiuio is not running and no socket "
                                  "listens for it: systemctl enable --now "
                                  "iscsiuio.socket"}, bnx2i["checks"])
+
+    def test_privileges_section(self):
+        self.assertNotIn("privileges", self.run_cmd("doctor"))
+        out = self.run_cmd("doctor", "--privileges")
+        self.assertIn("privileges (the service user's state and way to "
+                      "root):\n", out)
+        self.assertIn("  [ok  ] privsep       started (test)\n", out)
 
     def test_multipath_section_without_multipathd(self):
         out = self.run_cmd("doctor")

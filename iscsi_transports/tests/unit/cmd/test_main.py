@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 from importlib import metadata
 
 import fixtures
@@ -101,3 +103,24 @@ class TestDebug(base.TestCase):
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("[iscsi_transports]\nenabled_transports = tcp,x\n")
         return path
+
+
+class TestEventletWarning(base.TestCase):
+    """oslo.privsep imports eventlet, which warns on import: eight lines on
+    stderr that the console script keeps out of its output."""
+
+    def stderr_of(self, code: str) -> str:
+        return subprocess.run([sys.executable, "-c", code], text=True,
+                              capture_output=True, timeout=120,
+                              check=True).stderr
+
+    def test_the_console_script_hides_it(self) -> None:
+        self.assertEqual("", self.stderr_of(
+            "from iscsi_transports.cmd import main\n"
+            "main.run = lambda args, out, err: bool("
+            "__import__('iscsi_transports.privileged'))\n"
+            "main.main(['list'])\n"))
+
+    def test_it_is_there_without_it(self) -> None:
+        self.assertIn("Eventlet is deprecated", self.stderr_of(
+            "import iscsi_transports.privileged\n"))

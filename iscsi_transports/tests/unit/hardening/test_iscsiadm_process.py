@@ -23,7 +23,10 @@ from iscsi_transports.tests.unit.iscsiadm import test_errors
 class ScriptCase(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
-        self.flags(state_path=self.lock_path, iscsiadm_timeout=30)
+        # The legacy root helper path, whose processes the runner starts
+        # itself (the daemon's are tested in tests/unit/privileged).
+        self.flags(state_path=self.lock_path, iscsiadm_timeout=30,
+                   use_privsep=False)
         self.tool = iscsiadm.Iscsiadm(self.conf)
 
     def script(self, body: str) -> str:

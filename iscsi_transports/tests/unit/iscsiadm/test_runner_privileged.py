@@ -8,6 +8,7 @@ from iscsi_transports import exception
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_executor
 
 TARGET = "iqn.2026-11.org.openstack.test:volume-1"
@@ -104,5 +105,14 @@ class TestRunnerThroughRootOperations(base.TestCase):
                     else client.DaemonExecutor)
         self.assertIs(expected, type(chosen))
 
+    def test_privsep_is_the_default(self) -> None:
+        self.assertIsNotNone(runner.Iscsiadm(self.conf).privileged)
+
     def test_legacy_path_without_use_privsep(self) -> None:
+        self.flags(use_privsep=False)
         self.assertIsNone(runner.Iscsiadm(self.conf).privileged)
+
+    def test_an_injected_execute_is_the_legacy_path(self) -> None:
+        execute = fake_execute.FakeExecute()
+        self.assertIsNone(runner.Iscsiadm(self.conf,
+                                          execute=execute).privileged)

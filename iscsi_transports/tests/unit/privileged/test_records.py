@@ -151,6 +151,27 @@ class TestNodeAuth(base.PrivilegedTestCase):
         self.assertNotIn("Sup3r-S3cr3t", str(error) + repr(error.args))
 
 
+class TestInitiatorFile(base.PrivilegedTestCase):
+
+    def test_read(self) -> None:
+        self.write(self.paths.initiator_name(),
+                   "## comment\nInitiatorName=iqn.2026-11.org.x:y\n")
+        self.assertEqual("## comment\nInitiatorName=iqn.2026-11.org.x:y\n",
+                         self.executor.read_initiator_file())
+
+    def test_missing(self) -> None:
+        self.assertEqual("", self.executor.read_initiator_file())
+
+    def test_too_large_is_not_read(self) -> None:
+        self.write(self.paths.initiator_name(), "x" * 5000)
+        self.assertRaises(exception.PrivilegedOperationFailed,
+                          self.executor.read_initiator_file)
+
+
+class TestInitiatorFileInProcess(TestInitiatorFile):
+    in_process = True
+
+
 class TestNodeAuthInProcess(TestNodeAuth):
     in_process = True
 

@@ -1,4 +1,5 @@
-"""SCSI scan, delete, rescan and flush through the root daemon."""
+"""SCSI scan, delete, rescan, flush and one-block reads through the root
+daemon."""
 
 from __future__ import annotations
 
@@ -79,6 +80,36 @@ class TestScsi(base.PrivilegedTestCase):
     def test_flush_of_something_not_a_block_device_is_refused(self) -> None:
         self.write(os.path.join(self.paths.dev, "sdb"), "data")
         self.assert_refused_unchanged(self.executor.flush_disk, "sdb")
+
+
+    def test_read_of_paths_that_are_not_devices_is_refused(self) -> None:
+        for path in ("/etc/shadow", "/dev/../etc/shadow", "sdb", "/dev/sdb1",
+                     "/dev/sdb/", "/dev/disk/by-path/../../../etc/shadow",
+                     "/dev/mapper/", "/dev/disk/by-uuid/x", "/dev/sdb\n",
+                     "/dev/dm-x", None, 3):
+            self.assert_refused_unchanged(self.executor.read_block, path)
+
+    def test_read_of_a_link_leading_out_of_dev_is_refused(self) -> None:
+        secret = self.write(os.path.join(self.root, "secret"), "x")
+        by_path = os.path.join(self.paths.dev, "disk", "by-path")
+        os.makedirs(by_path)
+        os.symlink(secret, os.path.join(by_path, "ip-x-lun-1"))
+        error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                  self.executor.read_block,
+                                  "/dev/disk/by-path/ip-x-lun-1")
+        self.assertIn("out of /dev", str(error))
+
+    def test_read_of_something_not_a_block_device_is_refused(self) -> None:
+        self.write(os.path.join(self.paths.dev, "sdb"), "data")
+        os.makedirs(os.path.join(self.paths.dev, "mapper"))
+        os.symlink("../sdb", os.path.join(self.paths.dev, "mapper", "m0"))
+        for path in ("/dev/sdb", "/dev/mapper/m0"):
+            self.assert_refused_unchanged(self.executor.read_block, path)
+
+    def test_read_of_a_missing_device_is_a_typed_error(self) -> None:
+        error = self.assertRaises(exception.PrivilegedOperationFailed,
+                                  self.executor.read_block, "/dev/sdq")
+        self.assertIn("/dev/sdq", str(error))
 
 
 class TestScsiInProcess(TestScsi):

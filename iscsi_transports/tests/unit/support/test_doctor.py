@@ -1,9 +1,17 @@
 """doctor's checklist on hosts broken in each way an operator meets."""
 
 import os
+import threading
 
+import fixtures
+from oslo_privsep.test import fixture as privsep_fixture
+
+from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import privileged
+from iscsi_transports import state
 from iscsi_transports.privileged import client
+from iscsi_transports.privileged import paths
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network
 from iscsi_transports.support import doctor
@@ -12,6 +20,9 @@ from iscsi_transports.tests import hostdata
 from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import kernel_tree
 
+#: The real probe; every other test replaces it (it starts a daemon).
+PROBE_PRIVSEP = doctor.probe_privsep
+
 
 class DoctorTestCase(base.TestCase):
 
@@ -19,6 +30,11 @@ class DoctorTestCase(base.TestCase):
         super().setUp()
         self.data = self.useFixture(hostdata.HostData())
         self.flags(**self.data.options())
+        self.flags(state_path=os.path.join(self.lock_path, "state"))
+        # Starting the real daemon is TestPrivileges' business.
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.support.doctor.probe_privsep",
+            lambda timeout: "started (test)"))
 
     def report(self, portal=None):
         manager = manager_mod.TransportManager(self.conf)
@@ -218,6 +234,30 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
             index.write("kernel/drivers/scsi/iscsi_tcp.ko\n")
         self.assertEqual("ok", self.basics()[1]["iscsi_tcp"][0])
 
+    def test_initiator_name_file_of_root_alone_for_a_service_user(self):
+        # Debian installs it 0600: the service user's doctor cannot read
+        # it, which the daemon does for the library.
+        os.chmod(os.path.dirname(self.data.initiator_name_file), 0o755)
+        os.chmod(self.data.initiator_name_file, 0o600)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(write_end, "|".join(
+                    self.basics()[1]["initiatorname"]).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            status, detail = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        self.assertEqual("warn", status)
+        self.assertIn("not readable by uid 65534: the library reads it "
+                      "through its privsep daemon", detail)
+
     def test_iscsi_tcp_missing(self):
         # A cloud kernel without the extra modules: libiscsi_tcp is not it.
         self.data.set_modules_dep(
@@ -341,6 +381,115 @@ class TestMultipath(DoctorTestCase):
         self.assertIn("multipathd show config failed",
                       report["checks"][1]["detail"])
         self.assertEqual(True, self.report()["healthy"])
+
+
+class TestPrivileges(DoctorTestCase):
+    """The service user's state directory, lock files and privsep daemon."""
+
+    def report(self, portal=None):
+        manager = manager_mod.TransportManager(self.conf)
+        return doctor.Doctor(manager, portal, privileges=True).report()
+
+    def privileges(self):
+        return {check["check"]: (check["status"], check["detail"])
+                for check in self.report()["privileges"]}
+
+    def test_not_checked_unless_asked(self):
+        self.assertEqual([], super().report()["privileges"])
+
+    def test_healthy_setup(self):
+        path = os.path.join(self.lock_path, "state")
+        os.makedirs(os.path.join(path, "locks"))
+        os.chmod(path, 0o750)
+        os.chown(path, 65534, 65534)
+        os.chown(os.path.join(path, "locks"), 65534, 65534)
+        self.assertEqual({
+            "state dir": ("ok", "%s (uid 65534, gid 65534, mode 0750)" % path),
+            "lock files": ("ok", "0 in %s/locks, all owned by uid 65534"
+                           % path),
+            "privsep": ("ok", "started (test)")}, self.privileges())
+        self.assertTrue(self.report()["healthy"])
+
+    def test_state_dir_missing_but_creatable_by_its_parents_owner(self):
+        os.chown(self.lock_path, 65534, 65534)
+        status, detail = self.privileges()["state dir"]
+        self.assertEqual("ok", status)
+        self.assertIn("uid 65534, who owns %s, creates it" % self.lock_path,
+                      detail)
+
+    def test_state_dir_only_root_may_create(self):
+        status, detail = self.privileges()["state dir"]
+        self.assertEqual("warn", status)
+        self.assertIn("install -d -o nova -g nova -m 0750 %s/state"
+                      % self.lock_path, detail)
+
+    def test_state_dir_without_parent(self):
+        self.flags(state_path=os.path.join(self.lock_path, "no", "state"))
+        self.assertEqual("FAIL", self.privileges()["state dir"][0])
+        self.assertFalse(self.report()["healthy"])
+
+    def test_state_dir_that_is_a_file(self):
+        with open(os.path.join(self.lock_path, "state"), "w"):
+            pass
+        status, detail = self.privileges()["state dir"]
+        self.assertEqual(("FAIL", True), (status, "not a directory" in detail))
+
+    def test_state_dir_root_owned(self):
+        os.makedirs(os.path.join(self.lock_path, "state"), mode=0o755)
+        status, detail = self.privileges()["state dir"]
+        self.assertEqual("warn", status)
+        self.assertIn("only root can write in it", detail)
+
+    def test_lock_file_left_by_another_user(self):
+        locks = state.ensure(self.conf, "locks") + "/locks"
+        for name in ("iface-a", "target-b"):
+            with open(os.path.join(locks, state.LOCK_PREFIX + name), "w"):
+                pass
+        os.chown(os.path.join(locks, state.LOCK_PREFIX + "target-b"),
+                 65534, 65534)
+        status, detail = self.privileges()["lock files"]
+        self.assertEqual("FAIL", status)
+        self.assertIn("1 in %s not owned by its owner (uid 0), e.g. "
+                      "iscsi_transports-target-b: chown --reference=%s"
+                      % (locks, locks), detail)
+
+    def test_privsep_that_cannot_start_warns_root(self):
+        def probe(timeout):
+            raise exception.PrivsepUnavailable(reason="exit 1")
+
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.support.doctor.probe_privsep", probe))
+        status, detail = self.privileges()["privsep"]
+        self.assertEqual("warn" if os.geteuid() == 0 else "FAIL", status)
+        self.assertIn("exit 1", detail)
+
+    def test_the_real_daemon_starts_and_answers(self):
+        root = self.useFixture(fixtures.TempDir()).path
+        built = paths.Paths(iscsi_db=root)
+        with open(built.initiator_name(), "w") as handle:
+            handle.write("InitiatorName=iqn.2026-11.org.test:doctor\n")
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.paths.PATHS", built))
+        self.useFixture(privsep_fixture.UnprivilegedPrivsepFixture(
+            privileged.context, {}))
+        self.assertEqual("started; it read the initiator name file (42 "
+                         "bytes)", PROBE_PRIVSEP(30))
+
+    def test_a_daemon_that_does_not_answer_is_bounded(self):
+        release = threading.Event()
+        self.addCleanup(release.set)
+
+        class Stuck:
+            def read_initiator_file(self):
+                release.wait(60)
+                return ""
+
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.executor",
+            lambda in_process=None: Stuck()))
+        error = self.assertRaises(exception.PrivsepUnavailable,
+                                  PROBE_PRIVSEP, 0.2)
+        self.assertIn("no answer within 0.2 seconds", str(error))
 
 
 class TestIfaceDir(base.TestCase):
