@@ -16,6 +16,8 @@ import fixtures
 from iscsi_transports import exception
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import fallback
+from iscsi_transports.attach import multipath
+from iscsi_transports.attach import sysfs
 from iscsi_transports.iscsiadm import errors
 from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.tests import base
@@ -48,6 +50,11 @@ class DriverTestCase(base.TestCase):
         self.execute = fake_execute.FakeExecute()
         self.kernel = fake_kernel.FakeKernel(self.tree, self.execute)
         self.clock = fake_kernel.Clock()
+        # multipathd as find_multipaths strict runs it: a map only when
+        # told, so single-path volumes stay plain disks.
+        self.multipathd = fake_kernel.FakeMultipathd(
+            self.kernel, self.useFixture(fixtures.TempDir()).path,
+            auto=False)
         self.manager = fake_manager.FakeManager(self.conf, offload=False)
         self.initiator_file = os.path.join(self.dev, "initiatorname.iscsi")
         with open(self.initiator_file, "w") as handle:
@@ -57,7 +64,11 @@ class DriverTestCase(base.TestCase):
             self.conf, manager=self.manager, execute=self.kernel,
             sleep=self.clock.sleep, writer=self.kernel,
             clock=self.clock.time, dev_root=self.dev,
-            initiator_file=self.initiator_file)
+            initiator_file=self.initiator_file,
+            maps=multipath.Multipath(
+                self.conf, sysfs.Sysfs(self.sysfs.root, self.dev),
+                self.multipathd, proc_root=self.multipathd.proc_root,
+                clock=self.clock.time, sleep=self.clock.sleep))
         self.execute.on("iface", "show", exit_code=6)
 
     def map(self, lun: int = 1, name: str = "sdb", iqn: str = IQN,
@@ -538,7 +549,8 @@ class TestDetach(DriverTestCase):
 
     def test_held_disk_is_left_with_its_session_and_reported(self) -> None:
         self.kernel.login(IQN, PORTAL, "default")
-        self.tree.add_dm("dm-0", "mpatha", "mpath-36001405")
+        # LVM on the disk itself: no map of ours to flush.
+        self.tree.add_dm("dm-0", "vg-lv", "LVM-Xq1")
         self.tree.add_disk(1, 1, "sdb", holders=("dm-0",))
         error = self.assertRaises(exception.VolumeDetachIncomplete,
                                   self.driver.disconnect_volume, PROPS)
@@ -741,23 +753,30 @@ class TestPerPortalSelection(DriverTestCase):
         self.manager.tcp_portals = {PORTAL2}
         self.map()
         self.map(iqn=IQN2, portal=PORTAL2, name="sdc")
-        info = self.driver.connect_volume(self.props)
+        info = self.driver.connect_volume(self.props, multipath=True)
         self.assertEqual({(PORTAL, OFFLOAD_IFACE), (PORTAL2, "default")},
                          {(t["portal"], t["iface"]) for t in info["targets"]})
         self.assertEqual(2, len(info["paths"]))
+        self.assertEqual(["sdb", "sdc"], sorted(
+            self.driver.maps.find(info["multipath_id"]).paths))
         self.execute.calls.clear()
         self.driver.disconnect_volume(self.props, info)
-        self.assertEqual([OFFLOAD_IFACE, "default"],
-                         [c[c.index("-I") + 1] for c in
-                          self.execute.commands("--logout")])
+        self.assertEqual({OFFLOAD_IFACE, "default"},
+                         {c[c.index("-I") + 1] for c in
+                          self.execute.commands("--logout")})
         self.assertEqual([], self.sessions())
+        self.assertEqual({}, self.multipathd.maps)
 
-    def test_one_path_failing_keeps_the_other(self) -> None:
-        self.execute.on(PORTAL2, "--login", exit_code=8)
+    def test_single_path_takes_the_first_portal_that_works(self) -> None:
+        self.execute.on(PORTAL, "--login", exit_code=8)
         self.map()
+        self.map(iqn=IQN2, portal=PORTAL2, name="sdc")
         info = self.driver.connect_volume(self.props)
-        self.assertEqual([PORTAL], [t["portal"] for t in info["targets"]])
-        self.assertEqual([(IQN, "default")], self.sessions())
+        self.assertEqual([PORTAL2], [t["portal"] for t in info["targets"]])
+        self.assertEqual([(IQN2, "default")], self.sessions())
+        # The failed portal's record went with it.
+        (delete,) = self.execute.commands("-o", "delete")
+        self.assertIn(PORTAL, delete)
 
 
 class TestLazyManager(base.TestCase):
