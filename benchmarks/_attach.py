@@ -7,7 +7,12 @@ SCSI scans, sysfs and udev -- has no process to count, so it is stood in
 for on both sides: this project reads a built sysfs tree where a login
 adds the session and a LUN scan adds the disk (the unit tests' kernel
 stand-in, ``FakeKernel``), and os-brick's ``LinuxSCSI`` answers from
-memory.
+memory.  multipathd is stood in for the same way: on this side by the unit
+tests' ``FakeMultipathd`` (maps on the built tree, every ``multipath`` and
+``multipathd`` command recorded), on os-brick's by stubs that record the
+command its ``LinuxSCSI`` would run.  ``alone`` says whether multipathd
+builds the map of new paths by itself (``find_multipaths`` off/greedy, or
+the WWID known) or only once told (``find_multipaths strict``).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from iscsi_transports import config
 from iscsi_transports import fixture
 from iscsi_transports import opts
 from iscsi_transports.attach import driver as driver_mod
+from iscsi_transports.attach import multipath
+from iscsi_transports.attach import sysfs
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.attach import kernel_tree
@@ -59,6 +66,7 @@ class Lab:
 
     root: str
     kernel: fake_kernel.FakeKernel
+    multipathd: fake_kernel.FakeMultipathd
     delay: float = 0.0
 
     @classmethod
@@ -75,9 +83,10 @@ class Lab:
             dev = tempfile.mkdtemp(prefix="iscsi-bench-dev.")
         finally:
             tempfile.tempdir = saved
-        lab = cls(root, fake_kernel.FakeKernel(
-            kernel_tree.IscsiTree(sysfs, dev), runner._default_execute),
-            delay)
+        kernel = fake_kernel.FakeKernel(kernel_tree.IscsiTree(sysfs, dev),
+                                        runner._default_execute)
+        lab = cls(root, kernel, fake_kernel.FakeMultipathd(
+            kernel, os.path.join(root, "proc")), delay)
         for sub in ("state", "dev", "bin", "locks", "sysfs", "lib"):
             os.makedirs(lab.path(sub))
         os.symlink(FAKE, lab.path("bin", "iscsiadm"))
@@ -104,10 +113,17 @@ class Lab:
         except FileNotFoundError:
             return []
 
+    def multipath_calls(self) -> list[str]:
+        """The ``multipath``/``multipathd`` commands this project ran."""
+        return self.multipathd.commands()
+
     def reset(self) -> None:
-        """Forget every call, node and session (a fresh host)."""
+        """Forget every call, node, session and map (a fresh host)."""
         shutil.rmtree(self.path("state"))
         os.makedirs(self.path("state"))
+        for wwid in list(self.multipathd.maps):
+            self.multipathd.remove(wwid)
+        self.multipathd.calls.clear()
         for sid in list(self.kernel.tree.sessions):
             if os.path.lexists(os.path.join(
                     self.kernel.tree.root,
@@ -116,6 +132,7 @@ class Lab:
 
     def forget_calls(self) -> None:
         """Start counting again, keeping nodes and sessions."""
+        self.multipathd.calls.clear()
         try:
             os.unlink(self.path("state", "calls"))
         except FileNotFoundError:
@@ -140,13 +157,18 @@ class Lab:
                            "sysfs_root": self.kernel.tree.root,
                            "device_dir": self.path("dev"),
                            "device_scan_attempts": 1,
-                           "device_scan_interval": 0}.items():
+                           "device_scan_interval": 0,
+                           "iscsi_db_path": self.path("state")}.items():
             conf.set_override(key, value, group=config.GROUP)
-        return driver_mod.ISCSIDriver(conf, execute=self.kernel,
-                                      writer=self.kernel,
-                                      dev_root=self.kernel.tree.dev_root)
+        return driver_mod.ISCSIDriver(
+            conf, execute=self.kernel, writer=self.kernel,
+            dev_root=self.kernel.tree.dev_root,
+            maps=multipath.Multipath(
+                conf, sysfs.Sysfs(self.kernel.tree.root,
+                                  self.kernel.tree.dev_root),
+                self.multipathd, proc_root=self.multipathd.proc_root))
 
-    def os_brick(self, multipath: bool = False) -> Any:
+    def os_brick(self, multipath: bool = False, alone: bool = True) -> Any:
         import os_brick
         from os_brick.initiator.connectors import iscsi
         from oslo_concurrency import lockutils
@@ -156,7 +178,7 @@ class Lab:
         connector = iscsi.ISCSIConnector(
             "sudo", execute=_brick_execute(others), use_multipath=multipath,
             device_scan_attempts=1)
-        _stub_kernel(connector._linuxscsi)
+        _stub_kernel(connector._linuxscsi, others, alone)
         connector.other_commands = others
         return connector
 
@@ -175,14 +197,27 @@ def _brick_execute(others: list[list[str]]) -> Callable[..., Any]:
     return execute
 
 
-def _stub_kernel(linuxscsi: Any) -> None:
-    """Answer os-brick's sysfs/udev questions as a healthy host would."""
+def _stub_kernel(linuxscsi: Any, others: list[list[str]],
+                 alone: bool = True) -> None:
+    """Answer os-brick's sysfs/udev questions as a healthy host would; its
+    multipath commands are recorded in ``others`` (argv as its LinuxSCSI
+    builds them) and answered as multipathd would."""
+    told: list[str] = []
+
+    def run(*cmd: str) -> Any:
+        others.append(list(cmd))
+        return True
+
     linuxscsi.get_hctl = lambda session, lun: ("2", "0", "0", str(lun))
     linuxscsi.scan_iscsi = lambda *args, **kwargs: None
     linuxscsi.device_name_by_hctl = lambda session, hctl: "sd" + session[-2:]
     linuxscsi.get_sysfs_wwn = lambda devices, mpath=None: "3600a0b80001"
-    linuxscsi.find_sysfs_multipath_dm = lambda devices: "dm-0"
-    linuxscsi.multipath_add_wwid = lambda wwn: True
-    linuxscsi.multipath_add_path = lambda path: None
-    linuxscsi.wait_for_mpath_device = lambda mpath: None
-    linuxscsi.is_multipath_running = lambda *args, **kwargs: True
+    linuxscsi.find_sysfs_multipath_dm = \
+        lambda devices: "dm-0" if alone or told else None
+    linuxscsi.multipath_add_wwid = lambda wwn: run("multipath", "-a", wwn)
+    linuxscsi.multipath_add_path = lambda path: (
+        told.append(path), run("multipathd", "add", "path", path))
+    linuxscsi.wait_for_mpath_device = lambda mpath: run(
+        "multipath", "-C", mpath)
+    linuxscsi.is_multipath_running = lambda *args, **kwargs: run(
+        "multipathd", "show", "status")

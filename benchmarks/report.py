@@ -18,8 +18,8 @@ DOC_DIR = os.path.join(_common.REPO, "doc", "source", "contributor")
 DOC_CHART = os.path.join(DOC_DIR, "benchmarks-ours-vs-os-brick.png")
 #: Included by benchmarks.rst; not a document of its own (no .rst suffix).
 DOC_TABLES = os.path.join(DOC_DIR, "benchmarks-results.inc")
-ORDER = ("cold_start", "detection", "parsing", "processes", "concurrency",
-         "privilege")
+ORDER = ("cold_start", "detection", "processes", "concurrency",
+         "privilege", "multipath_map", "attach_latency")
 
 
 def load() -> dict[str, dict]:
@@ -87,8 +87,8 @@ def chart(results: dict[str, dict]) -> None:
           [cold["iscsi-transports list"] * 1000],
           [brick_cold[0] * 1000 if brick_cold else 0])
     procs = results["processes"]["results"]
-    _bars(axes[1], "iscsiadm processes per attach", "processes",
-          [name.replace(" + ", "\n+ ") for name in procs],
+    _bars(axes[1], "processes per attach", "processes",
+          [name.replace(" + ", "\n+ ").replace(", ", "\n") for name in procs],
           [r["ours"] for r in procs.values()],
           [r.get("os_brick", 0) for r in procs.values()])
     conc = results["concurrency"]

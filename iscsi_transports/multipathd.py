@@ -269,3 +269,8 @@ class Multipathd:
     def flush(self, map_name: str) -> None:
         """``multipath -f``: remove a map nothing holds open."""
         self.multipath("-f", map_name)
+
+    def resize(self, map_name: str) -> None:
+        """``multipathd resize map``: take the paths' new size into the
+        map (its paths were rescanned first)."""
+        self.multipathd("resize", "map", map_name)

@@ -188,6 +188,8 @@ class AttachedPath(typing.NamedTuple):
     hctl: str
     device: str
     scsi_wwn: str | None
+    #: The disk's kernel name (``sdb``): what a multipath map holds.
+    disk: str | None = None
 
 
 class TargetInfo(typing.TypedDict):
@@ -201,15 +203,14 @@ class TargetInfo(typing.TypedDict):
     iface: str
     hctl: str
     device: str
+    #: The disk's kernel name (``sdb``).
+    disk: str | None
+    #: The WWID the disk reports (one for every path of a LUN).
+    scsi_wwn: str | None
 
 
-class DeviceInfo(typing.TypedDict):
-    """What ``connect_volume`` returns and ``disconnect_volume`` reads back.
-
-    nova keeps part of it (``transport``, ``iface``, ``fallback``,
-    ``reason``, ``targets``) in the block device mapping, so a detach reads
-    it back as a plain mapping that may lack keys.
-    """
+class _AnyDeviceInfo(typing.TypedDict):
+    """The keys of every device info (see :class:`DeviceInfo`)."""
 
     type: str
     path: str
@@ -223,6 +224,20 @@ class DeviceInfo(typing.TypedDict):
     requested: str
 
 
+class DeviceInfo(_AnyDeviceInfo, total=False):
+    """What ``connect_volume`` returns and ``disconnect_volume`` reads back.
+
+    nova keeps part of it (``transport``, ``iface``, ``fallback``,
+    ``reason``, ``targets``) in the block device mapping, so a detach reads
+    it back as a plain mapping that may lack keys.  A multipath attach
+    adds the map's WWID (``multipath_id``, os-brick's key: callers test
+    for it) and kernel name (``map``, ``dm-3``).
+    """
+
+    multipath_id: str
+    map: str
+
+
 def device_info(selection: rules.Selection,
                 attached: list[AttachedPath]) -> DeviceInfo:
     """The device info of one iface group's paths."""
@@ -233,7 +248,9 @@ def device_info(selection: rules.Selection,
                          "lun": a.path.lun,
                          "transport": selection.transport.name,
                          "iface": selection.iface.name, "hctl": a.hctl,
-                         "device": a.device} for a in attached],
+                         "device": a.device, "disk": a.disk,
+                         "scsi_wwn": a.scsi_wwn}
+                        for a in attached],
             "transport": selection.transport.name,
             "iface": selection.iface.name, "fallback": selection.fallback,
             "reason": selection.reason, "requested": selection.requested}

@@ -26,7 +26,7 @@ import logging
 import threading
 import time
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from oslo_config import cfg
@@ -39,9 +39,12 @@ from iscsi_transports.attach import connection
 from iscsi_transports.attach import disks
 from iscsi_transports.attach import fallback
 from iscsi_transports.attach import inflight
+from iscsi_transports.attach import multipath as multipath_mod
 from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
+from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -139,7 +142,8 @@ class ISCSIDriver:
                  writer: writer_mod.KernelWriter | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  dev_root: str = "/dev",
-                 initiator_file: str = INITIATOR_FILE) -> None:
+                 initiator_file: str = INITIATOR_FILE,
+                 maps: multipath_mod.Multipath | None = None) -> None:
         config.register(conf, driver_opts)
         manager_mod.register_opts(conf)
         self.conf = conf
@@ -154,6 +158,7 @@ class ISCSIDriver:
         #: Ifaces already ensured by this driver object: later attaches
         #: skip the ``-o show`` (the iface lock still guards changes).
         self._ensured: set[str] = set()
+        self._maps = maps
 
     @property
     def options(self) -> Any:
@@ -172,6 +177,21 @@ class ISCSIDriver:
     @property
     def _disks(self) -> disks.Waiter:
         return disks.Waiter(self.view, self.writer, self._sleep, self._clock)
+
+    @property
+    def maps(self) -> multipath_mod.Multipath:
+        """dm-multipath maps: the given one, else built on first use with
+        the root executor (the runner's, else the library's in-process or
+        daemon one), so a volume without a map never loads it."""
+        if self._maps is None:
+            executor = self.iscsiadm.privileged
+            if executor is None:
+                from iscsi_transports import privileged
+                executor = privileged.executor()
+            self._maps = multipath_mod.Multipath(
+                self.conf, self.view, executor, clock=self._clock,
+                sleep=self._sleep)
+        return self._maps
 
     @property
     def ifaces(self) -> ifaces.IfaceRecords:
@@ -276,70 +296,142 @@ class ISCSIDriver:
                        enforce_multipath: bool = False,
                        scan_attempts: int | None = None
                        ) -> connection.DeviceInfo:
-        """Log in to every path, scan the volume's LUN, return the device
-        info.
+        """Attach the volume; the device info.
 
-        The result has ``path`` (a udev link that resolves to the first
-        path's disk, else ``/dev/sdX``), ``scsi_wwn``, ``paths``,
-        ``targets``, ``transport``, ``iface``, ``fallback``, ``reason``
-        and ``requested``.  ``multipath`` is accepted for os-brick's
-        signature: every path is attached either way and no dm map is
-        built yet, so ``enforce_multipath`` fails the attach.
+        The result has ``path``, ``scsi_wwn``, ``paths``, ``targets`` (one
+        entry per path with the transport and iface it used), ``transport``,
+        ``iface``, ``fallback``, ``reason`` and ``requested``.
+
+        ``multipath`` off (nova's ``volume_use_multipath = False``): the
+        portals are tried in the order given and the first that works is
+        the one session and disk; ``path`` is that disk's udev link.  On:
+        every portal is logged in to at once, and once at least one path
+        is up ``path`` is the dm-multipath map multipathd builds for the
+        LUN's WWID, with ``multipath_id`` and ``map``.  Without multipathd
+        a multipath attach is a single-path one, or with
+        ``enforce_multipath`` a MultipathdNotRunning before any login.
         ``scan_attempts`` replaces ``device_scan_attempts`` for this call.
         """
         # Validated once, before anything runs.
         props = connection.ConnectionProperties.parse(connection_properties)
-        if enforce_multipath:
-            raise exception.VolumeAttachFailed(
-                target=props.paths[0].portal,
-                reason="multipath is enforced, but this release builds no "
-                       "dm-multipath map")
         budget = disks.Budget(scan_attempts or
                               self.options.device_scan_attempts,
                               self.options.device_scan_interval)
+        if multipath and not self.maps.daemon_running():
+            if enforce_multipath:
+                self.maps.require_daemon()
+            LOG.warning("multipathd is not running: attaching %s through "
+                        "one path", props.paths[0].portal)
+            multipath = False
         LOG.debug("Attaching %r (multipath %s)", props, multipath)
-        results: list[connection.DeviceInfo] = []
-        errors: list[exception.IscsiTransportsError] = []
-        groups = self._group_paths(props.paths, volume_type, transport)
-        for selection, group in groups:
-            try:
-                results.append(self.with_fallback(
-                    selection, functools.partial(
-                        self._connect, paths=group, props=props,
-                        budget=budget)))
-            except exception.IscsiTransportsError as error:
-                if len(groups) == 1:
-                    raise
-                LOG.warning("Paths through iface %s failed: %s",
-                            selection.iface.name, error)
-                errors.append(error)
-        if not results:
-            raise errors[0]
-        return connection.merge_device_info(results)
+        if multipath:
+            return self._connect_multipath(props, volume_type, transport,
+                                           budget)
+        return self._connect_first(props, volume_type, transport, budget)
 
-    def _group_paths(self, paths: tuple[connection.VolumePath, ...],
-                     volume_type: str, transport: str | None
-                     ) -> list[tuple[rules.Selection,
-                                     list[connection.VolumePath]]]:
-        """Paths by the iface chosen for their portal (``auto`` may pick
-        different ports for different portals)."""
-        groups: dict[str, tuple[rules.Selection,
-                                list[connection.VolumePath]]] = {}
-        for path in paths:
-            selection = self.select(volume_type, path.portal, transport)
-            groups.setdefault(selection.iface.name, (selection, []))[1].append(
-                path)
-        return list(groups.values())
+    def _connect_first(self, props: connection.ConnectionProperties,
+                       volume_type: str, transport: str | None,
+                       budget: disks.Budget) -> connection.DeviceInfo:
+        """The first portal that works, in the order given: one session,
+        one disk (N disks of one LUN would be N duplicate LVM PVs)."""
+        errors: list[exception.IscsiTransportsError] = []
+        for path in props.paths:
+            try:
+                return self.with_fallback(
+                    self.select(volume_type, path.portal, transport),
+                    functools.partial(self._connect, paths=[path],
+                                      props=props, budget=budget,
+                                      plan=_Plan()))
+            except exception.IscsiTransportsError as error:
+                if len(props.paths) == 1:
+                    raise
+                LOG.warning("Portal %s failed, trying the next: %s",
+                            path.portal, error)
+                errors.append(error)
+        raise errors[0]
+
+    def _connect_multipath(self, props: connection.ConnectionProperties,
+                           volume_type: str, transport: str | None,
+                           budget: disks.Budget) -> connection.DeviceInfo:
+        """Every portal at once, then the map of the LUN.
+
+        Each path runs in a thread of its own under its target's lock, so
+        a dead portal costs one login window, not one per portal.  The
+        volume is attached when one path is; a failure after the logins
+        (no map, paths of different LUNs) undoes every path.
+        """
+        made: list[_Made] = []
+        plan = _Plan(multipath_mod.node_settings(self.conf), True, made)
+        jobs = [functools.partial(
+            self.with_fallback, self.select(volume_type, path.portal,
+                                            transport),
+            functools.partial(self._connect, paths=[path], props=props,
+                              budget=budget, plan=plan))
+            for path in props.paths]
+        try:
+            results, errors = _in_parallel(jobs)
+        except BaseException:
+            self._undo_all(made, [])
+            raise
+        for index, error in errors:
+            LOG.warning("Path %s of a multipath volume failed: %s",
+                        props.paths[index].portal, error)
+        if not results:
+            raise errors[0][1]
+        info = connection.merge_device_info(results)
+        try:
+            found = self.maps.wait_for_map(
+                self._volume_wwid(info), [str(t.get("disk"))
+                                          for t in info["targets"]])
+        except BaseException:
+            self._undo_all(made, [str(t.get("scsi_wwn"))
+                                  for t in info["targets"]
+                                  if t.get("scsi_wwn")])
+            raise
+        LOG.info("Multipath volume %s: map %s with paths %s", found.wwid,
+                 found.name, ", ".join(found.paths))
+        info["path"], info["scsi_wwn"] = found.path, found.wwid
+        info["multipath_id"], info["map"] = found.wwid, found.name
+        return info
+
+    @staticmethod
+    def _volume_wwid(info: connection.DeviceInfo) -> str:
+        """The one WWID every path reports; VolumeAttachFailed if the
+        paths disagree (not one LUN) or the kernel shows none."""
+        wwids = {t.get("scsi_wwn") for t in info["targets"]}
+        if len(wwids) != 1 or None in wwids:
+            raise exception.VolumeAttachFailed(
+                target=", ".join(str(t["portal"]) for t in info["targets"]),
+                reason="the paths report WWIDs %s, not one LUN's: no "
+                       "multipath map" % ", ".join(sorted(map(str, wwids))))
+        return str(wwids.pop())
+
+    def _undo_all(self, made: list[_Made], wwids: list[str]) -> None:
+        """Undo a multipath attach that failed after its logins: the maps
+        multipathd made of its paths (never forced), then each path under
+        its target's lock."""
+        for wwid in dict.fromkeys(wwids):
+            try:
+                self.maps.flush(wwid)
+            except exception.IscsiTransportsError as error:
+                LOG.error("Could not flush the map of the failed attach of "
+                          "%s: %s", wwid, error)
+        for item in made:
+            with self.iscsiadm.external_lock(item.path.lock_name):
+                self._undo(item)
 
     def _connect(self, selection: rules.Selection,
                  paths: list[connection.VolumePath],
                  props: connection.ConnectionProperties,
-                 budget: disks.Budget) -> connection.DeviceInfo:
+                 budget: disks.Budget, plan: _Plan | None = None
+                 ) -> connection.DeviceInfo:
+        plan = plan or _Plan()
         self.prepare_iface(selection)
         attached: list[connection.AttachedPath] = []
         errors: list[exception.IscsiTransportsError] = []
         for path in paths:
-            found, failed = self._attach_path(selection, path, props, budget)
+            found, failed = self._attach_path(selection, path, props, budget,
+                                              plan)
             attached += found
             errors += failed
         if not attached:
@@ -354,11 +446,12 @@ class ISCSIDriver:
     def _attach_path(self, selection: rules.Selection,
                      path: connection.VolumePath,
                      props: connection.ConnectionProperties,
-                     budget: disks.Budget
+                     budget: disks.Budget, plan: _Plan
                      ) -> tuple[list[connection.AttachedPath],
                                 list[exception.IscsiTransportsError]]:
         """Attach one path (each target at the portal when it has no
-        IQN) under its target's lock; a failed target is undone."""
+        IQN; only the first that works for a single-path volume) under
+        its target's lock; a failed target is undone."""
         key = path.lock_name
         attached, errors = [], []
         with self._inflight.attaching(key), self.iscsiadm.external_lock(key):
@@ -368,17 +461,20 @@ class ISCSIDriver:
             for target in targets:
                 try:
                     attached.append(self._attach_target(
-                        selection, target, props, budget, adopted))
+                        selection, target, props, budget, adopted, plan))
                 except exception.IscsiTransportsError as error:
                     LOG.warning("Path %s %s failed: %s", target.portal,
                                 target.iqn, error)
                     errors.append(error)
+                    continue
+                if not plan.multipath:
+                    break
         return attached, errors
 
     def _attach_target(self, selection: rules.Selection,
                        target: connection.VolumePath,
                        props: connection.ConnectionProperties,
-                       budget: disks.Budget, adopted: bool
+                       budget: disks.Budget, adopted: bool, plan: _Plan
                        ) -> connection.AttachedPath:
         """Log in if needed, scan the LUN, wait for its disk; on failure
         undo what this attach made, then raise."""
@@ -390,7 +486,7 @@ class ISCSIDriver:
             if sessions:
                 made.session = adopted
             else:
-                sessions = self._login(made, props)
+                sessions = self._login(made, props, plan.settings)
             found = self._disks.wait(sessions[0], lun, budget)
             if found.scanned:
                 made.disk = found.disk
@@ -398,22 +494,33 @@ class ISCSIDriver:
         except BaseException:
             self._undo(made)
             raise
+        if plan.made is not None:
+            plan.made.append(made)
         return connection.AttachedPath(target, str(found.disk.hctl), device,
-                                       found.disk.scsi_wwn)
+                                       found.disk.scsi_wwn, found.disk.name)
 
-    def _login(self, made: _Made, props: connection.ConnectionProperties
-               ) -> list[sysfs.Session]:
-        """``-o new``, one ``-o update`` with every setting, ``--login``:
-        three processes, CHAP or not."""
+    def _login(self, made: _Made, props: connection.ConnectionProperties,
+               extra: Mapping[str, str]) -> list[sysfs.Session]:
+        """``-o new``, one ``-o update`` with every setting (``extra``:
+        the multipath timeouts), ``--login``: three processes, CHAP or
+        not."""
+        record_portal = self._record_portal(made)
         made.record = True
-        self.iscsiadm.node_new(made.iqn, made.portal, made.iface_args)
+        self.iscsiadm.node_new(made.iqn, record_portal, made.iface_args)
         self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
-                                  {**self.node_settings(),
+                                  {**self.node_settings(), **extra,
                                    **props.session_auth})
         made.session = True
-        made.session = self.iscsiadm.login(made.iqn, made.portal,
-                                           made.iface_args,
-                                           timeout=self.login_timeout())
+        try:
+            made.session = self.iscsiadm.login(made.iqn, made.portal,
+                                               made.iface_args,
+                                               timeout=self.login_timeout())
+        except exception.TargetError as error:
+            refined = iscsiadm_errors.explain_refusal(error,
+                                                      props.session_auth)
+            if refined is error:
+                raise
+            raise refined from error
         sessions = self.view.matching_sessions(made.iqn, made.portal,
                                                made.iface)
         if not sessions:
@@ -422,6 +529,34 @@ class ISCSIDriver:
                 "iface %s, but the kernel shows no such session"
                 % (made.portal, made.iface))
         return sessions
+
+    def _record_portal(self, made: _Made) -> str:
+        """The portal ``-o new`` gets: with the target portal group when
+        one is known (a per-iface directory of the target's records, else
+        a session to it), so that open-iscsi writes the per-iface layout
+        and keeps other ifaces' records; NodeRecordConflict when another
+        iface's single-file record would be replaced (see
+        :mod:`iscsi_transports.iscsiadm.nodes`)."""
+        root = self.iscsiadm.db_root
+        try:
+            layout = nodes.read_layout(root, made.iqn, made.portal)
+        except OSError as error:
+            LOG.debug("Asking iscsiadm for the records of %s: %s",
+                      made.iqn, error)
+            layout = nodes.layout_of(
+                self.iscsiadm.node_records(made.iqn, made.portal),
+                nodes.single_file(root, made.iqn, made.portal))
+        if layout.single_file_iface not in (None, made.iface):
+            raise exception.NodeRecordConflict(
+                target=made.iqn, portal=made.portal, iface=made.iface,
+                path=layout.single_file, owner=layout.single_file_iface)
+        tpgt = next(iter(layout.tpgts), None)
+        if tpgt is None:
+            portal = sysfs.parse_portal(made.portal)
+            tpgt = next((session.tpgt for session in self.view.sessions(
+                made.iqn) if session.portal == portal and
+                session.tpgt is not None), None)
+        return made.portal if tpgt is None else "%s,%d" % (made.portal, tpgt)
 
     def node_settings(self) -> dict[str, str]:
         """What every node record this driver creates is set to.
@@ -454,8 +589,10 @@ class ISCSIDriver:
         LOG.info("Undoing the failed attach of %s at %s (iface %s)",
                  made.iqn, made.portal, made.iface)
         try:
-            if made.disk is not None:
-                disks.remove(self.writer, [made.disk], force=True)
+            # Read again: a map may have come or gone since the scan.
+            current = made.disk and self.view.disk(made.disk.name or "")
+            if current:
+                disks.remove(self.writer, [current], force=True)
             if made.session and not self._in_use(made):
                 self.iscsiadm.logout(made.iqn, made.portal, made.iface_args)
             if made.record and not self.view.matching_sessions(
@@ -524,8 +661,13 @@ class ISCSIDriver:
 
         ``device_info`` (what :meth:`connect_volume` returned) names the
         ifaces used; without it sysfs tells which sessions hold the LUN.
-        ``force``: go on past disks that cannot be flushed or deleted,
-        then raise one :class:`~iscsi_transports.exception.
+        A multipath map of the volume (the one the attach recorded as
+        ``multipath_id``, in ``device_info`` or the properties as nova
+        keeps it, or any map holding the LUN's disks) is flushed first:
+        if it stays, MultipathFlushFailed and nothing is touched.
+
+        ``force``: go on past a map or disks that cannot be flushed or
+        deleted, then raise one :class:`~iscsi_transports.exception.
         VolumeDetachIncomplete` saying what was left.  Disks held by a
         device-mapper map are always left (with their session) and
         reported the same way.
@@ -534,7 +676,8 @@ class ISCSIDriver:
         # refused over them.
         props = connection.ConnectionProperties.parse_paths(
             connection_properties)
-        left: list[str] = []
+        left = self._flush_maps(props, connection_properties, device_info,
+                                force)
         for path in props.paths:
             lun = props.kernel_lun(path)
             with self.iscsiadm.external_lock(path.lock_name):
@@ -547,6 +690,45 @@ class ISCSIDriver:
                             recorded, force)
         if left:
             raise exception.VolumeDetachIncomplete(left="; ".join(left))
+
+    def _flush_maps(self, props: connection.ConnectionProperties,
+                    connection_properties: Mapping[str, Any],
+                    device_info: Mapping[str, Any] | None,
+                    force: bool) -> list[str]:
+        """Flush the volume's multipath maps before any path is touched
+        (a map without paths hangs its openers); what a forced detach
+        left.  The map is this volume's alone (one LUN, one WWID), so it
+        needs none of the targets' locks."""
+        left = []
+        for wwid in self._map_wwids(props, connection_properties,
+                                    device_info):
+            teardown = self.maps.flush(wwid, force=force)
+            if teardown.left is not None:
+                left.append("multipath map %s (%s) with paths %s: %s" % (
+                    teardown.left.name, wwid,
+                    ", ".join(teardown.left.paths) or "none",
+                    teardown.reason))
+        return left
+
+    def _map_wwids(self, props: connection.ConnectionProperties,
+                   connection_properties: Mapping[str, Any],
+                   device_info: Mapping[str, Any] | None) -> list[str]:
+        """WWIDs of the live multipath maps of this volume, read from
+        sysfs: the recorded one, and those holding the LUN's disks (nova
+        passes no device info to a detach)."""
+        recorded = [(device_info or {}).get("multipath_id"),
+                    connection_properties.get("multipath_id")]
+        found = [wwid for wwid in recorded if isinstance(wwid, str) and
+                 wwid and self.view.multipath_map(wwid) is not None]
+        for path in props.paths:
+            lun = props.kernel_lun(path)
+            for iqn in self._targets_of(path, lun, device_info):
+                found += [holder.multipath_wwid
+                          for _session, disk in self._lun_sessions(
+                              path._replace(iqn=iqn), lun)
+                          for holder in disk.holders
+                          if holder.multipath_wwid]
+        return list(dict.fromkeys(found))
 
     def _detach_target(self, made: _Made, key: str, lun: int,
                        recorded: bool, force: bool) -> list[str]:
@@ -568,6 +750,14 @@ class ISCSIDriver:
             if others:
                 LOG.info("Keeping %s to %s: %s still use it", session.name,
                          made.iqn, ", ".join(others))
+                continue
+            # Holders first: a plain volume never builds the map reader.
+            holding = self.maps.maps_holding(session) if any(
+                disk.holders for disk in self.view.disks(session)) else []
+            if holding:
+                LOG.info("Keeping %s to %s: multipath map %s holds its "
+                         "disks", session.name, made.iqn,
+                         ", ".join(found.name for found in holding))
                 continue
             if self._inflight.busy(key):
                 LOG.info("Keeping %s to %s for the attach waiting on it",
@@ -672,8 +862,10 @@ class ISCSIDriver:
 
     def extend_volume(self, connection_properties: Mapping[str, Any], *,
                       transport: str | None = None) -> int:
-        """Make the kernel re-read every path's size; the new size in
-        bytes.  VolumeDeviceNotFound when no path is attached."""
+        """Make the kernel re-read every path's size, then grow the
+        volume's multipath map if it has one; the new size in bytes (the
+        map's, which is what its user sees).  VolumeDeviceNotFound when no
+        path is attached."""
         attached = self._attached(connection_properties)
         if not attached:
             raise exception.VolumeDeviceNotFound(
@@ -690,6 +882,12 @@ class ISCSIDriver:
             raise exception.VolumeDeviceNotFound(
                 target=_describe(connection_properties),
                 paths="the rescanned disks")
+        for wwid in dict.fromkeys(holder.multipath_wwid
+                                  for _session, disk, _lun in attached
+                                  for holder in disk.holders):
+            size = self.maps.resize(wwid) if wwid else None
+            if size is not None:
+                return size
         return max(sizes)
 
     def connector_properties(self, *, transport: str | None = None
@@ -730,6 +928,19 @@ class ISCSIDriver:
             return None
 
 
+class _Plan(typing.NamedTuple):
+    """How one attach treats its paths.
+
+    Single path: the first target that works.  Multipath: every target,
+    with the multipath node settings, and ``made`` collects what each
+    path made, so a failure after the logins can undo all of them.
+    """
+
+    settings: Mapping[str, str] = {}
+    multipath: bool = False
+    made: list[_Made] | None = None
+
+
 class _Made:
     """What one attach (or detach) of a target works on, and what the
     attach made: the node record, the session, the disk it scanned."""
@@ -744,6 +955,41 @@ class _Made:
         self.record = False
         self.session = False
         self.disk: sysfs.Disk | None = None
+
+
+def _in_parallel(jobs: Sequence[Callable[[], _Result]]
+                 ) -> tuple[list[_Result],
+                            list[tuple[int, exception.IscsiTransportsError]]]:
+    """Run every job in a thread of its own and wait for all of them: the
+    results in job order, and the typed errors with the job's index.
+    Another exception is raised once every job has ended (the caller
+    undoes what the others made)."""
+    outcomes: list[tuple[_Result | None, BaseException | None]] = [
+        (None, None)] * len(jobs)
+
+    def run(index: int) -> None:
+        try:
+            outcomes[index] = (jobs[index](), None)
+        except BaseException as error:  # handed to the calling thread
+            outcomes[index] = (None, error)
+
+    threads = [threading.Thread(target=run, args=(index,), daemon=True,
+                                name="attach-path-%d" % index)
+               for index in range(len(jobs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results: list[_Result] = []
+    errors: list[tuple[int, exception.IscsiTransportsError]] = []
+    for index, (result, error) in enumerate(outcomes):
+        if isinstance(error, exception.IscsiTransportsError):
+            errors.append((index, error))
+        elif error is not None:
+            raise error
+        else:
+            results.append(typing.cast(_Result, result))
+    return results, errors
 
 
 def _recorded_targets(device_info: Mapping[str, Any] | None

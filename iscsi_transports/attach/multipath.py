@@ -261,12 +261,20 @@ class Multipath:
                paths: Sequence[str], told: set[str]) -> bool:
         """Tell multipathd what it has not acted on, once per item; a
         refusal is logged, the wait goes on (the map may still come).
-        Whether anything was told."""
+        Whether anything was told.
+
+        While there is no map, one path per poll: the map multipathd
+        builds for it adopts the LUN's other paths it already knows
+        (``multipath -a`` + one ``add path``: 2 processes, whatever the
+        number of paths).  Paths still missing from a map are told next.
+        """
         steps: list[tuple[Callable[[str], None], str]] = []
         if found is None and wwid not in told:
             steps.append((self.daemon.add_wwid, wwid))
-        steps += [(self.daemon.add_path, name) for name in paths
-                  if found is None or name not in found.paths]
+        missing = [name for name in paths if name not in told and (
+            found is None or name not in found.paths)]
+        steps += [(self.daemon.add_path, name)
+                  for name in (missing[:1] if found is None else missing)]
         steps = [(step, item) for step, item in steps if item not in told]
         for step, item in steps:
             told.add(item)
@@ -276,6 +284,19 @@ class Multipath:
                 LOG.warning("Telling multipathd about %s failed: %s",
                             item, error)
         return bool(steps)
+
+    # -- extend ----------------------------------------------------------
+
+    def resize(self, wwid: str) -> int | None:
+        """Grow the map of ``wwid`` to its rescanned paths' size; the map's
+        size in bytes, None when there is no map.  Without it the map (the
+        device the guest uses) keeps its old size however the paths
+        grew."""
+        found = self.find(wwid)
+        if found is None:
+            return None
+        self.daemon.resize(found.dm_name or wwid)
+        return self.view.block_size(found.name)
 
     # -- detach ----------------------------------------------------------
 

@@ -636,6 +636,12 @@ class Sysfs:
                       _read(os.path.join(path, "dm", "uuid")),
                       tuple(_listdir(os.path.join(path, "slaves"))))
 
+    def block_size(self, name: str) -> int | None:
+        """Bytes of block device ``name`` (a disk or a map), None if it is
+        not there."""
+        sectors = _int(_read(self._path("block", name, "size")))
+        return sectors * _SECTOR if sectors is not None else None
+
     def multipath_map(self, wwid: str) -> Holder | None:
         """The device-mapper map multipathd made for ``wwid`` (the
         disk's ``scsi_wwn``): its ``dm/uuid`` is ``mpath-<wwid>``."""

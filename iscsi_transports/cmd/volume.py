@@ -4,8 +4,10 @@ An operator tests a host with the connection properties cinder hands out,
 saved as JSON (the ``data`` of a ``connection_info``, or the whole
 ``connection_info``): secrets stay in the file, never on the command line.
 ``attach`` prints the device info (``path``, ``scsi_wwn``, ``transport``,
-``iface``, ``fallback``, ``reason``, ``paths``, ...), which ``detach
---device-info`` takes back; without it, sysfs says what is attached.
+``iface``, ``fallback``, ``reason``, ``paths``, ...; with ``--multipath``
+the dm-multipath map as ``path`` plus ``multipath_id`` and ``map``), which
+``detach --device-info`` takes back; without it, sysfs says what is
+attached, a multipath map included.
 Failures are one line and exit 1; a failed attach leaves nothing behind.
 """
 
@@ -30,6 +32,15 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
     attach.add_argument(
         "--volume-type", choices=("iscsi", "iser"),
         help="driver_volume_type (default: the file's, else iscsi)")
+    attach.add_argument(
+        "--multipath", action="store_true",
+        help="log in to every portal at once and return the dm-multipath "
+             "map multipathd builds (nova's volume_use_multipath); without "
+             "it the first portal that works is the one path")
+    attach.add_argument(
+        "--enforce-multipath", action="store_true",
+        help="with --multipath: fail before any login when multipathd is "
+             "not running, instead of attaching one path")
     attach.set_defaults(func=run_attach)
     detach = subparsers.add_parser(
         "detach", parents=[common],
@@ -81,7 +92,8 @@ def run_attach(conf: cfg.ConfigOpts, args: argparse.Namespace,
     props, file_type = _properties(args.properties)
     volume_type = args.volume_type or file_type or "iscsi"
     info = driver_mod.ISCSIDriver(conf).connect_volume(
-        props, volume_type=volume_type)
+        props, volume_type=volume_type, multipath=args.multipath,
+        enforce_multipath=args.enforce_multipath)
     output.emit(args, dict(info), render_attach, out)
     return 0
 
@@ -101,9 +113,12 @@ def render_attach(info: dict[str, Any]) -> str:
     lines = ["path:      %s" % info["path"],
              "scsi_wwn:  %s" % info.get("scsi_wwn"),
              "transport: %s  iface: %s" % (info["transport"], info["iface"])]
-    lines += ["  path %s (%s %s LUN %s)" % (t.get("device"), t.get("portal"),
-                                            t.get("iqn"), t.get("lun"))
-              for t in info.get("targets", ())]
+    if info.get("multipath_id"):
+        lines.append("multipath: map %s, WWID %s" % (info.get("map"),
+                                                     info["multipath_id"]))
+    lines += ["  path %s %s (%s %s LUN %s, iface %s)" % (
+        t.get("disk") or "-", t.get("device"), t.get("portal"), t.get("iqn"),
+        t.get("lun"), t.get("iface")) for t in info.get("targets", ())]
     if info["fallback"]:
         lines.append("fell back to tcp: %s" % info["reason"])
     return "\n".join(lines) + "\n"

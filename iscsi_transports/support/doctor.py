@@ -45,6 +45,7 @@ from iscsi_transports import iface as iface_mod
 from iscsi_transports import multipathd as multipathd_mod
 from iscsi_transports import portal as portal_mod
 from iscsi_transports import state
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network as network_mod
@@ -54,9 +55,12 @@ if typing.TYPE_CHECKING:
 
 doctor_opts = [
     cfg.StrOpt(
-        "iface_dir", default="/etc/iscsi/ifaces",
-        help="Where open-iscsi keeps its iface records. doctor and snapshot "
-             "read them from here (read-only)."),
+        "iface_dir",
+        help="Where open-iscsi keeps its iface records; unset means the "
+             "ifaces directory of open-iscsi's records directory "
+             "(iscsi_db_path: /var/lib/iscsi/ifaces on Debian 13, else "
+             "/etc/iscsi/ifaces). doctor and snapshot read them from here "
+             "(read-only)."),
     cfg.StrOpt(
         "proc_root", default="/proc",
         help="Where procfs is mounted. doctor looks for daemons such as "
@@ -102,6 +106,14 @@ class RecordFile(typing.NamedTuple):
     name: str
     record: iface_mod.Iface | None
     error: str | None = None
+
+
+def iface_dir(conf: cfg.ConfigOpts) -> str:
+    """``iface_dir`` as configured, else the one open-iscsi uses."""
+    config.register(conf, [*doctor_opts, *nodes.nodes_opts])
+    options = conf.iscsi_transports
+    return options.iface_dir or os.path.join(
+        nodes.db_root(options.iscsi_db_path), "ifaces")
 
 
 def read_records(iface_dir: str) -> list[RecordFile]:
@@ -360,12 +372,8 @@ class Doctor:
         self.proc_root = options.proc_root
         self.modules_dir = options.modules_dir or modules_dir()
         self.initiator_name_file = options.initiator_name_file
-        self.iface_dir = options.iface_dir
-        self.records = read_records(options.iface_dir)
-        #: open-iscsi keeps the host's initiator name beside the ifaces.
-        self.initiator_file = os.path.join(
-            os.path.dirname(os.path.normpath(options.iface_dir)),
-            "initiatorname.iscsi")
+        self.iface_dir = iface_dir(manager.conf)
+        self.records = read_records(self.iface_dir)
         self.route = self._route() if portal else None
 
     def _route(self) -> network_mod.Route | None:
@@ -557,7 +565,7 @@ class Doctor:
                  for host in self.manager.host.iscsi_hosts}
         records = {item.name: item.record for item in self.records
                    if item.record}
-        host_name = parse.read_initiator_name(self.initiator_file)
+        host_name = parse.read_initiator_name(self.initiator_name_file)
         checks = []
         for port in detection.ports:
             record = records.get(port.iface_name or "")
@@ -572,7 +580,7 @@ class Doctor:
                     "initiator", WARN, "%s logs in as %s, not %s (%s): "
                     "cinder must export volumes to %s" % (
                         port.iface_name, used, host_name or "unset",
-                        self.initiator_file, used)))
+                        self.initiator_name_file, used)))
         return checks
 
     def _record_check(self, transport: base.Transport,

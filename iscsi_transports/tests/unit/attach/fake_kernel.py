@@ -16,13 +16,18 @@ import os
 import shutil
 import string
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import fixtures
+from oslo_config import cfg
 
 from iscsi_transports import exception
 from iscsi_transports import fixture
+from iscsi_transports.attach import multipath
+from iscsi_transports.attach import sysfs
+from iscsi_transports.privileged import client
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import kernel_tree
 
 
@@ -49,6 +54,8 @@ class FakeKernel:
         self.flush_errors: dict[str, Exception] = {}
         #: Threads attach at once in the concurrency benchmark.
         self._lock = threading.RLock()
+        #: Called with each disk a scan adds (multipathd's uevents).
+        self.disk_added: list[Callable[[str], None]] = []
 
     # -- the target's side -----------------------------------------------------
 
@@ -136,12 +143,16 @@ class FakeKernel:
                                                 mapped.name)):
                     # Another path of the same LUN: the next free name,
                     # and no by-path link (the test spelled the first).
-                    self.tree.add_disk(sid, int(lun), self._free_name(),
+                    added = self._free_name()
+                    self.tree.add_disk(sid, int(lun), added,
                                        sectors=mapped.sectors)
                 else:
+                    added = mapped.name
                     self.tree.add_disk(sid, int(lun), mapped.name,
                                        sectors=mapped.sectors,
                                        links=mapped.links)
+            for react in self.disk_added:
+                react(added)
 
     def rescan_disk(self, name: str) -> None:
         self.writes.append(("rescan", name))
@@ -165,7 +176,9 @@ class FakeKernel:
         if not os.path.isdir(device):
             return False
         shutil.rmtree(device)
-        os.unlink(os.path.join(self.tree.root, "block", name))
+        for link in ("block", "class/block"):
+            if os.path.lexists(os.path.join(self.tree.root, link, name)):
+                os.unlink(os.path.join(self.tree.root, link, name))
         return True
 
     # -- helpers ---------------------------------------------------------------
@@ -236,6 +249,9 @@ class Kernel(fixtures.Fixture):
         self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
         self.kernel = FakeKernel(self.tree, self.execute)
         self.clock = Clock()
+        self.multipathd = FakeMultipathd(
+            self.kernel, self.useFixture(fixtures.TempDir()).path,
+            auto=False)
 
     def map(self, target: str, lun: int, name: str, link: str) -> str:
         """Export a LUN with udev's ``link`` (under /dev); its path."""
@@ -245,4 +261,143 @@ class Kernel(fixtures.Fixture):
     def driver_kwargs(self) -> dict[str, Any]:
         return {"execute": self.kernel, "writer": self.kernel,
                 "sleep": self.clock.sleep, "clock": self.clock.time,
-                "dev_root": self.dev}
+                "dev_root": self.dev,
+                # Its own options (defaults): the driver's conf is the
+                # caller's, not known here.
+                "maps": multipath.Multipath(
+                    cfg.ConfigOpts(), sysfs.Sysfs(self.sysfs.root, self.dev),
+                    self.multipathd, proc_root=self.multipathd.proc_root,
+                    clock=self.clock.time, sleep=self.clock.sleep)}
+
+
+LISTENING = ("Num       RefCount Protocol Flags    Type St Inode Path\n"
+             "0000000000000000: 00000002 00000000 00010000 0001 01 21 "
+             "@/org/kernel/linux/storage/multipathd\n")
+
+
+class FakeMultipathd(fake_executor.RecordingExecutor):
+    """multipathd and ``multipath`` on the tree, as the root executor.
+
+    ``auto``: a disk a scan adds joins its WWID's map at once (multipathd
+    acting on the uevent); else only ``multipathd add path`` assembles a
+    map (``find_multipaths strict`` with an unknown WWID), with every
+    disk of that WWID in it, as multipathd adopts the orphan paths it
+    knows.  ``multipath
+    -f`` removes a map unless its kernel name is in ``busy``; ``running`` is
+    multipathd's socket in ``proc_root``'s ``net/unix``.
+    """
+
+    def __init__(self, kernel: FakeKernel, proc_root: str,
+                 auto: bool = True) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.tree = kernel.tree
+        self.proc_root = proc_root
+        self.auto = auto
+        self.busy: set[str] = set()
+        #: True: ``add path`` is answered but does nothing (a blacklisted
+        #: WWID).
+        self.deaf = False
+        #: WWID -> kernel name (``dm-0``), device-mapper name (``mpatha``).
+        self.maps: dict[str, tuple[str, str]] = {}
+        self._made = 0
+        self.running = True
+        kernel.disk_added.append(self.uevent)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._running = value
+        os.makedirs(os.path.join(self.proc_root, "net"), exist_ok=True)
+        with open(os.path.join(self.proc_root, "net", "unix"), "w",
+                  encoding="ascii") as handle:
+            handle.write(LISTENING if value else LISTENING.splitlines()[0])
+
+    def uevent(self, disk: str) -> None:
+        if self.auto and self.running:
+            self.assemble(disk)
+
+    def wwid_of(self, disk: str) -> str:
+        with open(os.path.join(self.tree.root, "block", disk, "device",
+                               "wwid")) as handle:
+            return "3" + handle.read().strip().split(".", 1)[1]
+
+    def assemble(self, disk: str) -> str:
+        """Add ``disk`` to its WWID's map (made if needed); the map."""
+        wwid = self.wwid_of(disk)
+        with self.kernel._lock:
+            if wwid not in self.maps:
+                self.maps[wwid] = ("dm-%d" % self._made, "mpath" +
+                                   string.ascii_lowercase[self._made])
+                self._made += 1
+                self.tree.add_dm(*self.maps[wwid], "mpath-" + wwid,
+                                 links=("disk/by-id/dm-uuid-mpath-" + wwid,))
+            name = self.maps[wwid][0]
+            block = os.path.relpath(os.path.realpath(os.path.join(
+                self.tree.root, "block", disk)), self.tree.root)
+            if not os.path.lexists(os.path.join(self.tree.root, block,
+                                                "holders", name)):
+                self.tree.link("%s/holders/%s" % (block, name),
+                               "devices/virtual/block/" + name)
+                self.tree.link("devices/virtual/block/%s/slaves/%s"
+                               % (name, disk), block)
+        return name
+
+    def remove(self, wwid: str) -> None:
+        name = self.maps.pop(wwid)[0]
+        device = os.path.join(self.tree.root, "devices/virtual/block", name)
+        for disk in os.listdir(os.path.join(device, "slaves")):
+            holder = os.path.join(os.path.realpath(os.path.join(
+                device, "slaves", disk)), "holders", name)
+            if os.path.lexists(holder):
+                os.unlink(holder)
+        shutil.rmtree(device)
+        for link in ("block/" + name, "class/block/" + name):
+            os.unlink(os.path.join(self.tree.root, link))
+        os.unlink(os.path.join(self.tree.dev_root, "disk", "by-id",
+                               "dm-uuid-mpath-" + wwid))
+
+    def multipath(self, args: Sequence[str],
+                  timeout: int) -> client.CommandResult:
+        super().multipath(args, timeout)
+        if args[0] == "-f":
+            wwid = next((w for w, (_n, dm) in self.maps.items()
+                         if dm == args[1]), None)
+            if wwid is None:
+                return client.CommandResult(1, "", "no such map")
+            if self.maps[wwid][0] in self.busy:
+                return client.CommandResult(
+                    1, "", "%s: map in use" % args[1])
+            self.remove(wwid)
+        return self.answer
+
+    def multipathd(self, args: Sequence[str],
+                   timeout: int) -> client.CommandResult:
+        super().multipathd(args, timeout)
+        if list(args[:2]) == ["resize", "map"]:
+            (name, _dm) = next(value for value in self.maps.values()
+                               if value[1] == args[2])
+            device = os.path.join(self.tree.root, "devices/virtual/block",
+                                  name)
+            slave = sorted(os.listdir(os.path.join(device, "slaves")))[0]
+            with open(os.path.join(device, "slaves", slave, "size")) as size:
+                self.tree.write("devices/virtual/block/%s/size" % name,
+                                size.read().strip())
+        if list(args[:2]) == ["add", "path"] and self.running and \
+                not self.deaf:
+            # The new map adopts every path of the WWID multipathd knows.
+            wwid = self.wwid_of(args[2])
+            for name in sorted(os.listdir(os.path.join(self.tree.root,
+                                                       "block"))):
+                if name.startswith("sd") and self.wwid_of(name) == wwid:
+                    self.assemble(name)
+        return self.answer
+
+    def commands(self) -> list[str]:
+        return [" ".join([str(call[0]), *call[1]])  # type: ignore[misc]
+                for call in self.calls if call[0] in ("multipath",
+                                                      "multipathd")]
+

@@ -147,6 +147,20 @@ class TestWait(MultipathTestCase):
         # Short polls again once multipathd was told.
         self.assertLess(self.clock.now - 100, multipath.NUDGE_AFTER + 0.3)
 
+    def test_one_path_told_when_the_map_adopts_the_others(self) -> None:
+        self.add_paths(held=(), free=("sdb", "sdc"))
+
+        def build() -> None:
+            self.add_map()
+            for name in ("sdb", "sdc"):
+                self.tree.link("devices/virtual/block/dm-0/slaves/" + name,
+                               "block/%s" % name)
+        self.executor.on[("multipathd", "add", "path", "sdb")] = build
+        found = self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
+        self.assertEqual(("sdb", "sdc"), found.paths)
+        self.assertEqual([("multipath", "-a " + WWID),
+                          ("multipathd", "add path sdb")], self.commands())
+
     def test_early_polls_are_short(self) -> None:
         self.add_paths(held=(), free=("sdb",))
         self.assertRaises(exception.MultipathMapNotFound,

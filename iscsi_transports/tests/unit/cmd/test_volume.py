@@ -87,6 +87,49 @@ class TestAttachDetach(VolumeCommandCase):
         self.assertEqual("detached\n", out)
         self.assertEqual([], self.sessions())
 
+    def test_multipath_attach_prints_the_map_and_detach_removes_it(
+            self) -> None:
+        portal2 = "10.0.0.2:3260"
+        self.kernel.map(IQN, 1, "sdb", "disk/by-path/x")
+        props = self.write("props.json", dict(
+            self.props, target_portals=[PORTAL, portal2],
+            target_iqns=[IQN, IQN], target_luns=[1, 1]))
+        out, _err = self.cmd("attach", "--properties", props, "--multipath",
+                             "--format", "json")
+        info = json.loads(out)
+        wwid = "3" + "6001405%025x" % 1
+        self.assertLessEqual(CONTRACT | {"multipath_id", "map"}, set(info))
+        self.assertEqual((wwid, "dm-0"), (info["multipath_id"], info["map"]))
+        self.assertEqual(os.path.join(self.kernel.dev, "disk", "by-id",
+                                      "dm-uuid-mpath-" + wwid), info["path"])
+        self.assertEqual({PORTAL, portal2},
+                         {t["portal"] for t in info["targets"]})
+        self.assertEqual(2, len(self.sessions()))
+        self.cmd("detach", "--properties", props)
+        self.assertEqual(({}, []), (self.kernel.multipathd.maps,
+                                    self.sessions()))
+        self.assertEqual(["multipath -f mpatha"],
+                         self.kernel.multipathd.commands()[-1:])
+
+    def test_multipath_attach_text_names_map_and_paths(self) -> None:
+        self.kernel.map(IQN, 1, "sdb", "disk/by-path/x")
+        props = self.write("props.json", dict(
+            self.props, target_portals=[PORTAL], target_iqns=[IQN],
+            target_luns=[1]))
+        out, _err = self.cmd("attach", "--properties", props, "--multipath")
+        self.assertIn("multipath: map dm-0, WWID 3", out)
+        self.assertIn("  path sdb ", out)
+        self.assertIn("iface default", out)
+
+    def test_enforced_multipath_without_multipathd_is_one_line(self) -> None:
+        self.kernel.multipathd.running = False
+        props = self.write("props.json", self.props)
+        _out, err = self.cmd("attach", "--properties", props, "--multipath",
+                             "--enforce-multipath", expect=1)
+        self.assertEqual(1, len(err.splitlines()))
+        self.assertIn("multipathd is not running", err)
+        self.assertEqual([], self.execute.calls)
+
     def test_failed_attach_is_one_line_and_leaves_nothing(self) -> None:
         props = self.write("props.json", self.props)
         _out, err = self.cmd("attach", "--properties", props, expect=1)

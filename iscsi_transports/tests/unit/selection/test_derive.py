@@ -213,9 +213,13 @@ class TestDriverWithAuto(DeriveTestCase):
                    % (portals[0], iqn))
         iscsi = driver.ISCSIDriver(self.conf, manager=self.manager,
                                    **kernel.driver_kwargs())
-        iscsi.connect_volume({"target_portals": portals,
-                              "target_iqns": [iqn, iqn],
-                              "target_luns": [1, 1]})
+        info = iscsi.connect_volume({"target_portals": portals,
+                                     "target_iqns": [iqn, iqn],
+                                     "target_luns": [1, 1]}, multipath=True)
+        self.assertEqual({(portals[0], self.chelsio[0].iface_name),
+                          (portals[1], self.chelsio[1].iface_name)},
+                         {(t["portal"], t["iface"])
+                          for t in info["targets"]})
         logins = {cmd[cmd.index("-p") + 1]: cmd[cmd.index("-I") + 1]
                   for cmd in execute.commands("--login")}
         self.assertEqual({portals[0]: self.chelsio[0].iface_name,

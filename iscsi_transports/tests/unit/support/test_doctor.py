@@ -538,3 +538,17 @@ class TestPrivileges(DoctorTestCase):
         error = self.assertRaises(exception.PrivsepUnavailable,
                                   PROBE_PRIVSEP, 0.2)
         self.assertIn("no answer within 0.2 seconds", str(error))
+
+
+class TestIfaceDir(base.TestCase):
+    """Where doctor and snapshot read iface records: open-iscsi's own
+    directory unless configured (Debian 13 moved it to /var/lib/iscsi)."""
+
+    def test_configured_directory_wins(self) -> None:
+        self.flags(iface_dir="/srv/ifaces")
+        self.assertEqual("/srv/ifaces", doctor.iface_dir(self.conf))
+
+    def test_unset_follows_the_records_directory(self) -> None:
+        root = self.conf.iscsi_transports.iscsi_db_path
+        self.assertEqual(os.path.join(root, "ifaces"),
+                         doctor.iface_dir(self.conf))
