@@ -157,7 +157,8 @@ class Lab:
                            "sysfs_root": self.kernel.tree.root,
                            "device_dir": self.path("dev"),
                            "device_scan_attempts": 1,
-                           "device_scan_interval": 0}.items():
+                           "device_scan_interval": 0,
+                           "iscsi_db_path": self.path("state")}.items():
             conf.set_override(key, value, group=config.GROUP)
         return driver_mod.ISCSIDriver(
             conf, execute=self.kernel, writer=self.kernel,

@@ -18,8 +18,8 @@ DOC_DIR = os.path.join(_common.REPO, "doc", "source", "contributor")
 DOC_CHART = os.path.join(DOC_DIR, "benchmarks-ours-vs-os-brick.png")
 #: Included by benchmarks.rst; not a document of its own (no .rst suffix).
 DOC_TABLES = os.path.join(DOC_DIR, "benchmarks-results.inc")
-ORDER = ("cold_start", "detection", "parsing", "processes", "concurrency",
-         "privilege", "multipath_map")
+ORDER = ("cold_start", "detection", "processes", "concurrency",
+         "privilege", "multipath_map", "attach_latency")
 
 
 def load() -> dict[str, dict]:

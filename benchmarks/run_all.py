@@ -18,7 +18,7 @@ import venv
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 VENV = os.path.join(HERE, ".venv")
-BENCHMARKS = ("bench_cold_start", "bench_detection", "bench_parsing",
+BENCHMARKS = ("bench_cold_start", "bench_detection",
               "bench_processes", "bench_concurrency", "bench_privilege")
 
 

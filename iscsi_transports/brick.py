@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import logging
 import os
 import shlex
@@ -233,6 +234,17 @@ def _with_root_helper(root_helper: str, execute: _Execute | None
     return run
 
 
+@functools.cache
+def _warn_execute_is_legacy() -> None:
+    """Say once per process that a caller's ``execute`` overrides
+    ``use_privsep``: silently, secrets would go on command lines."""
+    LOG.warning("An execute callable was given to the iSCSI connector: "
+                "iscsi-transports runs its commands through it (the legacy "
+                "root helper path, CHAP secrets on iscsiadm command lines), "
+                "not through its privsep daemon, although [iscsi_transports] "
+                "use_privsep is true. Pass no execute to use the daemon.")
+
+
 def make_driver(conf: cfg.ConfigOpts, root_helper: str | None,
                 execute: _Execute | None) -> Driver:
     """The library's driver for a connector.
@@ -247,6 +259,8 @@ def make_driver(conf: cfg.ConfigOpts, root_helper: str | None,
     register_opts(conf)
     if execute is None and conf.iscsi_transports.use_privsep:
         return driver_mod.ISCSIDriver(conf)
+    if execute is not None and conf.iscsi_transports.use_privsep:
+        _warn_execute_is_legacy()
     if root_helper and not operator_set(conf, "root_helper"):
         execute = _with_root_helper(root_helper, execute)
     return driver_mod.ISCSIDriver(conf, execute=execute)

@@ -43,7 +43,9 @@ __all__ = ["AuthenticationFailed",
            "MultipathFlushFailed",
            "MultipathMapNotFound",
            "MultipathdNotRunning",
+           "MutualChapLoginRefused",
            "NoObjectsFound",
+           "NodeRecordConflict",
            "PduTimeout",
            "SessionExists",
            "SessionNotFound",
@@ -252,6 +254,20 @@ class AuthenticationFailed(TargetError):
     meaning = "authentication failed"
 
 
+class MutualChapLoginRefused(TargetError):
+    """Exit 19 (ISCSI_ERR_FATAL_LOGIN) of a login with mutual CHAP.
+
+    iscsid gives 19 when the *target's* CHAP answer is wrong, but also for
+    other refusals (unknown target, failed negotiation), and only its own
+    log says which: so this is a TargetError that names the likely cause,
+    not an AuthenticationFailed.
+    """
+
+    meaning = ("login refused for good; mutual CHAP was configured, so a "
+               "likely cause is a wrong target secret (auth_password_in); "
+               "iscsid's log says which")
+
+
 
 class PduTimeout(IscsiadmConnectionError):
     """No answer to an iSCSI PDU: portal unreachable, or an iface that
@@ -294,6 +310,20 @@ class IscsiadmParseError(IscsiTransportsError, ValueError):
         if isinstance(line, str):
             line = _SECRET_VALUE_RE.sub(r"\1***", line)
         super().__init__(what=what, line=line)
+
+
+class NodeRecordConflict(IscsiTransportsError):
+    """Another iface's node record is in open-iscsi's single-file layout,
+    which writing ours would replace (see :mod:`iscsi_transports.iscsiadm.
+    nodes`)."""
+
+    msg_fmt = ("Not writing a node record for %(target)s at %(portal)s "
+               "through iface %(iface)s: open-iscsi would replace %(path)s, "
+               "the record of iface %(owner)s (a record made without a "
+               "target portal group is one file per target and portal, "
+               "whatever the iface). Recreate that record with its portal "
+               "group (iscsiadm -m node -o new -p <address>:<port>,<tpgt> "
+               "-I %(owner)s) or attach through iface %(owner)s.")
 
 
 class IfaceConflict(IscsiTransportsError):

@@ -21,7 +21,8 @@ import os
 import re
 import typing
 
-__all__ = ["Host", "IscsiHost", "NetDev", "PciFunction", "pci_address_of"]
+__all__ = ["Host", "IscsiHost", "NetDev", "PciFunction", "parse_initiator_name",
+           "pci_address_of"]
 
 _PCI_ADDRESS_RE = re.compile(
     r"^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
@@ -201,3 +202,15 @@ class Host:
         """
         name = name.replace("-", "_")
         return name in self.modules or name in self.iscsi_transports
+
+
+def parse_initiator_name(text: str) -> str | None:
+    """``InitiatorName=`` of open-iscsi's ``initiatorname.iscsi``; None if
+    the text has none (comments and other keys are skipped).  Here, low in
+    the package, because the root daemon parses the file too (it returns
+    only the name, not whatever else a file there holds)."""
+    for line in text.splitlines():
+        key, _, value = line.strip().partition("=")
+        if key.strip() == "InitiatorName" and value.strip():
+            return value.strip()
+    return None

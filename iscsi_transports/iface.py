@@ -27,10 +27,11 @@ BUILTIN_IFACES = frozenset({"default", "iser"})
 #: How iscsiadm prints a field that has no value.
 UNSET_VALUES = frozenset({"", "<empty>", "<NULL>", "<null>"})
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# Used with fullmatch: ``$`` would also accept a trailing newline.
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 _CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
-_MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-_MAC_LOOSE_RE = re.compile(r"^[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}$")
+_MAC_RE = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+_MAC_LOOSE_RE = re.compile(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}")
 
 # Record keys of the fields that have attributes; everything else is kept in
 # Iface.extra under its full key.
@@ -61,7 +62,7 @@ def validate_name(name: str, *, allow_builtin: bool = True) -> str:
     if ".." in name:
         raise exception.InvalidIfaceName(
             name=name, reason="'..' could escape the iface directory")
-    if not _NAME_RE.match(name):
+    if not _NAME_RE.fullmatch(name):
         raise exception.InvalidIfaceName(
             name=name, reason="only letters, digits and '_.:-' are allowed, "
                               "starting with a letter or digit")
@@ -79,7 +80,7 @@ def normalize_hwaddress(value: str) -> str:
     vendor tools; rejects everything else, including the all-zero address
     an unconfigured port reports.
     """
-    if not isinstance(value, str) or not _MAC_LOOSE_RE.match(value.strip()):
+    if not isinstance(value, str) or not _MAC_LOOSE_RE.fullmatch(value.strip()):
         raise exception.InvalidHwAddress(
             value=value, reason="expected six hex octets like 00:07:43:05:97:07")
     mac = value.strip().lower().replace("-", ":")
@@ -90,7 +91,7 @@ def normalize_hwaddress(value: str) -> str:
 
 
 def is_hwaddress(value: str | None) -> bool:
-    return bool(value) and bool(_MAC_RE.match(value or ""))
+    return bool(value) and bool(_MAC_RE.fullmatch(value or ""))
 
 
 def validate_ipaddress(value: str) -> str:
@@ -148,7 +149,7 @@ class Iface:
 
     def __post_init__(self) -> None:
         validate_name(self.name)
-        if not self.transport_name or not _NAME_RE.match(self.transport_name):
+        if not self.transport_name or not _NAME_RE.fullmatch(self.transport_name):
             raise exception.InvalidInput(
                 reason="iface %s has no valid transport name (%r)"
                        % (self.name, self.transport_name))
@@ -159,7 +160,7 @@ class Iface:
             object.__setattr__(self, "ipaddress",
                                validate_ipaddress(self.ipaddress))
         for key in self.extra:
-            if not key.startswith("iface.") or not _NAME_RE.match(key):
+            if not key.startswith("iface.") or not _NAME_RE.fullmatch(key):
                 raise exception.InvalidInput(
                     reason="%r is not an iface record key" % key)
         self._check_values()

@@ -24,22 +24,22 @@ __all__ = ["DEFAULT_PORT", "Portal", "is_target_name", "parse_portal",
 #: The IANA iSCSI port.
 DEFAULT_PORT = 3260
 
-#: The three target name forms (RFC 3720/3980), unanchored so that the
-#: session line pattern can embed them.
+#: The three target name forms (RFC 3720/3980).
 TARGET_PATTERNS = (
     r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s\x00-\x1f\x7f]+)?",
     r"eui\.[0-9A-Fa-f]{16}",
     r"naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
 )
-_TARGET_RE = re.compile("^(?:%s)$" % "|".join(TARGET_PATTERNS), re.ASCII)
+# \Z, not $: "$" also matches before a trailing newline.
+_TARGET_RE = re.compile(r"^(?:%s)\Z" % "|".join(TARGET_PATTERNS), re.ASCII)
 #: A dotted quad exactly as ipaddress prints it (no leading zeros), so the
 #: common IPv4 portal skips the much slower IPv4Address round trip.
 IPV4_PATTERN = (r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}"
          r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)")
-_IPV4_RE = re.compile("^%s$" % IPV4_PATTERN, re.ASCII)
+_IPV4_RE = re.compile(r"^%s\Z" % IPV4_PATTERN, re.ASCII)
 _HOSTNAME_RE = re.compile(
-    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$", re.ASCII)
+    r"^(?=.{1,253}\Z)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\Z", re.ASCII)
 
 
 class Portal(typing.NamedTuple):

@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
+import stat
+import time
 from collections.abc import Iterator
 
 from oslo_config import cfg
@@ -28,7 +31,8 @@ from iscsi_transports import config
 from iscsi_transports import exception
 
 __all__ = ["DEFAULT_DIR", "adopt", "directory", "ensure", "external_lock",
-           "lock_path", "prepare_lock_file", "state_opts"]
+           "lock_path", "open_file", "prepare_lock_file",
+           "register_service_opts", "service_opts", "state_opts"]
 
 #: Where the state lives without nova (no ``[DEFAULT] state_path``).
 DEFAULT_DIR = "/var/lib/iscsi-transports"
@@ -45,6 +49,27 @@ state_opts = [
                     "transports when the service has a state_path (nova), "
                     "else /var/lib/iscsi-transports."),
 ]
+
+
+#: The host service's own options :func:`directory` and :func:`lock_path`
+#: follow, by group, as nova and oslo.concurrency name them.  Registered
+#: only by a tool that reads the service's configuration file without
+#: being the service (the console script); a service registers its own.
+service_opts: list[tuple[str | None, cfg.Opt]] = [
+    (None, cfg.StrOpt("state_path",
+                      help="The service's state directory (nova's "
+                           "[DEFAULT] state_path).")),
+    ("oslo_concurrency", cfg.StrOpt(
+        "lock_path", default=os.environ.get("OSLO_LOCK_PATH"),
+        help="The service's lock directory (oslo.concurrency's).")),
+]
+
+
+def register_service_opts(conf: cfg.ConfigOpts) -> None:
+    """Register :data:`service_opts` on a tool's private ``conf``, so that
+    given nova.conf it finds nova's state directory and locks."""
+    for group, option in service_opts:
+        conf.register_opt(option, group=group)
 
 
 def _option(conf: cfg.ConfigOpts, group: str | None, name: str) -> str | None:
@@ -118,31 +143,71 @@ def _make_dir(path: str, top: str) -> None:
                 % _fix(top))
 
 
+def _adopt_fd(fd: int, parent: os.stat_result, mode: int) -> None:
+    """Hand the file or directory open on ``fd`` to ``parent``'s owner with
+    exactly ``mode``.  On the descriptor, not a name: a name the service
+    user can replace (with a symbolic link to a root-only file) between a
+    check and a chown/chmod would be followed; a descriptor cannot be.
+    Does nothing for anyone but root."""
+    if os.geteuid() != 0:
+        return
+    info = os.fstat(fd)
+    if (info.st_uid, info.st_gid) != (parent.st_uid, parent.st_gid):
+        os.fchown(fd, parent.st_uid, parent.st_gid)
+    if stat.S_IMODE(info.st_mode) != mode:
+        os.fchmod(fd, mode)
+
+
 def adopt(path: str) -> None:
-    """Give what root just made in the state to its directory's owner.
+    """Give the directory root just made in the state to its parent's owner.
 
     The console script runs as root; nova-compute as its service user.  A
-    file or directory root leaves behind is handed to the owner of the
-    directory it is in, readable and writable by that owner's group, so
-    either can use it next.  Does nothing for anyone but root.
+    directory root leaves behind is handed to the owner of the directory it
+    is in, mode 0770, so either can use it next.  Opened without following
+    a symbolic link (ELOOP if one was planted there).  Does nothing for
+    anyone but root.
     """
     if os.geteuid() != 0:
         return
-    parent = os.stat(os.path.dirname(os.path.abspath(path)))
-    info = os.lstat(path)
-    if (info.st_uid, info.st_gid) != (parent.st_uid, parent.st_gid):
-        os.lchown(path, parent.st_uid, parent.st_gid)
-    mode = 0o770 if os.path.isdir(path) else 0o660
-    if info.st_mode & 0o770 != mode:
-        os.chmod(path, (info.st_mode & 0o7007) | mode)
-
-
-def prepare_lock_file(path: str) -> None:
-    """Make sure the lock file ``path`` can be opened by root and the
-    service user alike, or say why not (LockFileUnusable)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
+                 os.O_CLOEXEC)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT |
-                     os.O_NOFOLLOW, 0o660)
+        parent = os.stat(os.path.dirname(os.path.abspath(path)))
+        _adopt_fd(fd, parent, 0o770)
+    finally:
+        os.close(fd)
+
+
+def open_file(directory: str, name: str, flags: int) -> int:
+    """Open (creating it, mode 0660) the file ``name`` in ``directory`` and
+    give it to the directory's owner; the descriptor.
+
+    Neither the directory nor the file is reached through a symbolic link
+    (``O_NOFOLLOW`` on both; ELOOP otherwise): both live in the state the
+    service user owns, and root, running the console script, must not
+    truncate, chown or chmod whatever file a link planted there points
+    to."""
+    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY |
+                     os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        fd = os.open(name, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o660, dir_fd=dir_fd)
+        try:
+            _adopt_fd(fd, os.fstat(dir_fd), 0o660)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+    finally:
+        os.close(dir_fd)
+
+
+def _open_lock_file(path: str) -> int:
+    """The lock file ``path`` open for writing (what ``lockf`` needs), usable
+    by root and the service user alike, or LockFileUnusable saying why."""
+    try:
+        return open_file(os.path.dirname(path), os.path.basename(path),
+                         os.O_WRONLY | os.O_APPEND)
     except OSError as error:
         owner = os.path.dirname(path)
         raise exception.LockFileUnusable(
@@ -150,18 +215,28 @@ def prepare_lock_file(path: str) -> None:
             % (os.geteuid(), error.strerror),
             fix="give it to the service user (chown --reference=%s %s) or "
                 "remove it while nothing runs" % (owner, path)) from None
-    os.close(fd)
-    try:
-        adopt(path)
-    except OSError as error:
-        if error.errno != errno.ENOENT:  # removed meanwhile: recreated on use
-            raise
+
+
+def prepare_lock_file(path: str) -> None:
+    """Make sure the lock file ``path`` can be opened by root and the
+    service user alike, or say why not (LockFileUnusable)."""
+    os.close(_open_lock_file(path))
 
 
 @contextlib.contextmanager
 def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
     """A lock held across processes (nova-compute, the console script),
-    whose file both root and the service user can open."""
+    whose file both root and the service user can open.
+
+    The file is the one ``oslo_concurrency.lockutils.lock(name,
+    lock_file_prefix=LOCK_PREFIX, external=True)`` uses and the lock the
+    same POSIX record lock (``fcntl.lockf``, as fasteners takes it), so a
+    process of an older release locking through lockutils still excludes
+    this one.  It is taken on the descriptor opened without following a
+    symbolic link: lockutils would reopen the file by name after any
+    check.  Threads of this process are kept apart by lockutils' internal
+    lock of the same name first.
+    """
     # Lazy: lockutils costs list and show start-up time they never use.
     from oslo_concurrency import lockutils
     locks = lock_path(conf)
@@ -169,8 +244,29 @@ def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
         _make_dir(locks, locks)
     else:  # <state>/locks: the state directory itself is checked first
         ensure(conf, "locks")
-    prepare_lock_file(os.path.join(locks, LOCK_PREFIX +
-                                   name.replace(os.sep, "_")))
-    with lockutils.lock(name, lock_file_prefix=LOCK_PREFIX, external=True,
-                        lock_path=locks):
-        yield
+    path = os.path.join(locks, LOCK_PREFIX + name.replace(os.sep, "_"))
+    with lockutils.lock(name, lock_file_prefix=LOCK_PREFIX, external=False):
+        fd = _open_lock_file(path)
+        try:
+            _lockf(fd)
+            try:
+                yield
+            finally:
+                fcntl.lockf(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+def _lockf(fd: int) -> None:
+    """Take the exclusive lock on ``fd``, waiting for it as fasteners does:
+    polling without blocking, so an eventlet hub keeps running."""
+    delay = 0.01
+    while True:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError as error:
+            if error.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import os
 import threading
 import time
 import typing
@@ -35,6 +34,7 @@ from oslo_config import cfg
 from iscsi_transports import base
 from iscsi_transports import config
 from iscsi_transports import exception
+from iscsi_transports import host as host_mod
 from iscsi_transports.attach import connection
 from iscsi_transports.attach import disks
 from iscsi_transports.attach import fallback
@@ -42,8 +42,9 @@ from iscsi_transports.attach import inflight
 from iscsi_transports.attach import multipath as multipath_mod
 from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
+from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
-from iscsi_transports.iscsiadm import parse
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -517,15 +518,23 @@ class ISCSIDriver:
         """``-o new``, one ``-o update`` with every setting (``extra``:
         the multipath timeouts), ``--login``: three processes, CHAP or
         not."""
+        record_portal = self._record_portal(made)
         made.record = True
-        self.iscsiadm.node_new(made.iqn, made.portal, made.iface_args)
+        self.iscsiadm.node_new(made.iqn, record_portal, made.iface_args)
         self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
                                   {**self.node_settings(), **extra,
                                    **props.session_auth})
         made.session = True
-        made.session = self.iscsiadm.login(made.iqn, made.portal,
-                                           made.iface_args,
-                                           timeout=self.login_timeout())
+        try:
+            made.session = self.iscsiadm.login(made.iqn, made.portal,
+                                               made.iface_args,
+                                               timeout=self.login_timeout())
+        except exception.TargetError as error:
+            refined = iscsiadm_errors.explain_refusal(error,
+                                                      props.session_auth)
+            if refined is error:
+                raise
+            raise refined from error
         sessions = self.view.matching_sessions(made.iqn, made.portal,
                                                made.iface)
         if not sessions:
@@ -534,6 +543,34 @@ class ISCSIDriver:
                 "iface %s, but the kernel shows no such session"
                 % (made.portal, made.iface))
         return sessions
+
+    def _record_portal(self, made: _Made) -> str:
+        """The portal ``-o new`` gets: with the target portal group when
+        one is known (a per-iface directory of the target's records, else
+        a session to it), so that open-iscsi writes the per-iface layout
+        and keeps other ifaces' records; NodeRecordConflict when another
+        iface's single-file record would be replaced (see
+        :mod:`iscsi_transports.iscsiadm.nodes`)."""
+        root = self.iscsiadm.db_root
+        try:
+            layout = nodes.read_layout(root, made.iqn, made.portal)
+        except OSError as error:
+            LOG.debug("Asking iscsiadm for the records of %s: %s",
+                      made.iqn, error)
+            layout = nodes.layout_of(
+                self.iscsiadm.node_records(made.iqn, made.portal),
+                nodes.single_file(root, made.iqn, made.portal))
+        if layout.single_file_iface not in (None, made.iface):
+            raise exception.NodeRecordConflict(
+                target=made.iqn, portal=made.portal, iface=made.iface,
+                path=layout.single_file, owner=layout.single_file_iface)
+        tpgt = next(iter(layout.tpgts), None)
+        if tpgt is None:
+            portal = sysfs.parse_portal(made.portal)
+            tpgt = next((session.tpgt for session in self.view.sessions(
+                made.iqn) if session.portal == portal and
+                session.tpgt is not None), None)
+        return made.portal if tpgt is None else "%s,%d" % (made.portal, tpgt)
 
     def node_settings(self) -> dict[str, str]:
         """What every node record this driver creates is set to.
@@ -891,11 +928,18 @@ class ISCSIDriver:
 
     def _initiator_name(self) -> str | None:
         """open-iscsi's initiator name.  Debian's file is root's alone, so
-        a service user reads it through the root daemon."""
-        privileged = self.iscsiadm.privileged
-        if privileged is None or os.access(self.initiator_file, os.R_OK):
-            return parse.read_initiator_name(self.initiator_file)
-        return parse.parse_initiator_name(privileged.read_initiator_file())
+        a service user the file refuses asks the root daemon (which reads
+        open-iscsi's own file); a missing file is no name, here."""
+        try:
+            with open(self.initiator_file, encoding="utf-8") as handle:
+                return host_mod.parse_initiator_name(handle.read())
+        except PermissionError:
+            privileged = self.iscsiadm.privileged
+            if privileged is None:
+                return None
+            return privileged.read_initiator_file() or None
+        except (OSError, UnicodeDecodeError):
+            return None
 
 
 class _Plan(typing.NamedTuple):

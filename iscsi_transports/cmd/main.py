@@ -23,6 +23,7 @@ from oslo_config import cfg
 
 from iscsi_transports import config
 from iscsi_transports import exception
+from iscsi_transports import state
 from iscsi_transports.cmd import configcheck
 from iscsi_transports.cmd import output
 from iscsi_transports.selection import manager
@@ -104,11 +105,24 @@ def build_parser(argv: Sequence[str] | None = None
 
 
 def load_config(args: argparse.Namespace) -> cfg.ConfigOpts:
-    """A private ConfigOpts with the files and overrides from the command."""
+    """A private ConfigOpts with the files and overrides from the command.
+
+    Also loads oslo.config's global ``CONF`` with the same files: the
+    privsep context (the root operations of a run as a service user)
+    reads its ``[iscsi_transports_privileged]`` section there, and the
+    ``--config-file`` arguments it gives ``privsep-helper`` (what the
+    documented filter lines match).  Nothing else reads the global.
+    """
     conf = cfg.ConfigOpts()
     manager.register_opts(conf)  # the rest register when they are used
+    # The service's own options the state directory follows (nova's
+    # state_path, oslo.concurrency's lock_path): read from its file as
+    # nova-compute reads them, so both use the same directory and locks.
+    state.register_service_opts(conf)
     conf(args=[], project="iscsi-transports",
          default_config_files=args.config_file)
+    cfg.CONF(args=[], project="iscsi-transports",
+             default_config_files=args.config_file)
     if args.sysfs_root:
         conf.set_override("sysfs_root", args.sysfs_root, group=config.GROUP)
     if args.snapshot:

@@ -10,7 +10,7 @@ misses ``*.password_in``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from iscsi_transports import exception
 
@@ -153,3 +153,26 @@ def cause(error: exception.IscsiadmError) -> str:
         return " ".join(error.message.split())
     return "iscsiadm failed with exit code %s (%s)" % (error.exit_code,
                                                        error.meaning)
+
+
+#: The node setting that makes a login's CHAP mutual (the target's secret).
+MUTUAL_CHAP = "node.session.auth.password_in"
+
+
+def explain_refusal(error: exception.TargetError,
+                    session_auth: Mapping[str, str]
+                    ) -> exception.TargetError:
+    """A refused login's error, naming the likely cause when it can.
+
+    Exit 19 (ISCSI_ERR_FATAL_LOGIN) is what iscsid returns when the
+    target's answer to our CHAP challenge is wrong (iscsid logs "received
+    incorrect CHAP response from target"), and also for other refusals
+    (an unknown target, a failed negotiation): iscsiadm's output does not
+    tell them apart.  With mutual CHAP configured the error says so and
+    stays a :class:`~iscsi_transports.exception.TargetError`.
+    """
+    if error.exit_code != 19 or MUTUAL_CHAP not in session_auth or \
+            isinstance(error, exception.MutualChapLoginRefused):
+        return error
+    return exception.MutualChapLoginRefused(error.argv, error.exit_code,
+                                            error.stderr, error.stdout)

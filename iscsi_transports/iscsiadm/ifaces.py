@@ -51,9 +51,20 @@ class IfaceRecords:
         """Write the ownership marker; the state directory is checked (one
         line, StateDirUnusable) before anything is written."""
         state.ensure(self.iscsiadm.conf, "ifaces")
-        with open(self._marker(name), "w") as marker:
+        # Not open(): root (the console script) must not follow a link the
+        # service user planted here to truncate and chmod another file.
+        try:
+            fd = state.open_file(self.state_dir,
+                                 iface_mod.validate_name(name),
+                                 os.O_WRONLY | os.O_TRUNC)
+        except OSError as error:
+            raise exception.StateDirUnusable(
+                path=self.state_dir, problem="has a marker %s that cannot be "
+                "written (%s)" % (name, error.strerror),
+                fix="remove %s if it is not a plain file"
+                % self._marker(name)) from None
+        with os.fdopen(fd, "w") as marker:
             marker.write("created by iscsi-transports\n")
-        state.adopt(self._marker(name))
 
     def list(self) -> list[iface_mod.Iface]:
         """Every iface iscsiadm knows (``-m iface``), built-ins included."""

@@ -9,11 +9,11 @@ fallback must not be surprised by an ``IndexError`` from a stray line.
 
 from __future__ import annotations
 
-import functools
 import re
 import typing
 
 from iscsi_transports import exception
+from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import portal as portal_mod
 
@@ -21,26 +21,7 @@ from iscsi_transports import portal as portal_mod
 #: record as the unsigned form of -1.
 UNSET_TPGT = 4294967295
 
-_SESSION_RE = re.compile(
-    r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] (?P<portal>\S+),"
-    r"(?P<tpgt>\d+) (?P<target>\S+)(?: \((?P<flash>non-flash|flash)\))?$", re.ASCII)
 _NODE_RE = re.compile(r"^(?P<portal>\S+),(?P<tpgt>-?\d+) (?P<target>\S+)$", re.ASCII)
-
-
-@functools.cache
-def _fast_session_re() -> re.Pattern[str]:
-    """A session line with an IP portal, validated by one match (the IPv6
-    address still goes through :func:`portal_mod.canonical_ipv6`).
-
-    Compiled on first use: most commands never parse sessions, and the
-    console script's start-up should not pay for it.
-    """
-    return re.compile(
-        r"^(?P<transport>[A-Za-z0-9_]+): \[(?P<sid>\d+)\] "
-        r"(?:(?P<host>%s)|\[(?P<host6>[0-9A-Fa-f:]{2,39})\])"
-        r":(?P<port>\d{1,5}),(?P<tpgt>\d+) (?P<target>%s)"
-        r"(?: \((?P<flash>non-flash|flash)\))?$"
-        % (portal_mod.IPV4_PATTERN, "|".join(portal_mod.TARGET_PATTERNS)), re.ASCII)
 
 
 class Target(typing.NamedTuple):
@@ -55,15 +36,37 @@ class Target(typing.NamedTuple):
                 "target": self.name}
 
 
-class Session(typing.NamedTuple):
-    """One line of ``iscsiadm -m session``."""
+class NodeRecord(typing.NamedTuple):
+    """Of one node record, what tells whose it is and where it is kept:
+    its portal group (-1: none, the single-file layout) and its iface."""
 
-    transport: str
-    sid: int
-    portal: portal_mod.Portal
     tpgt: int
-    target: str
-    flash: bool = False
+    iface: str
+
+
+def parse_node_records(text: str) -> list[NodeRecord]:
+    """``-m node -o show`` (passwords masked by iscsiadm): each record's
+    ``node.tpgt`` and ``iface.iscsi_ifacename``."""
+    records: list[NodeRecord] = []
+    values: dict[str, str] | None = None
+    for line in _lines(text, "node record"):
+        if line.startswith("# BEGIN RECORD"):
+            values = {}
+        elif line == "# END RECORD" and values is not None:
+            tpgt = values.get("node.tpgt", "")
+            if not tpgt.lstrip("-").isdigit():
+                raise exception.IscsiadmParseError(what="node record",
+                                                   line=line)
+            records.append(NodeRecord(
+                _tpgt(tpgt), values.get("iface.iscsi_ifacename", "default")))
+            values = None
+        elif values is not None and " = " in line:
+            key, _, value = line.partition(" = ")
+            values[key] = value
+    if values is not None:
+        raise exception.IscsiadmParseError(what="node record",
+                                           line="(no # END RECORD)")
+    return records
 
 
 def _portal_or_parse_error(text: str, what: str, line: str) -> portal_mod.Portal:
@@ -102,30 +105,6 @@ def parse_discovery(text: str) -> list[Target]:
     return parse_targets(text, "discovery")
 
 
-def parse_sessions(text: str) -> list[Session]:
-    """``-m session`` lines for every transport (tcp, iser and offload)."""
-    return [_session(line) for line in _lines(text, "session")]
-
-
-def _session(line: str) -> Session:
-    # One match validates the common line (IP portal) completely; anything
-    # else (host names, scope ids, odd IPv6 forms) takes the general path.
-    fast = _fast_session_re().match(line)
-    if fast is not None:
-        transport, sid, host, host6, port, tpgt, target, flash = fast.groups()
-        host = host if host6 is None else portal_mod.canonical_ipv6(host6)
-        if host is not None and 0 < (port_no := int(port)) < 65536:
-            return Session(transport, int(sid), portal_mod.Portal(host, port_no),
-                           _tpgt(tpgt), target, flash == "flash")
-    match = _SESSION_RE.match(line)
-    if not match or not portal_mod.is_target_name(match["target"]):
-        raise exception.IscsiadmParseError(what="session", line=line)
-    return Session(
-        match["transport"], int(match["sid"]),
-        _portal_or_parse_error(match["portal"], "session", line),
-        _tpgt(match["tpgt"]), match["target"], match["flash"] == "flash")
-
-
 def parse_iface_list(text: str) -> list[iface_mod.Iface]:
     """``-m iface``: ``name transport,hwaddress,ipaddress,netdev,iname``."""
     ifaces = []
@@ -160,16 +139,6 @@ def parse_iface_record(text: str) -> iface_mod.Iface:
                                            line=text[:200]) from None
 
 
-def parse_initiator_name(text: str) -> str | None:
-    """``InitiatorName=`` of open-iscsi's ``initiatorname.iscsi``; None if
-    the text has none (comments and other keys are skipped)."""
-    for line in text.splitlines():
-        key, _, value = line.strip().partition("=")
-        if key.strip() == "InitiatorName" and value.strip():
-            return value.strip()
-    return None
-
-
 def read_initiator_name(path: str) -> str | None:
     """``InitiatorName=`` of open-iscsi's initiator name file; None if the
     file is missing or has none."""
@@ -178,4 +147,4 @@ def read_initiator_name(path: str) -> str | None:
             text = handle.read()
     except OSError:
         return None
-    return parse_initiator_name(text)
+    return host_mod.parse_initiator_name(text)

@@ -7,9 +7,9 @@ iscsiadm, and CHAP settings are written into the node or discovery record
 by the daemon instead of passed as ``-v <secret>``, so no secret is ever in
 a process's argv.  Or, the legacy way (``use_privsep = false``), with the
 configured ``root_helper`` prepended (or an injected ``execute``, as the
-unit tests do), through ``oslo_concurrency.processutils`` with a timeout,
-where CHAP values are ``-o update`` arguments.  Either way it kills a hung
-iscsiadm and turns open-iscsi's exit codes
+unit tests do, called the way ``oslo_concurrency.processutils.execute``
+is), with a timeout, where CHAP values are ``-o update`` arguments.  Either
+way it kills a hung iscsiadm and turns open-iscsi's exit codes
 (``include/iscsi_err.h``) into the typed errors of
 :mod:`iscsi_transports.exception`.  Every command line that leaves this
 module (logs, exceptions) has its CHAP secrets masked.  Output parsing lives
@@ -43,6 +43,7 @@ from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import state
 from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 
 if TYPE_CHECKING:
@@ -84,15 +85,45 @@ iscsiadm_opts = [
     cfg.IntOpt("iscsiadm_timeout", default=120, min=1,
                help="Seconds an iscsiadm command may run before it is "
                     "killed and reported as timed out."),
+    *nodes.nodes_opts,
     *state.state_opts,
 ]
 
-def _default_execute(*cmd: str, **kwargs: Any) -> tuple[str, str]:
-    # Imported lazily: processutils pulls in eventlet checks and i18n that
-    # the console script's cold start should not pay for until it runs
-    # something.
-    from oslo_concurrency import processutils
-    return processutils.execute(*cmd, **kwargs)
+def _default_execute(*cmd: str, check_exit_code: Iterable[int] = (0,),
+                     timeout: float | None = None,
+                     on_execute: Callable[[Any], None] | None = None,
+                     preexec_fn: Callable[[], Any] | None = None,
+                     loglevel: int = NEVER_LOGGED) -> tuple[str, str]:
+    """Run ``cmd`` as :meth:`Iscsiadm._run` asks processutils to; stdout
+    and stderr, processutils' ProcessExecutionError on another exit code.
+
+    Not ``processutils.execute``: it always gives Popen a ``preexec_fn``
+    (its SIGPIPE reset, or ours), and with one Python forks the whole
+    interpreter instead of using vfork.  With 32 attaches in threads that
+    fork was where they queued (benchmarks/bench_concurrency.py).  Popen
+    restores SIGPIPE itself, and ``preexec_fn=os.setsid`` (a process
+    group to kill on a timeout) is ``start_new_session``, done in the
+    child without Python code.  Nothing is logged here (the runner logs
+    the masked command line).
+    """
+    if preexec_fn not in (None, os.setsid):
+        raise ValueError("only os.setsid is supported as preexec_fn")
+    # An argv list built by this module (checked words, no shell).
+    process = subprocess.Popen(  # noqa: S603
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
+        start_new_session=preexec_fn is os.setsid)
+    if on_execute is not None:
+        on_execute(process)
+    stdout, stderr = process.communicate(timeout=timeout)
+    if process.returncode not in list(check_exit_code):
+        # Imported lazily: processutils costs the console script's cold
+        # start; its error is what callers of an execute catch.
+        from oslo_concurrency import processutils
+        raise processutils.ProcessExecutionError(
+            stdout=stdout, stderr=stderr, exit_code=process.returncode,
+            cmd=" ".join(errors.mask_argv(cmd)))
+    return stdout, stderr
 
 
 class Iscsiadm:
@@ -234,10 +265,24 @@ class Iscsiadm:
         its file usable by both; see :func:`iscsi_transports.state.external_lock`."""
         return state.external_lock(self.conf, name)
 
+    @property
+    def db_root(self) -> str:
+        """open-iscsi's records directory (see :func:`nodes.db_root`)."""
+        return nodes.db_root(self.options.iscsi_db_path)
+
     # -- listings -------------------------------------------------------------
 
     def nodes(self) -> list[parse.Target]:
         return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
+
+    def node_records(self, target: str,
+                     portal: str) -> list[parse.NodeRecord]:
+        """Every iface's record of ``target`` at ``portal`` (portal group
+        and iface), through iscsiadm: for a caller that cannot read
+        open-iscsi's records directory."""
+        return parse.parse_node_records(self.run(
+            ["-m", "node", "-T", target, "-p", portal, "-o", "show"],
+            (0, 21)))
 
     # -- discovery -----------------------------------------------------------
 

@@ -59,6 +59,14 @@ context = priv_context.PrivContext(
     capabilities=CAPABILITIES,
     logger_name=LOGGER_NAME,
 )
+#: The daemon's threads mostly wait on iscsiadm, and a login to a dead
+#: portal waits its whole login window: oslo.privsep's default of one
+#: thread per CPU would queue a multipath volume's parallel logins, and
+#: every other attach on the host, behind two such logins on a 2-CPU
+#: compute node.  A waiting thread costs a stack, not a CPU.
+THREAD_POOL_SIZE = 64
+cfg.CONF.set_default("thread_pool_size", THREAD_POOL_SIZE,
+                     group=CFG_SECTION)
 
 
 def list_opts() -> tuple[cfg.OptGroup, list[cfg.Opt]]:
@@ -78,6 +86,9 @@ def list_opts() -> tuple[cfg.OptGroup, list[cfg.Opt]]:
             option.sample_default = "CAP_SYS_ADMIN"
         elif option.name == "logger_name":
             option.default = LOGGER_NAME
+        elif option.name == "thread_pool_size":
+            option.default = THREAD_POOL_SIZE
+            option.sample_default = None
     return group, options
 
 

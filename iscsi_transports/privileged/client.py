@@ -98,10 +98,33 @@ class InProcessExecutor:
 def _call(function: Callable[..., _T], *args: Any) -> _T:
     """Call an entry point; a daemon that cannot start is a typed error."""
     from oslo_privsep import daemon
+    _start_daemon()
     try:
         return function(*args)
     except daemon.FailedToDropPrivileges as error:
         raise exception.PrivsepUnavailable(reason=str(error)) from None
+
+
+def _start_daemon() -> None:
+    """Start the daemon (or restart a dead one) before a call, as the
+    entry point would, so that whatever stops it from starting is one
+    typed line (PrivsepUnavailable) and never a traceback: a missing
+    ``sudo``, a ``helper_command`` naming no program (FileNotFoundError),
+    a helper that exits non-zero.  Errors of the call itself are not
+    touched.
+    """
+    from iscsi_transports.privileged import context
+    if not context.client_mode:  # oslo.privsep's test mode: no daemon
+        return
+    try:
+        if context.channel is not None and not context.channel.running:
+            context.stop()
+        if context.channel is None:
+            context.start()
+    except Exception as error:
+        reason = " ".join(("%s: %s" % (type(error).__name__,
+                                        error)).split())
+        raise exception.PrivsepUnavailable(reason=reason) from None
 
 
 class DaemonExecutor:

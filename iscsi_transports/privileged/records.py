@@ -38,6 +38,7 @@ import time
 from collections.abc import Iterator, Mapping
 
 from iscsi_transports import exception
+from iscsi_transports import host
 from iscsi_transports.privileged import paths
 from iscsi_transports.privileged import validate
 
@@ -102,24 +103,35 @@ MAX_INITIATOR_FILE = 4096
 
 
 def read_initiator_file() -> str:
-    """The text of open-iscsi's initiator name file, "" if there is none.
+    """The initiator name in open-iscsi's initiator name file, "" if there
+    is no file or no name in it.
 
     Debian installs it readable by root only, yet a service user must
-    report the initiator name to cinder; it holds no secret.
+    report the initiator name to cinder; the name is no secret, but the
+    daemon hands back only it, never the rest of whatever file is there.
+    A regular file only, not reached through a symbolic link, opened
+    without blocking: opening a FIFO or a device as root could hang or
+    have side effects.
     """
     operation = "read the initiator name file"
     try:
-        with open(paths.PATHS.initiator_name(), "rb") as handle:
-            data = handle.read(MAX_INITIATOR_FILE + 1)
+        fd = os.open(paths.PATHS.initiator_name(),
+                     os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK |
+                     os.O_CLOEXEC)
     except FileNotFoundError:
         return ""
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, error.strerror or str(error)) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise exception.PrivilegedOperationFailed(
+                operation, "not a regular file")
+        data = handle.read(MAX_INITIATOR_FILE + 1)
     if len(data) > MAX_INITIATOR_FILE:
         raise exception.PrivilegedOperationFailed(
             operation, "larger than %d bytes" % MAX_INITIATOR_FILE)
-    return data.decode("utf-8", "replace")
+    return host.parse_initiator_name(data.decode("utf-8", "replace")) or ""
 
 
 def write_node_auth(target: str, portal: str, iface: str,

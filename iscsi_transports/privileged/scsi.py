@@ -118,7 +118,15 @@ def read_block(path: str) -> None:
 
     ``path`` is a disk, a dm map or a udev link to one; the link is
     resolved here and must end on a block device under ``/dev``, so the
-    caller can name no other file.
+    caller can name no other file.  Checked before the open, not only
+    after: opening a character device as root can have side effects (a
+    tape rewinds, a watchdog arms); the descriptor is checked again in
+    case the name was replaced in between.
+
+    The read itself can block in the kernel (D state) on a path whose
+    target died, with no timeout: it ties up one of the daemon's threads
+    until the SCSI layer fails the command (``replacement_timeout``), as
+    os-brick's ``dd`` would tie up its process.
     """
     operation = "read a block device"
     name = validate.device_path(operation, path)
@@ -127,6 +135,9 @@ def read_block(path: str) -> None:
     if os.path.commonpath([dev, real]) != dev:
         raise validate.refuse(operation, "%s leads out of /dev" % path)
     try:
+        if not stat.S_ISBLK(os.stat(real).st_mode):
+            raise validate.refuse(operation, "%s is not a block device"
+                                  % path)
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(

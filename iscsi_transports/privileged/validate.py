@@ -23,7 +23,6 @@ _TARGET_RE = re.compile(r"^(?:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
 #: ``addr:port`` or ``[v6]:port``, an optional ``,tpgt``: the -p forms.
 _PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|\[[0-9A-Fa-f:.]+\])"
                         r"(?::[0-9]{1,5})?(?:,[0-9]+)?\Z")
-_SID_RE = re.compile(r"^[0-9]{1,9}\Z")
 _MAP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 _MPATH_DEV_RE = re.compile(r"^/dev/(?:sd[a-z]{1,4}|dm-[0-9]{1,6})\Z")
 #: What os-brick's check_valid_device may be asked to read: a disk, a dm
@@ -43,7 +42,6 @@ SECRET_KEY_RE = re.compile(r"\.password(?:_in)?\Z")
 
 _MODES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     # mode: (options taking a value, switches, -n key namespace)
-    "session": (frozenset({"-r"}), frozenset({"--rescan"}), ""),
     "node": (frozenset({"-T", "-p", "-I", "-o", "-n", "-v"}),
              frozenset({"--login", "--logout"}), "node."),
     "iface": (frozenset({"-I", "-o", "-n", "-v"}), frozenset(), "iface."),
@@ -55,7 +53,14 @@ _OPS = frozenset({"new", "delete", "update", "show"})
 #: ``-o nonpersistent``: discovery lists targets and writes no node
 #: record.  A modifier of the discovery, not an action of its own.
 NONPERSISTENT = "nonpersistent"
-_ACTIONS = frozenset({"-o", "--login", "--logout", "--discover", "--rescan"})
+_ACTIONS = frozenset({"-o", "--login", "--logout", "--discover"})
+#: What an action of each mode must name, so that it reaches the one
+#: record (or session) the library made for a volume and never all of
+#: them: ``-m node --logout`` alone logs every session out.  ``-o show``
+#: of a node (a query of its portal groups) needs no iface.
+_REQUIRED = {"node": ("-T", "-p", "-I"), "iface": ("-I",),
+             "discovery": ("-t", "-p", "-I", NONPERSISTENT),
+             "discoverydb": ("-t", "-p", "-I")}
 
 
 def refuse(operation: str, reason: str) -> exception.PrivilegedRequestRefused:
@@ -167,8 +172,6 @@ def _option_value(operation: str, mode: str, option: str,
         iface_name(operation, value)
     elif option == "-v":
         _text(operation, "the value after -v", value)
-    elif option == "-r" and not _SID_RE.match(value):
-        raise refuse(operation, "%r is not a session id" % (value,))
     elif option in _CHOICES and value not in _CHOICES[option][1]:
         raise refuse(operation, "%r is not an allowed %s"
                      % (value, _CHOICES[option][0]))
@@ -190,8 +193,11 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
 
     ``-m MODE`` first, then options of that mode each with a checked value
     (``-n``/``-v`` pairs only after ``-o update``, secrets never), at most
-    one action (``-o``, ``--login``, ``--logout``, ``--discover``,
-    ``--rescan``).
+    one action (``-o``, ``--login``, ``--logout``, ``--discover``), and
+    each action bound to one record by the options :data:`_REQUIRED`
+    names.  Without an action only the listings ``-m node`` and ``-m
+    iface`` are allowed.  As strict as the rootwrap filter this replaces:
+    the daemon runs whatever passes as root.
     """
     operation = "run iscsiadm"
     if not isinstance(args, (list, tuple)) or \
@@ -227,6 +233,7 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
         if word == "-o":
             operations.append(value)
     _check_structure(operation, seen, operations == ["update"])
+    _check_required(operation, mode, seen, operations)
     if mode == "discoverydb" and NONPERSISTENT in seen and \
             "--discover" not in seen:
         raise refuse(operation, "-o %s goes only with --discover"
@@ -249,8 +256,31 @@ def _check_structure(operation: str, seen: list[str],
     if bool(pairs) != is_update:
         raise refuse(operation, "-o update needs -n/-v pairs, and only it "
                      "takes them")
-    if "--rescan" in seen and "-r" not in seen:
-        raise refuse(operation, "--rescan needs -r SESSION_ID")
+
+
+def _check_required(operation: str, mode: str, seen: list[str],
+                    operations: list[str]) -> None:
+    """Each action names its one record; no action, no option (a
+    listing)."""
+    acts = [w for w in seen if w in _ACTIONS]
+    if not acts and mode in ("node", "iface"):
+        if seen:
+            raise refuse(operation, "-m %s without an action takes no "
+                         "options" % mode)
+        return
+    if not acts and mode == "discoverydb":
+        raise refuse(operation, "-m discoverydb needs an action")
+    needed = _REQUIRED[mode]
+    if mode == "node" and operations == ["show"]:
+        needed = ("-T", "-p")
+    missing = [w for w in needed if w not in seen]
+    if missing:
+        action = ("-o " + operations[0] if operations else
+                  " ".join(acts) or "sendtargets")
+        raise refuse(operation, "-m %s %s needs %s" % (
+            mode, action,
+            ", ".join("-o " + w if w == NONPERSISTENT else w
+                      for w in missing)))
 
 
 # -- multipath --------------------------------------------------------------

@@ -45,6 +45,7 @@ from iscsi_transports import iface as iface_mod
 from iscsi_transports import multipathd as multipathd_mod
 from iscsi_transports import portal as portal_mod
 from iscsi_transports import state
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network as network_mod
@@ -54,9 +55,12 @@ if typing.TYPE_CHECKING:
 
 doctor_opts = [
     cfg.StrOpt(
-        "iface_dir", default="/etc/iscsi/ifaces",
-        help="Where open-iscsi keeps its iface records. doctor and snapshot "
-             "read them from here (read-only)."),
+        "iface_dir",
+        help="Where open-iscsi keeps its iface records; unset means the "
+             "ifaces directory of open-iscsi's records directory "
+             "(iscsi_db_path: /var/lib/iscsi/ifaces on Debian 13, else "
+             "/etc/iscsi/ifaces). doctor and snapshot read them from here "
+             "(read-only)."),
     cfg.StrOpt(
         "proc_root", default="/proc",
         help="Where procfs is mounted. doctor looks for daemons such as "
@@ -102,6 +106,14 @@ class RecordFile(typing.NamedTuple):
     name: str
     record: iface_mod.Iface | None
     error: str | None = None
+
+
+def iface_dir(conf: cfg.ConfigOpts) -> str:
+    """``iface_dir`` as configured, else the one open-iscsi uses."""
+    config.register(conf, [*doctor_opts, *nodes.nodes_opts])
+    options = conf.iscsi_transports
+    return options.iface_dir or os.path.join(
+        nodes.db_root(options.iscsi_db_path), "ifaces")
 
 
 def read_records(iface_dir: str) -> list[RecordFile]:
@@ -235,11 +247,17 @@ def state_dir_check(path: str) -> Check:
         except OSError:
             return Check(name, FAIL, "%s and its parent %s do not exist: %s"
                          % (path, parent, fix))
-        if owner.st_uid == 0:
+        if owner.st_uid == 0 and not owner.st_mode & 0o022:
             return Check(name, WARN, "%s does not exist and only root may "
                          "create it in %s: %s" % (path, parent, fix))
-        return Check(name, OK, "%s does not exist yet; uid %d, who owns %s, "
-                     "creates it on first use" % (path, owner.st_uid, parent))
+        # Whoever runs doctor (the service user, in the guide) is who will
+        # create it: the parent's owner may be someone else.
+        if not os.access(parent, os.W_OK | os.X_OK):
+            return Check(name, FAIL, "%s does not exist and uid %d cannot "
+                         "create it in %s: %s" % (path, os.geteuid(), parent,
+                                                  fix))
+        return Check(name, OK, "%s does not exist yet; uid %d creates it in "
+                     "%s on first use" % (path, os.geteuid(), parent))
     except OSError as error:
         return Check(name, FAIL, "%s cannot be examined (%s): %s"
                      % (path, error.strerror, fix))
@@ -295,9 +313,9 @@ def probe_privsep(timeout: float) -> str:
 
     def run() -> None:
         try:
-            text = privileged.executor(in_process=False).read_initiator_file()
-            outcome.append("started; it read the initiator name file (%d "
-                           "bytes)" % len(text))
+            name = privileged.executor(in_process=False).read_initiator_file()
+            outcome.append("started; it read the initiator name file (%s)"
+                           % (name or "no name in it"))
         except BaseException as error:  # reported by the caller's thread
             outcome.append(error)
 
@@ -354,11 +372,8 @@ class Doctor:
         self.proc_root = options.proc_root
         self.modules_dir = options.modules_dir or modules_dir()
         self.initiator_name_file = options.initiator_name_file
-        self.records = read_records(options.iface_dir)
-        #: open-iscsi keeps the host's initiator name beside the ifaces.
-        self.initiator_file = os.path.join(
-            os.path.dirname(os.path.normpath(options.iface_dir)),
-            "initiatorname.iscsi")
+        self.iface_dir = iface_dir(manager.conf)
+        self.records = read_records(self.iface_dir)
         self.route = self._route() if portal else None
 
     def _route(self) -> network_mod.Route | None:
@@ -396,7 +411,8 @@ class Doctor:
         """What software iSCSI needs before any transport matters: iscsid,
         the iscsi_tcp module and the initiator name.  Every transport,
         offload ones too, goes through iscsid."""
-        return [self._iscsid(), self._iscsi_tcp(), self._initiator_name()]
+        return [self._iscsid(), self._iscsi_tcp(), self._initiator_name(),
+                *self._iface_dir()]
 
     def privileges(self) -> list[Check]:
         """What the service user needs to reach root and share state:
@@ -427,6 +443,17 @@ class Doctor:
                      "for this kernel (modules.dep): install the kernel's "
                      "modules package (on Ubuntu linux-modules-extra-"
                      "$(uname -r))" % ISCSI_TCP)
+
+    def _iface_dir(self) -> list[Check]:
+        """A warning when this user cannot list the iface records (open-
+        iscsi's directory is 0700 root's on some distributions): the
+        record checks below would otherwise say nothing of them."""
+        path = self.iface_dir
+        if not os.path.isdir(path) or os.access(path, os.R_OK | os.X_OK):
+            return []
+        return [Check("iface records", WARN, "%s is not readable by uid %d: "
+                      "no iface record is checked (run doctor as root to "
+                      "check them)" % (path, os.geteuid()))]
 
     def _initiator_name(self) -> Check:
         path = self.initiator_name_file
@@ -538,7 +565,7 @@ class Doctor:
                  for host in self.manager.host.iscsi_hosts}
         records = {item.name: item.record for item in self.records
                    if item.record}
-        host_name = parse.read_initiator_name(self.initiator_file)
+        host_name = parse.read_initiator_name(self.initiator_name_file)
         checks = []
         for port in detection.ports:
             record = records.get(port.iface_name or "")
@@ -553,7 +580,7 @@ class Doctor:
                     "initiator", WARN, "%s logs in as %s, not %s (%s): "
                     "cinder must export volumes to %s" % (
                         port.iface_name, used, host_name or "unset",
-                        self.initiator_file, used)))
+                        self.initiator_name_file, used)))
         return checks
 
     def _record_check(self, transport: base.Transport,

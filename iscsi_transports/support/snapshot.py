@@ -223,7 +223,7 @@ def capture(conf: cfg.ConfigOpts, path: str,
     for rel in sorted(host.touched):
         collector.add(rel, listed=rel in host.listed)
     network_data = _network_data(manager.network, list(portals or []))
-    extra = {**_iface_members(options.iface_dir),
+    extra = {**_iface_members(doctor.iface_dir(conf)),
              **_proc_members(options.proc_root),
              **_basics_members(options),
              NETWORK: _json(network_data),

@@ -22,6 +22,9 @@ class TestCase(testtools.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.conf = cfg.ConfigOpts()
+        # The console script loads the global too (for the privsep
+        # context): no test leaves its files there for the next.
+        self.addCleanup(cfg.CONF.clear)
         # Every option, so that a test may set any of them.
         opts.register_opts(self.conf)
         self.lock_path = self.useFixture(fixtures.TempDir()).path
@@ -29,6 +32,8 @@ class TestCase(testtools.TestCase):
         self.sysfs = self.useFixture(fixture.SysfsTree())
         self.conf_fixture = self.useFixture(
             fixture.Config(self.conf, sysfs_root=self.sysfs.root))
+        # open-iscsi's records of the host running the tests stay unseen.
+        self.flags(iscsi_db_path=self.useFixture(fixtures.TempDir()).path)
         # stevedore caches entry points per process; tests that install a
         # distribution on sys.path need a fresh look.
         self.useFixture(fixtures.MonkeyPatch(

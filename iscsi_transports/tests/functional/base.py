@@ -49,7 +49,8 @@ class FunctionalTestCase(base.TestCase):
         self.lab.reset_records()
         self.addCleanup(self.lab.reset_records)
         self.flags(root_helper=self.lab.root_helper, use_privsep=False,
-                   state_path=self.lock_path, iscsiadm_timeout=60)
+                   state_path=self.lock_path, iscsiadm_timeout=60,
+                   iscsi_db_path=self.lab.etc_iscsi)
         self.execute = RecordingExecute()
         self.iscsiadm = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
 

@@ -9,6 +9,7 @@ from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 from iscsi_transports.attach import fallback
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.plugins import tcp
 from iscsi_transports.tests.functional import base
 from iscsi_transports.tests.functional import lab as lab_mod
@@ -133,3 +134,42 @@ class TestSessionsAndLogin(base.FunctionalTestCase):
         self.iscsiadm.node_delete(lab_mod.TARGET_IQN, self.lab.portal,
                                   ["-I", "default"])
         self.assertEqual([], self.iscsiadm.nodes())
+
+
+class TestNodeRecordLayouts(base.FunctionalTestCase):
+    """open-iscsi's two record layouts, as the real iscsiadm writes them,
+    read from its directory and from its own listing alike."""
+
+    IQN = "iqn.2026-11.org.openstack.test:layout"
+
+    def new(self, portal: str, iface: str = "default") -> None:
+        done = self.lab.run("iscsiadm", "-m", "node", "-T", self.IQN, "-p",
+                            portal, "-I", iface, "-o", "new")
+        self.assertEqual(0, done.returncode, done.stderr)
+
+    def both(self, portal: str) -> nodes.RecordLayout:
+        root = self.lab.etc_iscsi
+        read = nodes.read_layout(root, self.IQN, portal)
+        listed = nodes.layout_of(self.iscsiadm.node_records(self.IQN, portal),
+                                 nodes.single_file(root, self.IQN, portal))
+        self.assertEqual(read, listed)
+        return read
+
+    def test_without_portal_group_one_file_whatever_the_iface(self) -> None:
+        self.new("192.0.2.1:3260")
+        self.assertEqual(nodes.RecordLayout(
+            os.path.join(self.lab.etc_iscsi, "nodes", self.IQN,
+                         "192.0.2.1,3260"), "default", ()),
+            self.both("192.0.2.1:3260"))
+
+    def test_with_portal_group_one_file_per_iface(self) -> None:
+        self.new("192.0.2.2:3260,3")
+        self.new("192.0.2.2:3260,3", "iser")
+        self.assertEqual(nodes.RecordLayout(None, None, (3,)),
+                         self.both("192.0.2.2:3260"))
+        self.assertEqual(["default", "iser"], sorted(os.listdir(os.path.join(
+            self.lab.etc_iscsi, "nodes", self.IQN, "192.0.2.2,3260,3"))))
+
+    def test_no_records(self) -> None:
+        self.assertEqual(nodes.RecordLayout(None, None, ()),
+                         self.both("192.0.2.3:3260"))

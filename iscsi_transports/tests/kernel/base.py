@@ -95,7 +95,8 @@ class KernelTestCase(tests_base.TestCase):
         self.machine = machine.get()
         self.state = self.useFixture(fixtures.TempDir()).path
         # Disks appear when udev has run, which takes seconds under TCG.
-        self.flags(sysfs_root="/sys", state_path=self.state,
+        # open-iscsi's real records (the unit base hides them).
+        self.flags(sysfs_root="/sys", state_path=self.state, iscsi_db_path="",
                    iscsiadm_timeout=90, device_scan_attempts=60,
                    device_scan_interval=0.5)
         self.execute = RecordingExecute()

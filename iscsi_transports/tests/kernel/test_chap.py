@@ -44,15 +44,21 @@ class TestWrongSecret(base.KernelTestCase):
         self.forget_iface(base.NIC_IFACE)
 
     def assert_refused(self, target: targets.LioTarget,
-                       props: dict[str, str]) -> base.exception.IscsiadmError:
-        error = self.assertRaises(base.exception.AuthenticationFailed,
-                                  self.driver().connect_volume, props)
-        self.assertEqual(24, error.exit_code)
+                       props: dict[str, str],
+                       expected: type[base.exception.IscsiadmError] =
+                       base.exception.AuthenticationFailed,
+                       exit_code: int = 24) -> base.exception.IscsiadmError:
+        error = self.assertRaises(expected, self.driver().connect_volume,
+                                  props)
+        self.assertEqual(exit_code, error.exit_code)
         self.assertEqual([base.NIC_IFACE], sorted(set(self.execute.ifaces())))
         self.assertEqual([], machine.sessions(target.iqn))
+        # Nothing left behind: the record held the CHAP settings.
+        self.assertEqual([], machine.node_records(target.iqn))
         for text in (str(error), self.log.output):
             self.assertNotIn(WRONG, text)
             self.assertNotIn(SECRET, text)
+            self.assertNotIn(TARGET_SECRET, text)
         return error
 
     def test_wrong_secret(self) -> None:
@@ -62,10 +68,17 @@ class TestWrongSecret(base.KernelTestCase):
             password=WRONG)))
 
     def test_wrong_target_secret_in_mutual_chap(self) -> None:
+        # iscsid finds the target's CHAP answer wrong and says so only in
+        # its own log; iscsiadm exits 19 (ISCSI_ERR_FATAL_LOGIN), which
+        # other refusals give too: a TargetError naming the likely cause.
         chap = targets.Chap("kl-user", SECRET, "kl-target", TARGET_SECRET)
         target = self.lio(chap=chap)
-        self.assert_refused(target, target.props(**chap.props(
-            password_in=WRONG)))
+        error = self.assert_refused(
+            target, target.props(**chap.props(password_in=WRONG)),
+            base.exception.MutualChapLoginRefused, 19)
+        self.assertNotIsInstance(error, base.exception.AuthenticationFailed)
+        self.assertIn("mutual CHAP", str(error))
+        self.assertIn("target secret", str(error))
 
     def test_refused_login_leaves_no_node_record(self) -> None:
         # "Failed operations leave nothing behind": the node record the

@@ -99,7 +99,10 @@ class TestAttachDetach(ServiceUserTestCase):
     def test_attach_io_detach_removes_the_disk(self) -> None:
         target = self.lio()
         props = target.props()
-        # The initiator name file is root's alone (0600): read by the daemon.
+        # The initiator name file is root's alone (0600, as Debian installs
+        # it; made so here whatever the image has): read by the daemon.
+        os.chmod(machine.INITIATOR_FILE, 0o600)
+        self.assertEqual(0, os.stat(machine.INITIATOR_FILE).st_uid)
         self.assertEqual({"initiator": machine.read_initiator()},
                          self.service.request("properties"))
         info = self.service.request("connect", props=props)

@@ -88,20 +88,56 @@ class TestTcpNamedIface(base.KernelTestCase):
         connector.disconnect_volume(target.props(), None)
         self.assert_clean(target.iqn, [disk])
 
-    def test_attach_keeps_another_ifaces_node_record(self) -> None:
-        # A static record for the same target and portal on another iface
-        # (an operator's, on ``default``) is not ours: attaching and
-        # detaching through the NIC-bound iface must leave it as it was.
-        target = self.lio()
-        record = ["iscsiadm", "-m", "node", "-T", target.iqn, "-p",
-                  target.portal, "-I", "default"]
+    def operator_record(self, iqn: str, portal: str) -> list[str]:
+        """An operator's static record on ``default`` for ``iqn`` at
+        ``portal`` (with or without its portal group), one setting
+        changed; the argv that shows it."""
+        record = ["iscsiadm", "-m", "node", "-T", iqn, "-p", portal,
+                  "-I", "default"]
         machine.run(*record, "-o", "new")
         machine.run(*record, "-o", "update", "-n",
                     "node.session.timeo.replacement_timeout", "-v", "7")
-        driver = self.driver()
-        info = driver.connect_volume(target.props())
-        driver.disconnect_volume(target.props(), info)
-        shown = subprocess.run(record, capture_output=True, text=True)
+        self.addCleanup(subprocess.run, record + ["-o", "delete"],
+                        capture_output=True)
+        self.assertEqual(1, len(machine.node_records(iqn)))
+        return record
+
+    def assert_record_kept(self, record: list[str]) -> None:
+        shown = subprocess.run(record + ["-o", "show"], capture_output=True,
+                               text=True)
         self.assertEqual(0, shown.returncode, shown.stderr)
         self.assertIn("node.session.timeo.replacement_timeout = 7",
                       shown.stdout)
+
+    def test_attach_keeps_another_ifaces_node_record(self) -> None:
+        # A static record for the same target and portal on another iface
+        # (an operator's, on ``default``, made with its portal group as
+        # discovery makes it) is not ours: attaching and detaching through
+        # the NIC-bound iface must leave it as it was.
+        target = self.lio()
+        record = self.operator_record(target.iqn, target.portal + ",1")
+        driver = self.driver()
+        info = driver.connect_volume(target.props())
+        self.assertEqual(
+            ["%s,1/%s" % (target.portal.replace(":", ","), name)
+             for name in sorted(["default", base.NIC_IFACE])],
+            machine.node_records(target.iqn))
+        driver.disconnect_volume(target.props(), info)
+        self.assert_record_kept(record)
+        self.assertEqual([], machine.sessions(target.iqn))
+        self.assertEqual(1, len(machine.node_records(target.iqn)))
+
+    def test_attach_leaves_another_ifaces_single_file_record(self) -> None:
+        # Made without a portal group, that record is the one file per
+        # target and portal which open-iscsi would replace whatever the
+        # iface: the attach refuses, saying why, and changes nothing.
+        target = self.lio()
+        record = self.operator_record(target.iqn, target.portal)
+        error = self.assertRaises(base.exception.NodeRecordConflict,
+                                  self.driver().connect_volume,
+                                  target.props())
+        self.assertIn("iface default", str(error))
+        self.assert_record_kept(record)
+        self.assertEqual([target.portal.replace(":", ",")],
+                         machine.node_records(target.iqn))
+        self.assertEqual([], machine.sessions(target.iqn))

@@ -125,16 +125,31 @@ class TestConstruction(ConnectorTestCase):
                           "iscsiadm", "-m", "session"],
                          self.execute.calls[0])
 
-    def test_use_privsep_wins_over_the_callers_root_helper(self) -> None:
-        # nova passes its root helper and no execute: with use_privsep the
-        # driver must take the daemon path, not nova's rootwrap.
-        self.flags(use_privsep=True)
+    def test_privsep_is_the_default(self) -> None:
+        # nova passes its root helper and no execute: with use_privsep (the
+        # default) the driver takes the daemon path, not nova's rootwrap.
         connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
         self.assertIsNotNone(connector.iscsi_driver.iscsiadm.privileged)
 
-    def test_privsep_is_the_default(self) -> None:
-        connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
-        self.assertIsNotNone(connector.iscsi_driver.iscsiadm.privileged)
+    def test_a_callers_execute_is_the_legacy_path_said_once(self) -> None:
+        brick._warn_execute_is_legacy.cache_clear()
+        self.addCleanup(brick._warn_execute_is_legacy.cache_clear)
+        for _ in range(2):
+            connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf,
+                                             execute=self.execute)
+            self.assertIsNone(connector.iscsi_driver.iscsiadm.privileged)
+        self.assertEqual(1, self.log.output.count(
+            "An execute callable was given to the iSCSI connector"))
+        self.assertIn("CHAP secrets on iscsiadm command lines",
+                      self.log.output)
+
+    def test_no_warning_when_use_privsep_is_off(self) -> None:
+        brick._warn_execute_is_legacy.cache_clear()
+        self.addCleanup(brick._warn_execute_is_legacy.cache_clear)
+        self.flags(use_privsep=False)
+        brick.ISCSIConnector(ROOT_HELPER, conf=self.conf,
+                             execute=self.execute)
+        self.assertNotIn("execute callable", self.log.output)
 
     def test_without_use_privsep_the_root_helper_path(self) -> None:
         self.flags(use_privsep=False)

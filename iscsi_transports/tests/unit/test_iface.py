@@ -15,9 +15,14 @@ class TestValidateName(base.TestCase):
     def test_rejects_unsafe_names(self):
         for name in ("", "a/b", "..", "a..b", "../etc", "has space", "x;rm",
                      "$(id)", "`id`", "a|b", "-I", ".hidden", "a" * 65,
-                     "tab\there", "new\nline", "é"):
+                     "tab\there", "new\nline", "é", "default\n",
+                     "tcp.52:54:00:12:34:01\n"):
             self.assertRaises(exception.InvalidIfaceName,
                               iface.validate_name, name)
+
+    def test_hwaddress_with_a_trailing_newline_is_not_one(self):
+        self.assertTrue(iface.is_hwaddress("00:07:43:05:97:07"))
+        self.assertFalse(iface.is_hwaddress("00:07:43:05:97:07\n"))
 
     def test_builtin_names_cannot_be_custom(self):
         error = self.assertRaises(exception.InvalidIfaceName,

@@ -24,5 +24,9 @@ class TestPortalsAndNames(base.TestCase):
         self.assertTrue(portal.is_target_name("naa.6001405abcdef012"))
         self.assertFalse(portal.is_target_name("iqn.x"))
         self.assertFalse(portal.is_target_name("eui.12"))
+        # A trailing newline would reach iscsiadm's argv and a record path.
+        for name in ("iqn.2010-10.org.openstack:v1\n", "naa.6001405abcdef012\n",
+                     "eui.0123456789abcdef\n"):
+            self.assertFalse(portal.is_target_name(name), repr(name))
         self.assertRaises(exception.InvalidTargetName,
                           portal.validate_target_name, "-T")

@@ -6,8 +6,11 @@ What depends on two users (root and the service user) sharing it is in
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Callable
 
+from oslo_concurrency import lockutils
 from oslo_config import cfg
 
 from iscsi_transports import exception
@@ -145,3 +148,124 @@ class TestIfaceCreation(base.TestCase):
                          .ensure(self.wanted))
         self.assertTrue(iscsiadm_ifaces.IfaceRecords(self.runner)
                         .created_by_us(self.wanted.name))
+
+
+class TestPlantedSymlinks(base.TestCase):
+    """Root (the console script) follows no link the service user planted
+    in its state: the file a link points to keeps its content and mode."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path)
+        self.victim = os.path.join(self.lock_path, "root-only")
+        with open(self.victim, "w") as victim:
+            victim.write("keep me\n")
+        os.chmod(self.victim, 0o600)
+
+    def assert_victim_untouched(self) -> None:
+        with open(self.victim) as victim:
+            self.assertEqual("keep me\n", victim.read())
+        self.assertEqual(0o600, os.stat(self.victim).st_mode & 0o7777)
+
+    def test_iface_marker_link_is_not_followed(self) -> None:
+        state.ensure(self.conf, "ifaces")
+        name = "cxgb4i.00:07:43:05:97:07"
+        os.symlink(self.victim, os.path.join(self.lock_path, "ifaces", name))
+        execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
+                                                exit_code=6)
+        records = iscsiadm_ifaces.IfaceRecords(
+            iscsiadm.Iscsiadm(self.conf, execute=execute))
+        wanted = iface_mod.Iface(name=name, transport_name="cxgb4i",
+                                 hwaddress="00:07:43:05:97:07")
+        error = self.assertRaises(exception.StateDirUnusable,
+                                  records._create, wanted)
+        self.assertEqual(1, len(str(error).splitlines()))
+        self.assertIn("symbolic links", str(error))
+        self.assert_victim_untouched()
+        self.assertEqual([], [argv for argv in execute.calls
+                              if "new" in argv])
+
+    def test_lock_file_link_is_not_followed(self) -> None:
+        state.ensure(self.conf, "locks")
+        os.symlink(self.victim, os.path.join(
+            self.lock_path, "locks", state.LOCK_PREFIX + "iface-lab0"))
+        error = self.assertRaises(exception.LockFileUnusable,
+                                  state.external_lock(self.conf, "iface-lab0")
+                                  .__enter__)
+        self.assertIn("symbolic links", str(error))
+        self.assert_victim_untouched()
+
+    def test_linked_subdirectory_is_not_followed(self) -> None:
+        elsewhere = os.path.join(self.lock_path, "elsewhere")
+        os.mkdir(elsewhere, 0o700)
+        os.symlink(elsewhere, os.path.join(self.lock_path, "locks"))
+        self.assertRaises(exception.LockFileUnusable,
+                          state.external_lock(self.conf, "x").__enter__)
+        self.assertEqual([], os.listdir(elsewhere))
+        self.assertEqual(0o700, os.stat(elsewhere).st_mode & 0o7777)
+
+
+class TestLockInterop(base.TestCase):
+    """The lock excludes (and is excluded by) oslo.concurrency's external
+    lock of the same name, which an older release still takes."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.flags(state_path=self.lock_path)
+        self.locks = os.path.join(self.lock_path, "locks")
+
+    def lockutils_lock(self) -> lockutils.InterProcessLock:
+        return lockutils.external_lock("iface-lab0",
+                                       lock_file_prefix=state.LOCK_PREFIX,
+                                       lock_path=self.locks)
+
+    def in_child(self, function: Callable[[], bool]) -> bool:
+        """``function``'s answer, run in a forked process (record locks
+        are per process)."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read_end)
+            answer = b"?"
+            try:
+                answer = b"1" if function() else b"0"
+            finally:
+                os.write(write_end, answer)
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            answer = pipe.read()
+        os.waitpid(pid, 0)
+        return answer == b"1"
+
+    def test_ours_excludes_lockutils(self) -> None:
+        def try_lockutils() -> bool:
+            lock = self.lockutils_lock()
+            taken = bool(lock.acquire(blocking=False))
+            if taken:
+                lock.release()
+            return taken
+
+        with state.external_lock(self.conf, "iface-lab0"):
+            self.assertFalse(self.in_child(try_lockutils))
+        self.assertTrue(self.in_child(try_lockutils))
+
+    def test_lockutils_excludes_ours(self) -> None:
+        def try_ours() -> bool:
+            fd = os.open(os.path.join(self.locks,
+                                      state.LOCK_PREFIX + "iface-lab0"),
+                         os.O_WRONLY)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                return False
+            return True
+
+        state.ensure(self.conf, "locks")
+        lock = self.lockutils_lock()
+        self.assertTrue(lock.acquire(blocking=False))
+        try:
+            self.assertFalse(self.in_child(try_ours))
+        finally:
+            lock.release()
+        self.assertTrue(self.in_child(try_ours))

@@ -19,6 +19,7 @@ from iscsi_transports.attach import fallback
 from iscsi_transports.attach import multipath
 from iscsi_transports.attach import sysfs
 from iscsi_transports.iscsiadm import errors
+from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_manager
@@ -269,6 +270,104 @@ class TestWait(DriverTestCase):
         self.assertEqual(2, len(self.kernel.written("scan")))
 
 
+class TestNodeRecordLayout(DriverTestCase):
+    """``-o new`` keeps other ifaces' records (open-iscsi's idbm.c)."""
+
+    def record(self, entry: str, iface: str = "default") -> str:
+        """A record file of IQN under the test's records directory."""
+        path = os.path.join(self.conf.iscsi_transports.iscsi_db_path,
+                            "nodes", IQN, entry)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write("# BEGIN RECORD 2.1.8\nnode.name = %s\n"
+                         "iface.iscsi_ifacename = %s\n# END RECORD\n"
+                         % (IQN, iface))
+        return path
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.manager.offload = True
+
+    def new_portal(self) -> str:
+        (new,) = [cmd for cmd in self.execute.commands("-o", "new")
+                  if "node" in cmd]
+        return new[new.index("-p") + 1]
+
+    def test_no_record_and_no_session_gives_no_portal_group(self) -> None:
+        self.map()
+        self.manager.offload = False
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(PORTAL, self.new_portal())
+
+    def test_portal_group_of_another_ifaces_record_is_passed(self) -> None:
+        self.record("10.0.0.1,3260,7/default")
+        self.map()
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(PORTAL + ",7", self.new_portal())
+        # Only the new record carries it; the rest match by iface.
+        self.assertEqual([PORTAL] * 2, [
+            cmd[cmd.index("-p") + 1] for cmd in self.iscsiadm()
+            if "node" in cmd and _action(cmd) in ("update", "--login")])
+
+    def test_portal_group_of_a_session_is_passed(self) -> None:
+        self.kernel.login(IQN, PORTAL, "default")
+        self.map()
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(PORTAL + ",1", self.new_portal())
+
+    def test_single_file_record_of_another_iface_is_left_alone(self) -> None:
+        path = self.record("10.0.0.1,3260")
+        with open(path) as handle:
+            before = handle.read()
+        self.map()
+        error = self.assertRaises(exception.NodeRecordConflict,
+                                  self.driver.connect_volume, PROPS)
+        self.assertIn(path, str(error))
+        self.assertIn("iface default", str(error))
+        self.assertEqual([], [cmd for cmd in self.iscsiadm()
+                              if "node" in cmd])
+        with open(path) as handle:
+            self.assertEqual(before, handle.read())
+        self.assertEqual([], self.manager.fallback_reasons)
+
+    def unreadable(self, shown: str) -> None:
+        """open-iscsi's directory is root's: the driver asks iscsiadm."""
+        def refuse(*args: object) -> nodes.RecordLayout:
+            raise PermissionError(13, "Permission denied")
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.iscsiadm.nodes.read_layout", refuse))
+        self.execute.on("node", "-o", "show", stdout=shown)
+
+    def test_unreadable_records_are_listed_by_iscsiadm(self) -> None:
+        self.unreadable("# BEGIN RECORD 2.1.8\nnode.tpgt = 5\n"
+                        "iface.iscsi_ifacename = default\n# END RECORD\n")
+        self.map()
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(PORTAL + ",5", self.new_portal())
+        (show,) = [cmd for cmd in self.execute.commands("-o", "show")
+                   if "node" in cmd]
+        self.assertNotIn("-I", show)
+
+    def test_unreadable_single_file_of_another_iface_is_refused(
+            self) -> None:
+        self.unreadable("# BEGIN RECORD 2.1.8\nnode.tpgt = -1\n"
+                        "iface.iscsi_ifacename = default\n# END RECORD\n")
+        self.map()
+        error = self.assertRaises(exception.NodeRecordConflict,
+                                  self.driver.connect_volume, PROPS)
+        self.assertIn(os.path.join("nodes", IQN, "10.0.0.1,3260"),
+                      str(error))
+        self.assertEqual([], [cmd for cmd in self.execute.commands("-o", "new")
+                              if "node" in cmd])
+
+    def test_single_file_record_of_the_same_iface_is_rewritten(self) -> None:
+        self.record("10.0.0.1,3260")
+        self.map()
+        self.manager.offload = False
+        self.driver.connect_volume(PROPS)
+        self.assertEqual(PORTAL, self.new_portal())
+
+
 class TestCleanFailure(DriverTestCase):
     def test_no_disk_undoes_session_and_record(self) -> None:
         self.assertRaises(exception.VolumeDeviceNotFound,
@@ -286,6 +385,29 @@ class TestCleanFailure(DriverTestCase):
         self.assertEqual(1, len(self.execute.commands("-o", "delete")))
         self.assertEqual([], self.manager.fallback_reasons)
         self.assertEqual([], self.sessions())
+
+    def test_refused_mutual_chap_login_names_the_target_secret(
+            self) -> None:
+        self.execute.on("--login", exit_code=19)
+        props = dict(PROPS, auth_method="CHAP", auth_username="u",
+                     auth_password=SECRET, auth_username_in="t",
+                     auth_password_in=SECRET + "-in")
+        error = self.assertRaises(exception.MutualChapLoginRefused,
+                                  self.driver.connect_volume, props)
+        self.assertIsInstance(error, exception.TargetError)
+        self.assertNotIsInstance(error, exception.AuthenticationFailed)
+        self.assertEqual(19, error.exit_code)
+        self.assertIn("mutual CHAP", str(error))
+        self.assertNotIn(SECRET, str(error))
+        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
+        self.assertEqual([], self.sessions())
+
+    def test_refused_login_without_mutual_chap_stays_target_error(
+            self) -> None:
+        self.execute.on("--login", exit_code=19)
+        error = self.assertRaises(exception.TargetError,
+                                  self.driver.connect_volume, PROPS)
+        self.assertNotIsInstance(error, exception.MutualChapLoginRefused)
 
     def test_failure_on_an_existing_session_leaves_it(self) -> None:
         self.kernel.login(IQN, PORTAL, "default")
@@ -692,3 +814,11 @@ def _action(cmd: list[str]) -> str:
 
 def _raise_device_not_found(*args: object) -> str:
     raise exception.VolumeDeviceNotFound(target="t", paths="p")
+
+
+class TestTrailingNewline(DriverTestCase):
+    def test_target_name_with_a_trailing_newline_is_refused(self) -> None:
+        self.assertRaises(exception.InvalidConnectionProperties,
+                          self.driver.connect_volume,
+                          dict(PROPS, target_iqn=IQN + "\n"))
+        self.assertEqual([], self.execute.calls)

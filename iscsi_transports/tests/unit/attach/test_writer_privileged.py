@@ -4,6 +4,8 @@ written here."""
 
 from __future__ import annotations
 
+import os
+
 import fixtures
 
 from iscsi_transports import exception
@@ -71,8 +73,11 @@ class TestInitiatorNameForTheServiceUser(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.executor = fake_executor.RecordingExecutor()
-        self.executor.initiator_file = "InitiatorName=iqn.2026-11.org.x:y\n"
-        self.file = self.useFixture(fixtures.TempDir()).path + "/name"
+        # What the daemon answers: the name in open-iscsi's file.
+        self.executor.initiator_file = "iqn.2026-11.org.x:y"
+        top = self.useFixture(fixtures.TempDir()).path
+        os.chmod(top, 0o755)
+        self.file = top + "/name"
 
     def driver(self) -> driver.ISCSIDriver:
         made = driver.ISCSIDriver(
@@ -82,10 +87,38 @@ class TestInitiatorNameForTheServiceUser(base.TestCase):
         made.iscsiadm = runner.Iscsiadm(self.conf, executor=self.executor)
         return made
 
-    def test_unreadable_file_is_read_by_the_daemon(self) -> None:
-        self.assertEqual("iqn.2026-11.org.x:y", self.driver()
-                         .connector_properties()["initiator"])
-        self.assertEqual([("read_initiator_file",)], self.executor.calls)
+    def as_service_user(self) -> tuple[str, str]:
+        """The initiator the driver reports, and the root operations it
+        asked for, computed in a child running as uid 65534."""
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                initiator = self.driver().connector_properties()["initiator"]
+                os.write(write_end, ("%s|%s" % (
+                    initiator, self.executor.calls)).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            initiator, calls = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        return initiator, calls
+
+    def test_root_only_file_is_read_by_the_daemon(self) -> None:
+        # Debian's file, 0600 root.
+        with open(self.file, "w") as handle:
+            handle.write("InitiatorName=iqn.2026-11.org.x:root-only\n")
+        os.chmod(self.file, 0o600)
+        self.assertEqual(("iqn.2026-11.org.x:y", "[('read_initiator_file',)]"),
+                         self.as_service_user())
+
+    def test_missing_file_is_no_name_and_no_daemon(self) -> None:
+        self.assertIsNone(self.driver().connector_properties()["initiator"])
+        self.assertEqual([], self.executor.calls)
 
     def test_readable_file_is_read_here(self) -> None:
         with open(self.file, "w") as handle:

@@ -10,7 +10,9 @@ import sys
 from importlib import metadata
 
 import fixtures
+from oslo_config import cfg
 
+from iscsi_transports import state
 from iscsi_transports.cmd import main
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
@@ -124,3 +126,49 @@ class TestEventletWarning(base.TestCase):
     def test_it_is_there_without_it(self) -> None:
         self.assertIn("Eventlet is deprecated", self.stderr_of(
             "import iscsi_transports.privileged\n"))
+
+
+class TestServiceConfig(base.TestCase):
+    """Given nova.conf, the console script follows it where nova-compute
+    does: the daemon it starts, the state directory, the locks."""
+
+    def load(self, text: str) -> cfg.ConfigOpts:
+        self.config = os.path.join(self.lock_path, "nova.conf")
+        with open(self.config, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        argv = ["list", "--config-file", self.config]
+        return main.load_config(main.build_parser(argv).parse_args(argv))
+
+    def test_daemon_start_command_carries_the_config_file(self) -> None:
+        from iscsi_transports import privileged
+        self.load("[DEFAULT]\nstate_path = /var/lib/nova\n")
+        command = privileged.context.helper_command("/tmp/x/privsep.sock")
+        self.assertEqual(
+            ["privsep-helper", "--config-file", self.config,
+             "--privsep_context", "iscsi_transports.privileged.context",
+             "--privsep_sock_path", "/tmp/x/privsep.sock"],
+            command[command.index("privsep-helper"):])
+
+    def test_daemon_helper_command_from_the_file(self) -> None:
+        from iscsi_transports import privileged
+        self.load("[iscsi_transports_privileged]\n"
+                  "helper_command = sudo nova-rootwrap /etc/nova/rootwrap."
+                  "conf privsep-helper --config-file /etc/nova/nova.conf\n")
+        self.assertEqual(
+            ["sudo", "nova-rootwrap", "/etc/nova/rootwrap.conf",
+             "privsep-helper", "--config-file", "/etc/nova/nova.conf",
+             "--privsep_context", "iscsi_transports.privileged.context",
+             "--privsep_sock_path", "/tmp/s"],
+            privileged.context.helper_command("/tmp/s"))
+
+    def test_novas_state_path_and_lock_path(self) -> None:
+        conf = self.load("[DEFAULT]\nstate_path = /srv/nova\n"
+                         "[oslo_concurrency]\nlock_path = /srv/nova/lk\n")
+        self.assertEqual("/srv/nova/iscsi-transports", state.directory(conf))
+        self.assertEqual("/srv/nova/lk", state.lock_path(conf))
+
+    def test_novas_state_path_without_lock_path(self) -> None:
+        self.useFixture(fixtures.EnvironmentVariable("OSLO_LOCK_PATH"))
+        conf = self.load("[DEFAULT]\nstate_path = /srv/nova\n")
+        self.assertEqual("/srv/nova/iscsi-transports/locks",
+                         state.lock_path(conf))

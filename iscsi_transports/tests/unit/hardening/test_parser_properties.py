@@ -5,8 +5,7 @@ parses or raises :class:`~iscsi_transports.exception.IscsiadmParseError`,
 never anything else, because the driver decides on fallback by exception
 type.  Inputs are arbitrary text and, more usefully, lines assembled from
 pieces of real output with some pieces replaced by junk.  Valid lines are
-also generated from values and must parse back to those values, whichever
-internal path (the one-match fast path or the general one) they take.
+also generated from values and must parse back to those values.
 """
 
 from __future__ import annotations
@@ -53,12 +52,6 @@ def maybe_junk(strategy: st.SearchStrategy) -> st.SearchStrategy:
     return st.one_of(strategy, strategy, JUNK)
 
 
-SESSION_LINE = st.builds(
-    "{}: [{}] {},{} {}{}".format, maybe_junk(TRANSPORTS),
-    maybe_junk(st.integers(0, 2 ** 40).map(str)),
-    maybe_junk(st.builds(portal_text, HOSTS, PORTS)),
-    maybe_junk(st.integers(-2, 2 ** 33).map(str)), maybe_junk(TARGETS),
-    st.sampled_from(["", " (non-flash)", " (flash)", " (", "x"]))
 NODE_LINE = st.builds("{},{} {}".format,
                       maybe_junk(st.builds(portal_text, HOSTS, PORTS)),
                       maybe_junk(st.integers(-2, 2 ** 33).map(str)),
@@ -100,14 +93,6 @@ class ParserContract(base.TestCase):
 class TestArbitraryInput(ParserContract):
 
     @PROFILE
-    @given(text_of(SESSION_LINE))
-    def test_sessions(self, text: str) -> None:
-        result = self.assert_parses_or_raises(parse.parse_sessions,
-                                                     text)
-        for session in result or ():
-            self.assertTrue(portal.is_target_name(session.target))
-
-    @PROFILE
     @given(text_of(NODE_LINE))
     def test_nodes_and_discovery(self, text: str) -> None:
         self.assert_parses_or_raises(parse.parse_targets, text)
@@ -129,7 +114,7 @@ class TestArbitraryInput(ParserContract):
     @PROFILE
     @given(st.one_of(st.none(), st.integers(), st.binary(max_size=8)))
     def test_not_text(self, value: object) -> None:
-        for parser in (parse.parse_sessions, parse.parse_targets,
+        for parser in (parse.parse_targets, parse.parse_node_records,
                        parse.parse_iface_list, parse.parse_iface_record):
             self.assertRaises(exception.IscsiadmParseError, parser, value)
 
@@ -154,20 +139,6 @@ class TestArbitraryInput(ParserContract):
 
 
 class TestValidLinesRoundTrip(ParserContract):
-
-    @PROFILE
-    @given(TRANSPORTS, st.integers(0, 2 ** 31), HOSTS, PORTS,
-           st.integers(0, 65535), TARGETS, st.booleans())
-    def test_session_line(self, transport, sid, host, port, tpgt, target,
-                          flash) -> None:
-        line = "%s: [%d] %s,%d %s (%s)" % (
-            transport, sid, portal_text(host, port), tpgt, target,
-            "flash" if flash else "non-flash")
-        (session,) = parse.parse_sessions(line + "\n")
-        self.assertEqual((transport, sid, port, tpgt, target, flash),
-                         (session.transport, session.sid, session.portal.port,
-                          session.tpgt, session.target, session.flash))
-        self.assertEqual(_canonical(host), session.portal.host)
 
     @PROFILE
     @given(HOSTS, PORTS, st.integers(-1, 65535), TARGETS)

@@ -47,20 +47,6 @@ NODES = """\
 # lab: iscsiadm -m discovery -t sendtargets -p 127.0.0.1:3260 -I ci0
 DISCOVERY = "127.0.0.1:3260,1 iqn.2026-11.org.openstack.test:volume-1\n"
 
-SESSIONS = """\
-tcp: [1] 10.0.0.1:3260,1 iqn.2010-10.org.openstack:volume-1 (non-flash)
-iser: [2] 10.0.0.2:3260,1 iqn.2010-10.org.openstack:volume-2 (non-flash)
-cxgb4i: [3] 10.0.0.3:3260,2 iqn.1992-08.com.netapp:sn.1 (non-flash)
-cxgb3i: [4] 10.0.0.4:3260,1 eui.0123456789abcdef (non-flash)
-bnx2i: [5] [fe80::1]:3260,1 naa.60a980004335434f2b3f4e4f4a4a5a77 (non-flash)
-qla4xxx: [6] [2001:db8::5]:3260,1 iqn.2001-05.com.equallogic:vol (flash)
-be2iscsi: [7] 192.168.1.7:3260,1 naa.6001405abcdef012 (non-flash)
-qedi: [8] 192.168.1.8:3260,1 iqn.2010-10.org.openstack:volume-8 (non-flash)
-ocs: [9] 192.168.1.9:3260,1 iqn.2010-10.org.openstack:volume-9 (non-flash)
-tcp: [10] storage.example.com:3260,1 iqn.2010-10.org.openstack:v10
-"""
-
-
 class TestTargets(base.TestCase):
     def test_nodes_from_lab(self) -> None:
         nodes = parse.parse_targets(NODES)
@@ -90,34 +76,43 @@ class TestTargets(base.TestCase):
                               parse.parse_targets, line)
 
 
-class TestSessions(base.TestCase):
-    def test_every_transport_prefix(self) -> None:
-        sessions = parse.parse_sessions(SESSIONS)
+class TestNodeRecords(base.TestCase):
+    # host: iscsiadm -m node -T <iqn> -p <portal> -o show (two records,
+    # abridged), the second written with its portal group.
+    SHOWN = """\
+# BEGIN RECORD 2.1.8
+node.name = iqn.2010-10.org.openstack:volume-1
+node.tpgt = -1
+iface.iscsi_ifacename = default
+node.session.auth.password = ********
+# END RECORD
+# BEGIN RECORD 2.1.8
+node.name = iqn.2010-10.org.openstack:volume-1
+node.tpgt = 1
+iface.iscsi_ifacename = tcp.52:54:00:12:34:01
+# END RECORD
+"""
+
+    def test_portal_group_and_iface_of_each_record(self) -> None:
         self.assertEqual(
-            ["tcp", "iser", "cxgb4i", "cxgb3i", "bnx2i", "qla4xxx",
-             "be2iscsi", "qedi", "ocs", "tcp"],
-            [session.transport for session in sessions])
-        self.assertEqual(list(range(1, 11)), [s.sid for s in sessions])
+            [parse.NodeRecord(-1, "default"),
+             parse.NodeRecord(1, "tcp.52:54:00:12:34:01")],
+            parse.parse_node_records(self.SHOWN))
 
-    def test_ipv6_flash_and_names(self) -> None:
-        sessions = parse.parse_sessions(SESSIONS)
-        self.assertEqual("fe80::1", sessions[4].portal.host)
-        self.assertEqual("[2001:db8::5]:3260", str(sessions[5].portal))
-        self.assertTrue(sessions[5].flash)
-        self.assertFalse(sessions[0].flash)
-        self.assertEqual("eui.0123456789abcdef", sessions[3].target)
-        self.assertEqual("storage.example.com", sessions[9].portal.host)
+    def test_unset_portal_group_as_unsigned(self) -> None:
+        (record,) = parse.parse_node_records(
+            "# BEGIN RECORD 2.1.8\nnode.tpgt = 4294967295\n# END RECORD\n")
+        self.assertEqual(parse.NodeRecord(-1, "default"), record)
 
-    def test_no_sessions(self) -> None:
-        self.assertEqual([], parse.parse_sessions("\n"))
+    def test_no_records(self) -> None:
+        self.assertEqual([], parse.parse_node_records(""))
 
-    def test_bad_session_lines(self) -> None:
-        for line in ("tcp: [x] 1.2.3.4:3260,1 iqn.2010-10.a.b",
-                     "tcp [1] 1.2.3.4:3260,1 iqn.2010-10.a.b",
-                     "tcp: [1] 1.2.3.4:3260,1",
-                     "tcp: [1] [zz::q]:3260,1 iqn.2010-10.a.b (non-flash)"):
+    def test_cut_or_odd_records_raise_parse_error(self) -> None:
+        for text in ("# BEGIN RECORD 2.1.8\nnode.tpgt = 1\n",
+                     "# BEGIN RECORD 2.1.8\nnode.tpgt = x\n# END RECORD\n",
+                     "# BEGIN RECORD 2.1.8\n# END RECORD\n"):
             self.assertRaises(exception.IscsiadmParseError,
-                              parse.parse_sessions, line)
+                              parse.parse_node_records, text)
 
 
 class TestIfaces(base.TestCase):

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 
 from iscsi_transports import exception
 from iscsi_transports.iscsiadm import errors
@@ -164,3 +166,48 @@ class TestCommands(IscsiadmTestCase):
         self.iscsiadm.login(IQN, "10.0.0.1:3260", ["-I", "default"])
         self.iscsiadm.logout(IQN, "10.0.0.1:3260", ["-I", "default"])
         self.assertEqual(2, len(self.execute.calls))
+
+
+class TestDefaultExecute(base.TestCase):
+    """The production execute: processutils' calling convention and
+    errors, started without a Python ``preexec_fn`` (so with vfork)."""
+
+    @staticmethod
+    def python(code: str) -> list[str]:
+        return [sys.executable, "-c", code]
+
+    def test_output_and_accepted_exit_codes(self) -> None:
+        out, err = iscsiadm._default_execute(
+            *self.python("import sys; print('o'); print('e', file=sys.stderr);"
+                         " sys.exit(21)"), check_exit_code=[0, 21])
+        self.assertEqual(("o\n", "e\n"), (out, err))
+
+    def test_other_exit_code_is_processutils_error_masked(self) -> None:
+        from oslo_concurrency import processutils
+        error = self.assertRaises(
+            processutils.ProcessExecutionError, iscsiadm._default_execute,
+            *self.python("import sys; sys.exit(19)"), "-n",
+            "node.session.auth.password_in", "-v", "hush")
+        self.assertEqual(19, error.exit_code)
+        self.assertNotIn("hush", str(error))
+
+    def test_new_session_and_on_execute(self) -> None:
+        started: list[subprocess.Popen[str]] = []
+        out, _err = iscsiadm._default_execute(
+            *self.python("import os; print(os.getsid(0) == os.getpid())"),
+            preexec_fn=os.setsid, on_execute=started.append)
+        self.assertEqual("True\n", out)
+        self.assertEqual(1, len(started))
+
+    def test_timeout_leaves_the_process_to_the_caller(self) -> None:
+        started: list[subprocess.Popen[str]] = []
+        self.assertRaises(subprocess.TimeoutExpired,
+                          iscsiadm._default_execute,
+                          *self.python("import time; time.sleep(30)"),
+                          timeout=0.2, on_execute=started.append)
+        started[0].kill()
+        started[0].wait()
+
+    def test_other_preexec_fn_is_refused(self) -> None:
+        self.assertRaises(ValueError, iscsiadm._default_execute, "true",
+                          preexec_fn=os.getpid)

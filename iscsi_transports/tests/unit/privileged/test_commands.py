@@ -69,10 +69,63 @@ class TestIscsiadm(base.PrivilegedTestCase):
         self.assertEqual([" ".join(args) for args in lines],
                          self.read(self.argv_file).splitlines())
 
-    def test_session_rescan(self) -> None:
-        self.executor.iscsiadm(["-m", "session", "-r", "3", "--rescan"], 30)
-        self.assertEqual("-m session -r 3 --rescan\n",
-                         self.read(self.argv_file))
+    def test_lifecycle_queries(self) -> None:
+        """What the lifecycle work adds: a node's records at one portal
+        (``-o show``, no iface) and a portal with its group tag."""
+        accepted = [
+            ["-m", "node", "-T", base.TARGET, "-p", base.PORTAL, "-o",
+             "show"],
+            ["-m", "node", "-T", base.TARGET, "-p", base.PORTAL + ",1",
+             "-I", "lab0", "--login"],
+        ]
+        for args in accepted:
+            self.executor.iscsiadm(args, 30)
+        self.assertEqual([" ".join(args) for args in accepted],
+                         self.read(self.argv_file).splitlines())
+
+    def test_actions_bound_to_one_record(self) -> None:
+        """Looser than the rootwrap filter it replaces, the daemon would
+        run as root what reaches every record or session."""
+        target, portal, lab0 = (["-T", base.TARGET], ["-p", base.PORTAL],
+                                ["-I", "lab0"])
+        disc = ["-t", "sendtargets"]
+        refused = [
+            ["-m", "node", "--logout"],
+            ["-m", "node", "--login"],
+            ["-m", "node", "-o", "delete"],
+            ["-m", "node", "-o", "update", "-n", "node.startup", "-v",
+             "automatic"],
+            ["-m", "node", *target, "--logout"],
+            ["-m", "node", *portal, *lab0, "--logout"],
+            ["-m", "node", *target, *portal, "--logout"],
+            ["-m", "node", *target, *lab0, "-o", "delete"],
+            ["-m", "node", *target, *portal, "-o", "new"],
+            ["-m", "node", *target, "-o", "show"],
+            ["-m", "node", "-o", "show"],
+            ["-m", "node", *target],
+            ["-m", "iface", "-o", "delete"],
+            ["-m", "iface", "-o", "update", "-n", "iface.ipaddress", "-v",
+             "x"],
+            ["-m", "iface", *lab0],
+            ["-m", "discovery", *disc, *portal],
+            ["-m", "discovery", *disc, *portal, *lab0],
+            ["-m", "discovery", *disc, *lab0, "-o", "nonpersistent"],
+            ["-m", "discovery", *portal, *lab0, "-o", "nonpersistent"],
+            ["-m", "discoverydb", *disc, *portal, *lab0],
+            ["-m", "discoverydb", *disc, *portal, "-o", "new"],
+            ["-m", "discoverydb", *disc, *lab0, "-o", "delete"],
+            ["-m", "discoverydb", *portal, *lab0, "--discover", "-o",
+             "nonpersistent"],
+            ["-m", "session"],
+            ["-m", "session", "-r", "3", "--rescan"],
+        ]
+        for args in refused:
+            self.assert_refused_unchanged(self.executor.iscsiadm, args, 30)
+        self.assertFalse(os.path.exists(self.argv_file))
+        error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                  self.executor.iscsiadm,
+                                  ["-m", "node", *target, "--logout"], 30)
+        self.assertIn("-m node --logout needs -p, -I", str(error))
 
     def test_refused(self) -> None:
         refused = [
@@ -80,7 +133,6 @@ class TestIscsiadm(base.PrivilegedTestCase):
             ["-m"],
             ["-m", "fw"],
             ["--version"],
-            ["-m", "session", "-o", "delete"],
             ["-m", "node", "-o", "delete", "-o", "delete"],
             ["-m", "node", "-T", "not-an-iqn"],
             ["-m", "node", "-T", base.TARGET + "/../x"],
@@ -104,8 +156,6 @@ class TestIscsiadm(base.PrivilegedTestCase):
              "-v", "s3cr3t"],
             [*DB, "-o", "update", "-n",
              "discovery.sendtargets.auth.password", "-v", "s3cr3t"],
-            ["-m", "session", "--rescan"],
-            ["-m", "session", "-r", "1; id", "--rescan"],
             ["-m", "discovery", "-t", "isns", "-p", base.PORTAL],
             # -o nonpersistent only lists targets; nothing else rides on it.
             ["-m", "discovery", "-t", "sendtargets", "-p", base.PORTAL,
@@ -135,22 +185,22 @@ class TestIscsiadm(base.PrivilegedTestCase):
     def test_bad_timeout_refused(self) -> None:
         for timeout in (0, -1, 99999, "30", True):
             self.assert_refused_unchanged(self.executor.iscsiadm,
-                                        ["-m", "session"], timeout)
+                                        ["-m", "node"], timeout)
 
     def test_hung_command_is_killed(self) -> None:
         self.script("iscsiadm", "exec /bin/sleep 60")
         started = time.monotonic()
         error = self.assertRaises(exception.PrivilegedCommandTimeout,
                                   self.executor.iscsiadm,
-                                  ["-m", "session"], 1)
+                                  ["-m", "node"], 1)
         self.assertLess(time.monotonic() - started, 30)
-        self.assertEqual("iscsiadm -m session", error.cmd)
+        self.assertEqual("iscsiadm -m node", error.cmd)
 
     def test_missing_binary(self) -> None:
         os.unlink(os.path.join(self.bin, "iscsiadm"))
         error = self.assertRaises(exception.PrivilegedOperationFailed,
                                   self.executor.iscsiadm,
-                                  ["-m", "session"], 30)
+                                  ["-m", "node"], 30)
         self.assertIn("iscsiadm is not installed", str(error))
 
 

@@ -153,14 +153,35 @@ class TestNodeAuth(base.PrivilegedTestCase):
 
 class TestInitiatorFile(base.PrivilegedTestCase):
 
-    def test_read(self) -> None:
+    def test_read_gives_only_the_name(self) -> None:
         self.write(self.paths.initiator_name(),
                    "## comment\nInitiatorName=iqn.2026-11.org.x:y\n")
-        self.assertEqual("## comment\nInitiatorName=iqn.2026-11.org.x:y\n",
+        self.assertEqual("iqn.2026-11.org.x:y",
                          self.executor.read_initiator_file())
 
     def test_missing(self) -> None:
         self.assertEqual("", self.executor.read_initiator_file())
+
+    def test_a_file_without_a_name(self) -> None:
+        self.write(self.paths.initiator_name(), "root:x:0:0::/root:/bin/sh\n")
+        self.assertEqual("", self.executor.read_initiator_file())
+
+    def test_a_symbolic_link_is_not_followed(self) -> None:
+        secret = self.write(os.path.join(self.root, "shadow"),
+                            "InitiatorName=iqn.2026-11.org.x:leak\n")
+        os.makedirs(os.path.dirname(self.paths.initiator_name()),
+                    exist_ok=True)
+        os.symlink(secret, self.paths.initiator_name())
+        self.assertRaises(exception.PrivilegedOperationFailed,
+                          self.executor.read_initiator_file)
+
+    def test_a_fifo_is_refused_without_blocking(self) -> None:
+        os.makedirs(os.path.dirname(self.paths.initiator_name()),
+                    exist_ok=True)
+        os.mkfifo(self.paths.initiator_name())
+        error = self.assertRaises(exception.PrivilegedOperationFailed,
+                                  self.executor.read_initiator_file)
+        self.assertIn("not a regular file", str(error))
 
     def test_too_large_is_not_read(self) -> None:
         self.write(self.paths.initiator_name(), "x" * 5000)

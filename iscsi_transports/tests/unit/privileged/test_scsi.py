@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+import fixtures
+
 from iscsi_transports import exception
 from iscsi_transports.tests.unit.privileged import base
 
@@ -114,3 +116,30 @@ class TestScsi(base.PrivilegedTestCase):
 
 class TestScsiInProcess(TestScsi):
     in_process = True
+
+
+class TestReadBlockOpensOnlyBlockDevices(base.PrivilegedTestCase):
+    """What is not a block device is refused before it is opened (as
+    root, opening a character device can act on it)."""
+
+    in_process = True
+
+    def test_not_opened(self) -> None:
+        opened: list[str] = []
+        real_open = os.open
+
+        def recording_open(path: str, *args: object, **kwargs: object) -> int:
+            opened.append(str(path))
+            return real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+
+        os.makedirs(self.paths.dev, exist_ok=True)
+        os.mkfifo(os.path.join(self.paths.dev, "sdb"))
+        self.write(os.path.join(self.paths.dev, "sdc"), "data")
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.scsi.os.open", recording_open))
+        for path in ("/dev/sdb", "/dev/sdc"):
+            error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                      self.executor.read_block, path)
+            self.assertIn("not a block device", str(error))
+        self.assertEqual([], [path for path in opened
+                              if path.startswith(self.paths.dev)])

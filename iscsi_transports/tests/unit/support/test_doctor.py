@@ -258,6 +258,29 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
         self.assertIn("not readable by uid 65534: the library reads it "
                       "through its privsep daemon", detail)
 
+    def test_iface_records_unreadable_for_a_service_user(self):
+        # /etc/iscsi/ifaces is root's alone (0700) on some distributions.
+        os.chmod(os.path.dirname(self.data.iface_dir), 0o755)
+        os.chmod(self.data.iface_dir, 0o700)
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                os.write(write_end, "|".join(
+                    self.basics()[1]["iface records"]).encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            status, detail = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        self.assertEqual("warn", status)
+        self.assertIn("%s is not readable by uid 65534" % self.data.iface_dir,
+                      detail)
+
     def test_iscsi_tcp_missing(self):
         # A cloud kernel without the extra modules: libiscsi_tcp is not it.
         self.data.set_modules_dep(
@@ -414,7 +437,32 @@ class TestPrivileges(DoctorTestCase):
         os.chown(self.lock_path, 65534, 65534)
         status, detail = self.privileges()["state dir"]
         self.assertEqual("ok", status)
-        self.assertIn("uid 65534, who owns %s, creates it" % self.lock_path,
+        self.assertIn("uid %d creates it in %s" % (os.geteuid(),
+                                                   self.lock_path), detail)
+
+    def test_state_dir_missing_and_not_creatable_by_this_user(self):
+        # The parent belongs to another user than the one running doctor.
+        os.chmod(self.lock_path, 0o755)
+        os.chown(self.lock_path, 65533, 65533)
+        path = os.path.join(self.lock_path, "state")
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the service user; never returns into the runner
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                check = doctor.state_dir_check(path)
+                os.write(write_end, ("%s|%s" % (check.status, check.detail))
+                         .encode())
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as pipe:
+            status, detail = pipe.read().decode().split("|")
+        os.waitpid(pid, 0)
+        self.assertEqual("FAIL", status)
+        self.assertIn("uid 65534 cannot create it in %s" % self.lock_path,
                       detail)
 
     def test_state_dir_only_root_may_create(self):
@@ -472,8 +520,8 @@ class TestPrivileges(DoctorTestCase):
             "iscsi_transports.privileged.paths.PATHS", built))
         self.useFixture(privsep_fixture.UnprivilegedPrivsepFixture(
             privileged.context, {}))
-        self.assertEqual("started; it read the initiator name file (42 "
-                         "bytes)", PROBE_PRIVSEP(30))
+        self.assertEqual("started; it read the initiator name file "
+                         "(iqn.2026-11.org.test:doctor)", PROBE_PRIVSEP(30))
 
     def test_a_daemon_that_does_not_answer_is_bounded(self):
         release = threading.Event()
@@ -490,3 +538,17 @@ class TestPrivileges(DoctorTestCase):
         error = self.assertRaises(exception.PrivsepUnavailable,
                                   PROBE_PRIVSEP, 0.2)
         self.assertIn("no answer within 0.2 seconds", str(error))
+
+
+class TestIfaceDir(base.TestCase):
+    """Where doctor and snapshot read iface records: open-iscsi's own
+    directory unless configured (Debian 13 moved it to /var/lib/iscsi)."""
+
+    def test_configured_directory_wins(self) -> None:
+        self.flags(iface_dir="/srv/ifaces")
+        self.assertEqual("/srv/ifaces", doctor.iface_dir(self.conf))
+
+    def test_unset_follows_the_records_directory(self) -> None:
+        root = self.conf.iscsi_transports.iscsi_db_path
+        self.assertEqual(os.path.join(root, "ifaces"),
+                         doctor.iface_dir(self.conf))

@@ -1,0 +1,32 @@
+#!/bin/bash
+# Run one kernel-lab benchmark (a plain script under benchmarks/) in one
+# boot of the kernel lab VM and copy its result into benchmarks/results/.
+#
+# Usage: tools/kernel-lab/run-benchmark.sh SCRIPT [ARG...]
+#   e.g. tools/kernel-lab/run-benchmark.sh benchmarks/bench_attach_latency.py
+#
+# The script runs as root inside the VM with --results WORKDIR (the
+# checkout is read-only there); every *.json it leaves in WORKDIR is copied
+# to benchmarks/results/.  Environment: PYTHON (the interpreter with
+# iscsi-transports installed, default python3), KLAB_TIMEOUT (default
+# 1500) and the KLAB_* variables of vm.sh.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# Not under .kernel-lab, which run-tests.sh empties before it boots.
+WORK=$REPO/.kernel-lab-bench
+[ $# -ge 1 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+cd "$REPO" || exit 2
+python=$("${PYTHON:-python3}" -c 'import sys; print(sys.executable)') ||
+    { echo "kernel-lab: no Python interpreter" >&2; exit 2; }
+rm -rf "$WORK" && mkdir -p "$WORK"
+script=$1
+shift
+"$HERE/vm.sh" -t "${KLAB_TIMEOUT:-1500}" -w "$WORK" -C "$REPO" -- \
+    "$python" "$script" --results "$WORK" "$@"
+rc=$?
+for result in "$WORK"/*.json; do
+    [ -e "$result" ] && cp "$result" "$REPO/benchmarks/results/" &&
+        echo "kernel-lab: $(basename "$result") -> benchmarks/results/"
+done
+exit "$rc"
