@@ -181,7 +181,7 @@ class Lab:
                 conf, executor=KernelExecutor(privileged, self.kernel))
         return driver
 
-    def use_privileged(self) -> None:
+    def use_privileged(self, records: bool = False) -> None:
         """Point the root operations' fixed paths and command lookup at
         this lab, as the privileged unit tests and bench_privilege do
         (module attributes, never options: production cannot move them).
@@ -189,7 +189,10 @@ class Lab:
 
         The daemon gives its commands a fixed environment (PATH, LC_ALL),
         so the scripted iscsiadm it finds has the lab's state directory and
-        delay written in rather than read from the environment.
+        delay written in rather than read from the environment.  With
+        ``records`` its ``-o new`` also writes the node record in open-iscsi's
+        format, for the daemon's CHAP writes (one ``mkdir`` more per call:
+        left out where time is measured).
         """
         bin_dir = self.path("privileged-bin")
         os.makedirs(bin_dir, exist_ok=True)
@@ -199,9 +202,10 @@ class Lab:
         with open(script, "w") as handle:
             handle.write(body.replace(
                 "\nstate=", "\nFAKE_ISCSIADM_STATE=%s\n"
-                "FAKE_ISCSIADM_DELAY=%s\nstate=" % (
+                "FAKE_ISCSIADM_DELAY=%s\nFAKE_ISCSIADM_DB=%s\nstate=" % (
                     self.path("state"),
-                    str(self.delay) if self.delay else ""), 1))
+                    str(self.delay) if self.delay else "",
+                    self.path("state", "db") if records else ""), 1))
         os.chmod(script, 0o700)
         self._saved = (commands.SECURE_PATH, paths.PATHS)
         # First on the daemon's path; the system's after it, for the
@@ -209,7 +213,7 @@ class Lab:
         commands.SECURE_PATH = bin_dir + os.pathsep + commands.SECURE_PATH
         paths.PATHS = paths.Paths(
             sysfs=self.kernel.tree.root, dev=self.kernel.tree.dev_root,
-            iscsi_db=self.path("state"),
+            iscsi_db=self.path("state", "db"),
             iscsi_lock_dir=self.path("locks"))
 
     def restore_privileged(self) -> None:
@@ -234,10 +238,12 @@ class KernelExecutor:
     """A real root executor with the kernel stood in, for the default path.
 
     Every call crosses ``real`` (in process or the daemon's socket) and
-    runs the scripted iscsiadm or writes the built tree's ``scan`` file
-    exactly as it would in production; then the stand-in kernel does what
-    the real one would on a login (a session appears) or a LUN scan (the
-    disk appears), as :class:`fake_kernel.FakeKernel` does for ``execute``.
+    runs the scripted iscsiadm or writes the built tree's ``scan``,
+    ``rescan`` or ``delete`` file exactly as it would in production; then
+    the stand-in kernel does what the real one would on a login (a session
+    appears), a LUN scan (the disk appears) or a delete, as
+    :class:`fake_kernel.FakeKernel` does for ``execute``.  A flush is the
+    stand-in's alone (see :meth:`flush_disk`).
     """
 
     def __init__(self, real: client.Executor,
@@ -252,14 +258,34 @@ class KernelExecutor:
                  timeout: int) -> client.CommandResult:
         result = self.real.iscsiadm(args, timeout)
         argv = list(args)
-        if result.exit_code == 0 and "--login" in argv:
-            self.kernel.login(*(argv[argv.index(flag) + 1]
-                                for flag in ("-T", "-p", "-I")))
+        if result.exit_code != 0:
+            return result
+        node = [argv[argv.index(flag) + 1] for flag in ("-T", "-p", "-I")
+                if flag in argv]
+        if "--login" in argv:
+            self.kernel.login(*node)
+        elif "--logout" in argv:
+            for sid in self.kernel.sessions_of(*node):
+                self.kernel.logout(sid)
         return result
 
     def scan_host(self, host: int, hctl: str) -> None:
         self.real.scan_host(host, hctl)
         self.kernel.scan_host(host, hctl)
+
+    def rescan_disk(self, name: str) -> None:
+        self.real.rescan_disk(name)
+        self.kernel.rescan_disk(name)
+
+    def delete_disk(self, name: str) -> bool:
+        deleted = self.real.delete_disk(name)
+        self.kernel.delete_disk(name)
+        return deleted
+
+    def flush_disk(self, name: str) -> bool:
+        """The stand-in's only: the built tree has no block device for the
+        real ``BLKFLSBUF`` (an ioctl, no process either way)."""
+        return self.kernel.flush_disk(name)
 
 
 def _brick_execute(others: list[list[str]]) -> Callable[..., Any]:
