@@ -21,7 +21,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import _common
@@ -34,6 +34,9 @@ from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.attach import multipath
 from iscsi_transports.attach import sysfs
 from iscsi_transports.iscsiadm import runner
+from iscsi_transports.privileged import client
+from iscsi_transports.privileged import commands
+from iscsi_transports.privileged import paths
 from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.attach import kernel_tree
 
@@ -148,7 +151,12 @@ class Lab:
 
     # -- the two attachers ----------------------------------------------------
 
-    def ours(self) -> driver_mod.ISCSIDriver:
+    def ours(self, privileged: client.Executor | None = None
+             ) -> driver_mod.ISCSIDriver:
+        """This project's driver: the legacy path (``execute`` injected)
+        unless ``privileged`` -- a root executor, in process or the daemon,
+        started after :meth:`use_privileged` -- is given: then every
+        iscsiadm call and LUN scan goes through it, as by default."""
         conf = cfg.ConfigOpts()
         opts.register_opts(conf)
         conf([], project="bench")
@@ -160,13 +168,56 @@ class Lab:
                            "device_scan_interval": 0,
                            "iscsi_db_path": self.path("state")}.items():
             conf.set_override(key, value, group=config.GROUP)
-        return driver_mod.ISCSIDriver(
-            conf, execute=self.kernel, writer=self.kernel,
+        driver = driver_mod.ISCSIDriver(
+            conf, execute=None if privileged else self.kernel,
+            writer=None if privileged else self.kernel,
             dev_root=self.kernel.tree.dev_root,
             maps=multipath.Multipath(
                 conf, sysfs.Sysfs(self.kernel.tree.root,
                                   self.kernel.tree.dev_root),
                 self.multipathd, proc_root=self.multipathd.proc_root))
+        if privileged is not None:
+            driver.iscsiadm = runner.Iscsiadm(
+                conf, executor=KernelExecutor(privileged, self.kernel))
+        return driver
+
+    def use_privileged(self, records: bool = False) -> None:
+        """Point the root operations' fixed paths and command lookup at
+        this lab, as the privileged unit tests and bench_privilege do
+        (module attributes, never options: production cannot move them).
+        Before the daemon forks, so that it inherits them.
+
+        The daemon gives its commands a fixed environment (PATH, LC_ALL),
+        so the scripted iscsiadm it finds has the lab's state directory and
+        delay written in rather than read from the environment.  With
+        ``records`` its ``-o new`` also writes the node record in open-iscsi's
+        format, for the daemon's CHAP writes (one ``mkdir`` more per call:
+        left out where time is measured).
+        """
+        bin_dir = self.path("privileged-bin")
+        os.makedirs(bin_dir, exist_ok=True)
+        with open(FAKE) as source:
+            body = source.read()
+        script = os.path.join(bin_dir, "iscsiadm")
+        with open(script, "w") as handle:
+            handle.write(body.replace(
+                "\nstate=", "\nFAKE_ISCSIADM_STATE=%s\n"
+                "FAKE_ISCSIADM_DELAY=%s\nFAKE_ISCSIADM_DB=%s\nstate=" % (
+                    self.path("state"),
+                    str(self.delay) if self.delay else "",
+                    self.path("state", "db") if records else ""), 1))
+        os.chmod(script, 0o700)
+        self._saved = (commands.SECURE_PATH, paths.PATHS)
+        # First on the daemon's path; the system's after it, for the
+        # script's own sleep, tr and mkdir.
+        commands.SECURE_PATH = bin_dir + os.pathsep + commands.SECURE_PATH
+        paths.PATHS = paths.Paths(
+            sysfs=self.kernel.tree.root, dev=self.kernel.tree.dev_root,
+            iscsi_db=self.path("state", "db"),
+            iscsi_lock_dir=self.path("locks"))
+
+    def restore_privileged(self) -> None:
+        commands.SECURE_PATH, paths.PATHS = self._saved
 
     def os_brick(self, multipath: bool = False, alone: bool = True) -> Any:
         import os_brick
@@ -181,6 +232,60 @@ class Lab:
         _stub_kernel(connector._linuxscsi, others, alone)
         connector.other_commands = others
         return connector
+
+
+class KernelExecutor:
+    """A real root executor with the kernel stood in, for the default path.
+
+    Every call crosses ``real`` (in process or the daemon's socket) and
+    runs the scripted iscsiadm or writes the built tree's ``scan``,
+    ``rescan`` or ``delete`` file exactly as it would in production; then
+    the stand-in kernel does what the real one would on a login (a session
+    appears), a LUN scan (the disk appears) or a delete, as
+    :class:`fake_kernel.FakeKernel` does for ``execute``.  A flush is the
+    stand-in's alone (see :meth:`flush_disk`).
+    """
+
+    def __init__(self, real: client.Executor,
+                 kernel: fake_kernel.FakeKernel) -> None:
+        self.real = real
+        self.kernel = kernel
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def iscsiadm(self, args: Sequence[str],
+                 timeout: int) -> client.CommandResult:
+        result = self.real.iscsiadm(args, timeout)
+        argv = list(args)
+        if result.exit_code != 0:
+            return result
+        node = [argv[argv.index(flag) + 1] for flag in ("-T", "-p", "-I")
+                if flag in argv]
+        if "--login" in argv:
+            self.kernel.login(*node)
+        elif "--logout" in argv:
+            for sid in self.kernel.sessions_of(*node):
+                self.kernel.logout(sid)
+        return result
+
+    def scan_host(self, host: int, hctl: str) -> None:
+        self.real.scan_host(host, hctl)
+        self.kernel.scan_host(host, hctl)
+
+    def rescan_disk(self, name: str) -> None:
+        self.real.rescan_disk(name)
+        self.kernel.rescan_disk(name)
+
+    def delete_disk(self, name: str) -> bool:
+        deleted = self.real.delete_disk(name)
+        self.kernel.delete_disk(name)
+        return deleted
+
+    def flush_disk(self, name: str) -> bool:
+        """The stand-in's only: the built tree has no block device for the
+        real ``BLKFLSBUF`` (an ioctl, no process either way)."""
+        return self.kernel.flush_disk(name)
 
 
 def _brick_execute(others: list[list[str]]) -> Callable[..., Any]:
