@@ -30,8 +30,8 @@ from oslo_config import cfg
 from iscsi_transports import config
 from iscsi_transports import exception
 
-__all__ = ["DEFAULT_DIR", "adopt", "directory", "ensure", "external_lock",
-           "lock_path", "open_file", "prepare_lock_file",
+__all__ = ["DEFAULT_DIR", "directory", "ensure", "external_lock",
+           "lock_path", "open_directory", "open_file", "prepare_lock_file",
            "register_service_opts", "service_opts", "state_opts"]
 
 #: Where the state lives without nova (no ``[DEFAULT] state_path``).
@@ -104,16 +104,18 @@ def ensure(conf: cfg.ConfigOpts, *subdirs: str) -> str:
 
     Raises :class:`~iscsi_transports.exception.StateDirUnusable` (one line:
     the directory, what is wrong, the command that fixes it) when this user
-    cannot create it or write in it.  Called before anything is changed on
-    the host, so a failure leaves nothing half-made; only what the caller
-    is about to use is created.
+    cannot create it or write in it, or when it is reached through a
+    symbolic link root must not follow (see :func:`open_directory`).
+    Called before anything is changed on the host, so a failure leaves
+    nothing half-made; only what the caller is about to use is created.
     """
     path = directory(conf)
-    _make_dir(path, path)
+    fix = _fix(path)
+    os.close(open_directory(path, fix, create=True))
     for sub in subdirs:
         if sub not in SUBDIRS:
             raise ValueError("unknown state subdirectory %r" % sub)
-        _make_dir(os.path.join(path, sub), path)
+        os.close(open_directory(os.path.join(path, sub), fix, create=True))
     return path
 
 
@@ -122,25 +124,194 @@ def _fix(path: str) -> str:
             "nova -m 0750 %s', or set [iscsi_transports] state_path" % path)
 
 
-def _make_dir(path: str, top: str) -> None:
+def open_directory(path: str, fix: str, create: bool = False) -> int:
+    """A descriptor of the directory ``path`` (made, mode 0750, and given
+    to its parent's owner when ``create`` and missing), checked writable.
+
+    ``path`` itself is never reached through a symbolic link (it is in a
+    directory the service user owns, which could swap it for a link to
+    ``/etc/iscsi``); as root, neither is any directory above it that a user
+    other than root can change (:func:`_walk`).  Everything the library
+    creates in its state is then opened relative to this descriptor.  Any
+    problem is one StateDirUnusable line ending in ``fix``.
+    """
+    path = os.path.abspath(path)
+    parent, name = os.path.split(path)
+    parent_fd = _open_parent(path, parent, fix, create)
     try:
-        os.makedirs(path, mode=0o750)
-    except FileExistsError:
-        pass
+        return _open_child(parent_fd, name, path, fix, create)
+    finally:
+        os.close(parent_fd)
+
+
+def _open_parent(path: str, parent: str, fix: str, create: bool) -> int:
+    """A descriptor of ``parent``, made (as ``os.makedirs`` would) when
+    ``create``; root reaches it through :func:`_walk`."""
+    try:
+        if os.geteuid() == 0:
+            return _walk(parent, create)
+        try:
+            return os.open(parent, _PATH_FLAGS)
+        except FileNotFoundError:
+            if not create:
+                raise
+            os.makedirs(parent, exist_ok=True)
+            return os.open(parent, _PATH_FLAGS)
     except OSError as error:
         raise exception.StateDirUnusable(
-            path=path, problem="cannot be created (%s)" % error.strerror,
-            fix=_fix(top)) from None
-    else:
-        adopt(path)
-    if not os.path.isdir(path):
+            path=path, problem="cannot be %s (%s)" % (
+                "created" if create else "opened", error.strerror),
+            fix=fix) from None
+    except _UntrustedLink as link:
         raise exception.StateDirUnusable(
-            path=path, problem="is not a directory", fix=_fix(top))
-    if not os.access(path, os.W_OK | os.X_OK):
-        raise exception.StateDirUnusable(
+            path=path, problem="is reached through the symbolic link %s in "
+            "%s, which a user other than root can replace" % (
+                link.path, os.path.dirname(link.path)),
+            fix="set the option to the directory's real path, without such "
+                "a link, or %s" % fix) from None
+
+
+#: Opens a directory only to use it as ``dir_fd`` (no read permission
+#: needed, as a path walk needs none).
+_PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+#: Links followed in one walk at most, as the kernel's MAXSYMLINKS.
+_MAX_LINKS = 40
+
+
+class _UntrustedLink(Exception):
+    """A symbolic link on the way to the state that root must not follow."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+def _only_root_writes(info: os.stat_result) -> bool:
+    """Whether only root can change the names in this directory (a sticky,
+    world-writable /tmp does not count: anyone can plant a link in it)."""
+    return info.st_uid == 0 and not info.st_mode & 0o022
+
+
+def _walk(path: str, create: bool) -> int:
+    """A descriptor of the absolute directory ``path``, for root, reached
+    one component at a time from ``/`` (each opened ``O_NOFOLLOW`` relative
+    to the last) and made (mode 0777 less the umask, root's, as
+    ``os.makedirs`` does) where missing when ``create``.
+
+    A symbolic link is followed (its target walked the same way) only when
+    it is in a directory only root can write: one an operator made, such
+    as ``/var/run``.  Any other is :class:`_UntrustedLink`, as a service
+    user who owns ``/var/lib/nova`` could have put it there.
+    """
+    fd = os.open("/", _DIR_FLAGS)
+    pending = list(reversed(path.split("/")))
+    walked, links = "/", 0
+    try:
+        while pending:
+            name = pending.pop()
+            if name in ("", "."):
+                continue
+            info = _lstat_or_make(fd, name, create)
+            if info is not None and stat.S_ISLNK(info.st_mode):
+                walked = os.path.join(walked, name)
+                if not _only_root_writes(os.fstat(fd)):
+                    raise _UntrustedLink(os.path.normpath(walked))
+                links += 1
+                if links > _MAX_LINKS:
+                    raise OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+                target = os.readlink(name, dir_fd=fd)
+                walked = os.path.dirname(walked)
+                if target.startswith("/"):
+                    os.close(fd)
+                    fd, walked = os.open("/", _DIR_FLAGS), "/"
+                pending.extend(reversed(target.split("/")))
+                continue
+            child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+            os.close(fd)
+            fd, walked = child, os.path.join(walked, name)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _lstat_or_make(fd: int, name: str,
+                   create: bool) -> os.stat_result | None:
+    """``name`` in ``fd`` not following a link; made as a directory when
+    missing and ``create`` (None then: what is there is opened next)."""
+    try:
+        return os.stat(name, dir_fd=fd, follow_symlinks=False)
+    except FileNotFoundError:
+        if not create:
+            raise
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, 0o777, dir_fd=fd)
+    return None
+
+
+def _open_child(parent_fd: int, name: str, path: str, fix: str,
+                create: bool) -> int:
+    """The directory ``name`` in ``parent_fd`` open without following a
+    link (made and adopted first when ``create`` and missing)."""
+    made = False
+    if create:
+        try:
+            os.mkdir(name, 0o750, dir_fd=parent_fd)
+            made = True
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise exception.StateDirUnusable(
+                path=path, problem="cannot be created (%s)" % error.strerror,
+                fix=fix) from None
+    try:
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    except OSError as error:
+        raise _unusable(error, _is_link(parent_fd, name), path,
+                        fix) from None
+    try:
+        if made:
+            _adopt_fd(fd, os.fstat(parent_fd), 0o770)
+        if not os.access(name, os.W_OK | os.X_OK, dir_fd=parent_fd):
+            raise exception.StateDirUnusable(
+                path=path, problem="is not writable by uid %d" % os.geteuid(),
+                fix="chown the service user's user and group onto it, or %s"
+                    % fix)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _is_link(dir_fd: int, name: str) -> bool:
+    """Whether ``name`` in ``dir_fd`` is a symbolic link (which
+    ``O_DIRECTORY | O_NOFOLLOW`` reports as ENOTDIR, not ELOOP)."""
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISLNK(info.st_mode)
+
+
+def _unusable(error: OSError, link: bool, path: str,
+              fix: str) -> exception.StateDirUnusable:
+    """What an ``O_NOFOLLOW`` directory open that failed means."""
+    if link or error.errno == errno.ELOOP:
+        return exception.StateDirUnusable(
+            path=path, problem="is a symbolic link", fix="replace it with a "
+            "directory (the service user's), or set the option to the "
+            "directory it points to")
+    if error.errno == errno.ENOTDIR:
+        return exception.StateDirUnusable(
+            path=path, problem="is not a directory", fix=fix)
+    if error.errno == errno.EACCES:
+        return exception.StateDirUnusable(
             path=path, problem="is not writable by uid %d" % os.geteuid(),
             fix="chown the service user's user and group onto it, or %s"
-                % _fix(top))
+                % fix)
+    return exception.StateDirUnusable(
+        path=path, problem="cannot be opened (%s)" % error.strerror, fix=fix)
 
 
 def _adopt_fd(fd: int, parent: os.stat_result, mode: int) -> None:
@@ -158,37 +329,15 @@ def _adopt_fd(fd: int, parent: os.stat_result, mode: int) -> None:
         os.fchmod(fd, mode)
 
 
-def adopt(path: str) -> None:
-    """Give the directory root just made in the state to its parent's owner.
-
-    The console script runs as root; nova-compute as its service user.  A
-    directory root leaves behind is handed to the owner of the directory it
-    is in, mode 0770, so either can use it next.  Opened without following
-    a symbolic link (ELOOP if one was planted there).  Does nothing for
-    anyone but root.
-    """
-    if os.geteuid() != 0:
-        return
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW |
-                 os.O_CLOEXEC)
-    try:
-        parent = os.stat(os.path.dirname(os.path.abspath(path)))
-        _adopt_fd(fd, parent, 0o770)
-    finally:
-        os.close(fd)
-
-
 def open_file(directory: str, name: str, flags: int) -> int:
     """Open (creating it, mode 0660) the file ``name`` in ``directory`` and
     give it to the directory's owner; the descriptor.
 
-    Neither the directory nor the file is reached through a symbolic link
-    (``O_NOFOLLOW`` on both; ELOOP otherwise): both live in the state the
-    service user owns, and root, running the console script, must not
-    truncate, chown or chmod whatever file a link planted there points
-    to."""
-    dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY |
-                     os.O_NOFOLLOW | os.O_CLOEXEC)
+    Neither the directory (:func:`open_directory`, StateDirUnusable) nor
+    the file (``O_NOFOLLOW`` relative to it; ELOOP) is reached through a
+    symbolic link the service user could plant: root, running the console
+    script, must not create, truncate, chown or chmod a file elsewhere."""
+    dir_fd = open_directory(directory, _fix(directory))
     try:
         fd = os.open(name, flags | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC,
                      0o660, dir_fd=dir_fd)
@@ -241,7 +390,7 @@ def external_lock(conf: cfg.ConfigOpts, name: str) -> Iterator[None]:
     from oslo_concurrency import lockutils
     locks = lock_path(conf)
     if _option(conf, "oslo_concurrency", "lock_path"):
-        _make_dir(locks, locks)
+        os.close(open_directory(locks, _fix(locks), create=True))
     else:  # <state>/locks: the state directory itself is checked first
         ensure(conf, "locks")
     path = os.path.join(locks, LOCK_PREFIX + name.replace(os.sep, "_"))

@@ -6,15 +6,22 @@ The service user is uid/gid 65534 in a forked child (``setgid``,
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable
 
 import fixtures
 from oslo_concurrency import lockutils  # noqa: F401 - loaded before the fork
+from oslo_config import cfg
 
+from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
 from iscsi_transports import state
+from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
+from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_execute
 
 SERVICE_UID = SERVICE_GID = 65534
 
@@ -127,3 +134,134 @@ class TestSharedState(base.TestCase):
         self.assertIn("State directory %s is not writable by uid 65534"
                       % self.state, result)
         self.assertEqual(1, len(result.splitlines()))
+
+
+class TestLinksTheServiceUserPlants(base.TestCase):
+    """Root (the console script) reaches the state only through what root
+    alone controls: a link the service user puts in its own directory, at
+    the state directory, a subdirectory of it or above it, is refused with
+    one line, and nothing is created, chowned or chmodded where it points
+    (``victim``: root's, as ``/etc/iscsi`` is)."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        top = self.useFixture(fixtures.TempDir()).path
+        os.chmod(top, 0o755)
+        self.nova = os.path.join(top, "nova")  # nova's state_path
+        os.mkdir(self.nova, 0o750)
+        os.chown(self.nova, SERVICE_UID, SERVICE_GID)
+        self.state = os.path.join(self.nova, "iscsi-transports")
+        self.flags(state_path=self.state)
+        self.victim = os.path.join(top, "etc-iscsi")
+        os.mkdir(self.victim, 0o700)
+        with open(os.path.join(self.victim, "iscsid.conf"), "w") as conf:
+            conf.write("keep me\n")
+        self.before = self.snapshot()
+
+    def snapshot(self) -> list[tuple[str, int, int, int]]:
+        """Every name in the victim with its owner and mode."""
+        found = []
+        for root, dirs, files in os.walk(self.victim):
+            for name in [root] + [os.path.join(root, entry)
+                                  for entry in dirs + files]:
+                info = os.lstat(name)
+                found.append((name, info.st_uid, info.st_gid, info.st_mode))
+        return sorted(found)
+
+    def plant(self, link: str) -> None:
+        """A link to the victim, made by the service user (owner and all)."""
+        os.symlink(self.victim, link)
+        os.lchown(link, SERVICE_UID, SERVICE_GID)
+
+    def assert_refused(self, function: Callable[[], object],
+                       problem: str) -> None:
+        error = self.assertRaises(exception.StateDirUnusable, function)
+        self.assertEqual(1, len(str(error).splitlines()))
+        self.assertIn(problem, str(error))
+        self.assertEqual(self.before, self.snapshot())
+
+    def use_everything(self) -> None:
+        """What the console script does in the state: subdirectories, a
+        lock file, an iface marker (before ``-o new``)."""
+        state.ensure(self.conf, "ifaces", "locks")
+        with state.external_lock(self.conf, "iface-lab0"):
+            pass
+
+    def test_the_state_directory_as_a_link(self) -> None:
+        self.plant(self.state)
+        self.assert_refused(self.use_everything,
+                            "State directory %s is a symbolic link"
+                            % self.state)
+
+    def test_a_subdirectory_as_a_link(self) -> None:
+        os.mkdir(self.state, 0o770)
+        os.chown(self.state, SERVICE_UID, SERVICE_GID)
+        for sub in state.SUBDIRS:
+            self.plant(os.path.join(self.state, sub))
+            self.assert_refused(
+                functools.partial(state.ensure, self.conf, sub),
+                "State directory %s is a symbolic link"
+                % os.path.join(self.state, sub))
+            os.unlink(os.path.join(self.state, sub))
+
+    def test_an_iface_marker_is_not_written_through_a_linked_ifaces(
+            self) -> None:
+        os.mkdir(self.state, 0o770)
+        os.chown(self.state, SERVICE_UID, SERVICE_GID)
+        self.plant(os.path.join(self.state, "ifaces"))
+        execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
+                                                exit_code=6)
+        records = iscsiadm_ifaces.IfaceRecords(
+            iscsiadm.Iscsiadm(self.conf, execute=execute))
+        wanted = iface_mod.Iface(name="cxgb4i.00:07:43:05:97:07",
+                                 transport_name="cxgb4i",
+                                 hwaddress="00:07:43:05:97:07")
+        self.assert_refused(lambda: records.ensure(wanted),
+                            "is a symbolic link")
+        self.assertEqual([], [argv for argv in execute.calls
+                              if "new" in argv])
+
+    def test_a_link_above_the_state_directory(self) -> None:
+        link = os.path.join(self.nova, "shared")
+        self.plant(link)
+        self.flags(state_path=os.path.join(link, "iscsi-transports"))
+        self.assert_refused(
+            self.use_everything, "is reached through the symbolic link %s "
+            "in %s, which a user other than root can replace"
+            % (link, self.nova))
+
+    def test_a_root_link_in_the_users_directory_is_refused_too(
+            self) -> None:
+        link = os.path.join(self.nova, "shared")
+        os.symlink(self.victim, link)  # root's, but nova can replace it
+        self.flags(state_path=os.path.join(link, "iscsi-transports"))
+        self.assert_refused(self.use_everything,
+                            "is reached through the symbolic link %s" % link)
+
+    def test_a_linked_lock_path(self) -> None:
+        self.conf.register_opt(cfg.StrOpt("lock_path"),
+                               group="oslo_concurrency")
+        link = os.path.join(self.nova, "tmp")
+        self.plant(link)
+        locks = os.path.join(link, "locks")
+        self.conf.set_override("lock_path", locks, group="oslo_concurrency")
+        self.assert_refused(
+            state.external_lock(self.conf, "iface-lab0").__enter__,
+            "State directory %s is reached through the symbolic link %s"
+            % (locks, link))
+
+    def test_links_only_root_can_change_are_followed(self) -> None:
+        """An operator's link (``/var/lib/nova`` -> ``/srv/nova``, in a
+        directory only root writes) is followed as before."""
+        top = os.path.dirname(self.nova)
+        os.rename(self.nova, os.path.join(top, "srv-nova"))
+        os.symlink("srv-nova", self.nova)  # relative, root's, in root's top
+        self.use_everything()
+        real = os.path.join(top, "srv-nova", "iscsi-transports")
+        for path in (real, os.path.join(real, "ifaces"),
+                     os.path.join(real, "locks")):
+            info = os.stat(path)
+            self.assertEqual((SERVICE_UID, SERVICE_GID, 0o770),
+                             (info.st_uid, info.st_gid,
+                              stat.S_IMODE(info.st_mode)))
+        self.assertEqual(self.before, self.snapshot())

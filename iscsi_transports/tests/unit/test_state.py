@@ -199,8 +199,27 @@ class TestPlantedSymlinks(base.TestCase):
         elsewhere = os.path.join(self.lock_path, "elsewhere")
         os.mkdir(elsewhere, 0o700)
         os.symlink(elsewhere, os.path.join(self.lock_path, "locks"))
-        self.assertRaises(exception.LockFileUnusable,
-                          state.external_lock(self.conf, "x").__enter__)
+        error = self.assertRaises(exception.StateDirUnusable,
+                                  state.external_lock(self.conf, "x")
+                                  .__enter__)
+        self.assertEqual("State directory %s is a symbolic link: replace it "
+                         "with a directory (the service user's), or set the "
+                         "option to the directory it points to"
+                         % os.path.join(self.lock_path, "locks"), str(error))
+        self.assertEqual([], os.listdir(elsewhere))
+        self.assertEqual(0o700, os.stat(elsewhere).st_mode & 0o7777)
+
+    def test_linked_state_directory_is_not_followed(self) -> None:
+        elsewhere = os.path.join(self.lock_path, "elsewhere")
+        os.mkdir(elsewhere, 0o700)
+        link = os.path.join(self.lock_path, "state")
+        os.symlink(elsewhere, link)
+        self.flags(state_path=link)
+        error = self.assertRaises(exception.StateDirUnusable, state.ensure,
+                                  self.conf, "ifaces", "locks")
+        self.assertIn("State directory %s is a symbolic link" % link,
+                      str(error))
+        self.assertEqual(1, len(str(error).splitlines()))
         self.assertEqual([], os.listdir(elsewhere))
         self.assertEqual(0o700, os.stat(elsewhere).st_mode & 0o7777)
 
