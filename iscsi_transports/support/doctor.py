@@ -234,8 +234,9 @@ def _mode(info: os.stat_result) -> str:
 
 
 def state_dir_check(path: str) -> Check:
-    """The state directory: there (owner, mode, writable here) or who
-    can create it.  Nothing is created."""
+    """The state directory: there (owner, mode, writable here, reached
+    through no link the library refuses) or who can create it.  Nothing
+    is created."""
     name = "state dir"
     fix = "install -d -o nova -g nova -m 0750 %s" % path
     try:
@@ -268,6 +269,16 @@ def state_dir_check(path: str) -> Check:
     if not os.access(path, os.W_OK | os.X_OK):
         return Check(name, FAIL, "%s is not writable by uid %d: chown the "
                      "service user onto it" % (detail, os.geteuid()))
+    # os.stat followed any link: open it (and what is in it) the way the
+    # library will, which refuses the links another user could swap.
+    for sub in ("", *state.SUBDIRS):
+        target = os.path.join(path, sub)
+        if sub and not os.path.lexists(target):
+            continue
+        try:
+            os.close(state.open_directory(target, fix))
+        except exception.StateDirUnusable as error:
+            return Check(name, FAIL, str(error))
     if info.st_uid == 0 and not info.st_mode & 0o020:
         return Check(name, WARN, "%s: only root can write in it, a service "
                      "user cannot (chown nova:nova %s)" % (detail, path))

@@ -433,6 +433,25 @@ class TestPrivileges(DoctorTestCase):
             "privsep": ("ok", "started (test)")}, self.privileges())
         self.assertTrue(self.report()["healthy"])
 
+    def test_state_dir_that_is_a_link_fails_as_an_attach_would(self):
+        real = os.path.join(self.lock_path, "real")
+        os.makedirs(os.path.join(real, "locks"))
+        os.symlink(real, os.path.join(self.lock_path, "state"))
+        status, detail = self.privileges()["state dir"]
+        self.assertEqual("FAIL", status)
+        self.assertIn("%s/state" % self.lock_path, detail)
+        self.assertIn("symbolic link", detail)
+
+    def test_linked_subdirectory_fails(self):
+        path = os.path.join(self.lock_path, "state")
+        os.makedirs(os.path.join(self.lock_path, "elsewhere"))
+        os.makedirs(path)
+        os.symlink(os.path.join(self.lock_path, "elsewhere"),
+                   os.path.join(path, "ifaces"))
+        status, detail = self.privileges()["state dir"]
+        self.assertEqual("FAIL", status)
+        self.assertIn("%s/ifaces" % path, detail)
+
     def test_state_dir_missing_but_creatable_by_its_parents_owner(self):
         os.chown(self.lock_path, 65534, 65534)
         status, detail = self.privileges()["state dir"]
