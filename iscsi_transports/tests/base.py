@@ -7,6 +7,8 @@ vendor guide tells plugin authors to test with.
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 
 import fixtures
 import testtools
@@ -14,6 +16,34 @@ from oslo_config import cfg
 
 from iscsi_transports import fixture
 from iscsi_transports import opts
+
+#: The unprivileged service user of the tests (nobody).
+SERVICE_UID = SERVICE_GID = 65534
+
+
+def as_service_user(function: Callable[[], object]) -> str:
+    """Run ``function`` in a child process of uid/gid 65534 with no
+    groups: its result as text (``ok`` for None), or ``Type: message`` of
+    what it raised.  The test runner itself never drops root."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into the test runner
+        os.close(read_end)
+        try:
+            os.setgroups([])
+            os.setgid(SERVICE_GID)
+            os.setuid(SERVICE_UID)
+            value = function()
+            result = "ok" if value is None else str(value)
+        except BaseException as error:  # reported to the parent
+            result = "%s: %s" % (type(error).__name__, error)
+        os.write(write_end, result.encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        output = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return output
 
 
 class TestCase(testtools.TestCase):

@@ -23,31 +23,6 @@ from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
 
-SERVICE_UID = SERVICE_GID = 65534
-
-
-def as_service_user(function: Callable[[], object]) -> str:
-    """Run ``function`` as uid 65534 in a child; ``ok`` or its error."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child: never returns into the test runner
-        os.close(read_end)
-        try:
-            os.setgroups([])
-            os.setgid(SERVICE_GID)
-            os.setuid(SERVICE_UID)
-            function()
-            result = "ok"
-        except BaseException as error:  # reported to the parent
-            result = "%s: %s" % (type(error).__name__, error)
-        os.write(write_end, result.encode())
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        output = pipe.read().decode()
-    os.waitpid(pid, 0)
-    return output
-
 
 class TestSharedState(base.TestCase):
 
@@ -58,7 +33,7 @@ class TestSharedState(base.TestCase):
         self.state = os.path.join(top, "nova", "iscsi-transports")
         os.makedirs(os.path.dirname(self.state))
         # nova's state_path belongs to the service user.
-        os.chown(os.path.dirname(self.state), SERVICE_UID, SERVICE_GID)
+        os.chown(os.path.dirname(self.state), base.SERVICE_UID, base.SERVICE_GID)
         self.flags(state_path=self.state)
 
     def owner(self, path: str) -> tuple[int, int, int]:
@@ -73,16 +48,16 @@ class TestSharedState(base.TestCase):
                             "iscsi_transports-iface-lab0")
         for path in (self.state, os.path.join(self.state, "ifaces"),
                      os.path.join(self.state, "locks")):
-            self.assertEqual((SERVICE_UID, SERVICE_GID, 0o770),
+            self.assertEqual((base.SERVICE_UID, base.SERVICE_GID, 0o770),
                              self.owner(path))
-        self.assertEqual((SERVICE_UID, SERVICE_GID), self.owner(lock)[:2])
+        self.assertEqual((base.SERVICE_UID, base.SERVICE_GID), self.owner(lock)[:2])
 
         def take_lock() -> None:
             state.ensure(self.conf)
             with state.external_lock(self.conf, "iface-lab0"):
                 pass
 
-        self.assertEqual("ok", as_service_user(take_lock))
+        self.assertEqual("ok", base.as_service_user(take_lock))
 
     def test_what_the_service_user_creates_root_can_use(self) -> None:
         def create() -> None:
@@ -90,11 +65,11 @@ class TestSharedState(base.TestCase):
             with state.external_lock(self.conf, "path-1"):
                 pass
 
-        self.assertEqual("ok", as_service_user(create))
+        self.assertEqual("ok", base.as_service_user(create))
         with state.external_lock(self.conf, "path-1"):
             pass
         lock = os.path.join(self.state, "locks", "iscsi_transports-path-1")
-        self.assertEqual((SERVICE_UID, SERVICE_GID), self.owner(lock)[:2])
+        self.assertEqual((base.SERVICE_UID, base.SERVICE_GID), self.owner(lock)[:2])
 
     def test_an_old_root_lock_file_is_named_with_the_fix(self) -> None:
         state.ensure(self.conf, "locks")
@@ -107,7 +82,7 @@ class TestSharedState(base.TestCase):
             with state.external_lock(self.conf, "path-1"):
                 pass
 
-        result = as_service_user(take_lock)
+        result = base.as_service_user(take_lock)
         self.assertTrue(result.startswith(
             "LockFileUnusable: Lock file %s cannot be opened by uid 65534"
             % lock), result)
@@ -115,11 +90,11 @@ class TestSharedState(base.TestCase):
         # Root's next use hands it over.
         with state.external_lock(self.conf, "path-1"):
             pass
-        self.assertEqual("ok", as_service_user(take_lock))
+        self.assertEqual("ok", base.as_service_user(take_lock))
 
     def test_an_unwritable_state_dir_is_one_line(self) -> None:
         os.chown(os.path.dirname(self.state), 0, 0)  # a root-owned parent
-        result = as_service_user(lambda: state.ensure(self.conf))
+        result = base.as_service_user(lambda: state.ensure(self.conf))
         self.assertEqual(
             "StateDirUnusable: State directory %s cannot be created "
             "(Permission denied): create it for the service user, e.g. "
@@ -130,7 +105,7 @@ class TestSharedState(base.TestCase):
 
     def test_a_state_dir_of_root_is_not_writable_for_the_user(self) -> None:
         os.makedirs(self.state, mode=0o755)
-        result = as_service_user(lambda: state.ensure(self.conf))
+        result = base.as_service_user(lambda: state.ensure(self.conf))
         self.assertIn("State directory %s is not writable by uid 65534"
                       % self.state, result)
         self.assertEqual(1, len(result.splitlines()))
@@ -149,7 +124,7 @@ class TestLinksTheServiceUserPlants(base.TestCase):
         os.chmod(top, 0o755)
         self.nova = os.path.join(top, "nova")  # nova's state_path
         os.mkdir(self.nova, 0o750)
-        os.chown(self.nova, SERVICE_UID, SERVICE_GID)
+        os.chown(self.nova, base.SERVICE_UID, base.SERVICE_GID)
         self.state = os.path.join(self.nova, "iscsi-transports")
         self.flags(state_path=self.state)
         self.victim = os.path.join(top, "etc-iscsi")
@@ -171,7 +146,7 @@ class TestLinksTheServiceUserPlants(base.TestCase):
     def plant(self, link: str) -> None:
         """A link to the victim, made by the service user (owner and all)."""
         os.symlink(self.victim, link)
-        os.lchown(link, SERVICE_UID, SERVICE_GID)
+        os.lchown(link, base.SERVICE_UID, base.SERVICE_GID)
 
     def assert_refused(self, function: Callable[[], object],
                        problem: str) -> None:
@@ -195,7 +170,7 @@ class TestLinksTheServiceUserPlants(base.TestCase):
 
     def test_a_subdirectory_as_a_link(self) -> None:
         os.mkdir(self.state, 0o770)
-        os.chown(self.state, SERVICE_UID, SERVICE_GID)
+        os.chown(self.state, base.SERVICE_UID, base.SERVICE_GID)
         for sub in state.SUBDIRS:
             self.plant(os.path.join(self.state, sub))
             self.assert_refused(
@@ -207,7 +182,7 @@ class TestLinksTheServiceUserPlants(base.TestCase):
     def test_an_iface_marker_is_not_written_through_a_linked_ifaces(
             self) -> None:
         os.mkdir(self.state, 0o770)
-        os.chown(self.state, SERVICE_UID, SERVICE_GID)
+        os.chown(self.state, base.SERVICE_UID, base.SERVICE_GID)
         self.plant(os.path.join(self.state, "ifaces"))
         execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
                                                 exit_code=6)
@@ -261,7 +236,7 @@ class TestLinksTheServiceUserPlants(base.TestCase):
         for path in (real, os.path.join(real, "ifaces"),
                      os.path.join(real, "locks")):
             info = os.stat(path)
-            self.assertEqual((SERVICE_UID, SERVICE_GID, 0o770),
+            self.assertEqual((base.SERVICE_UID, base.SERVICE_GID, 0o770),
                              (info.st_uid, info.st_gid,
                               stat.S_IMODE(info.st_mode)))
         self.assertEqual(self.before, self.snapshot())

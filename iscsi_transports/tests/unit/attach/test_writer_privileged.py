@@ -90,22 +90,10 @@ class TestInitiatorNameForTheServiceUser(base.TestCase):
     def as_service_user(self) -> tuple[str, str]:
         """The initiator the driver reports, and the root operations it
         asked for, computed in a child running as uid 65534."""
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the service user; never returns into the runner
-            try:
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                initiator = self.driver().connector_properties()["initiator"]
-                os.write(write_end, ("%s|%s" % (
-                    initiator, self.executor.calls)).encode())
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe:
-            initiator, calls = pipe.read().decode().split("|")
-        os.waitpid(pid, 0)
+        def report() -> str:
+            initiator = self.driver().connector_properties()["initiator"]
+            return "%s|%s" % (initiator, self.executor.calls)
+        initiator, calls = base.as_service_user(report).split("|")
         return initiator, calls
 
     def test_root_only_file_is_read_by_the_daemon(self) -> None:

@@ -239,21 +239,8 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
         # it, which the daemon does for the library.
         os.chmod(os.path.dirname(self.data.initiator_name_file), 0o755)
         os.chmod(self.data.initiator_name_file, 0o600)
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the service user; never returns into the runner
-            try:
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                os.write(write_end, "|".join(
-                    self.basics()[1]["initiatorname"]).encode())
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe:
-            status, detail = pipe.read().decode().split("|")
-        os.waitpid(pid, 0)
+        status, detail = base.as_service_user(
+            lambda: "|".join(self.basics()[1]["initiatorname"])).split("|")
         self.assertEqual("warn", status)
         self.assertIn("not readable by uid 65534: the library reads it "
                       "through its privsep daemon", detail)
@@ -262,21 +249,8 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
         # /etc/iscsi/ifaces is root's alone (0700) on some distributions.
         os.chmod(os.path.dirname(self.data.iface_dir), 0o755)
         os.chmod(self.data.iface_dir, 0o700)
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the service user; never returns into the runner
-            try:
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                os.write(write_end, "|".join(
-                    self.basics()[1]["iface records"]).encode())
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe:
-            status, detail = pipe.read().decode().split("|")
-        os.waitpid(pid, 0)
+        status, detail = base.as_service_user(
+            lambda: "|".join(self.basics()[1]["iface records"])).split("|")
         self.assertEqual("warn", status)
         self.assertIn("%s is not readable by uid 65534" % self.data.iface_dir,
                       detail)
@@ -464,22 +438,10 @@ class TestPrivileges(DoctorTestCase):
         os.chmod(self.lock_path, 0o755)
         os.chown(self.lock_path, 65533, 65533)
         path = os.path.join(self.lock_path, "state")
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the service user; never returns into the runner
-            try:
-                os.setgroups([])
-                os.setgid(65534)
-                os.setuid(65534)
-                check = doctor.state_dir_check(path)
-                os.write(write_end, ("%s|%s" % (check.status, check.detail))
-                         .encode())
-            finally:
-                os._exit(0)
-        os.close(write_end)
-        with os.fdopen(read_end, "rb") as pipe:
-            status, detail = pipe.read().decode().split("|")
-        os.waitpid(pid, 0)
+        def check() -> str:
+            result = doctor.state_dir_check(path)
+            return "%s|%s" % (result.status, result.detail)
+        status, detail = base.as_service_user(check).split("|")
         self.assertEqual("FAIL", status)
         self.assertIn("uid 65534 cannot create it in %s" % self.lock_path,
                       detail)
