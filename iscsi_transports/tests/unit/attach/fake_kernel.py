@@ -222,8 +222,8 @@ def flush_failure(name: str) -> exception.CommandFailed:
 class Clock:
     """A monotonic clock that sleeping advances, recording each pause."""
 
-    def __init__(self) -> None:
-        self.now = 1000.0
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
         self.sleeps: list[float] = []
 
     def time(self) -> float:

@@ -19,6 +19,7 @@ from iscsi_transports.attach import sysfs
 from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_executor
+from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.attach import kernel_tree
 
 TARGET = "iqn.2003-01.org.linux-iscsi.lab:vol1"
@@ -55,21 +56,6 @@ class ScriptedExecutor(fake_executor.RecordingExecutor):
         return result
 
 
-class Clock:
-    """Time that passes only when slept."""
-
-    def __init__(self) -> None:
-        self.now = 100.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 class MultipathTestCase(base.TestCase):
 
     def setUp(self) -> None:
@@ -83,14 +69,15 @@ class MultipathTestCase(base.TestCase):
         self.tree.add_session(1, TARGET, address="10.0.0.1")
         self.tree.add_session(2, TARGET, address="10.0.0.2")
         self.executor = ScriptedExecutor()
-        self.clock = Clock()
+        self.clock = fake_kernel.Clock(100.0)
         self.wwids = os.path.join(temp, "wwids")
         self.flags(multipath_map_wait=30, multipath_path_wait=5,
                    multipath_flush_attempts=3, multipath_flush_interval=2,
                    multipath_wwids_file=self.wwids)
         self.multipath = multipath.Multipath(
             self.conf, sysfs.Sysfs(self.sysfs.root, self.dev), self.executor,
-            proc_root=self.proc, clock=self.clock, sleep=self.clock.sleep)
+            proc_root=self.proc, clock=self.clock.time,
+            sleep=self.clock.sleep)
 
     def listening(self, yes: bool) -> None:
         with open(os.path.join(self.proc, "net", "unix"), "w",
