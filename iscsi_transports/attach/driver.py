@@ -9,8 +9,9 @@ records of other ifaces bound to the same target.
 The kernel is the source of truth (:mod:`iscsi_transports.attach.sysfs`):
 under the target's lock the driver reads the sessions from sysfs, reuses
 one only when target, portal *and* iface match, else writes a node record
-(``-o new`` and one ``-o update``: manual LUN scans, manual startup, our
-login window, CHAP) and logs in; then it scans exactly the volume's LUN
+(``-o new``, then manual LUN scans, manual startup, our login window and
+CHAP written into it: by the root daemon, or one ``-o update`` on the
+legacy path) and logs in; then it scans exactly the volume's LUN
 and returns the udev link of the disk at that ``H:C:T:L``.  A detach
 removes only this volume's disks and logs out only a session no other
 disk (and no waiting attach) uses.  A failed attach undoes what it made,
@@ -516,8 +517,9 @@ class ISCSIDriver:
 
     def _login(self, made: _Made, props: connection.ConnectionProperties,
                extra: Mapping[str, str]) -> list[sysfs.Session]:
-        """``-o new``, one ``-o update`` with every setting (``extra``:
-        the multipath timeouts), ``--login``: three processes, CHAP or
+        """``-o new``, every setting (``extra``: the multipath timeouts)
+        written into the record, ``--login``: two processes through the
+        root daemon, three on the legacy path (one ``-o update``), CHAP or
         not."""
         record_portal = self._record_portal(made)
         made.record = True

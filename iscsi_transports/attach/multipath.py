@@ -104,7 +104,7 @@ NUDGE_AFTER = 1.0
 
 
 def node_settings(conf: cfg.ConfigOpts) -> dict[str, str]:
-    """The node-record settings (``iscsiadm -m node -o update``) of a
+    """The node-record settings of a
     multipath volume's paths, so that a cut path fails over in seconds."""
     config.register(conf, multipath_opts)
     options = conf.iscsi_transports

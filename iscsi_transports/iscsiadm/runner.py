@@ -3,10 +3,11 @@
 It builds argv lists (never shell strings) and runs them in one of two
 ways.  Through the library's root daemon (:mod:`iscsi_transports.privileged`,
 the default, ``use_privsep``): the daemon checks the argv and runs
-iscsiadm, and CHAP settings are written into the node or discovery record
-by the daemon instead of passed as ``-v <secret>``, so no secret is ever in
-a process's argv.  Or, the legacy way (``use_privsep = false``), with the
-configured ``root_helper`` prepended (or an injected ``execute``, as the
+iscsiadm, and node settings (CHAP included) and discovery CHAP are written
+into the record by the daemon instead of passed as ``-n``/``-v`` pairs, so
+no secret is ever in a process's argv and no ``-o update`` process runs.
+Or, the legacy way (``use_privsep = false``), with the configured
+``root_helper`` prepended (or an injected ``execute``, as the
 unit tests do, called the way ``oslo_concurrency.processutils.execute``
 is), with a timeout, where CHAP values are ``-o update`` arguments.  Either
 way it kills a hung iscsiadm and turns open-iscsi's exit codes
@@ -50,8 +51,6 @@ if TYPE_CHECKING:
     from iscsi_transports.privileged import client
 
 LOG = logging.getLogger(__name__)
-#: Record keys whose values the root daemon writes into the record itself.
-NODE_AUTH = "node.session.auth."
 #: A level no logger enables (logging.disable's floor is 0), given to
 #: processutils so that it never logs a command line itself: level 1 still
 #: showed mutual CHAP secrets wherever logging was fully enabled.
@@ -330,22 +329,16 @@ class Iscsiadm:
 
     def node_update(self, target: str, portal: str, iface_args: Sequence[str],
                     settings: dict[str, str]) -> None:
-        """Set node fields, every pair in one ``-o update`` process.
-
-        Through the root daemon the ``node.session.auth.*`` block is
-        written into the record instead (no secret on a command line).
-        """
+        """Set node fields: through the root daemon, written into the
+        record in one call (no process, no secret on a command line);
+        otherwise every pair in one ``-o update`` process."""
         executor = self.privileged
-        auth = {key: value for key, value in settings.items()
-                if key.startswith(NODE_AUTH)} if executor else {}
-        rest = {key: value for key, value in settings.items()
-                if key not in auth}
-        if executor is not None and auth:
-            executor.write_node_auth(target, portal,
-                                     _iface_name(iface_args), auth)
-        if rest:
+        if executor is not None:
+            executor.write_node_settings(target, portal,
+                                         _iface_name(iface_args), settings)
+        else:
             self.run([*self.node_args(target, portal, iface_args),
-                      "-o", "update", *_name_values(rest)])
+                      "-o", "update", *_name_values(settings)])
 
     def login(self, target: str, portal: str, iface_args: Sequence[str],
               timeout: float | None = None) -> bool:

@@ -48,8 +48,8 @@ class Executor(Protocol):
 
     def read_initiator_file(self) -> str: ...
 
-    def write_node_auth(self, target: str, portal: str, iface: str,
-                        settings: Mapping[str, str]) -> None: ...
+    def write_node_settings(self, target: str, portal: str, iface: str,
+                            settings: Mapping[str, str]) -> None: ...
 
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None: ...
@@ -86,9 +86,9 @@ class InProcessExecutor:
     def read_initiator_file(self) -> str:
         return records.read_initiator_file()
 
-    def write_node_auth(self, target: str, portal: str, iface: str,
-                        settings: Mapping[str, str]) -> None:
-        records.write_node_auth(target, portal, iface, settings)
+    def write_node_settings(self, target: str, portal: str, iface: str,
+                            settings: Mapping[str, str]) -> None:
+        records.write_node_settings(target, portal, iface, settings)
 
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
@@ -167,9 +167,9 @@ class DaemonExecutor:
     def read_initiator_file(self) -> str:
         return str(_call(self._entry.read_initiator_file))
 
-    def write_node_auth(self, target: str, portal: str, iface: str,
-                        settings: Mapping[str, str]) -> None:
-        _call(self._entry.write_node_auth, target, portal, iface,
+    def write_node_settings(self, target: str, portal: str, iface: str,
+                            settings: Mapping[str, str]) -> None:
+        _call(self._entry.write_node_settings, target, portal, iface,
               settings)
 
     def write_discovery_auth(self, portal: str,

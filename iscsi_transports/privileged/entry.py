@@ -64,9 +64,9 @@ def read_initiator_file() -> str:
 
 
 @context.entrypoint
-def write_node_auth(target: str, portal: str, iface: str,
-                    settings: dict[str, str]) -> None:
-    records.write_node_auth(target, portal, iface, settings)
+def write_node_settings(target: str, portal: str, iface: str,
+                        settings: dict[str, str]) -> None:
+    records.write_node_settings(target, portal, iface, settings)
 
 
 @context.entrypoint

@@ -1,10 +1,14 @@
-"""CHAP settings written into open-iscsi's records, never on a command line.
+"""Settings written into open-iscsi's records, CHAP never on a command line.
 
 ``iscsiadm -o update -n node.session.auth.password -v SECRET`` puts the
 secret in iscsiadm's argv, readable by any local user in
 ``/proc/<pid>/cmdline`` and logged by sudo.  open-iscsi has no other input
 for it (no stdin, no file option), so the daemon edits the record file the
-way iscsiadm does (``usr/idbm.c``):
+way iscsiadm does (``usr/idbm.c``).  A node record's other settings (scan,
+startup, login window, multipath timeouts) go in the same write: the
+``-o update`` process they would otherwise need is a third of an attach's
+iscsiadm calls, and iscsiadm's node mode takes no ``-o new -o update`` in
+one call.  Records are:
 
 * records live under ``/etc/iscsi``: a node record is
   ``nodes/<target>/<address>,<port>,<tpgt>/<iface>``, or the older
@@ -21,7 +25,8 @@ way iscsiadm does (``usr/idbm.c``):
 
 Under that lock the record is read, checked to be the one asked for
 (``node.name`` and ``iface.iscsi_ifacename``), its auth lines replaced as a
-block (keys not given are removed, so stale mutual CHAP cannot linger), and
+block when CHAP is given (keys not given are removed, so stale mutual CHAP
+cannot linger), each other setting's line replaced (or added), and
 the new text written to a temporary file in the target directory (a name
 without a comma, which open-iscsi's directory walks skip) and renamed over
 the record with the record's owner and mode.  The record exists beforehand
@@ -134,18 +139,37 @@ def read_initiator_file() -> str:
     return host.parse_initiator_name(data.decode("utf-8", "replace")) or ""
 
 
-def write_node_auth(target: str, portal: str, iface: str,
-                    settings: Mapping[str, str]) -> None:
-    """Replace the ``node.session.auth.*`` lines of an existing record."""
-    operation = "write a node record's CHAP settings"
+def write_node_settings(target: str, portal: str, iface: str,
+                        settings: Mapping[str, str]) -> None:
+    """Set fields of an existing node record, as one ``iscsiadm -o update``
+    with every pair would, without the process.
+
+    ``node.session.auth.*`` keys, if any, replace the record's auth block;
+    every other key must be one :func:`validate.node_settings` allows (the
+    ones the driver sets), so iscsiadm reads back exactly what was meant.
+    """
+    operation = "write a node record's settings"
     validate.target(operation, target)
     validate.portal(operation, portal)
     validate.iface_name(operation, iface)
-    auth = validate.auth(operation, validate.NODE_AUTH_PREFIX, settings)
+    if not isinstance(settings, dict) or not settings:
+        raise validate.refuse(operation, "node settings must be a non-empty "
+                              "mapping")
+    given = {key: value for key, value in settings.items()
+             if isinstance(key, str) and
+             key.startswith(validate.NODE_AUTH_PREFIX)}
+    auth = validate.auth(operation, validate.NODE_AUTH_PREFIX, given) \
+        if given else None
+    plain = validate.node_settings(operation, {
+        key: value for key, value in settings.items() if key not in given})
     with idbm_lock():
         record = _node_record(target, portal, iface)
-        _rewrite(operation, record, os.path.join(paths.PATHS.nodes(), target),
-                 validate.NODE_AUTH_PREFIX, auth)
+        text = _checked(operation, record)
+        if auth is not None:
+            text = replace_auth(text, validate.NODE_AUTH_PREFIX, auth)
+        _replace_file(operation, record,
+                      os.path.join(paths.PATHS.nodes(), target),
+                      replace_values(text, plain))
 
 
 def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
@@ -161,8 +185,9 @@ def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
         if not _is_file(record):
             raise exception.NodeRecordNotFound("SendTargets discovery",
                                                portal, "any")
-        _rewrite(operation, record, os.path.dirname(record),
-                 validate.DISCOVERY_AUTH_PREFIX, auth)
+        _replace_file(operation, record, os.path.dirname(record),
+                      replace_auth(_checked(operation, record),
+                                   validate.DISCOVERY_AUTH_PREFIX, auth))
 
 
 def _is_file(path: str) -> bool:
@@ -195,7 +220,7 @@ def _node_record(target: str, portal: str, iface: str) -> str:
     if len(found) != 1:
         raise exception.NodeRecordNotFound(target, portal, iface) \
             if not found else validate.refuse(
-                "write a node record's CHAP settings",
+                "write a node record's settings",
                 "%d records match %s at %s through %s; give the portal "
                 "with its ,tpgt" % (len(found), target, portal, iface))
     return found[0]
@@ -245,15 +270,36 @@ def replace_auth(text: str, prefix: str, auth: Mapping[str, str]) -> str:
     return "".join(kept[:at] + new + kept[at:])
 
 
-def _rewrite(operation: str, record: str, tmp_dir: str, prefix: str,
-             auth: Mapping[str, str]) -> None:
+def replace_values(text: str, settings: Mapping[str, str]) -> str:
+    """``text`` with each key's line set to its value in ``settings``.
+
+    A key's last line is the one iscsiadm's reader keeps, so every line of
+    it becomes the new value; a key the record lacks (iscsiadm leaves unset
+    values out) is added before ``# END RECORD``.
+    """
+    lines: list[str] = []
+    seen: set[str] = set()
+    for line in text.splitlines(keepends=True):
+        key = line.partition("=")[0].strip()
+        if "=" in line and key in settings:
+            line = "%s = %s\n" % (key, settings[key])
+            seen.add(key)
+        lines.append(line)
+    ends = [i for i, line in enumerate(lines) if line.strip() == _END]
+    at = ends[-1] if ends else len(lines)
+    new = ["%s = %s\n" % (key, value) for key, value in settings.items()
+           if key not in seen]
+    return "".join(lines[:at] + new + lines[at:])
+
+
+def _checked(operation: str, record: str) -> str:
+    """The text of ``record``, if it is a whole open-iscsi record."""
     text = _read(record)
     lines = text.strip().splitlines()
     if not lines or not lines[0].startswith(_BEGIN) or lines[-1] != _END:
         raise exception.PrivilegedOperationFailed(
             operation, "%s is not a complete open-iscsi record" % record)
-    _replace_file(operation, record, tmp_dir,
-                  replace_auth(text, prefix, auth))
+    return text
 
 
 def _replace_file(operation: str, record: str, tmp_dir: str,

@@ -338,6 +338,43 @@ NODE_AUTH_PREFIX = "node.session.auth."
 DISCOVERY_AUTH_PREFIX = "discovery.sendtargets.auth."
 
 
+#: The node-record settings the daemon writes besides CHAP (what the driver
+#: sets on the records it makes), each with the values open-iscsi accepts
+#: for it: a choice of words, or a decimal count of seconds or attempts.
+_COUNT_RE = re.compile(r"^[0-9]{1,9}\Z")
+NODE_SETTINGS: dict[str, frozenset[str] | re.Pattern[str]] = {
+    "node.startup": frozenset({"manual", "automatic", "onboot"}),
+    "node.session.scan": frozenset({"manual", "auto"}),
+    "node.conn[0].timeo.login_timeout": _COUNT_RE,
+    "node.session.initial_login_retry_max": _COUNT_RE,
+    "node.session.timeo.replacement_timeout": _COUNT_RE,
+    "node.conn[0].timeo.noop_out_interval": _COUNT_RE,
+    "node.conn[0].timeo.noop_out_timeout": _COUNT_RE,
+}
+
+
+def node_settings(operation: str, settings: object) -> dict[str, str]:
+    """Node-record settings other than CHAP: only :data:`NODE_SETTINGS`'s
+    keys, each with a value of its shape (open-iscsi would otherwise read
+    back a default, or a number ``strtoul`` made of text)."""
+    if not isinstance(settings, dict):
+        raise refuse(operation, "node settings must be a mapping")
+    for key, value in settings.items():
+        allowed = NODE_SETTINGS.get(key) if isinstance(key, str) else None
+        if allowed is None:
+            raise refuse(operation, "%r is not a node setting the daemon "
+                         "writes (%s, or node.session.auth.*)"
+                         % (key, ", ".join(sorted(NODE_SETTINGS))))
+        if not isinstance(value, str) or not (
+                value in allowed if isinstance(allowed, frozenset)
+                else allowed.match(value)):
+            raise refuse(operation, "%s must be %s" % (
+                key, " or ".join(sorted(allowed))
+                if isinstance(allowed, frozenset) else
+                "a number of at most 9 digits"))
+    return dict(settings)
+
+
 def auth(operation: str, prefix: str, settings: object) -> dict[str, str]:
     """CHAP settings for one record: full key names under ``prefix``.
 

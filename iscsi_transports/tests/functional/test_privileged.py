@@ -27,6 +27,7 @@ from iscsi_transports import privileged
 from iscsi_transports.iscsiadm import ifaces
 from iscsi_transports.iscsiadm import runner as runner_mod
 from iscsi_transports.privileged import commands
+from iscsi_transports.privileged import validate
 from iscsi_transports.tests.functional import base
 from iscsi_transports.tests.functional import lab as lab_mod
 
@@ -138,8 +139,8 @@ class TestPrivilegedDaemon(DaemonCase):
         self.watch_argv()
         self.privileged_iscsiadm("-m", "iface", "-I", "lab0", "-o", "new")
         self.privileged_iscsiadm(*self.node("lab0"), "-o", "new")
-        self.executor.write_node_auth(lab_mod.TARGET_IQN, self.lab.portal,
-                                      "lab0", self.chap)
+        self.executor.write_node_settings(lab_mod.TARGET_IQN, self.lab.portal,
+                                          "lab0", self.chap)
         shown = self.show(*self.node("lab0"))
         for line in (P + "authmethod = CHAP", P + "username = user",
                      P + "password = ********", P + "username_in = target",
@@ -164,7 +165,7 @@ class TestPrivilegedDaemon(DaemonCase):
     def test_the_default_iface_record(self) -> None:
         self.watch_argv()
         self.privileged_iscsiadm(*self.node("default"), "-o", "new")
-        self.executor.write_node_auth(
+        self.executor.write_node_settings(
             lab_mod.TARGET_IQN, self.lab.portal, "default",
             {P + "authmethod": "CHAP", P + "username": "user",
              P + "password": self.secret})
@@ -252,11 +253,21 @@ class TestRunnerThroughTheDaemon(DaemonCase):
         self.watch_argv()
         args = ["-I", "lab0"]
         self.runner.node_new(lab_mod.TARGET_IQN, self.lab.portal, args)
+        # Every setting the daemon accepts, with values other than
+        # iscsiadm's defaults: the real iscsiadm reads each back.
+        settings = {"node.startup": "onboot", "node.session.scan": "manual",
+                    "node.conn[0].timeo.login_timeout": "7",
+                    "node.session.initial_login_retry_max": "3",
+                    "node.session.timeo.replacement_timeout": "11",
+                    "node.conn[0].timeo.noop_out_interval": "4",
+                    "node.conn[0].timeo.noop_out_timeout": "6"}
+        self.assertEqual(set(validate.NODE_SETTINGS), set(settings))
         self.runner.node_update(lab_mod.TARGET_IQN, self.lab.portal, args,
-                                {**self.chap, "node.startup": "manual"})
+                                {**self.chap, **settings})
         hidden = self.show(*self.node("lab0"), "-S")
         self.assertIn(P + "password = " + self.secret + "\n", hidden)
-        self.assertIn("node.startup = manual\n", hidden)
+        for key, value in settings.items():
+            self.assertIn("%s = %s\n" % (key, value), hidden)
         # The lab's iscsid stand-in answers a login as iscsid does on a
         # kernel without iSCSI: exit 12, typed the same as without privsep.
         error = self.assertRaises(exception.TransportNotLoaded,

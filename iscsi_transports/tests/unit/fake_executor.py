@@ -65,9 +65,9 @@ class RecordingExecutor:
         self._record("read_initiator_file")
         return self.initiator_file
 
-    def write_node_auth(self, target: str, portal: str, iface: str,
-                        settings: Mapping[str, str]) -> None:
-        self._record("write_node_auth", target, portal, iface,
+    def write_node_settings(self, target: str, portal: str, iface: str,
+                            settings: Mapping[str, str]) -> None:
+        self._record("write_node_settings", target, portal, iface,
                      dict(settings))
 
     def write_discovery_auth(self, portal: str,

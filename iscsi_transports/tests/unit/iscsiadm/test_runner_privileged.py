@@ -61,25 +61,22 @@ class TestRunnerThroughRootOperations(base.TestCase):
                                   self.runner.nodes)
         self.assertIn("iscsiadm is not installed", str(error))
 
-    def test_session_chap_is_written_into_the_record(self) -> None:
-        auth = {P + "authmethod": "CHAP", P + "username": "user",
-                P + "password": SECRET}
+    def test_settings_and_chap_are_written_into_the_record(self) -> None:
+        # One root call, no -o update process: -o new and --login are the
+        # only iscsiadm processes of an attach on this path.
+        settings = {P + "authmethod": "CHAP", P + "username": "user",
+                    P + "password": SECRET, "node.startup": "manual"}
         self.runner.node_new(TARGET, PORTAL, LAB0)
-        self.runner.node_update(TARGET, PORTAL, LAB0,
-                                {**auth, "node.startup": "manual"})
+        self.runner.node_update(TARGET, PORTAL, LAB0, settings)
         self.assertEqual(
             [("iscsiadm", ["-m", "node", "-T", TARGET, "-p", PORTAL, "-I",
                            "lab0", "-o", "new"], 40),
-             ("write_node_auth", TARGET, PORTAL, "lab0", auth),
-             ("iscsiadm", ["-m", "node", "-T", TARGET, "-p", PORTAL, "-I",
-                           "lab0", "-o", "update", "-n", "node.startup",
-                           "-v", "manual"], 40)],
+             ("write_node_settings", TARGET, PORTAL, "lab0", settings)],
             self.executor.calls)
 
-    def test_chap_only_runs_no_update(self) -> None:
+    def test_settings_without_chap_run_no_update(self) -> None:
         self.runner.node_update(TARGET, PORTAL, LAB0,
-                                {P + "authmethod": "CHAP",
-                                 P + "password": SECRET})
+                                {"node.session.scan": "manual"})
         self.assertEqual([], self.iscsiadm_calls())
 
     def test_discovery_chap_is_written_into_the_record(self) -> None:

@@ -1,4 +1,5 @@
-"""CHAP lines written into open-iscsi records through the root daemon.
+"""Settings and CHAP lines written into open-iscsi records through the
+root daemon.
 
 The records here are built in the format iscsiadm 2.1.8 writes; the
 functional test does the same on records the real ``iscsiadm -o new``
@@ -37,7 +38,7 @@ class TestNodeAuth(base.PrivilegedTestCase):
 
     def test_writes_the_auth_block(self) -> None:
         before = self.read(self.record)
-        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0", CHAP)
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0", CHAP)
         self.assertEqual(
             [P + "authmethod = CHAP", P + "username = user",
              P + "password = p@ss = w0rd #1", P + "username_in = target",
@@ -54,16 +55,16 @@ class TestNodeAuth(base.PrivilegedTestCase):
             os.path.join(self.paths.nodes(), base.TARGET)))
 
     def test_a_new_block_replaces_the_old_one(self) -> None:
-        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0", CHAP)
-        self.executor.write_node_auth(
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0", CHAP)
+        self.executor.write_node_settings(
             base.TARGET, base.PORTAL, "lab0",
             {P + "authmethod": "CHAP", P + "username": "u2",
              P + "password": "new-secret"})
         self.assertEqual([P + "authmethod = CHAP", P + "username = u2",
                           P + "password = new-secret"],
                          self.auth_lines(self.record))
-        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0",
-                                      {P + "authmethod": "None"})
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0",
+                                          {P + "authmethod": "None"})
         self.assertEqual([P + "authmethod = None"],
                          self.auth_lines(self.record))
 
@@ -71,14 +72,14 @@ class TestNodeAuth(base.PrivilegedTestCase):
         old = self.write(
             os.path.join(self.paths.nodes(), base.TARGET, "192.0.2.10,3260"),
             base.NODE_RECORD % {"target": base.TARGET, "iface": "default"})
-        self.executor.write_node_auth(base.TARGET, base.PORTAL, "default",
-                                      CHAP)
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "default",
+                                          CHAP)
         self.assertEqual(5, len(self.auth_lines(old)))
         self.assertEqual(1, len(self.auth_lines(self.record)))
 
     def test_only_the_record_of_that_iface(self) -> None:
         other = self.node_record(iface="lab1")
-        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab1", CHAP)
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab1", CHAP)
         self.assertEqual(5, len(self.auth_lines(other)))
         self.assertEqual(1, len(self.auth_lines(self.record)))
 
@@ -91,7 +92,7 @@ class TestNodeAuth(base.PrivilegedTestCase):
                 ("iqn.2026-11.org.openstack.test:other", base.PORTAL,
                  "lab0")):
             error = self.assertRaises(
-                exception.NodeRecordNotFound, self.executor.write_node_auth,
+                exception.NodeRecordNotFound, self.executor.write_node_settings,
                 target, portal, iface, CHAP)
             self.assertEqual((target, portal, iface), error.args)
         after = base.snapshot(self.root)
@@ -105,14 +106,14 @@ class TestNodeAuth(base.PrivilegedTestCase):
             handle.write(base.NODE_RECORD % {"target": "iqn.2026-11.x:y",
                                              "iface": "lab0"})
         self.assertRaises(exception.NodeRecordNotFound,
-                          self.executor.write_node_auth, base.TARGET,
+                          self.executor.write_node_settings, base.TARGET,
                           base.PORTAL, "lab0", CHAP)
 
     def test_an_incomplete_record_is_not_written(self) -> None:
         text = self.read(self.record).replace("# END RECORD\n", "")
         self.write(self.record, text)
         self.assertRaises(exception.PrivilegedOperationFailed,
-                          self.executor.write_node_auth, base.TARGET,
+                          self.executor.write_node_settings, base.TARGET,
                           base.PORTAL, "lab0", CHAP)
         self.assertEqual(text, self.read(self.record))
 
@@ -124,14 +125,22 @@ class TestNodeAuth(base.PrivilegedTestCase):
             {P + "authmethod": "CHAP", P + "password": " padded"},
             {P + "authmethod": "CHAP", P + "password": ""},
             {P + "authmethod": "CHAP", P + "password": "x" * 256},
-            {P + "authmethod": "CHAP", "node.startup": "automatic"},
+            {P + "authmethod": "CHAP", "node.startup": "sometimes"},
+            {"node.conn[0].address": "192.0.2.99"},
+            {"node.session.timeo.replacement_timeout": "1e3"},
+            {"node.session.timeo.replacement_timeout": "-1"},
+            {"node.session.timeo.replacement_timeout": "1234567890"},
+            {"node.startup": "manual\nnode.name = iqn.x:y"},
+            {"node.session.scan": 5},
+            {5: "manual"},
+            {"node.session.auth.chap_algs": "MD5"},
             {P + "authmethod": "CHAP",
              "discovery.sendtargets.auth.password": "x"},
             {P + "authmethod": "CHAP", P + "password": 5},
             ["not", "a", "dict"],
         ]
         for settings in bad_settings:
-            self.assert_refused_unchanged(self.executor.write_node_auth,
+            self.assert_refused_unchanged(self.executor.write_node_settings,
                                         base.TARGET, base.PORTAL, "lab0",
                                         settings)
         for target, portal, iface in (
@@ -140,13 +149,49 @@ class TestNodeAuth(base.PrivilegedTestCase):
                 (base.TARGET, "192.0.2.10:3260/../x", "lab0"),
                 (base.TARGET, base.PORTAL, "../lab0"),
                 (base.TARGET, base.PORTAL, "")):
-            self.assert_refused_unchanged(self.executor.write_node_auth,
+            self.assert_refused_unchanged(self.executor.write_node_settings,
                                         target, portal, iface, CHAP)
+
+    def test_settings_replace_lines_and_add_missing_ones(self) -> None:
+        before = self.read(self.record)
+        self.executor.write_node_settings(
+            base.TARGET, base.PORTAL, "lab0",
+            {"node.startup": "automatic", "node.session.scan": "manual",
+             "node.session.timeo.replacement_timeout": "15"})
+        after = self.read(self.record)
+        self.assertEqual(
+            before.replace("node.startup = manual", "node.startup = automatic")
+            .replace("replacement_timeout = 120", "replacement_timeout = 15")
+            .replace("# END RECORD", "node.session.scan = manual\n"
+                     "# END RECORD"), after)
+        # Unchanged CHAP: a write without auth keys keeps the auth block.
+        self.assertEqual([P + "authmethod = None"],
+                         self.auth_lines(self.record))
+
+    def test_every_line_of_a_repeated_key_is_set(self) -> None:
+        # iscsiadm's reader keeps a key's last line: all of them change.
+        self.write(self.record, self.read(self.record).replace(
+            "# END RECORD", "node.startup = automatic\n# END RECORD"))
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0",
+                                          {"node.startup": "manual"})
+        startups = [line for line in self.read(self.record).splitlines()
+                    if line.startswith("node.startup")]
+        self.assertEqual(["node.startup = manual"] * 2, startups)
+
+    def test_settings_and_chap_in_one_write(self) -> None:
+        self.executor.write_node_settings(
+            base.TARGET, base.PORTAL, "lab0",
+            {**CHAP, "node.startup": "manual",
+             "node.conn[0].timeo.login_timeout": "10"})
+        text = self.read(self.record)
+        self.assertEqual(5, len(self.auth_lines(self.record)))
+        self.assertIn("node.conn[0].timeo.login_timeout = 10\n", text)
+        self.assertTrue(text.endswith("# END RECORD\n"))
 
     def test_refusal_never_shows_the_secret(self) -> None:
         error = self.assertRaises(
             exception.PrivilegedRequestRefused,
-            self.executor.write_node_auth, base.TARGET, base.PORTAL, "lab0",
+            self.executor.write_node_settings, base.TARGET, base.PORTAL, "lab0",
             {P + "authmethod": "CHAP", P + "password": "Sup3r-S3cr3t\n"})
         self.assertNotIn("Sup3r-S3cr3t", str(error) + repr(error.args))
 
@@ -208,8 +253,8 @@ class TestIdbmLock(base.PrivilegedTestCase):
         self.lock_dir = self.paths.iscsi_lock_dir
 
     def test_released_after_the_write(self) -> None:
-        self.executor.write_node_auth(base.TARGET, base.PORTAL, "lab0",
-                                      {P + "authmethod": "None"})
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0",
+                                          {P + "authmethod": "None"})
         self.assertEqual(["lock"], os.listdir(self.lock_dir))
 
     def test_waits_for_the_holder(self) -> None:
@@ -217,7 +262,7 @@ class TestIdbmLock(base.PrivilegedTestCase):
             self.assertTrue(os.path.exists(
                 os.path.join(self.lock_dir, "lock.write")))
             writer = threading.Thread(
-                target=self.executor.write_node_auth,
+                target=self.executor.write_node_settings,
                 args=(base.TARGET, base.PORTAL, "lab0", {
                     P + "authmethod": "CHAP", P + "password": "secret"}))
             writer.start()
@@ -235,7 +280,7 @@ class TestIdbmLock(base.PrivilegedTestCase):
                 os.path.join(self.lock_dir, "lock.write"))
         before = self.read(self.record)
         error = self.assertRaises(exception.IscsiDbLocked,
-                                  self.executor.write_node_auth, base.TARGET,
+                                  self.executor.write_node_settings, base.TARGET,
                                   base.PORTAL, "lab0", CHAP)
         self.assertIn("lock.write", str(error))
         self.assertEqual(before, self.read(self.record))
