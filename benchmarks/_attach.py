@@ -181,7 +181,7 @@ class Lab:
                 conf, executor=KernelExecutor(privileged, self.kernel))
         return driver
 
-    def use_privileged(self, records: bool = False) -> None:
+    def use_privileged(self) -> None:
         """Point the root operations' fixed paths and command lookup at
         this lab, as the privileged unit tests and bench_privilege do
         (module attributes, never options: production cannot move them).
@@ -189,10 +189,10 @@ class Lab:
 
         The daemon gives its commands a fixed environment (PATH, LC_ALL),
         so the scripted iscsiadm it finds has the lab's state directory and
-        delay written in rather than read from the environment.  With
-        ``records`` its ``-o new`` also writes the node record in open-iscsi's
-        format, for the daemon's CHAP writes (one ``mkdir`` more per call:
-        left out where time is measured).
+        delay written in rather than read from the environment.  Its ``-o
+        new`` also writes the node record in open-iscsi's format, as a
+        real one does: the daemon writes the node settings (and CHAP) into
+        it.
         """
         bin_dir = self.path("privileged-bin")
         os.makedirs(bin_dir, exist_ok=True)
@@ -205,11 +205,11 @@ class Lab:
                 "FAKE_ISCSIADM_DELAY=%s\nFAKE_ISCSIADM_DB=%s\nstate=" % (
                     self.path("state"),
                     str(self.delay) if self.delay else "",
-                    self.path("state", "db") if records else ""), 1))
+                    self.path("state", "db")), 1))
         os.chmod(script, 0o700)
         self._saved = (commands.SECURE_PATH, paths.PATHS)
         # First on the daemon's path; the system's after it, for the
-        # script's own sleep, tr and mkdir.
+        # script's own sleep and mkdir.
         commands.SECURE_PATH = bin_dir + os.pathsep + commands.SECURE_PATH
         paths.PATHS = paths.Paths(
             sysfs=self.kernel.tree.root, dev=self.kernel.tree.dev_root,

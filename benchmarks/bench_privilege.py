@@ -4,18 +4,18 @@ The root work of one single-path CHAP attach, done by the library's own
 code (the iscsiadm runner and the root-write seam, with the driver's node
 settings) three ways in the same run, each against the same scripted
 ``iscsiadm`` (it exits 0 at once, so what is measured is the privilege path,
-not iscsiadm): ``-o new``, one ``-o update`` with the node settings,
-``--login``, and the LUN scan.
+not iscsiadm): ``-o new``, the node settings with CHAP, ``--login``, and
+the LUN scan.
 
 * **privsep** (the default): the library's daemon
   (``iscsi_transports.privileged``), already running, as nova's are after
-  their first use; the CHAP lines are written into the node record by the
-  daemon (a record in iscsiadm's format, under open-iscsi's lock), the scan
-  is the daemon's write;
+  their first use; the settings and CHAP lines are written into the node
+  record by the daemon (a record in iscsiadm's format, under open-iscsi's
+  lock: no ``-o update`` process), the scan is the daemon's write;
 * **rootwrap** (``use_privsep = false``): every command through
   ``oslo-rootwrap <conf> iscsiadm ...`` with the project's filters (nova's
   ``root_helper`` without the ``sudo`` in front, which only adds to it),
-  CHAP as ``-o update`` arguments; the scan written here (a service user
+  the settings and CHAP as one ``-o update``'s arguments; the scan written here (a service user
   could not: that is issue 14);
 * **no helper** (``use_privsep = false``, empty ``root_helper``): the
   legacy runner as root, each command through ``processutils``: what the

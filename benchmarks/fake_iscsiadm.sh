@@ -4,6 +4,11 @@
 # (node records, logins and sessions kept as files in $FAKE_ISCSIADM_STATE).
 # $FAKE_ISCSIADM_DELAY seconds are spent in each call, as a real iscsiadm
 # talking to iscsid and a target would.
+#
+# A real iscsiadm is one process; this script starts no other program than
+# sleep (and mkdir for a new record's directory): shell built-ins only, so
+# that starting it costs about what starting iscsiadm does and the time
+# measured around it is the attacher's, not the stand-in's.
 state=${FAKE_ISCSIADM_STATE:?FAKE_ISCSIADM_STATE is not set}
 echo "$*" >> "$state/calls"
 [ -n "$FAKE_ISCSIADM_DELAY" ] && sleep "$FAKE_ISCSIADM_DELAY"
@@ -23,25 +28,29 @@ while [ $# -gt 0 ]; do
 done
 # With $FAKE_ISCSIADM_DB set (the default path's benchmarks), -o new also
 # writes the node record where open-iscsi keeps it, in its format, for the
-# root daemon to write CHAP lines into.
+# root daemon to write the node settings and CHAP lines into.
 write_record() {
     dir="$FAKE_ISCSIADM_DB/nodes/$target/${portal%:*},${portal##*:},1"
-    mkdir -p "$dir"
-    printf '# BEGIN RECORD 2.1.8\nnode.name = %s\nnode.tpgt = 1\niface.iscsi_ifacename = %s\nnode.session.auth.authmethod = None\nnode.conn[0].address = %s\nnode.conn[0].port = %s\n# END RECORD\n' \
+    [ -d "$dir" ] || mkdir -p "$dir"
+    printf '# BEGIN RECORD 2.1.8\nnode.name = %s\nnode.tpgt = 1\nnode.startup = automatic\niface.iscsi_ifacename = %s\nnode.session.auth.authmethod = None\nnode.session.timeo.replacement_timeout = 120\nnode.conn[0].address = %s\nnode.conn[0].port = %s\n# END RECORD\n' \
         "$target" "$iface" "${portal%:*}" "${portal##*:}" > "$dir/$iface"
 }
-key=$(printf '%s_%s' "$portal" "$target" | tr -c 'A-Za-z0-9.-' '_')
-mkdir -p "$state/nodes" "$state/sessions"
+# Portals and IQNs hold no "/": each node's (and session's) file name is
+# its portal and target.
+key="${portal}_${target}"
+[ -d "$state/sessions" ] || mkdir -p "$state/nodes" "$state/sessions"
 case "$mode" in
     session)
-        if ls "$state/sessions/"* >/dev/null 2>&1; then
-            cat "$state/sessions/"*
-        else
-            echo "iscsiadm: No active sessions." >&2; exit 21
-        fi ;;
+        found=
+        for file in "$state/sessions/"*; do
+            [ -e "$file" ] || continue
+            found=1
+            while IFS= read -r line; do echo "$line"; done < "$file"
+        done
+        [ -n "$found" ] || { echo "iscsiadm: No active sessions." >&2; exit 21; } ;;
     node)
         case "$op$action" in
-            new) touch "$state/nodes/$key"
+            new) : > "$state/nodes/$key"
                  [ -n "$FAKE_ISCSIADM_DB" ] && write_record
                  echo "New iSCSI node [tcp:[hw=,ip=,net_if=,iscsi_if=default] $portal,1 $target] added" ;;
             update|delete) [ -e "$state/nodes/$key" ] || { echo "iscsiadm: No records found" >&2; exit 21; } ;;

@@ -8,9 +8,14 @@ waits for the block device under that ``H:C:T:L`` in sysfs.
 
 Waiting is a time budget, ``device_scan_attempts`` x
 ``device_scan_interval`` seconds in all: sysfs is polled at 10 ms,
-doubling up to the interval (a LUN usually appears within milliseconds of
-the scan), and the scan is written again every interval, so
-``attempts`` is also how many scans are made at most.
+doubling up to 50 ms (a LUN usually appears within milliseconds of the
+scan, and every pause past its arrival is latency the caller pays: a
+pause doubling up to the interval cost a quarter of the attach's time in
+the kernel lab), and the scan is written again every interval, so
+``attempts`` is also how many scans are made at most.  Each look is a few
+reads of one session's sysfs directory, or one ``readlink`` of the by-path
+name udev gives the disk; the whole ``/dev/disk`` listing, whose cost
+grows with the host's disks, is read on the old doubling schedule only.
 
 Removal flushes the disk, then deletes it; a disk held by a device-mapper
 map is left alone (its map goes first) and so keeps its session.
@@ -29,9 +34,10 @@ from iscsi_transports.attach import writer as writer_mod
 
 LOG = logging.getLogger(__name__)
 
-#: The first pause between two looks at sysfs; it doubles up to the
-#: interval.
+#: The first pause between two looks at sysfs; it doubles up to
+#: MAX_POLL.
 FIRST_POLL = 0.01
+MAX_POLL = 0.05
 
 
 class Budget(typing.NamedTuple):
@@ -109,7 +115,7 @@ class Waiter:
             wake = min(deadline, next_scan) if scans < budget.attempts \
                 else deadline
             self.sleep(max(min(pause, wake - now), 0))
-            pause = min(pause * 2, budget.interval or FIRST_POLL)
+            pause = min(pause * 2, MAX_POLL)
 
     def stable_path(self, found: Found, lun: int, budget: Budget) -> str:
         """The udev link that resolves to the disk, waiting for udev until
@@ -125,19 +131,29 @@ class Waiter:
         bare = os.path.normpath(os.path.join(self.view.dev_root, name))
         by_path = os.path.join(self.view.dev_root, "disk", "by-path", "")
         wanted = by_path if sysfs.by_path_name(found.session, lun) else None
-        pause = FIRST_POLL
+        pause = listing_pause = FIRST_POLL
+        next_listing = self.clock()
         while True:
-            path = self.view.stable_path(name, found.session, lun)
             now = self.clock()
+            if now >= next_listing:
+                path = self.view.stable_path(name, found.session, lun)
+                next_listing = now + listing_pause
+                listing_pause = min(listing_pause * 2,
+                                    budget.interval or FIRST_POLL)
+            else:
+                path = self.view.udev_by_path(name, found.session,
+                                              lun) or bare
             if path != bare and (wanted is None or path.startswith(wanted)):
                 return path
+            now = self.clock()
             if now >= found.deadline:
+                path = self.view.stable_path(name, found.session, lun)
                 LOG.warning("udev made no %slink to %s (%s) within %.1f s: "
                             "returning %s", "by-path " if wanted else "",
                             name, found.disk.hctl, budget.total, path)
                 return path
             self.sleep(min(pause, found.deadline - now))
-            pause = min(pause * 2, budget.interval or FIRST_POLL)
+            pause = min(pause * 2, MAX_POLL)
 
 
 class Removal(typing.NamedTuple):

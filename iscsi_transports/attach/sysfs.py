@@ -723,16 +723,24 @@ class Sysfs:
         differently, the first of :meth:`stable_links`; failing all, the
         disk itself (``/dev/sdX``).
         """
-        disk = os.path.normpath(os.path.join(self.dev_root, name))
         if session is not None and lun is not None:
-            expected = by_path_name(session, lun)
-            if expected:
-                link = os.path.join(self.dev_root, "disk", "by-path",
-                                    expected)
-                if self._points_at(link, disk):
-                    return link
+            link = self.udev_by_path(name, session, lun)
+            if link is not None:
+                return link
         links = self.stable_links(name)
-        return links[0] if links else disk
+        return links[0] if links else os.path.normpath(
+            os.path.join(self.dev_root, name))
+
+    def udev_by_path(self, name: str, session: Session,
+                     lun: int) -> str | None:
+        """udev's by-path link of kernel LUN ``lun`` on ``session``, if it
+        exists and resolves to block device ``name`` (one readlink)."""
+        expected = by_path_name(session, lun)
+        if not expected:
+            return None
+        link = os.path.join(self.dev_root, "disk", "by-path", expected)
+        disk = os.path.normpath(os.path.join(self.dev_root, name))
+        return link if self._points_at(link, disk) else None
 
 
 def _link_rank(link: str) -> tuple[int, str]:

@@ -97,7 +97,7 @@ class TestAttachDetach(ServiceUserTestCase):
                           identity["cap_eff"]))
 
     def test_attach_io_detach_removes_the_disk(self) -> None:
-        target = self.lio()
+        target = self.lio(luns=2)
         props = target.props()
         # The initiator name file is root's alone (0600, as Debian installs
         # it; made so here whatever the image has): read by the daemon.
@@ -107,6 +107,16 @@ class TestAttachDetach(ServiceUserTestCase):
                          self.service.request("properties"))
         info = self.service.request("connect", props=props)
         disk = self.assert_attached(target.iqn, info["path"])
+        # The daemon wrote the settings into the record (no -o update
+        # process): iscsiadm reads them back, and iscsid honoured the
+        # manual scan, so LUN 1 of the target has no disk.
+        shown = machine.run("iscsiadm", "-m", "node", "-T", target.iqn,
+                            "-p", target.portal, "-I", "default")
+        for line in ("node.session.scan = manual", "node.startup = manual",
+                     "node.conn[0].timeo.login_timeout = 15",
+                     "node.session.initial_login_retry_max = 4"):
+            self.assertIn(line + "\n", shown)
+        self.assertEqual([disk], machine.disks(target.iqn))
         self.assertTrue(self.service.request("check", path=info["path"]))
         self.assert_pattern_io(info["path"])
         self.service.request("disconnect", props=props, info=info)

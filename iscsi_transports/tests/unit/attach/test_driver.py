@@ -14,6 +14,7 @@ import os
 import fixtures
 
 from iscsi_transports import exception
+from iscsi_transports.attach import disks
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import fallback
 from iscsi_transports.attach import multipath
@@ -246,9 +247,37 @@ class TestWait(DriverTestCase):
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS)
         self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
-        self.assertEqual(0.01, self.clock.sleeps[0])
-        self.assertLessEqual(max(self.clock.sleeps), 0.5)
+        self.assertEqual([0.01, 0.02, 0.04, 0.05, 0.05],
+                         [round(pause, 6) for pause in self.clock.sleeps[:5]])
+        # Never a longer pause: past the disk's arrival it is latency.
+        self.assertEqual(disks.MAX_POLL, max(self.clock.sleeps))
         self.assertEqual(3, len(self.kernel.written("scan")))
+
+    def test_a_late_udev_link_is_seen_within_one_short_poll(self) -> None:
+        self.kernel.map(IQN, 1, "sdb")
+        link = by_path(PORTAL, IQN, "lun-1")
+        sleep = self.clock.sleep
+        made: list[float] = []
+
+        def udev_after_a_second(seconds: float) -> None:
+            sleep(seconds)
+            if not made and self.clock.now >= start + 1.0:
+                self.tree.add_dev("sdb", (link,))
+                made.append(self.clock.now)
+
+        start = self.clock.now
+        self.driver._sleep = udev_after_a_second
+        listings = self.useFixture(fixtures.MockPatchObject(
+            sysfs.Sysfs, "stable_links", autospec=True,
+            side_effect=sysfs.Sysfs.stable_links)).mock
+        info = self.driver.connect_volume(PROPS)
+        self.assertEqual(os.path.join(self.dev, link), info["path"])
+        self.assertLessEqual(self.clock.now - made[0], disks.MAX_POLL)
+        # Each short poll reads the one by-path link; the /dev/disk
+        # listing, whose cost grows with the host, doubles its pauses.
+        polls = len(self.clock.sleeps)
+        self.assertGreater(polls, 20)
+        self.assertLess(listings.call_count, 10)
 
     def test_scan_attempts_argument_replaces_the_option(self) -> None:
         self.assertRaises(exception.VolumeDeviceNotFound,
