@@ -20,6 +20,7 @@ and the median of the per-round ratios (see :func:`summarise`).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import subprocess
 import tempfile
@@ -171,9 +172,15 @@ def main() -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--results", default=_common.RESULTS,
                         help="Directory for attach_latency.json.")
+    parser.add_argument("--timings", action="store_true",
+                        help="Log the driver's own timings of each attach "
+                             "(session, disk, link) to standard error.")
     args = parser.parse_args()
     _common.RESULTS = args.results
     _common.quiet_logging()
+    if args.timings:
+        logging.getLogger("iscsi_transports.attach.driver").setLevel(
+            logging.DEBUG)
     lab = Lab()
     try:
         attachers = {"floor": floor(lab), "ours": ours(lab)}

@@ -33,16 +33,16 @@ from oslo_config import cfg
 
 from iscsi_transports import portal as portal_mod
 from iscsi_transports.iscsiadm import parse
+from iscsi_transports.privileged import paths
 
 __all__ = ["DB_ROOTS", "RecordLayout", "db_root", "layout_of",
            "nodes_opts", "read_layout", "single_file"]
 
 LOG = logging.getLogger(__name__)
 
-#: open-iscsi's ISCSI_DB_ROOT as built by distributions, moved one first.
-DB_ROOTS = ("/var/lib/iscsi", "/etc/iscsi")
-#: What open-iscsi keeps in its records directory.
-_DB_ENTRIES = ("nodes", "ifaces", "send_targets")
+#: open-iscsi's ISCSI_DB_ROOT as built by distributions, moved one first
+#: (the root daemon detects its records directory among the same).
+DB_ROOTS = paths.DB_ROOTS
 #: The iface of a record that names none (open-iscsi's default).
 DEFAULT_IFACE = "default"
 
@@ -67,17 +67,11 @@ class RecordLayout(typing.NamedTuple):
 
 
 def db_root(configured: str | None = None,
-            candidates: typing.Sequence[str] = DB_ROOTS) -> str:
+            candidates: tuple[str, ...] = DB_ROOTS) -> str:
     """The records directory: ``configured`` when set, else the first of
     ``candidates`` that holds records, else the last one (open-iscsi's
     default, where a first record will go on a fresh host)."""
-    if configured:
-        return configured
-    for root in candidates:
-        if any(os.path.isdir(os.path.join(root, entry))
-               for entry in _DB_ENTRIES):
-            return root
-    return candidates[-1]
+    return configured or paths.detect_db_root(candidates)
 
 
 def _dir_name(portal: str) -> tuple[str, str]:

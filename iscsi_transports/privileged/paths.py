@@ -12,13 +12,38 @@ import os
 from typing import NamedTuple
 
 
+#: open-iscsi's ISCSI_DB_ROOT as distributions build it, a moved one
+#: first: Debian 13 keeps the records in /var/lib/iscsi (and the initiator
+#: name still in /etc/iscsi).
+DB_ROOTS = ("/var/lib/iscsi", "/etc/iscsi")
+#: What open-iscsi keeps in its records directory.
+DB_ENTRIES = ("nodes", "ifaces", "send_targets")
+
+
+def detect_db_root(candidates: tuple[str, ...] = DB_ROOTS) -> str:
+    """The first of ``candidates`` that holds records, else the last one
+    (open-iscsi's default, where a first record goes on a fresh host)."""
+    for root in candidates:
+        if any(os.path.isdir(os.path.join(root, entry))
+               for entry in DB_ENTRIES):
+            return root
+    return candidates[-1]
+
+
 class Paths(NamedTuple):
     sysfs: str = "/sys"
     dev: str = "/dev"
-    #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h).
-    iscsi_db: str = "/etc/iscsi"
+    #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h); empty: detected among
+    #: :data:`DB_ROOTS` at each use, as the library's ``iscsi_db_path``
+    #: is when unset (never the caller's choice).
+    iscsi_db: str = ""
     #: open-iscsi's LOCK_DIR (usr/initiator.h).
     iscsi_lock_dir: str = "/run/lock/iscsi"
+    #: open-iscsi's configuration directory (``initiatorname.iscsi``).
+    iscsi_etc: str = "/etc/iscsi"
+
+    def db_root(self) -> str:
+        return self.iscsi_db or detect_db_root()
 
     def scsi_host(self, host: int) -> str:
         return os.path.join(self.sysfs, "class", "scsi_host", "host%d" % host)
@@ -27,14 +52,14 @@ class Paths(NamedTuple):
         return os.path.join(self.sysfs, "block", name)
 
     def nodes(self) -> str:
-        return os.path.join(self.iscsi_db, "nodes")
+        return os.path.join(self.db_root(), "nodes")
 
     def send_targets(self) -> str:
-        return os.path.join(self.iscsi_db, "send_targets")
+        return os.path.join(self.db_root(), "send_targets")
 
     def initiator_name(self) -> str:
         """open-iscsi's ``initiatorname.iscsi`` (root's, often 0600)."""
-        return os.path.join(self.iscsi_db, "initiatorname.iscsi")
+        return os.path.join(self.iscsi_etc, "initiatorname.iscsi")
 
 
 PATHS = Paths()

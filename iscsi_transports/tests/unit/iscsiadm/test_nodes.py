@@ -8,6 +8,7 @@ import fixtures
 
 from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
+from iscsi_transports.privileged import paths
 from iscsi_transports.tests import base
 
 IQN = "iqn.2003-01.org.example:t1"
@@ -89,3 +90,17 @@ class TestDbRoot(base.TestCase):
     def test_open_iscsis_default_otherwise(self) -> None:
         os.makedirs(self.moved)
         self.assertEqual(self.etc, nodes.db_root("", (self.moved, self.etc)))
+
+    def test_the_root_daemon_finds_the_same_directory(self) -> None:
+        # Its records writes must reach the records iscsiadm wrote
+        # (Debian 13: /var/lib/iscsi), its initiator name read stays in
+        # /etc/iscsi; neither is the caller's choice.
+        os.makedirs(os.path.join(self.moved, "nodes"))
+        self.assertEqual(self.moved,
+                         paths.detect_db_root((self.moved, self.etc)))
+        self.assertEqual(nodes.DB_ROOTS, paths.DB_ROOTS)
+        built = paths.Paths(iscsi_db=self.moved)
+        self.assertEqual(os.path.join(self.moved, "nodes"), built.nodes())
+        self.assertEqual("/etc/iscsi/initiatorname.iscsi",
+                         built.initiator_name())
+        self.assertEqual(paths.detect_db_root(), paths.Paths().db_root())

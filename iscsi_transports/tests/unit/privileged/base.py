@@ -66,7 +66,8 @@ class PrivilegedTestCase(base.TestCase):
             sysfs=os.path.join(self.root, "sys"),
             dev=os.path.join(self.root, "dev"),
             iscsi_db=os.path.join(self.root, "etc-iscsi"),
-            iscsi_lock_dir=os.path.join(self.root, "lock-iscsi"))
+            iscsi_lock_dir=os.path.join(self.root, "lock-iscsi"),
+            iscsi_etc=os.path.join(self.root, "etc-iscsi"))
         self.bin = os.path.join(self.root, "bin")
         for directory in (self.paths.sysfs, self.paths.dev,
                           self.paths.nodes(), self.bin):

@@ -494,7 +494,7 @@ class TestPrivileges(DoctorTestCase):
 
     def test_the_real_daemon_starts_and_answers(self):
         root = self.useFixture(fixtures.TempDir()).path
-        built = paths.Paths(iscsi_db=root)
+        built = paths.Paths(iscsi_db=root, iscsi_etc=root)
         with open(built.initiator_name(), "w") as handle:
             handle.write("InitiatorName=iqn.2026-11.org.test:doctor\n")
         self.useFixture(fixtures.MonkeyPatch(
