@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-
 #: open-iscsi's ISCSI_DB_ROOT as distributions build it, a moved one
 #: first: Debian 13 keeps the records in /var/lib/iscsi (and the initiator
 #: name still in /etc/iscsi).
