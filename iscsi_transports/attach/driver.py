@@ -46,7 +46,6 @@ from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
-from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -524,7 +523,9 @@ class ISCSIDriver:
         record_portal = self._record_portal(made)
         made.record = True
         self.iscsiadm.node_new(made.iqn, record_portal, made.iface_args)
-        self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
+        # The record -o new wrote, by its portal group when it has one:
+        # the bare portal may match this iface's records of several.
+        self.iscsiadm.node_update(made.iqn, record_portal, made.iface_args,
                                   {**self.node_settings(), **extra,
                                    **props.session_auth})
         made.session = True
@@ -554,15 +555,7 @@ class ISCSIDriver:
         and keeps other ifaces' records; NodeRecordConflict when another
         iface's single-file record would be replaced (see
         :mod:`iscsi_transports.iscsiadm.nodes`)."""
-        root = self.iscsiadm.db_root
-        try:
-            layout = nodes.read_layout(root, made.iqn, made.portal)
-        except OSError as error:
-            LOG.debug("Asking iscsiadm for the records of %s: %s",
-                      made.iqn, error)
-            layout = nodes.layout_of(
-                self.iscsiadm.node_records(made.iqn, made.portal),
-                nodes.single_file(root, made.iqn, made.portal))
+        layout = self.iscsiadm.node_layout(made.iqn, made.portal)
         if layout.single_file_iface not in (None, made.iface):
             raise exception.NodeRecordConflict(
                 target=made.iqn, portal=made.portal, iface=made.iface,
@@ -574,6 +567,16 @@ class ISCSIDriver:
                 made.iqn) if session.portal == portal and
                 session.tpgt is not None), None)
         return made.portal if tpgt is None else "%s,%d" % (made.portal, tpgt)
+
+    def _session_record(self, made: _Made, session: sysfs.Session) -> str:
+        """The portal naming the record of a live ``session``: with its
+        portal group when the target's records at that portal are kept
+        per iface (the bare portal may match this iface's records of
+        several groups), else bare (the single-file record)."""
+        if session.tpgt is not None and session.tpgt in \
+                self.iscsiadm.node_layout(made.iqn, made.portal).tpgts:
+            return "%s,%d" % (made.portal, session.tpgt)
+        return made.portal
 
     def node_settings(self) -> dict[str, str]:
         """What every node record this driver creates is set to.
@@ -781,7 +784,9 @@ class ISCSIDriver:
                          session.name, made.iqn)
                 self._inflight.hand_over(key)
                 continue
-            self.iscsiadm.node_update(made.iqn, made.portal, made.iface_args,
+            self.iscsiadm.node_update(made.iqn,
+                                      self._session_record(made, session),
+                                      made.iface_args,
                                       {"node.startup": STARTUP})
             self.iscsiadm.logout(made.iqn, made.portal, made.iface_args)
             logged_out = True

@@ -51,6 +51,8 @@ if TYPE_CHECKING:
     from iscsi_transports.privileged import client
 
 LOG = logging.getLogger(__name__)
+#: Named here: in the class, ``nodes`` is the listing method.
+RecordLayout = nodes.RecordLayout
 #: A level no logger enables (logging.disable's floor is 0), given to
 #: processutils so that it never logs a command line itself: level 1 still
 #: showed mutual CHAP secrets wherever logging was fully enabled.
@@ -273,6 +275,26 @@ class Iscsiadm:
 
     def nodes(self) -> list[parse.Target]:
         return parse.parse_targets(self.run(["-m", "node"], (0, 21)))
+
+    def node_layout(self, target: str, portal: str) -> RecordLayout:
+        """Which records ``target`` has at ``portal`` (see
+        :mod:`iscsi_transports.iscsiadm.nodes`): asked of the root daemon
+        when there is one, else read from open-iscsi's records directory,
+        else (a caller that cannot read it) from ``iscsiadm -o show``, one
+        process more."""
+        root = self.db_root
+        single = nodes.single_file(root, target, portal)
+        executor = self.privileged
+        if executor is not None:
+            tpgts, owner = executor.read_node_layout(target, portal)
+            return nodes.RecordLayout(single if owner else None, owner,
+                                      tuple(tpgts))
+        try:
+            return nodes.read_layout(root, target, portal)
+        except OSError as error:
+            LOG.debug("Asking iscsiadm for the records of %s: %s",
+                      target, error)
+            return nodes.layout_of(self.node_records(target, portal), single)
 
     def node_records(self, target: str,
                      portal: str) -> list[parse.NodeRecord]:

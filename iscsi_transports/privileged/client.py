@@ -54,6 +54,9 @@ class Executor(Protocol):
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None: ...
 
+    def read_node_layout(self, target: str,
+                         portal: str) -> tuple[list[int], str | None]: ...
+
 
 class InProcessExecutor:
     """Runs the checked operations in this process (already root)."""
@@ -93,6 +96,10 @@ class InProcessExecutor:
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
         records.write_discovery_auth(portal, settings)
+
+    def read_node_layout(self, target: str,
+                         portal: str) -> tuple[list[int], str | None]:
+        return records.read_node_layout(target, portal)
 
 
 def _call(function: Callable[..., _T], *args: Any) -> _T:
@@ -175,3 +182,10 @@ class DaemonExecutor:
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
         _call(self._entry.write_discovery_auth, portal, settings)
+
+    def read_node_layout(self, target: str,
+                         portal: str) -> tuple[list[int], str | None]:
+        # Over the daemon's channel a tuple arrives as a list.
+        tpgts, owner = _call(self._entry.read_node_layout, target, portal)
+        return [int(tpgt) for tpgt in tpgts], \
+            None if owner is None else str(owner)

@@ -72,3 +72,9 @@ def write_node_settings(target: str, portal: str, iface: str,
 @context.entrypoint
 def write_discovery_auth(portal: str, settings: dict[str, str]) -> None:
     records.write_discovery_auth(portal, settings)
+
+
+@context.entrypoint
+def read_node_layout(target: str, portal: str
+                     ) -> tuple[list[int], str | None]:
+    return records.read_node_layout(target, portal)

@@ -190,6 +190,48 @@ def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
                                    validate.DISCOVERY_AUTH_PREFIX, auth))
 
 
+def read_node_layout(target: str, portal: str
+                     ) -> tuple[list[int], str | None]:
+    """Which records ``target`` has at ``portal``: the portal groups of
+    its per-iface directories, and the iface of its single-file record
+    (None without one); see :mod:`iscsi_transports.iscsiadm.nodes`.
+
+    open-iscsi's records directory is root's alone, and the driver reads
+    this before every ``-o new``: through the daemon a service user's
+    attach needs no ``iscsiadm -o show`` process for it.  Only these
+    names leave the daemon, never a record's content.
+    """
+    operation = "read a target's node record layout"
+    validate.target(operation, target)
+    validate.portal(operation, portal)
+    address, port, _ = split_portal(portal)
+    target_dir = os.path.join(paths.PATHS.nodes(), target)
+    base = "%s,%d" % (address, port)
+    try:
+        entries = os.listdir(target_dir)
+    except FileNotFoundError:
+        return [], None
+    except OSError as error:
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: %s" % (target_dir, error.strerror)) from None
+    tpgts = sorted(int(entry[len(base) + 1:]) for entry in entries
+                   if entry.startswith(base + ",") and
+                   entry[len(base) + 1:].isdigit() and
+                   stat.S_ISDIR(_lstat_mode(os.path.join(target_dir,
+                                                         entry))))
+    single = os.path.join(target_dir, base)
+    owner = _names(single)[1] if base in entries and _is_file(single) \
+        else None
+    return tpgts, owner
+
+
+def _lstat_mode(path: str) -> int:
+    try:
+        return os.lstat(path).st_mode
+    except OSError:
+        return 0
+
+
 def _is_file(path: str) -> bool:
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)

@@ -23,6 +23,8 @@ class RecordingExecutor:
         self.raises: dict[str, Exception] = {}
         self.deleted = True
         self.initiator_file = ""
+        #: What read_node_layout answers: portal groups, single file's iface.
+        self.layout: tuple[list[int], str | None] = ([], None)
 
     def _record(self, name: str, *args: object) -> None:
         self.calls.append((name, *args))
@@ -73,3 +75,8 @@ class RecordingExecutor:
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
         self._record("write_discovery_auth", portal, dict(settings))
+
+    def read_node_layout(self, target: str,
+                         portal: str) -> tuple[list[int], str | None]:
+        self._record("read_node_layout", target, portal)
+        return self.layout

@@ -10,6 +10,7 @@ commands and root writes made.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 import fixtures
 
@@ -21,8 +22,11 @@ from iscsi_transports.attach import multipath
 from iscsi_transports.attach import sysfs
 from iscsi_transports.iscsiadm import errors
 from iscsi_transports.iscsiadm import nodes
+from iscsi_transports.iscsiadm import runner
+from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit import fake_manager
 from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.attach import kernel_tree
@@ -242,6 +246,102 @@ class TestAttach(DriverTestCase):
         self.assertEqual([], self.execute.calls)
 
 
+class KernelRootOps(fake_executor.RecordingExecutor):
+    """The root daemon as the driver sees it, with the kernel stood in:
+    every operation recorded; a login makes the session."""
+
+    def __init__(self, kernel: fake_kernel.FakeKernel) -> None:
+        super().__init__()
+        self.kernel = kernel
+
+    def iscsiadm(self, args: Sequence[str],
+                 timeout: int) -> client.CommandResult:
+        result = super().iscsiadm(args, timeout)
+        argv = list(args)
+        if "--login" in argv or "--logout" in argv:
+            node = [argv[argv.index(flag) + 1] for flag in ("-T", "-p", "-I")]
+            if "--login" in argv:
+                self.kernel.login(*node)
+            for sid in [] if "--login" in argv else \
+                    self.kernel.sessions_of(*node):
+                self.kernel.logout(sid)
+        return result
+
+    def names(self) -> list[str]:
+        """Each operation, an iscsiadm one by its action."""
+        return [_action(call[1]) if call[0] == "iscsiadm" else str(call[0])
+                for call in self.calls]
+
+
+class TestDefaultPath(DriverTestCase):
+    """Through the root daemon (``use_privsep``): two iscsiadm processes
+    per attach, the settings written into the record."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.root_ops = KernelRootOps(self.kernel)
+        self.driver.iscsiadm = runner.Iscsiadm(self.conf,
+                                               executor=self.root_ops)
+
+    def settings(self) -> list[tuple[object, ...]]:
+        return [call for call in self.root_ops.calls
+                if call[0] == "write_node_settings"]
+
+    def test_attach_is_two_processes_with_or_without_chap(self) -> None:
+        for lun, chap in ((1, {}), (2, {"auth_method": "CHAP",
+                                        "auth_username": "u",
+                                        "auth_password": SECRET})):
+            self.map(lun=lun, name="sd" + "xb"[lun - 1], iqn=IQN + str(lun))
+            self.root_ops.calls.clear()
+            self.driver.connect_volume(dict(PROPS, target_iqn=IQN + str(lun),
+                                            target_lun=lun, **chap))
+            self.assertEqual(["read_node_layout", "new",
+                              "write_node_settings", "--login"],
+                             self.root_ops.names())
+            ((_name, target, portal, iface, written),) = self.settings()
+            self.assertEqual((IQN + str(lun), PORTAL, "default"),
+                             (target, portal, iface))
+            self.assertEqual(
+                {"node.session.scan": "manual", "node.startup": "manual",
+                 "node.conn[0].timeo.login_timeout": "15",
+                 "node.session.initial_login_retry_max": "4",
+                 **({"node.session.auth.authmethod": "CHAP",
+                     "node.session.auth.username": "u",
+                     "node.session.auth.password": SECRET} if chap else {})},
+                written)
+        self.assertNotIn(SECRET, self.log.output)
+
+    def test_settings_go_to_the_record_of_the_portal_group(self) -> None:
+        self.root_ops.layout = ([7], None)
+        self.map()
+        self.driver.connect_volume(PROPS)
+        ((_name, _target, portal, _iface, _written),) = self.settings()
+        self.assertEqual(PORTAL + ",7", portal)
+
+    def test_detach_writes_manual_startup_then_two_processes(self) -> None:
+        self.map()
+        info = self.driver.connect_volume(PROPS)
+        self.root_ops.calls.clear()
+        # The session's portal group (1 in the built tree) names the
+        # record when the target's records are kept per iface.
+        self.root_ops.layout = ([1, 2], None)
+        self.driver.disconnect_volume(PROPS, info)
+        self.assertEqual(["read_node_layout", "write_node_settings",
+                          "--logout", "delete"], self.root_ops.names())
+        self.assertEqual([("write_node_settings", IQN, PORTAL + ",1",
+                           "default", {"node.startup": "manual"})],
+                         self.settings())
+        # A single-file record: the bare portal.
+        props = dict(PROPS, target_iqn=IQN2)
+        self.map(name="sdc", iqn=IQN2)
+        self.root_ops.layout = ([], None)
+        info = self.driver.connect_volume(props)
+        self.root_ops.calls.clear()
+        self.root_ops.layout = ([], "default")
+        self.driver.disconnect_volume(props, info)
+        self.assertEqual(PORTAL, self.settings()[0][2])
+
+
 class TestWait(DriverTestCase):
     def test_budget_is_total_time_with_short_early_polls(self) -> None:
         self.assertRaises(exception.VolumeDeviceNotFound,
@@ -333,8 +433,10 @@ class TestNodeRecordLayout(DriverTestCase):
         self.map()
         self.driver.connect_volume(PROPS)
         self.assertEqual(PORTAL + ",7", self.new_portal())
-        # Only the new record carries it; the rest match by iface.
-        self.assertEqual([PORTAL] * 2, [
+        # The settings go to that record by it too (this iface may have
+        # records of several portal groups at the bare portal); the login
+        # matches by iface.
+        self.assertEqual([PORTAL + ",7", PORTAL], [
             cmd[cmd.index("-p") + 1] for cmd in self.iscsiadm()
             if "node" in cmd and _action(cmd) in ("update", "--login")])
 

@@ -188,12 +188,61 @@ class TestNodeAuth(base.PrivilegedTestCase):
         self.assertIn("node.conn[0].timeo.login_timeout = 10\n", text)
         self.assertTrue(text.endswith("# END RECORD\n"))
 
+    def test_one_record_per_portal_group(self) -> None:
+        other = self.node_record(portal_dir="192.0.2.10,3260,2")
+        before = base.snapshot(self.root)
+        # The bare portal names two records of lab0: which one is meant?
+        self.assertRaises(exception.PrivilegedRequestRefused,
+                          self.executor.write_node_settings, base.TARGET,
+                          base.PORTAL, "lab0", {"node.startup": "manual"})
+        self.assertEqual(before, {k: v for k, v in
+                                  base.snapshot(self.root).items()
+                                  if "lock-iscsi" not in k})
+        self.executor.write_node_settings(base.TARGET, base.PORTAL + ",2",
+                                          "lab0", {"node.session.scan":
+                                                   "manual"})
+        self.assertIn("node.session.scan = manual\n", self.read(other))
+        self.assertNotIn("node.session.scan", self.read(self.record))
+
     def test_refusal_never_shows_the_secret(self) -> None:
         error = self.assertRaises(
             exception.PrivilegedRequestRefused,
             self.executor.write_node_settings, base.TARGET, base.PORTAL, "lab0",
             {P + "authmethod": "CHAP", P + "password": "Sup3r-S3cr3t\n"})
         self.assertNotIn("Sup3r-S3cr3t", str(error) + repr(error.args))
+
+
+class TestNodeLayout(base.PrivilegedTestCase):
+
+    def test_portal_groups_and_the_single_files_iface(self) -> None:
+        self.node_record("lab0", portal_dir="192.0.2.10,3260,3")
+        self.node_record("lab1", portal_dir="192.0.2.10,3260,1")
+        self.node_record("lab0", portal_dir="192.0.2.11,3260,9")
+        self.write(os.path.join(self.paths.nodes(), base.TARGET,
+                                "192.0.2.10,3260"),
+                   base.NODE_RECORD % {"target": base.TARGET,
+                                       "iface": "lab7"})
+        # A link is no portal group directory of open-iscsi's.
+        os.symlink(os.path.join(self.paths.nodes(), base.TARGET,
+                                "192.0.2.11,3260,9"),
+                   os.path.join(self.paths.nodes(), base.TARGET,
+                                "192.0.2.10,3260,5"))
+        self.assertEqual(([1, 3], "lab7"), tuple(
+            self.executor.read_node_layout(base.TARGET, base.PORTAL)))
+
+    def test_no_records(self) -> None:
+        self.assertEqual(([], None), tuple(self.executor.read_node_layout(
+            "iqn.2026-11.org.openstack.test:none", base.PORTAL)))
+
+    def test_refused(self) -> None:
+        for target, portal in (("../../etc", base.PORTAL),
+                               (base.TARGET, "../x"), (5, base.PORTAL)):
+            self.assert_refused_unchanged(self.executor.read_node_layout,
+                                          target, portal)
+
+
+class TestNodeLayoutInProcess(TestNodeLayout):
+    in_process = True
 
 
 class TestInitiatorFile(base.PrivilegedTestCase):
