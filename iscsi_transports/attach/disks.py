@@ -9,13 +9,14 @@ waits for the block device under that ``H:C:T:L`` in sysfs.
 Waiting is a time budget, ``device_scan_attempts`` x
 ``device_scan_interval`` seconds in all: sysfs is polled at 10 ms,
 doubling up to 50 ms (a LUN usually appears within milliseconds of the
-scan, and every pause past its arrival is latency the caller pays: a
-pause doubling up to the interval cost a quarter of the attach's time in
-the kernel lab), and the scan is written again every interval, so
-``attempts`` is also how many scans are made at most.  Each look is a few
-reads of one session's sysfs directory, or one ``readlink`` of the by-path
-name udev gives the disk; the whole ``/dev/disk`` listing, whose cost
-grows with the host's disks, is read on the old doubling schedule only.
+scan, and every pause past its arrival, or past udev's link, is latency
+the caller pays; see the attach latency benchmark), and the scan is
+written again every interval, so ``attempts`` is also how many scans are
+made at most.  Each look is a few reads of one session's sysfs directory,
+or one ``readlink`` of the by-path name udev gives the disk; the whole
+``/dev/disk`` listing, whose cost grows with the host's disks, is read at
+pauses doubling up to the interval (at each look only for a session udev
+names no by-path link for).
 
 Removal flushes the disk, then deletes it; a disk held by a device-mapper
 map is left alone (its map goes first) and so keeps its session.
@@ -135,7 +136,9 @@ class Waiter:
         next_listing = self.clock()
         while True:
             now = self.clock()
-            if now >= next_listing:
+            # Without a by-path name to look for, only the listing can
+            # find a link: it is read at each short poll then.
+            if now >= next_listing or wanted is None:
                 path = self.view.stable_path(name, found.session, lun)
                 next_listing = now + listing_pause
                 listing_pause = min(listing_pause * 2,

@@ -71,7 +71,7 @@ driver_opts = [
                help="How many LUN scans an attach makes at most while it "
                     "waits for the disk. The wait is device_scan_attempts "
                     "x device_scan_interval seconds in all; sysfs is polled "
-                    "every 10 ms at first, doubling up to the interval."),
+                    "every 10 ms at first, doubling up to 50 ms."),
     cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
                  help="Seconds between two LUN scans while waiting for a "
                       "disk (see device_scan_attempts)."),

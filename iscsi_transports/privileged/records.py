@@ -50,7 +50,10 @@ from iscsi_transports.privileged import validate
 #: How long open-iscsi's own lock is waited for (iscsiadm: 3000 x 10 ms).
 LOCK_TIMEOUT = 30.0
 _LOCK_POLL = 0.01
-_TMP_NAME = ".iscsi-transports-auth.tmp"
+_TMP_NAME = ".iscsi-transports-record.tmp"
+#: What open-iscsi's parser strips around names and values (C isspace):
+#: not the other white space str.strip knows.
+_SPACE = " \t\n\v\f\r"
 _BEGIN = "# BEGIN RECORD"
 _END = "# END RECORD"
 
@@ -275,12 +278,21 @@ def _names(record: str) -> tuple[str | None, str]:
             values.get("iface.iscsi_ifacename", "default"))
 
 
+def _lines(text: str) -> list[str]:
+    """``text``'s lines as open-iscsi reads them (``fgets``: a line ends
+    at ``\n`` only, not at the other breaks ``str.splitlines`` knows),
+    each with its ``\n``."""
+    lines = text.split("\n")
+    return [line + "\n" for line in lines[:-1]] + \
+        ([lines[-1]] if lines[-1] else [])
+
+
 def _key_values(text: str) -> Iterator[tuple[str, str]]:
-    for line in text.splitlines():
-        stripped = line.strip()
+    for line in _lines(text):
+        stripped = line.strip(_SPACE)
         if stripped and not stripped.startswith("#") and "=" in stripped:
             key, _, value = stripped.partition("=")
-            yield key.strip(), value.strip()
+            yield key.strip(_SPACE), value.strip(_SPACE)
 
 
 def _read(path: str) -> str:
@@ -298,14 +310,14 @@ def replace_auth(text: str, prefix: str, auth: Mapping[str, str]) -> str:
     managed = {prefix + field for field in validate.AUTH_FIELDS}
     kept: list[str] = []
     at: int | None = None
-    for line in text.splitlines(keepends=True):
-        key = line.partition("=")[0].strip()
+    for line in _lines(text):
+        key = line.partition("=")[0].strip(_SPACE)
         if "=" in line and key in managed:
             at = len(kept) if at is None else at
             continue
         kept.append(line)
     if at is None:
-        ends = [i for i, line in enumerate(kept) if line.strip() == _END]
+        ends = [i for i, line in enumerate(kept) if line.strip(_SPACE) == _END]
         at = ends[-1] if ends else len(kept)
     new = ["%s = %s\n" % (prefix + field, auth[prefix + field])
            for field in validate.AUTH_FIELDS if prefix + field in auth]
@@ -321,13 +333,13 @@ def replace_values(text: str, settings: Mapping[str, str]) -> str:
     """
     lines: list[str] = []
     seen: set[str] = set()
-    for line in text.splitlines(keepends=True):
-        key = line.partition("=")[0].strip()
+    for line in _lines(text):
+        key = line.partition("=")[0].strip(_SPACE)
         if "=" in line and key in settings:
             line = "%s = %s\n" % (key, settings[key])
             seen.add(key)
         lines.append(line)
-    ends = [i for i, line in enumerate(lines) if line.strip() == _END]
+    ends = [i for i, line in enumerate(lines) if line.strip(_SPACE) == _END]
     at = ends[-1] if ends else len(lines)
     new = ["%s = %s\n" % (key, value) for key, value in settings.items()
            if key not in seen]
@@ -337,7 +349,7 @@ def replace_values(text: str, settings: Mapping[str, str]) -> str:
 def _checked(operation: str, record: str) -> str:
     """The text of ``record``, if it is a whole open-iscsi record."""
     text = _read(record)
-    lines = text.strip().splitlines()
+    lines = [line.strip(_SPACE) for line in _lines(text.strip(_SPACE))]
     if not lines or not lines[0].startswith(_BEGIN) or lines[-1] != _END:
         raise exception.PrivilegedOperationFailed(
             operation, "%s is not a complete open-iscsi record" % record)

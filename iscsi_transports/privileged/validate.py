@@ -32,7 +32,9 @@ _READ_DEV_RE = re.compile(
     r"^/dev/(sd[a-z]{1,4}|dm-[0-9]{1,6}|"
     r"(?:mapper|disk/by-path|disk/by-id)/[A-Za-z0-9][A-Za-z0-9_.:+-]{0,254})"
     r"\Z")
-_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+#: Control characters, and what else Python takes for a line break (a
+#: value holding one would read back differently than it was checked).
+_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 #: Longest target name (RFC 3720: 223 bytes) and record value open-iscsi
 #: keeps (AUTH_STR_MAX_LEN and VALUE_MAXVAL are 256 with the NUL).
 MAX_TARGET_LEN = 223
@@ -42,7 +44,10 @@ SECRET_KEY_RE = re.compile(r"\.password(?:_in)?\Z")
 
 _MODES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
     # mode: (options taking a value, switches, -n key namespace)
-    "node": (frozenset({"-T", "-p", "-I", "-o", "-n", "-v"}),
+    # No -n/-v: a node record's settings are written by the daemon
+    # (write_node_settings, only those the driver sets), never through
+    # an iscsiadm -o update a caller could point at any key.
+    "node": (frozenset({"-T", "-p", "-I", "-o"}),
              frozenset({"--login", "--logout"}), "node."),
     "iface": (frozenset({"-I", "-o", "-n", "-v"}), frozenset(), "iface."),
     "discovery": (frozenset({"-t", "-p", "-I", "-o"}), frozenset(), ""),
@@ -63,7 +68,14 @@ _REQUIRED = {"node": ("-T", "-p", "-I"), "iface": ("-I",),
              "discoverydb": ("-t", "-p", "-I")}
 
 
+#: A refusal quotes what it refused; past this the reason is cut, so a
+#: huge argument cannot make a huge error (sent back and logged).
+MAX_REASON = 400
+
+
 def refuse(operation: str, reason: str) -> exception.PrivilegedRequestRefused:
+    if len(reason) > MAX_REASON:
+        reason = reason[:MAX_REASON - 3] + "..."
     return exception.PrivilegedRequestRefused(operation, reason)
 
 
@@ -228,6 +240,10 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
         if word == "-o" and mode == "discovery":
             raise refuse(operation, "-m discovery takes only -o %s"
                          % NONPERSISTENT)
+        if word == "-o" and mode == "node" and value == "update":
+            raise refuse(operation, "-m node -o update: node settings "
+                         "are written into the record by the daemon, never "
+                         "passed to iscsiadm")
         _option_value(operation, mode, word, value)
         seen.append(word)
         if word == "-o":
@@ -339,12 +355,15 @@ DISCOVERY_AUTH_PREFIX = "discovery.sendtargets.auth."
 
 
 #: The node-record settings the daemon writes besides CHAP (what the driver
-#: sets on the records it makes), each with the values open-iscsi accepts
-#: for it: a choice of words, or a decimal count of seconds or attempts.
+#: sets on the records it makes), each with the values it may take: a
+#: choice of words open-iscsi accepts, or a decimal count of seconds or
+#: attempts.
 _COUNT_RE = re.compile(r"^[0-9]{1,9}\Z")
 NODE_SETTINGS: dict[str, frozenset[str] | re.Pattern[str]] = {
-    "node.startup": frozenset({"manual", "automatic", "onboot"}),
-    "node.session.scan": frozenset({"manual", "auto"}),
+    # Only what the driver sets: a caller that could make a record start
+    # at boot, or scan every LUN, would reach beyond its volume.
+    "node.startup": frozenset({"manual"}),
+    "node.session.scan": frozenset({"manual"}),
     "node.conn[0].timeo.login_timeout": _COUNT_RE,
     "node.session.initial_login_retry_max": _COUNT_RE,
     "node.session.timeo.replacement_timeout": _COUNT_RE,

@@ -253,9 +253,9 @@ class TestRunnerThroughTheDaemon(DaemonCase):
         self.watch_argv()
         args = ["-I", "lab0"]
         self.runner.node_new(lab_mod.TARGET_IQN, self.lab.portal, args)
-        # Every setting the daemon accepts, with values other than
-        # iscsiadm's defaults: the real iscsiadm reads each back.
-        settings = {"node.startup": "onboot", "node.session.scan": "manual",
+        # Every setting the daemon accepts (the counts other than
+        # iscsiadm's defaults): the real iscsiadm reads each back.
+        settings = {"node.startup": "manual", "node.session.scan": "manual",
                     "node.conn[0].timeo.login_timeout": "7",
                     "node.session.initial_login_retry_max": "3",
                     "node.session.timeo.replacement_timeout": "11",

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports.attach import driver
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.iscsiadm import runner as iscsiadm_mod
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.privileged import client
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.privileged import base
 
 NODE = ["-m", "node", "-T", base.TARGET, "-p", base.PORTAL, "-I", "lab0"]
@@ -24,21 +26,33 @@ DB = ["-m", "discoverydb", "-t", "sendtargets", "-p", base.PORTAL, "-I",
       "lab0"]
 
 
+class _NoIfaceRecords(fake_executor.RecordingExecutor):
+    """Answers ``-m iface -o show`` as for a missing record (exit 6)."""
+
+    def iscsiadm(self, args: Sequence[str],
+                 timeout: int) -> client.CommandResult:
+        super().iscsiadm(args, timeout)
+        if args[:2] == ["-m", "iface"] and "show" in args:
+            return client.CommandResult(6, "", "")
+        return self.answer
+
+
 def library_command_lines(conf: object) -> list[list[str]]:
-    """What the iscsiadm layer runs today, CHAP updates without secrets."""
-    execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
-                                            exit_code=6)
-    runner = iscsiadm_mod.Iscsiadm(conf, execute=execute)  # type: ignore
+    """What the iscsiadm layer runs through the daemon today: every
+    method, the node settings and CHAP among them (written into the
+    record, so no ``-m node -o update`` line)."""
+    executor = _NoIfaceRecords()
+    runner = iscsiadm_mod.Iscsiadm(conf, executor=executor)  # type: ignore
     lab0 = ["-I", "lab0"]
     runner.nodes()
     runner.discover(base.PORTAL, lab0)
     runner.discover(base.PORTAL, lab0,
                     {"discovery.sendtargets.auth.authmethod": "CHAP"})
     runner.node_new(base.TARGET, base.PORTAL, lab0)
+    runner.node_new(base.TARGET, base.PORTAL + ",1", lab0)
     runner.node_update(base.TARGET, base.PORTAL, lab0,
                        {"node.session.auth.authmethod": "CHAP",
                         "node.session.auth.username": "user"})
-    # What every attach writes on its node record (keys with brackets).
     runner.node_update(base.TARGET, base.PORTAL, lab0,
                        driver.ISCSIDriver(conf).node_settings())  # type: ignore
     runner.login(base.TARGET, base.PORTAL, lab0, timeout=90)
@@ -49,7 +63,8 @@ def library_command_lines(conf: object) -> list[list[str]]:
     records = iscsiadm_ifaces.IfaceRecords(runner)
     records.ensure(wanted)
     records.delete("lab0")
-    return [call[call.index("iscsiadm") + 1:] for call in execute.calls]
+    return [list(call[1]) for call in executor.calls  # type: ignore
+            if call[0] == "iscsiadm"]
 
 
 class TestIscsiadm(base.PrivilegedTestCase):
@@ -63,6 +78,8 @@ class TestIscsiadm(base.PrivilegedTestCase):
     def test_every_library_command_runs_with_its_argv(self) -> None:
         lines = library_command_lines(self.conf)
         self.assertGreater(len(lines), 10)
+        self.assertFalse([line for line in lines if line[:2] ==
+                          ["-m", "node"] and "update" in line])
         for args in lines:
             self.assertEqual((21, "out\n", "err\n"),
                              tuple(self.executor.iscsiadm(args, 30)))
@@ -145,6 +162,11 @@ class TestIscsiadm(base.PrivilegedTestCase):
             [*NODE, "-o", "purge"],
             [*NODE, "--login", "--logout"],
             [*NODE, "-o", "update"],
+            # Well formed, and still refused: node settings are written
+            # by write_node_settings, which takes only the driver's.
+            [*NODE, "-o", "update", "-n", "node.startup", "-v", "manual"],
+            [*NODE, "-o", "update", "-n", "node.session.auth.authmethod",
+             "-v", "None"],
             [*NODE, "-o", "new", "-n", "node.startup", "-v", "automatic"],
             [*NODE, "-o", "update", "-n", "node.startup"],
             [*NODE, "-o", "update", "-v", "x", "-n", "node.startup"],

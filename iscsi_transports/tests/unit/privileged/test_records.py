@@ -126,6 +126,13 @@ class TestNodeAuth(base.PrivilegedTestCase):
             {P + "authmethod": "CHAP", P + "password": ""},
             {P + "authmethod": "CHAP", P + "password": "x" * 256},
             {P + "authmethod": "CHAP", "node.startup": "sometimes"},
+            # open-iscsi's own values, but never the driver's: a record
+            # that logs in at boot, or scans every LUN.
+            {"node.startup": "onboot"}, {"node.startup": "automatic"},
+            {"node.session.scan": "auto"},
+            {P + "authmethod": "CHAP", P + "username": "u\u2028x = y"},
+            {P + "authmethod": "CHAP", P + "password": "p\x85"},
+            {"x" * 100000: "manual"},
             {"node.conn[0].address": "192.0.2.99"},
             {"node.session.timeo.replacement_timeout": "1e3"},
             {"node.session.timeo.replacement_timeout": "-1"},
@@ -153,14 +160,16 @@ class TestNodeAuth(base.PrivilegedTestCase):
                                         target, portal, iface, CHAP)
 
     def test_settings_replace_lines_and_add_missing_ones(self) -> None:
+        self.write(self.record, self.read(self.record).replace(
+            "node.startup = manual", "node.startup = automatic"))
         before = self.read(self.record)
         self.executor.write_node_settings(
             base.TARGET, base.PORTAL, "lab0",
-            {"node.startup": "automatic", "node.session.scan": "manual",
+            {"node.startup": "manual", "node.session.scan": "manual",
              "node.session.timeo.replacement_timeout": "15"})
         after = self.read(self.record)
         self.assertEqual(
-            before.replace("node.startup = manual", "node.startup = automatic")
+            before.replace("node.startup = automatic", "node.startup = manual")
             .replace("replacement_timeout = 120", "replacement_timeout = 15")
             .replace("# END RECORD", "node.session.scan = manual\n"
                      "# END RECORD"), after)
@@ -187,6 +196,27 @@ class TestNodeAuth(base.PrivilegedTestCase):
         self.assertEqual(5, len(self.auth_lines(self.record)))
         self.assertIn("node.conn[0].timeo.login_timeout = 10\n", text)
         self.assertTrue(text.endswith("# END RECORD\n"))
+
+    def test_only_newlines_end_lines(self) -> None:
+        # open-iscsi reads a record line by line at "\n" only: a U+2028 in
+        # another tool's value is no line break to it, nor here.
+        self.write(self.record, self.read(self.record).replace(
+            "# END RECORD", "node.session.auth.username_in = a\u2028"
+            "node.session.scan = auto\n# END RECORD"))
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0",
+                                          {"node.session.scan": "manual"})
+        text = self.read(self.record)
+        self.assertIn("username_in = a\u2028node.session.scan = auto\n",
+                      text)
+        self.assertIn("\nnode.session.scan = manual\n# END RECORD\n", text)
+
+    def test_a_refusal_is_one_short_line(self) -> None:
+        error = self.assertRaises(
+            exception.PrivilegedRequestRefused,
+            self.executor.write_node_settings, base.TARGET, base.PORTAL,
+            "lab0", {"node." + "x" * 100000: "manual"})
+        self.assertLessEqual(len(str(error)), 500)
+        self.assertNotIn("\n", str(error))
 
     def test_one_record_per_portal_group(self) -> None:
         other = self.node_record(portal_dir="192.0.2.10,3260,2")
