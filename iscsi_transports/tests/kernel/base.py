@@ -1,11 +1,20 @@
 """Base class of the kernel tests, and the one place they import the
 library from.
 
-Everything the tests use of ``iscsi_transports`` is imported here and
-used as ``base.<name>``, so a move of the library's modules is fixed in
-this file alone.  The tests themselves assert on public behaviour (what
-``connect_volume`` returns, what the console script prints, which typed
-error is raised) and on what the kernel says (:mod:`.machine`).
+Everything the tests use of ``iscsi_transports`` is imported here (and
+by :mod:`.recording`, the root recorder) and used as ``base.<name>``, so a
+move of the library's modules is fixed in these files alone.  The tests
+themselves assert on public behaviour (what ``connect_volume`` returns,
+what the console script prints, which typed error is raised), on what the
+kernel says (:mod:`.machine`) and on which root operations ran
+(:mod:`.recording`).
+
+Every driver, connector and iscsiadm runner built here takes the library's
+default path (``use_privsep``, as nova runs it): root operations through
+the privileged executor, in this process (the tests run as root), recorded
+by :attr:`KernelTestCase.root`.  The legacy path (``use_privsep = false``,
+commands through an ``execute``) is built only by
+:meth:`KernelTestCase.legacy_driver`.
 """
 
 from __future__ import annotations
@@ -34,12 +43,14 @@ from iscsi_transports.privileged import client as _client
 from iscsi_transports.tests import base as tests_base
 from iscsi_transports.tests.functional import base as functional_base
 from iscsi_transports.tests.kernel import machine
+from iscsi_transports.tests.kernel import recording
 from iscsi_transports.tests.kernel import targets
 from iscsi_transports.tests.unit import fake_manager
 
 #: What the tests take from here rather than from the library directly.
 __all__ = [
     "NIC_IFACE",
+    "NODE_SETTINGS",
     "ISCSIConnector",
     "ISCSIDriver",
     "Iface",
@@ -48,6 +59,7 @@ __all__ = [
     "KernelTestCase",
     "Multipath",
     "NovaCompute",
+    "RecordingExecute",
     "Sysfs",
     "cli",
     "exception",
@@ -73,6 +85,11 @@ def root_executor() -> _client.Executor:
 
 #: The iface bound to the VM's NIC by its MAC, as ``transport`` names it.
 NIC_IFACE = "tcp.%s" % machine.NIC_MAC
+#: What every node record the driver makes is set to, with the library's
+#: default login window (written out: the test does not ask the library).
+NODE_SETTINGS = {"node.session.scan": "manual", "node.startup": "manual",
+                 "node.conn[0].timeo.login_timeout": "15",
+                 "node.session.initial_login_retry_max": "4"}
 
 
 def cli(*argv: str) -> tuple[int, str, str]:
@@ -99,6 +116,9 @@ class KernelTestCase(tests_base.TestCase):
         self.flags(sysfs_root="/sys", state_path=self.state, iscsi_db_path="",
                    iscsiadm_timeout=90, device_scan_attempts=60,
                    device_scan_interval=0.5)
+        #: Every root operation of what the test builds, as it ran.
+        self.root = recording.RootRecorder(root_executor())
+        #: The legacy path's commands (:meth:`legacy_driver` only).
         self.execute = RecordingExecute()
 
     # -- targets -------------------------------------------------------------
@@ -140,16 +160,37 @@ class KernelTestCase(tests_base.TestCase):
     # -- the library -----------------------------------------------------------
 
     def driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
-        return ISCSIDriver(self.conf, execute=self.execute, **kwargs)
+        """The driver on the default path, its root operations recorded.
+
+        It is built as nova's is (no ``execute``), then given a runner on
+        :attr:`root`: the driver takes its root writes (LUN scans, disk
+        flushes and deletes) and multipath executor from its runner's
+        ``privileged``, which is checked here so that a driver resolving
+        them elsewhere fails every test instead of going unrecorded.
+        """
+        driver = ISCSIDriver(self.conf, **kwargs)
+        self.assertIsNotNone(driver.iscsiadm.privileged,
+                             "use_privsep is not the default path")
+        driver.iscsiadm = self.iscsiadm()
+        self.assertIs(self.root, driver.writer)
+        return driver
+
+    def legacy_driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
+        """The driver on the legacy path (``use_privsep = false``):
+        commands through :attr:`execute`, sysfs written directly."""
+        self.flags(use_privsep=False)
+        driver = ISCSIDriver(self.conf, execute=self.execute, **kwargs)
+        self.assertIsNone(driver.iscsiadm.privileged)
+        return driver
 
     def connector(self, **kwargs: Any) -> _brick.ISCSIConnector:
         """The os-brick connector nova, cinder and glance_store attach
-        through, as root (no root helper)."""
-        return ISCSIConnector("", execute=self.execute, conf=self.conf,
+        through, as root (no root helper), on :meth:`driver`."""
+        return ISCSIConnector("", conf=self.conf, iscsi_driver=self.driver(),
                               **kwargs)
 
     def iscsiadm(self) -> _iscsiadm.Iscsiadm:
-        return Iscsiadm(self.conf, execute=self.execute)
+        return Iscsiadm(self.conf, executor=self.root)
 
     def iface_records(self) -> _ifaces.IfaceRecords:
         return IfaceRecords(self.iscsiadm())
@@ -174,6 +215,72 @@ class KernelTestCase(tests_base.TestCase):
         written, read = machine.pattern_io(path, 4)
         self.assertEqual(len(written), len(read))
         self.assertTrue(written == read, "read back differs from written")
+
+    def assert_record(self, iqn: str, portal: str, iface: str,
+                      settings: dict[str, str]) -> None:
+        """The node record holds ``settings`` as iscsiadm itself reads
+        them back (a value masked by the recorder is not compared)."""
+        shown = machine.run("iscsiadm", "-m", "node", "-T", iqn, "-p",
+                            portal, "-I", iface)
+        for key, value in settings.items():
+            if value != recording.MASK:
+                self.assertIn("\n%s = %s\n" % (key, value), shown)
+
+    def assert_two_process_attach(self, target: targets.LioTarget,
+                                  info: dict[str, Any],
+                                  auth: dict[str, str] | None = None,
+                                  secrets: tuple[str, ...] = ()) -> None:
+        """A fresh single-path attach on the default iface, as :attr:`root`
+        recorded it: the record layout read, ``-o new``, the settings
+        (``auth`` among them, secrets masked) written into that record,
+        ``--login`` -- two iscsiadm processes -- then scans of exactly the
+        volume's LUN; no ``secrets`` on any iscsiadm command line; the
+        record as iscsiadm shows it."""
+        node = ["-m", "node", "-T", target.iqn, "-p", target.portal, "-I",
+                "default"]
+        self.assertEqual([node + ["-o", "new"], node + ["--login"]],
+                         self.root.iscsiadm_args())
+        names = self.root.names()
+        self.assertEqual(["read_node_layout", "iscsiadm",
+                          "write_node_settings", "iscsiadm"], names[:4])
+        host, channel, target_id, lun = info["targets"][0]["hctl"].split(":")
+        scans = self.root.named("scan_host")
+        self.assertEqual(len(names) - 4, len(scans), names)
+        self.assertTrue(scans, "the LUN was never scanned")
+        self.assertEqual({(int(host), "%s %s %s" % (channel, target_id,
+                                                    lun))},
+                         {operation.args for operation in scans})
+        settings = dict(NODE_SETTINGS, **(auth or {}))
+        self.assertEqual([recording.NodeSettings(
+            target.iqn, target.portal, "default", settings)],
+            self.root.node_settings())
+        command_lines = repr(self.root.iscsiadm_args())
+        for secret in secrets:
+            self.assertNotIn(secret, command_lines)
+        self.assert_record(target.iqn, target.portal, "default", settings)
+
+    def assert_two_process_detach(self, target: targets.LioTarget,
+                                  disk: str) -> None:
+        """The detach of the one LUN of a session on the default iface, as
+        :attr:`root` recorded it (from a :meth:`~.RootRecorder.clear`):
+        the disk flushed and deleted through the executor, ``node.startup
+        = manual`` written into the session's record, ``--logout`` and
+        ``-o delete`` -- two iscsiadm processes."""
+        self.assertEqual(["flush_disk", "delete_disk", "read_node_layout",
+                          "write_node_settings", "iscsiadm", "iscsiadm"],
+                         self.root.names())
+        self.assertEqual([(disk,), (disk,)],
+                         [operation.args for operation in
+                          self.root.operations[:2]])
+        ((record, portal, iface, settings),) = self.root.node_settings()
+        self.assertEqual((target.iqn, target.portal, "default",
+                          {"node.startup": "manual"}),
+                         (record, recording.bare_portal(portal), iface,
+                          settings))
+        node = ["-m", "node", "-T", target.iqn, "-p", target.portal, "-I",
+                "default"]
+        self.assertEqual([node + ["--logout"], node + ["-o", "delete"]],
+                         self.root.iscsiadm_args())
 
     def assert_clean(self, iqn: str, disks: list[str]) -> None:
         """No session, SCSI disk, by-path link or node record is left."""

@@ -1,14 +1,31 @@
-"""Scenario 3: session CHAP and mutual CHAP against a LIO ACL."""
+"""Scenario 3: session CHAP and mutual CHAP against a LIO ACL, on the
+default path (the secrets written into the node record by the privileged
+executor, on no command line) and on the legacy one (``use_privsep =
+false``: ``-o update`` arguments)."""
 
 from __future__ import annotations
 
 from iscsi_transports.tests.kernel import base
 from iscsi_transports.tests.kernel import machine
+from iscsi_transports.tests.kernel import recording
 from iscsi_transports.tests.kernel import targets
 
 SECRET = "kernel-lab-secret-1"
 TARGET_SECRET = "kernel-lab-target-secret-2"
 WRONG = "kernel-lab-wrong-secret-9"
+SECRETS = (SECRET, TARGET_SECRET, WRONG)
+
+
+def record_auth(chap: targets.Chap) -> dict[str, str]:
+    """The node record's CHAP settings for ``chap``, secrets masked as
+    the recorder keeps them."""
+    auth = {"node.session.auth.authmethod": "CHAP",
+            "node.session.auth.username": chap.username,
+            "node.session.auth.password": recording.MASK}
+    if chap.username_in:
+        auth.update({"node.session.auth.username_in": chap.username_in,
+                     "node.session.auth.password_in": recording.MASK})
+    return auth
 
 
 class TestSessionChap(base.KernelTestCase):
@@ -19,8 +36,13 @@ class TestSessionChap(base.KernelTestCase):
         props = target.props(**chap.props())
         info = driver.connect_volume(props)
         disk = self.assert_attached(target.iqn, info["path"])
+        # Still two iscsiadm processes, no secret on their command lines.
+        self.assert_two_process_attach(target, info, record_auth(chap),
+                                       SECRETS)
         self.assert_pattern_io(info["path"])
+        self.root.clear()
         driver.disconnect_volume(props, info)
+        self.assert_two_process_detach(target, disk)
         self.assert_clean(target.iqn, [disk])
         self.assertNotIn(SECRET, self.log.output)
         self.assertNotIn(TARGET_SECRET, self.log.output)
@@ -51,7 +73,11 @@ class TestWrongSecret(base.KernelTestCase):
         error = self.assertRaises(expected, self.driver().connect_volume,
                                   props)
         self.assertEqual(exit_code, error.exit_code)
-        self.assertEqual([base.NIC_IFACE], sorted(set(self.execute.ifaces())))
+        self.assertEqual([base.NIC_IFACE], sorted(set(self.root.ifaces())))
+        self.assertEqual(1, len(self.root.logins))
+        command_lines = repr(self.root.iscsiadm_args())
+        for secret in SECRETS:
+            self.assertNotIn(secret, command_lines)
         self.assertEqual([], machine.sessions(target.iqn))
         # Nothing left behind: the record held the CHAP settings.
         self.assertEqual([], machine.node_records(target.iqn))
@@ -88,3 +114,46 @@ class TestWrongSecret(base.KernelTestCase):
         self.assert_refused(target, target.props(**chap.props(
             password=WRONG)))
         self.assertEqual([], machine.node_records(target.iqn))
+
+
+class TestLegacyPath(base.KernelTestCase):
+    """``use_privsep = false`` (commands through the root helper, here
+    an injected ``execute``): the node settings and CHAP go in one
+    ``-o update`` process, disks are deleted through sysfs directly and
+    flushed with ``blockdev``."""
+
+    def test_chap_attach_detach(self) -> None:
+        chap = targets.Chap("kl-user", SECRET)
+        target = self.lio(chap=chap)
+        driver = self.legacy_driver()
+        props = target.props(**chap.props())
+        info = driver.connect_volume(props)
+        disk = self.assert_attached(target.iqn, info["path"])
+        node = ["-m", "node", "-T", target.iqn, "-p", target.portal, "-I",
+                "default"]
+        settings = dict(base.NODE_SETTINGS, **{
+            "node.session.auth.authmethod": "CHAP",
+            "node.session.auth.username": "kl-user",
+            "node.session.auth.password": SECRET})
+        update = [word for key, value in settings.items()
+                  for word in ("-n", key, "-v", value)]
+        self.assertEqual([node + ["-o", "new"],
+                          node + ["-o", "update", *update],
+                          node + ["--login"]],
+                         self.execute.iscsiadm_args())
+        self.assert_record(target.iqn, target.portal, "default",
+                           dict(settings, **{
+                               "node.session.auth.password":
+                                   recording.MASK}))
+        self.assert_pattern_io(info["path"])
+        del self.execute.calls[:]
+        driver.disconnect_volume(props, info)
+        iscsiadm = ["iscsiadm", *node]
+        self.assertEqual(
+            [["blockdev", "--flushbufs", "/dev/" + disk],
+             iscsiadm + ["-o", "update", "-n", "node.startup", "-v",
+                         "manual"],
+             iscsiadm + ["--logout"], iscsiadm + ["-o", "delete"]],
+            [recording.bare_portals(argv) for argv in self.execute.calls])
+        self.assert_clean(target.iqn, [disk])
+        self.assertNotIn(SECRET, self.log.output)

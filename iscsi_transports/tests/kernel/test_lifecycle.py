@@ -19,6 +19,14 @@ class LifecycleTestCase(base.KernelTestCase):
         info = driver.connect_volume(props)
         return info, self.assert_attached(props["target_iqn"], info["path"])
 
+    def assert_scanned(self, lun: int) -> None:
+        """Kernel LUN ``lun`` was scanned for through the executor, and
+        no other LUN (a scan request is ``"channel target lun"``)."""
+        scans = self.root.named("scan_host")
+        self.assertTrue(scans, self.root.names())
+        self.assertEqual({str(lun)}, {str(operation.args[1]).split()[-1]
+                                      for operation in scans})
+
 
 class TestSharedTarget(LifecycleTestCase):
 
@@ -41,10 +49,17 @@ class TestSharedTarget(LifecycleTestCase):
                    for info, _disk in attached[1:]]
         for worker in workers:
             worker.start()
+        self.root.clear()
         driver.disconnect_volume(target.props(0), attached[0][0])
         for worker in workers:
             worker.join()
         self.assertEqual([], errors)
+        # Its disk flushed and deleted, and nothing else: no node record
+        # write, no logout, no iscsiadm process at all.
+        self.assertEqual([("flush_disk", (attached[0][1],)),
+                          ("delete_disk", (attached[0][1],))],
+                         [(operation.name, operation.args)
+                          for operation in self.root.operations])
         self.assertFalse(machine.disk_exists(attached[0][1]))
         self.assertEqual(1, len(machine.sessions(target.iqn)))
         self.assertEqual(sorted(disk for _info, disk in attached[1:]),
@@ -61,7 +76,11 @@ class TestSharedTarget(LifecycleTestCase):
         machine.settle()
         # The kernel does not add the LUN on its own (manual scan).
         self.assertEqual([first_disk], machine.disks(target.iqn))
+        self.root.clear()
         second, second_disk = self.attach(driver, target.props(1))
+        # The session was reused: only scans of LUN 1 ran.
+        self.assertEqual({"scan_host"}, set(self.root.names()))
+        self.assert_scanned(1)
         self.assert_pattern_io(second["path"])
         self.assertEqual(1, len(machine.sessions(target.iqn)))
         driver.disconnect_volume(target.props(1), None)
@@ -88,6 +107,7 @@ class TestAddressing(LifecycleTestCase):
         self.assertTrue(info["path"].endswith("-lun-0x012c000000000000"),
                         info["path"])
         self.assertTrue(info["targets"][0]["hctl"].endswith(":300"))
+        self.assert_scanned(300)
         self.assert_pattern_io(info["path"])
         driver.disconnect_volume(target.props(300), info)
         self.assert_clean(target.iqn, [disk])
@@ -103,6 +123,13 @@ class TestCleanFailure(LifecycleTestCase):
         self.assertRaises(base.exception.IscsiadmError,
                           self.driver().connect_volume,
                           dict(target.props(0), target_iqn=wrong))
+        node = ["-m", "node", "-T", wrong, "-p", target.portal, "-I",
+                "default"]
+        ran = self.root.iscsiadm_args()
+        self.assertEqual([node + ["-o", "new"], node + ["--login"]],
+                         ran[:2])
+        self.assertEqual(node + ["-o", "delete"], ran[-1])
+        self.assertNotEqual(0, self.root.exit_codes[1])
         self.assertEqual([], machine.node_records(wrong))
         self.assertEqual([], machine.sessions(wrong))
         self.assertEqual([], machine.sessions(target.iqn))
@@ -151,7 +178,11 @@ class TestExtend(LifecycleTestCase):
         driver = self.driver()
         info, disk = self.attach(driver, target.props(1))
         target.grow(1, 48)
+        self.root.clear()
         self.assertEqual(48 << 20, driver.extend_volume(target.props(1)))
+        self.assertEqual([("rescan_disk", (disk,))],
+                         [(operation.name, operation.args)
+                          for operation in self.root.operations])
         with open("/sys/block/%s/size" % disk) as size:
             self.assertEqual(48 << 11, int(size.read()))
         driver.disconnect_volume(target.props(1), info)

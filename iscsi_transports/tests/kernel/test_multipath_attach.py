@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
-import time
 from typing import Any
 
 from iscsi_transports.tests.kernel import base
 from iscsi_transports.tests.kernel import machine
+from iscsi_transports.tests.kernel import recording
 from iscsi_transports.tests.kernel import test_multipath as lab
 
 SECOND_IP = lab.SECOND_IP
@@ -38,44 +37,6 @@ _DROP_DEAD = """table inet %s {
 """ % _DEAD_TABLE
 
 
-class TimedExecute(base.RecordingExecute):
-    """Records when each command to a portal started and ended."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        #: (portal, whether a login, start, end)
-        self.spans: list[tuple[str, bool, float, float]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, *cmd: str, **kwargs: Any) -> tuple[str, str]:
-        if "-p" not in cmd:
-            return super().__call__(*cmd, **kwargs)
-        started = time.monotonic()
-        try:
-            return super().__call__(*cmd, **kwargs)
-        finally:
-            with self._lock:
-                self.spans.append((cmd[cmd.index("-p") + 1],
-                                   "--login" in cmd, started,
-                                   time.monotonic()))
-
-    @property
-    def logins(self) -> list[tuple[str, float, float]]:
-        return [(portal, start, end)
-                for portal, login, start, end in self.spans if login]
-
-    def overlapped(self) -> bool:
-        """Whether every portal's commands began before any portal's
-        ended: in series, one path's commands all end before the next
-        path's begin."""
-        first: dict[str, float] = {}
-        last: dict[str, float] = {}
-        for portal, _login, start, end in self.spans:
-            first[portal] = min(first.get(portal, start), start)
-            last[portal] = max(last.get(portal, end), end)
-        return max(first.values()) < min(last.values())
-
-
 class DriverMultipathTestCase(base.KernelTestCase):
 
     def setUp(self) -> None:
@@ -84,7 +45,6 @@ class DriverMultipathTestCase(base.KernelTestCase):
         self.flags(multipath_replacement_timeout=5, multipath_map_wait=90,
                    multipath_path_wait=30, multipath_flush_attempts=3,
                    multipath_flush_interval=1)
-        self.execute = TimedExecute()
         self.target = self.lio(label="mpdrv", portal_ip="127.0.0.1",
                                more_ips=(SECOND_IP,), luns=2)
         self.addCleanup(self.drop_maps)
@@ -140,8 +100,22 @@ class TestDriverMultipath(DriverMultipathTestCase):
                 "/sys/class/iscsi_session/%s/recovery_tmo" % session))
         # The two paths were attached at once (a login to 127.0.0.1 takes
         # a quarter of a second here, too short to compare logins alone).
-        self.assertEqual(2, len(self.execute.logins))
-        self.assertTrue(self.execute.overlapped(), self.execute.spans)
+        self.assertEqual(2, len(self.root.logins))
+        self.assertTrue(self.root.overlapped(), self.root.portal_spans())
+        # Each path's record got the multipath timeouts with the rest, in
+        # one write (no -o update process).
+        self.assertEqual(
+            {(self.target.iqn, portal, "default") for portal in
+             self.target.portals},
+            {(written.target, recording.bare_portal(written.portal),
+              written.iface) for written in self.root.node_settings()})
+        for written in self.root.node_settings():
+            self.assertEqual(dict(base.NODE_SETTINGS, **{
+                "node.session.timeo.replacement_timeout": "5",
+                "node.conn[0].timeo.noop_out_interval": "5",
+                "node.conn[0].timeo.noop_out_timeout": "5"}),
+                written.settings)
+        self.assertEqual(4, len(self.root.iscsiadm_args()))
 
         self.cut_and_restore(info)
         disks = [str(t["disk"]) for t in info["targets"]]
@@ -192,7 +166,7 @@ class TestDriverMultipath(DriverMultipathTestCase):
         driver = self.driver()
         info = driver.connect_volume(self.props())
         self.assertNotIn("multipath_id", info)
-        self.assertEqual(1, len(self.execute.logins))
+        self.assertEqual(1, len(self.root.logins))
         (disk,) = machine.disks(self.target.iqn)
         self.assertEqual(disk, self.assert_attached(self.target.iqn,
                                                     info["path"]))
@@ -217,7 +191,7 @@ class TestDriverMultipath(DriverMultipathTestCase):
                          [t["portal"] for t in info["targets"]])
         self.assert_map(info)
         logins = {portal: (start, end)
-                  for portal, start, end in self.execute.logins}
+                  for portal, start, end in self.root.logins}
         self.assertEqual(set(portals), set(logins))
         dead_start, dead_end = logins[DEAD_PORTAL]
         # Parallel: both live logins started while the dead one was still

@@ -66,7 +66,7 @@ class TestDriverFallback(OffloadTestCase):
         self.assertEqual(("tcp", "default", True, "cxgb4i"),
                          (info["transport"], info["iface"], info["fallback"],
                           info["requested"]))
-        self.assertNotIn("cxgb4i", " ".join(self.execute.ifaces()))
+        self.assertNotIn("cxgb4i", " ".join(self.root.ifaces()))
         disk = self.assert_attached(target.iqn, info["path"])
         driver.disconnect_volume(target.props(), info)
         self.assert_clean(target.iqn, [disk])
@@ -82,7 +82,7 @@ class TestDriverFallback(OffloadTestCase):
         target = self.lio()
         driver = self.claimed_card()
         info = driver.connect_volume(target.props())
-        self.assertIn(23, self.execute.exit_codes)
+        self.assertIn(23, self.root.exit_codes)
         self.assertEqual(("tcp", "default", True),
                          (info["transport"], info["iface"], info["fallback"]))
         self.assertIn("host not found", info["reason"])
@@ -98,7 +98,7 @@ class TestDriverFallback(OffloadTestCase):
         driver = self.claimed_card()
         props = {"target_portal": target.portal, "target_lun": 0}
         info = driver.connect_volume(props)
-        self.assertIn(11, self.execute.exit_codes)
+        self.assertIn(11, self.root.exit_codes)
         self.assertTrue(info["fallback"])
         disk = self.assert_attached(target.iqn, info["path"])
         driver.disconnect_volume(dict(props, target_iqn=target.iqn), info)

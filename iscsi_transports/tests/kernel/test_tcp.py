@@ -19,10 +19,13 @@ class TestTcpDefaultIface(base.KernelTestCase):
         self.assertEqual(("tcp", "default", False),
                          (info["transport"], info["iface"], info["fallback"]))
         disk = self.assert_attached(target.iqn, info["path"])
+        self.assert_two_process_attach(target, info)
         (session,) = machine.sessions(target.iqn)
         self.assertEqual("tcp", machine.session_transport(session))
         self.assert_pattern_io(info["path"])
+        self.root.clear()
         driver.disconnect_volume(target.props(), info)
+        self.assert_two_process_detach(target, disk)
         self.assert_clean(target.iqn, [disk])
 
     def test_tgtd_attach_io_detach_through_os_brick_connector(self) -> None:
@@ -33,6 +36,11 @@ class TestTcpDefaultIface(base.KernelTestCase):
         path = info["path"]
         self.assertTrue(path.endswith("-lun-1"), path)
         disk = self.assert_attached(target.iqn, path)
+        # os-brick's API over the same default path: two processes.
+        node = ["-m", "node", "-T", target.iqn, "-p", target.portal, "-I",
+                "default"]
+        self.assertEqual([node + ["-o", "new"], node + ["--login"]],
+                         self.root.iscsiadm_args())
         self.assert_pattern_io(path)
         # nova passes no device info: the kernel says what is attached.
         connector.disconnect_volume(target.props(), None)
