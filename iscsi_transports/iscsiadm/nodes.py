@@ -51,7 +51,11 @@ nodes_opts = [
                help="open-iscsi's records directory (its ISCSI_DB_ROOT, "
                     "holding nodes, ifaces and send_targets). Empty "
                     "detects it: /var/lib/iscsi when it holds records "
-                    "(Debian 13 moved them there), else /etc/iscsi."),
+                    "(Debian 13 moved them there), else /etc/iscsi. The "
+                    "privsep daemon (use_privsep) always detects it: "
+                    "where root reads and writes records is never the "
+                    "caller's choice, so set this only with use_privsep "
+                    "= false."),
 ]
 
 
