@@ -483,12 +483,14 @@ class ISCSIDriver:
         lun = props.kernel_lun(target)
         start = self._clock()
         try:
-            sessions = self.view.matching_sessions(
-                made.iqn, target.portal, made.iface)
+            # One read of the target's sessions serves the reuse check and
+            # the portal group of a new record (sysfs is read per session).
+            known = self.view.sessions(made.iqn)
+            sessions = sysfs.matching(known, target.portal, made.iface)
             if sessions:
                 made.session = adopted
             else:
-                sessions = self._login(made, props, plan.settings)
+                sessions = self._login(made, props, plan.settings, known)
             logged_in = self._clock()
             found = self._disks.wait(sessions[0], lun, budget)
             disk_at = self._clock()
@@ -515,12 +517,13 @@ class ISCSIDriver:
                                        found.disk.scsi_wwn, found.disk.name)
 
     def _login(self, made: _Made, props: connection.ConnectionProperties,
-               extra: Mapping[str, str]) -> list[sysfs.Session]:
+               extra: Mapping[str, str],
+               known: Sequence[sysfs.Session]) -> list[sysfs.Session]:
         """``-o new``, every setting (``extra``: the multipath timeouts)
         written into the record, ``--login``: two processes through the
         root daemon, three on the legacy path (one ``-o update``), CHAP or
         not."""
-        record_portal = self._record_portal(made)
+        record_portal = self._record_portal(made, known)
         made.record = True
         self.iscsiadm.node_new(made.iqn, record_portal, made.iface_args)
         # The record -o new wrote, by its portal group when it has one:
@@ -548,10 +551,12 @@ class ISCSIDriver:
                 % (made.portal, made.iface))
         return sessions
 
-    def _record_portal(self, made: _Made) -> str:
+    def _record_portal(self, made: _Made,
+                       known: Sequence[sysfs.Session]) -> str:
         """The portal ``-o new`` gets: with the target portal group when
         one is known (a per-iface directory of the target's records, else
-        a session to it), so that open-iscsi writes the per-iface layout
+        a session to it among ``known``, the target's sessions read under
+        its lock), so that open-iscsi writes the per-iface layout
         and keeps other ifaces' records; NodeRecordConflict when another
         iface's single-file record would be replaced (see
         :mod:`iscsi_transports.iscsiadm.nodes`)."""
@@ -563,9 +568,9 @@ class ISCSIDriver:
         tpgt = next(iter(layout.tpgts), None)
         if tpgt is None:
             portal = sysfs.parse_portal(made.portal)
-            tpgt = next((session.tpgt for session in self.view.sessions(
-                made.iqn) if session.portal == portal and
-                session.tpgt is not None), None)
+            tpgt = next((session.tpgt for session in known
+                         if session.portal == portal and
+                         session.tpgt is not None), None)
         return made.portal if tpgt is None else "%s,%d" % (made.portal, tpgt)
 
     def _session_record(self, made: _Made, session: sysfs.Session) -> str:

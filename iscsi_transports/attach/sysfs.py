@@ -543,10 +543,7 @@ class Sysfs:
         lower case by whoever made them); portals are compared
         normalised.  Raises InvalidPortal for a malformed ``portal``.
         """
-        wanted = portal if isinstance(portal, Portal) else \
-            parse_portal(portal)
-        return [session for session in self.sessions(target)
-                if session.portal == wanted and session.iface == iface]
+        return matching(self.sessions(target), portal, iface)
 
     # -- disks -----------------------------------------------------------
 
@@ -741,6 +738,15 @@ class Sysfs:
         link = os.path.join(self.dev_root, "disk", "by-path", expected)
         disk = os.path.normpath(os.path.join(self.dev_root, name))
         return link if self._points_at(link, disk) else None
+
+
+def matching(sessions: typing.Iterable[Session], portal: str | Portal,
+             iface: str) -> list[Session]:
+    """Those of ``sessions`` (all to one target) at ``portal`` through
+    ``iface``; see :meth:`Sysfs.matching_sessions`."""
+    wanted = portal if isinstance(portal, Portal) else parse_portal(portal)
+    return [session for session in sessions
+            if session.portal == wanted and session.iface == iface]
 
 
 def _link_rank(link: str) -> tuple[int, str]:

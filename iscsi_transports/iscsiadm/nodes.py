@@ -31,9 +31,9 @@ import typing
 
 from oslo_config import cfg
 
+from iscsi_transports import host
 from iscsi_transports import portal as portal_mod
 from iscsi_transports.iscsiadm import parse
-from iscsi_transports.privileged import paths
 
 __all__ = ["DB_ROOTS", "RecordLayout", "db_root", "layout_of",
            "nodes_opts", "read_layout", "single_file"]
@@ -42,7 +42,7 @@ LOG = logging.getLogger(__name__)
 
 #: open-iscsi's ISCSI_DB_ROOT as built by distributions, moved one first
 #: (the root daemon detects its records directory among the same).
-DB_ROOTS = paths.DB_ROOTS
+DB_ROOTS = host.ISCSI_DB_ROOTS
 #: The iface of a record that names none (open-iscsi's default).
 DEFAULT_IFACE = "default"
 
@@ -51,7 +51,11 @@ nodes_opts = [
                help="open-iscsi's records directory (its ISCSI_DB_ROOT, "
                     "holding nodes, ifaces and send_targets). Empty "
                     "detects it: /var/lib/iscsi when it holds records "
-                    "(Debian 13 moved them there), else /etc/iscsi."),
+                    "(Debian 13 moved them there), else /etc/iscsi. The "
+                    "privsep daemon (use_privsep) always detects it: "
+                    "where root reads and writes records is never the "
+                    "caller's choice, so set this only with use_privsep "
+                    "= false."),
 ]
 
 
@@ -71,7 +75,7 @@ def db_root(configured: str | None = None,
     """The records directory: ``configured`` when set, else the first of
     ``candidates`` that holds records, else the last one (open-iscsi's
     default, where a first record will go on a fresh host)."""
-    return configured or paths.detect_db_root(candidates)
+    return configured or host.detect_iscsi_db_root(candidates)
 
 
 def _dir_name(portal: str) -> tuple[str, str]:

@@ -11,30 +11,16 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-#: open-iscsi's ISCSI_DB_ROOT as distributions build it, a moved one
-#: first: Debian 13 keeps the records in /var/lib/iscsi (and the initiator
-#: name still in /etc/iscsi).
-DB_ROOTS = ("/var/lib/iscsi", "/etc/iscsi")
-#: What open-iscsi keeps in its records directory.
-DB_ENTRIES = ("nodes", "ifaces", "send_targets")
-
-
-def detect_db_root(candidates: tuple[str, ...] = DB_ROOTS) -> str:
-    """The first of ``candidates`` that holds records, else the last one
-    (open-iscsi's default, where a first record goes on a fresh host)."""
-    for root in candidates:
-        if any(os.path.isdir(os.path.join(root, entry))
-               for entry in DB_ENTRIES):
-            return root
-    return candidates[-1]
+from iscsi_transports import host
 
 
 class Paths(NamedTuple):
     sysfs: str = "/sys"
     dev: str = "/dev"
     #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h); empty: detected among
-    #: :data:`DB_ROOTS` at each use, as the library's ``iscsi_db_path``
-    #: is when unset (never the caller's choice).
+    #: :data:`iscsi_transports.host.ISCSI_DB_ROOTS` at each use, as the
+    #: library's ``iscsi_db_path`` is when unset (never the caller's
+    #: choice).
     iscsi_db: str = ""
     #: open-iscsi's LOCK_DIR (usr/initiator.h).
     iscsi_lock_dir: str = "/run/lock/iscsi"
@@ -42,7 +28,7 @@ class Paths(NamedTuple):
     iscsi_etc: str = "/etc/iscsi"
 
     def db_root(self) -> str:
-        return self.iscsi_db or detect_db_root()
+        return self.iscsi_db or host.detect_iscsi_db_root()
 
     def scsi_host(self, host: int) -> str:
         return os.path.join(self.sysfs, "class", "scsi_host", "host%d" % host)

@@ -51,3 +51,16 @@ class TestCommandModules(base.TestCase):
         output = subprocess.check_output([sys.executable, "-c", code],
                                          text=True)
         self.assertEqual("[]", output.strip())
+
+    def test_attach_command_imports_no_privsep_until_it_needs_root(self):
+        # oslo.privsep's import prints eventlet's deprecation warning on
+        # stderr: a console attach that fails before any root work (an
+        # unusable state directory) must still print its one line only.
+        code = ("import sys; import iscsi_transports.cmd.volume, "
+                "iscsi_transports.attach.driver, "
+                "iscsi_transports.iscsiadm.nodes; "
+                "print(sorted(m for m in sys.modules if m.startswith("
+                "('oslo_privsep', 'iscsi_transports.privileged'))))")
+        result = subprocess.run([sys.executable, "-c", code], text=True,
+                                capture_output=True, check=True)
+        self.assertEqual(("[]", ""), (result.stdout.strip(), result.stderr))

@@ -6,6 +6,7 @@ import os
 
 import fixtures
 
+from iscsi_transports import host
 from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.privileged import paths
@@ -96,11 +97,12 @@ class TestDbRoot(base.TestCase):
         # (Debian 13: /var/lib/iscsi), its initiator name read stays in
         # /etc/iscsi; neither is the caller's choice.
         os.makedirs(os.path.join(self.moved, "nodes"))
-        self.assertEqual(self.moved,
-                         paths.detect_db_root((self.moved, self.etc)))
-        self.assertEqual(nodes.DB_ROOTS, paths.DB_ROOTS)
+        self.assertEqual(self.moved, host.detect_iscsi_db_root(
+            (self.moved, self.etc)))
+        self.assertEqual(nodes.DB_ROOTS, host.ISCSI_DB_ROOTS)
         built = paths.Paths(iscsi_db=self.moved)
         self.assertEqual(os.path.join(self.moved, "nodes"), built.nodes())
         self.assertEqual("/etc/iscsi/initiatorname.iscsi",
                          built.initiator_name())
-        self.assertEqual(paths.detect_db_root(), paths.Paths().db_root())
+        self.assertEqual(host.detect_iscsi_db_root(),
+                         paths.Paths().db_root())
