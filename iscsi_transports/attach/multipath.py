@@ -92,9 +92,14 @@ multipath_opts = [
              "connection is declared dead and recovery starts."),
 ]
 
-#: The first polls, then one a second.
+#: The first walks of every dm device of the host, then one a second.
 _EARLY_POLLS = (0.02, 0.05, 0.1, 0.2, 0.2, 0.2, 0.2, 0.2, 0.3, 0.3, 0.5)
 _LATE_POLL = 1.0
+#: Between those, the holders of the map's own paths (one directory
+#: each) are read at pauses from 10 ms doubling up to 50 ms: every pause
+#: past the map's (and its link's) arrival is latency the attach pays.
+_FIRST_PATH_POLL = 0.01
+_MAX_PATH_POLL = 0.05
 #: Seconds after which multipathd is told about a WWID its wwids file
 #: lists, and about paths missing from a map.  It normally builds the map
 #: within a second of the paths' uevents; past that something (a lost
@@ -181,9 +186,12 @@ class Multipath:
             raise exception.MultipathdNotRunning(
                 reason="nothing listens on %s" % multipathd_mod.SOCKET)
 
-    def find(self, wwid: str) -> MultipathMap | None:
-        """The map of ``wwid`` (a disk's ``scsi_wwn``), or None."""
-        holder = self.view.multipath_map(wwid)
+    def find(self, wwid: str,
+             paths: Sequence[str] = ()) -> MultipathMap | None:
+        """The map of ``wwid`` (a disk's ``scsi_wwn``), or None; with
+        ``paths``, only a map holding one of those disks (read from their
+        ``holders/``, not from every dm device)."""
+        holder = self.view.multipath_map(wwid, paths)
         return self._map(holder, wwid) if holder else None
 
     def _map(self, holder: sysfs.Holder, wwid: str) -> MultipathMap:
@@ -242,10 +250,16 @@ class Multipath:
         nudge_at = start + NUDGE_AFTER
         listed: bool | None = None
         polls = _polls()
+        next_walk = start
+        pause = _FIRST_PATH_POLL
         while True:
-            delay = next(polls)
-            found = self.find(wwid)
+            found = self.find(wwid, paths) if paths else None
             now = self._clock()
+            if found is None and now >= next_walk:
+                # A map holding none of the paths yet (or no paths given):
+                # every dm device, on the slower schedule.
+                found = self.find(wwid)
+                next_walk = now + next(polls)
             if found is None and listed is None:
                 listed = self.listed(wwid)
                 if not listed:
@@ -280,8 +294,11 @@ class Multipath:
             if now >= nudge_at and self._nudge(
                     wwid, found, paths, told, now < start + NUDGE_AFTER):
                 polls = _polls()  # multipathd acts within milliseconds
-                delay = next(polls)
+                next_walk = now + next(polls)
+                pause = _FIRST_PATH_POLL
+            delay = pause if paths else next_walk - now
             self._sleep(max(0.0, min(delay, (settle_by or deadline) - now)))
+            pause = min(pause * 2, _MAX_PATH_POLL)
 
     def listed(self, wwid: str) -> bool:
         """Whether multipath-tools' wwids file lists ``wwid``: then

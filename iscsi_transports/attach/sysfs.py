@@ -639,9 +639,25 @@ class Sysfs:
         sectors = _int(_read(self._path("block", name, "size")))
         return sectors * _SECTOR if sectors is not None else None
 
-    def multipath_map(self, wwid: str) -> Holder | None:
+    def multipath_map(self, wwid: str,
+                      paths: typing.Sequence[str] = ()) -> Holder | None:
         """The device-mapper map multipathd made for ``wwid`` (the
-        disk's ``scsi_wwn``): its ``dm/uuid`` is ``mpath-<wwid>``."""
+        disk's ``scsi_wwn``): its ``dm/uuid`` is ``mpath-<wwid>``.
+
+        With ``paths`` (disks the map is expected to hold) only their
+        ``holders/`` are read, one directory each: what a wait polls.
+        Without, every ``dm-N`` of the host is read.
+        """
+        if paths:
+            for path in paths:
+                if not path or os.sep in path or path.startswith("."):
+                    continue
+                holders = self._path("block", path, "holders")
+                for name in _listdir(holders):
+                    holder = self._holder(os.path.join(holders, name), name)
+                    if holder.multipath_wwid == wwid:
+                        return holder
+            return None
         for name in _listdir(self._path("block")):
             if name.startswith("dm-"):
                 holder = self._holder(self._path("block", name), name)

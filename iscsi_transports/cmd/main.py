@@ -24,7 +24,6 @@ from oslo_config import cfg
 from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import state
-from iscsi_transports.cmd import configcheck
 from iscsi_transports.cmd import output
 from iscsi_transports.selection import manager
 
@@ -192,7 +191,9 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Run the parsed command; errors become one line and exit code 1."""
     try:
         conf = load_config(args)
-        if not args.reports_config:
+        if args.config_file and not args.reports_config:
+            # Lazy: only a run given files has any to check.
+            from iscsi_transports.cmd import configcheck
             for problem in configcheck.file_problems(args.config_file):
                 err.write("%s: warning: %s\n" % (PROG, problem))
         return int(args.func(conf, args, out) or 0)

@@ -217,14 +217,19 @@ def read_node_layout(target: str, portal: str
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (target_dir, error.strerror)) from None
-    tpgts = sorted(int(entry[len(base) + 1:]) for entry in entries
-                   if entry.startswith(base + ",") and
-                   entry[len(base) + 1:].isdigit() and
-                   stat.S_ISDIR(_lstat_mode(os.path.join(target_dir,
-                                                         entry))))
+    groups = [entry[len(base) + 1:] for entry in entries
+              if entry.startswith(base + ",")]
+    tpgts = sorted(int(group) for group in groups
+                   if group.isascii() and group.isdigit() and
+                   stat.S_ISDIR(_lstat_mode(os.path.join(
+                       target_dir, "%s,%s" % (base, group)))))
     single = os.path.join(target_dir, base)
-    owner = _names(single)[1] if base in entries and _is_file(single) \
-        else None
+    owner = None
+    if base in entries and _is_file(single):
+        try:
+            owner = _names(single)[1]
+        except FileNotFoundError:  # deleted since the listing
+            owner = None
     return tpgts, owner
 
 

@@ -176,6 +176,17 @@ class IscsiTree:
         self.link("class/block/" + name, dev)
         self.add_dev(name, links)
 
+    def stack(self, holder: str, disk: str) -> None:
+        """Put device-mapper device ``holder`` on block device ``disk``
+        as the kernel links it: ``holder``'s ``slaves/<disk>`` and
+        ``disk``'s ``holders/<holder>``."""
+        block = os.path.relpath(os.path.realpath(os.path.join(
+            self.root, "block", disk)), self.root)
+        self.link("devices/virtual/block/%s/slaves/%s" % (holder, disk),
+                  block)
+        self.link("%s/holders/%s" % (block, holder),
+                  "devices/virtual/block/" + holder)
+
     def add_dev(self, name: str, links: tuple[str, ...] = ()) -> None:
         """``/dev/<name>`` and udev's relative ``links`` to it."""
         os.makedirs(self.dev_root, exist_ok=True)

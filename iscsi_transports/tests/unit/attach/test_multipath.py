@@ -134,8 +134,7 @@ class TestWait(MultipathTestCase):
                 self.tree.add_dm("dm-0", "mpatha", "mpath-" + WWID,
                                  links=(LINK,))
             for path in ("sdb", "sdc"):
-                self.tree.link("devices/virtual/block/dm-0/slaves/" + path,
-                               "block/%s" % path)
+                self.tree.stack("dm-0", path)
         self.executor.on[("multipathd", "add", "path", name)] = build
 
     def test_listed_wwid_tells_multipathd_after_a_second(self) -> None:
@@ -161,7 +160,7 @@ class TestWait(MultipathTestCase):
         self.assertEqual(("sdb", "sdc"), found.paths)
         self.assertEqual([("multipath", "-a " + WWID),
                           ("multipathd", "add path sdb")], self.commands())
-        self.assertEqual([0.02], self.clock.sleeps)
+        self.assertEqual([0.01], self.clock.sleeps)
 
     def test_paths_udev_has_not_processed_are_told_when_it_has(self) -> None:
         # multipathd refuses a path without udev data ("failed to get
@@ -190,7 +189,7 @@ class TestWait(MultipathTestCase):
         self.add_paths(held=(), free=("sdb", "sdc"), linked=("sdb",))
         self.build_on_add_path("sdb")
         self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
-        self.assertEqual([0.02], self.clock.sleeps)
+        self.assertEqual([0.01], self.clock.sleeps)
         self.assertFalse(self.multipath.listed(WWID))
 
     def test_one_path_told_when_the_map_adopts_the_others(self) -> None:
@@ -199,20 +198,39 @@ class TestWait(MultipathTestCase):
         def build() -> None:
             self.add_map()
             for name in ("sdb", "sdc"):
-                self.tree.link("devices/virtual/block/dm-0/slaves/" + name,
-                               "block/%s" % name)
+                self.tree.stack("dm-0", name)
         self.executor.on[("multipathd", "add", "path", "sdb")] = build
         found = self.multipath.wait_for_map(WWID, ["sdb", "sdc"])
         self.assertEqual(("sdb", "sdc"), found.paths)
         self.assertEqual([("multipath", "-a " + WWID),
                           ("multipathd", "add path sdb")], self.commands())
 
-    def test_early_polls_are_short(self) -> None:
+    def test_polls_are_short_and_read_only_the_paths(self) -> None:
         self.add_paths(held=(), free=("sdb",))
+        reads = self.useFixture(fixtures.MockPatchObject(
+            sysfs.Sysfs, "multipath_map", autospec=True,
+            side_effect=sysfs.Sysfs.multipath_map)).mock
         self.assertRaises(exception.MultipathMapNotFound,
                           self.multipath.wait_for_map, WWID, ["sdb"])
-        self.assertEqual([0.02, 0.05, 0.1, 0.2], self.clock.sleeps[:4])
-        self.assertEqual(1.0, max(self.clock.sleeps))
+        # Never a longer pause: past the map's arrival it is latency.
+        self.assertEqual([0.01, 0.02, 0.04, 0.05],
+                         [round(pause, 6) for pause in self.clock.sleeps[:4]])
+        self.assertEqual(0.05, round(max(self.clock.sleeps), 6))
+        # Each poll reads sdb's holders; every dm device of the host is
+        # walked on the old schedule only (0.02 s doubling to 1 s).
+        given = [(call.args[2:] or (call.kwargs.get("paths", ()),))[0]
+                 for call in reads.call_args_list]
+        self.assertGreater(given.count(["sdb"]), 500)
+        self.assertLess(given.count(()), 50)
+        self.assertGreater(given.count(()), 10)
+
+    def test_without_paths_every_dm_device_on_the_slow_schedule(
+            self) -> None:
+        self.assertRaises(exception.MultipathMapNotFound,
+                          self.multipath.wait_for_map, WWID, [])
+        self.assertEqual([0.02, 0.05, 0.1, 0.2],
+                         [round(pause, 6) for pause in self.clock.sleeps[:4]])
+        self.assertEqual(1.0, round(max(self.clock.sleeps), 6))
 
     def test_no_map_within_the_budget(self) -> None:
         self.add_paths(held=(), free=("sdb", "sdc"))
@@ -254,8 +272,7 @@ class TestWait(MultipathTestCase):
         self.add_paths(held=(), free=("sdb",))
         self.executor.answer = client.CommandResult(0, "fail\n", "")
         self.executor.on[("multipathd", "add", "path", "sdb")] = \
-            lambda: (self.add_map(), self.tree.link(
-                "devices/virtual/block/dm-0/slaves/sdb", "block/sdb"))
+            lambda: (self.add_map(), self.tree.stack("dm-0", "sdb"))
         found = self.multipath.wait_for_map(WWID, ["sdb"])
         self.assertEqual(("sdb",), found.paths)
         self.assertIn("Telling multipathd about sdb failed: multipathd add "
