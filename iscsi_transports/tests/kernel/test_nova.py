@@ -8,11 +8,17 @@ patch, and so attaches through ``iscsi_transports.nova_libvirt``, the
 os-brick connector and the library's driver.  The tests look at what the
 kernel did: sessions, disks, by-path links, node records, and data written
 and read back through the disk nova hands to libvirt.
+
+With ``[libvirt] volume_use_multipath = True`` (a nova of its own) and
+multipathd running, nova attaches a volume cinder sends with two portals,
+gets the dm-multipath map of its two paths, hands that to libvirt, and a
+plain detach leaves nothing of the target behind.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from typing import Any
 
@@ -21,6 +27,7 @@ import fixtures
 from iscsi_transports.tests import kernel
 from iscsi_transports.tests.kernel import base
 from iscsi_transports.tests.kernel import machine
+from iscsi_transports.tests.kernel import test_multipath as mp
 
 DISK_INFO = {"bus": "virtio", "dev": "vdb", "type": "disk"}
 
@@ -102,3 +109,136 @@ class TestNovaLibvirtDriver(base.KernelTestCase):
         self.assert_pattern_io(second["data"]["device_path"])
         self.disconnect(second, force=False)
         self.assert_clean(target.iqn, [first_disk, second_disk])
+
+
+class TestNovaMultipath(base.KernelTestCase):
+    """nova with ``[libvirt] volume_use_multipath = True``: the volume
+    driver nova builds at start-up hands that to the connector, so an
+    attach logs in to every portal cinder sends and nova keeps, and gives
+    libvirt, the dm-multipath map.  One LIO target serves its LUN on
+    127.0.0.1:3260 and 127.0.0.2:3260 and multipathd runs in the VM, as in
+    :mod:`.test_multipath_attach`, which proves the driver's side."""
+
+    nova: base.NovaCompute
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.workdir = fixtures.TempDir()
+        cls.workdir.setUp()
+        cls.addClassCleanup(cls.workdir.cleanUp)
+        work = cls.workdir.path
+        lab = os.environ.get(kernel.LAB_ENV) or work
+        cls.nova = base.NovaCompute(work, {
+            "DEFAULT": {"state_path": os.path.join(work, "nova")},
+            "oslo_concurrency": {"lock_path": os.path.join(work, "locks")},
+            "libvirt": {"volume_use_multipath": "True"},
+            # As TestNovaLibvirtDriver, with the multipath timeouts of
+            # test_multipath_attach: a cut path fails within seconds.
+            "iscsi_transports": {
+                "root_helper": "", "iscsiadm_timeout": "90",
+                "device_scan_attempts": "60", "device_scan_interval": "0.5",
+                "multipath_replacement_timeout": "5",
+                "multipath_map_wait": "90", "multipath_path_wait": "30",
+                "multipath_flush_attempts": "3",
+                "multipath_flush_interval": "1"},
+        }, os.path.join(lab, "nova-compute-multipath.log"))
+        cls.addClassCleanup(cls.nova.close)
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.machine.start_multipathd()
+        self.target = self.lio(label="nova-mp", portal_ip="127.0.0.1",
+                               more_ips=(mp.SECOND_IP,))
+        self.addCleanup(self.drop_maps)
+
+    def drop_maps(self) -> None:
+        """Clean-up after a failed test: the maps of our disks only."""
+        ours = set(machine.disks(self.target.iqn))
+        for name in mp.dm_uuids():
+            slaves = set(os.listdir("/sys/block/%s/slaves" % name))
+            if slaves & ours:
+                subprocess.run(["multipath", "-f", name],
+                               capture_output=True, timeout=120)
+
+    def props(self) -> dict[str, Any]:
+        """What cinder sends for a multipath attach: the single-path keys
+        and every portal's."""
+        portals = self.target.portals
+        return self.target.props(
+            target_portals=portals,
+            target_iqns=[self.target.iqn] * len(portals),
+            target_luns=[0] * len(portals))
+
+    def assert_map(self, path: str) -> tuple[str, list[str]]:
+        """``path`` is the dm-multipath map of the LUN (keyed by the WWID
+        udev reads from its disks) over both iSCSI disks of the target,
+        one session per portal; the map's and the disks' kernel names."""
+        disks = sorted(machine.disks(self.target.iqn))
+        self.assertEqual(2, len(disks), disks)
+        (wwid,) = {mp.udev_serial(disk) for disk in disks}
+        self.assertEqual("/dev/disk/by-id/dm-uuid-mpath-" + wwid, path)
+        name = os.path.basename(os.path.realpath(path))
+        self.assertEqual("mpath-" + wwid, mp.dm_uuids().get(name))
+        self.assertEqual(disks,
+                         sorted(os.listdir("/sys/block/%s/slaves" % name)))
+        self.assertEqual(2, len(machine.sessions(self.target.iqn)))
+        self.assertEqual(
+            sorted(portal.split(":")[0] for portal in self.target.portals),
+            sorted(mp.disk_portal_ip(disk) for disk in disks))
+        return name, disks
+
+    def test_attach_map_config_io_cut_path_and_detach(self) -> None:
+        volume_id = str(uuid.uuid4())
+        reply = self.nova.request("connect", connection_info={
+            "driver_volume_type": "iscsi", "serial": volume_id,
+            "data": dict(self.props(), volume_id=volume_id)})
+        self.assertEqual(
+            ("iscsi_transports.nova_libvirt.LibvirtISCSIVolumeDriver",
+             "iscsi_transports.brick.ISCSIConnector"),
+            (reply["volume_driver"], reply["connector"]))
+        info = reply["connection_info"]
+        path = info["data"]["device_path"]
+        name, disks = self.assert_map(path)
+        # nova's [iscsi_transports] multipath settings went into the
+        # records: each session's recovery_tmo is the replacement_timeout.
+        for session in machine.sessions(self.target.iqn):
+            self.assertEqual("5", mp._read(
+                "/sys/class/iscsi_session/%s/recovery_tmo" % session))
+
+        config = self.nova.request("config", connection_info=info,
+                                   disk_info=DISK_INFO)
+        self.assertEqual(("block", path),
+                         (config["source_type"], config["source_path"]))
+        self.assertIn('<source dev="%s"/>' % path, config["xml"])
+        self.assert_pattern_io(path)
+        self.cut_and_restore(path, disks)
+
+        self.nova.request("disconnect", connection_info=info, force=False)
+        self.assertNotIn(name, mp.dm_uuids())
+        self.assert_clean(self.target.iqn, disks)
+
+    def cut_and_restore(self, path: str, disks: list[str]) -> None:
+        """An O_DIRECT writer on the map nova attached while the second
+        portal's packets are dropped and let through again: no error, the
+        data reads back, and the path is back in the map."""
+        (cut,) = [disk for disk in disks
+                  if mp.disk_portal_ip(disk) == mp.SECOND_IP]
+        writer = mp.Writer(path)
+        writer.start()
+        self.addCleanup(writer.stop)
+        writer.wait_for_more(10, "writes on the map")
+        subprocess.run(["nft", "-f", "-"], input=mp._CUT, text=True,
+                       check=True, capture_output=True, timeout=60)
+        self.addCleanup(subprocess.run, ["nft", "delete", "table", "inet",
+                                         mp._NFT_TABLE], capture_output=True)
+        machine.wait_for(lambda: mp.path_states(cut).startswith("failed"),
+                         "multipathd to fail %s" % cut, 120)
+        writer.wait_for_more(10, "writes with one path")
+        machine.run("nft", "delete", "table", "inet", mp._NFT_TABLE)
+        machine.wait_for(lambda: mp.path_states(cut) == "active ready",
+                         "%s back in the map" % cut, 120)
+        writer.wait_for_more(10, "writes with both paths back")
+        writer.stop()
+        self.assertEqual([], writer.errors)
+        self.assertEqual([], writer.mismatches())
