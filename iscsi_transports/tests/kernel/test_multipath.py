@@ -139,6 +139,43 @@ class Writer(threading.Thread):
         return bad
 
 
+def cut_and_restore(case: base.KernelTestCase, path: str, cut: str) -> None:
+    """An O_DIRECT writer on map ``path`` while the second portal's packets
+    (path disk ``cut``) are dropped and let through again: no write
+    error, the data reads back, and ``cut`` is back in the map.  Shared
+    by the map, driver and nova scenarios."""
+    writer = Writer(path)
+    writer.start()
+    case.addCleanup(writer.stop)
+    writer.wait_for_more(10, "writes on the map")
+    subprocess.run(["nft", "-f", "-"], input=_CUT, text=True,
+                   check=True, capture_output=True, timeout=60)
+    case.addCleanup(subprocess.run, ["nft", "delete", "table", "inet",
+                                     _NFT_TABLE], capture_output=True)
+    machine.wait_for(lambda: path_states(cut).startswith("failed"),
+                     "multipathd to fail %s" % cut, 120)
+    writer.wait_for_more(10, "writes with one path")
+    machine.run("nft", "delete", "table", "inet", _NFT_TABLE)
+    machine.wait_for(lambda: path_states(cut) == "active ready",
+                     "%s back in the map" % cut, 120)
+    writer.wait_for_more(10, "writes with both paths back")
+    writer.stop()
+    case.assertEqual([], writer.errors)
+    case.assertFalse(writer.is_alive())
+    case.assertEqual([], writer.mismatches())
+
+
+def drop_maps_of(iqn: str) -> None:
+    """Clean-up after a failed test: the maps holding ``iqn``'s disks
+    only."""
+    ours = set(machine.disks(iqn))
+    for name in dm_uuids():
+        slaves = set(os.listdir("/sys/block/%s/slaves" % name))
+        if slaves & ours:
+            subprocess.run(["multipath", "-f", name],
+                           capture_output=True, timeout=120)
+
+
 class MultipathTestCase(base.KernelTestCase):
 
     def setUp(self) -> None:
@@ -227,25 +264,7 @@ class TestMultipathMap(MultipathTestCase):
     def cut_and_restore(self, path: str) -> None:
         (cut,) = [disk for disk in self.disks
                   if disk_portal_ip(disk) == SECOND_IP]
-        writer = Writer(path)
-        writer.start()
-        self.addCleanup(writer.stop)
-        writer.wait_for_more(10, "writes on the map")
-        subprocess.run(["nft", "-f", "-"], input=_CUT, text=True,
-                       check=True, capture_output=True, timeout=60)
-        self.addCleanup(subprocess.run, ["nft", "delete", "table", "inet",
-                                         _NFT_TABLE], capture_output=True)
-        machine.wait_for(lambda: path_states(cut).startswith("failed"),
-                         "multipathd to fail %s" % cut, 120)
-        writer.wait_for_more(10, "writes with one path")
-        machine.run("nft", "delete", "table", "inet", _NFT_TABLE)
-        machine.wait_for(lambda: path_states(cut) == "active ready",
-                         "%s back in the map" % cut, 120)
-        writer.wait_for_more(10, "writes with both paths back")
-        writer.stop()
-        self.assertEqual([], writer.errors)
-        self.assertFalse(writer.is_alive())
-        self.assertEqual([], writer.mismatches())
+        cut_and_restore(self, path, cut)
 
 
 class TestOpenMap(MultipathTestCase):

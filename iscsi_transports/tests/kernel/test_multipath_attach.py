@@ -57,13 +57,7 @@ class DriverMultipathTestCase(base.KernelTestCase):
                 "target_luns": [lun] * len(portals)}
 
     def drop_maps(self) -> None:
-        """Clean-up after a failed test: the maps of our disks only."""
-        ours = set(machine.disks(self.target.iqn))
-        for name in lab.dm_uuids():
-            slaves = set(os.listdir("/sys/block/%s/slaves" % name))
-            if slaves & ours:
-                subprocess.run(["multipath", "-f", name],
-                               capture_output=True, timeout=120)
+        lab.drop_maps_of(self.target.iqn)
 
     def assert_map(self, info: dict[str, Any]) -> str:
         """``info`` names a live map of both paths, keyed by the WWID
@@ -124,29 +118,9 @@ class TestDriverMultipath(DriverMultipathTestCase):
         self.assert_clean(self.target.iqn, disks)
 
     def cut_and_restore(self, info: dict[str, Any]) -> None:
-        """An O_DIRECT writer on the map while the second portal's
-        packets are dropped and let through again: no error, the data
-        reads back, and the path is back in the map."""
         (cut,) = [str(t["disk"]) for t in info["targets"]
                   if t["portal"].startswith(SECOND_IP)]
-        writer = lab.Writer(info["path"])
-        writer.start()
-        self.addCleanup(writer.stop)
-        writer.wait_for_more(10, "writes on the map")
-        subprocess.run(["nft", "-f", "-"], input=lab._CUT, text=True,
-                       check=True, capture_output=True, timeout=60)
-        self.addCleanup(subprocess.run, ["nft", "delete", "table", "inet",
-                                         lab._NFT_TABLE], capture_output=True)
-        machine.wait_for(lambda: lab.path_states(cut).startswith("failed"),
-                         "multipathd to fail %s" % cut, 120)
-        writer.wait_for_more(10, "writes with one path")
-        machine.run("nft", "delete", "table", "inet", lab._NFT_TABLE)
-        machine.wait_for(lambda: lab.path_states(cut) == "active ready",
-                         "%s back in the map" % cut, 120)
-        writer.wait_for_more(10, "writes with both paths back")
-        writer.stop()
-        self.assertEqual([], writer.errors)
-        self.assertEqual([], writer.mismatches())
+        lab.cut_and_restore(self, info["path"], cut)
 
     def test_extend_grows_the_map(self) -> None:
         self.target.add_lun(2, size_mib=32)  # loop-backed: it can grow

@@ -18,7 +18,6 @@ plain detach leaves nothing of the target behind.
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from typing import Any
 
@@ -32,12 +31,15 @@ from iscsi_transports.tests.kernel import test_multipath as mp
 DISK_INFO = {"bus": "virtio", "dev": "vdb", "type": "disk"}
 
 
-class TestNovaLibvirtDriver(base.KernelTestCase):
-    """One nova compute process serves the tests of this class, as it
-    serves every volume of a host; loading nova is slow under the lab's
-    emulated CPU."""
+class NovaTestCase(base.KernelTestCase):
+    """One nova compute process serves the tests of a class, as it serves
+    every volume of a host; loading nova is slow under the lab's emulated
+    CPU."""
 
     nova: base.NovaCompute
+    #: nova.conf sections beside the ones every class gets, and the log.
+    nova_conf: dict[str, dict[str, str]] = {}
+    nova_log = "nova-compute.log"
 
     @classmethod
     def setUpClass(cls) -> None:
@@ -47,17 +49,21 @@ class TestNovaLibvirtDriver(base.KernelTestCase):
         cls.addClassCleanup(cls.workdir.cleanUp)
         work = cls.workdir.path
         lab = os.environ.get(kernel.LAB_ENV) or work
-        cls.nova = base.NovaCompute(work, {
-            "DEFAULT": {"state_path": os.path.join(work, "nova")},
-            "oslo_concurrency": {"lock_path": os.path.join(work, "locks")},
-            # nova-compute runs as root here: no root helper for the
-            # library (nova's own, sudo nova-rootwrap, is not set up).  Its
-            # state directory is nova's default, under [DEFAULT]
-            # state_path; the disk wait as in the other kernel tests.
-            "iscsi_transports": {
-                "root_helper": "", "iscsiadm_timeout": "90",
-                "device_scan_attempts": "60", "device_scan_interval": "0.5"},
-        }, os.path.join(lab, "nova-compute.log"))
+        # nova-compute runs as root here: no root helper for the library
+        # (nova's own, sudo nova-rootwrap, is not set up).  Its state
+        # directory is nova's default, under [DEFAULT] state_path; the
+        # disk wait as in the other kernel tests.
+        library = {"root_helper": "", "iscsiadm_timeout": "90",
+                   "device_scan_attempts": "60",
+                   "device_scan_interval": "0.5"}
+        conf = {"DEFAULT": {"state_path": os.path.join(work, "nova")},
+                "oslo_concurrency": {"lock_path": os.path.join(work,
+                                                               "locks")},
+                **cls.nova_conf}
+        conf["iscsi_transports"] = {**library,
+                                    **conf.get("iscsi_transports", {})}
+        cls.nova = base.NovaCompute(work, conf,
+                                    os.path.join(lab, cls.nova_log))
         cls.addClassCleanup(cls.nova.close)
 
     def connect(self, props: dict[str, Any]) -> dict[str, Any]:
@@ -76,16 +82,26 @@ class TestNovaLibvirtDriver(base.KernelTestCase):
     def disconnect(self, info: dict[str, Any], force: bool) -> None:
         self.nova.request("disconnect", connection_info=info, force=force)
 
-    def test_attach_config_io_forced_detach(self) -> None:
-        target = self.lio(label="nova")
-        info = self.connect(target.props())
-        path = info["data"]["device_path"]
-        disk = self.assert_attached(target.iqn, path)
+    def assert_block_config(self, info: dict[str, Any]) -> str:
+        """nova's libvirt disk config of the attached volume is the block
+        device nova was handed; that path."""
+        path: str = info["data"]["device_path"]
         config = self.nova.request("config", connection_info=info,
                                    disk_info=DISK_INFO)
         self.assertEqual(("block", path),
                          (config["source_type"], config["source_path"]))
         self.assertIn('<source dev="%s"/>' % path, config["xml"])
+        return path
+
+
+class TestNovaLibvirtDriver(NovaTestCase):
+
+    def test_attach_config_io_forced_detach(self) -> None:
+        target = self.lio(label="nova")
+        info = self.connect(target.props())
+        path = info["data"]["device_path"]
+        disk = self.assert_attached(target.iqn, path)
+        self.assert_block_config(info)
         self.assert_pattern_io(path)
         self.disconnect(info, force=True)
         self.assert_clean(target.iqn, [disk])
@@ -111,7 +127,7 @@ class TestNovaLibvirtDriver(base.KernelTestCase):
         self.assert_clean(target.iqn, [first_disk, second_disk])
 
 
-class TestNovaMultipath(base.KernelTestCase):
+class TestNovaMultipath(NovaTestCase):
     """nova with ``[libvirt] volume_use_multipath = True``: the volume
     driver nova builds at start-up hands that to the connector, so an
     attach logs in to every portal cinder sends and nova keeps, and gives
@@ -119,31 +135,16 @@ class TestNovaMultipath(base.KernelTestCase):
     127.0.0.1:3260 and 127.0.0.2:3260 and multipathd runs in the VM, as in
     :mod:`.test_multipath_attach`, which proves the driver's side."""
 
-    nova: base.NovaCompute
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.workdir = fixtures.TempDir()
-        cls.workdir.setUp()
-        cls.addClassCleanup(cls.workdir.cleanUp)
-        work = cls.workdir.path
-        lab = os.environ.get(kernel.LAB_ENV) or work
-        cls.nova = base.NovaCompute(work, {
-            "DEFAULT": {"state_path": os.path.join(work, "nova")},
-            "oslo_concurrency": {"lock_path": os.path.join(work, "locks")},
-            "libvirt": {"volume_use_multipath": "True"},
-            # As TestNovaLibvirtDriver, with the multipath timeouts of
-            # test_multipath_attach: a cut path fails within seconds.
-            "iscsi_transports": {
-                "root_helper": "", "iscsiadm_timeout": "90",
-                "device_scan_attempts": "60", "device_scan_interval": "0.5",
-                "multipath_replacement_timeout": "5",
-                "multipath_map_wait": "90", "multipath_path_wait": "30",
-                "multipath_flush_attempts": "3",
-                "multipath_flush_interval": "1"},
-        }, os.path.join(lab, "nova-compute-multipath.log"))
-        cls.addClassCleanup(cls.nova.close)
+    # As TestNovaLibvirtDriver, with the multipath timeouts of
+    # test_multipath_attach: a cut path fails within seconds.
+    nova_conf = {
+        "libvirt": {"volume_use_multipath": "True"},
+        "iscsi_transports": {"multipath_replacement_timeout": "5",
+                             "multipath_map_wait": "90",
+                             "multipath_path_wait": "30",
+                             "multipath_flush_attempts": "3",
+                             "multipath_flush_interval": "1"}}
+    nova_log = "nova-compute-multipath.log"
 
     def setUp(self) -> None:
         super().setUp()
@@ -153,13 +154,7 @@ class TestNovaMultipath(base.KernelTestCase):
         self.addCleanup(self.drop_maps)
 
     def drop_maps(self) -> None:
-        """Clean-up after a failed test: the maps of our disks only."""
-        ours = set(machine.disks(self.target.iqn))
-        for name in mp.dm_uuids():
-            slaves = set(os.listdir("/sys/block/%s/slaves" % name))
-            if slaves & ours:
-                subprocess.run(["multipath", "-f", name],
-                               capture_output=True, timeout=120)
+        mp.drop_maps_of(self.target.iqn)
 
     def props(self) -> dict[str, Any]:
         """What cinder sends for a multipath attach: the single-path keys
@@ -189,15 +184,7 @@ class TestNovaMultipath(base.KernelTestCase):
         return name, disks
 
     def test_attach_map_config_io_cut_path_and_detach(self) -> None:
-        volume_id = str(uuid.uuid4())
-        reply = self.nova.request("connect", connection_info={
-            "driver_volume_type": "iscsi", "serial": volume_id,
-            "data": dict(self.props(), volume_id=volume_id)})
-        self.assertEqual(
-            ("iscsi_transports.nova_libvirt.LibvirtISCSIVolumeDriver",
-             "iscsi_transports.brick.ISCSIConnector"),
-            (reply["volume_driver"], reply["connector"]))
-        info = reply["connection_info"]
+        info = self.connect(self.props())
         path = info["data"]["device_path"]
         name, disks = self.assert_map(path)
         # nova's [iscsi_transports] multipath settings went into the
@@ -206,39 +193,15 @@ class TestNovaMultipath(base.KernelTestCase):
             self.assertEqual("5", mp._read(
                 "/sys/class/iscsi_session/%s/recovery_tmo" % session))
 
-        config = self.nova.request("config", connection_info=info,
-                                   disk_info=DISK_INFO)
-        self.assertEqual(("block", path),
-                         (config["source_type"], config["source_path"]))
-        self.assertIn('<source dev="%s"/>' % path, config["xml"])
+        self.assert_block_config(info)
         self.assert_pattern_io(path)
         self.cut_and_restore(path, disks)
 
-        self.nova.request("disconnect", connection_info=info, force=False)
+        self.disconnect(info, force=False)
         self.assertNotIn(name, mp.dm_uuids())
         self.assert_clean(self.target.iqn, disks)
 
     def cut_and_restore(self, path: str, disks: list[str]) -> None:
-        """An O_DIRECT writer on the map nova attached while the second
-        portal's packets are dropped and let through again: no error, the
-        data reads back, and the path is back in the map."""
         (cut,) = [disk for disk in disks
                   if mp.disk_portal_ip(disk) == mp.SECOND_IP]
-        writer = mp.Writer(path)
-        writer.start()
-        self.addCleanup(writer.stop)
-        writer.wait_for_more(10, "writes on the map")
-        subprocess.run(["nft", "-f", "-"], input=mp._CUT, text=True,
-                       check=True, capture_output=True, timeout=60)
-        self.addCleanup(subprocess.run, ["nft", "delete", "table", "inet",
-                                         mp._NFT_TABLE], capture_output=True)
-        machine.wait_for(lambda: mp.path_states(cut).startswith("failed"),
-                         "multipathd to fail %s" % cut, 120)
-        writer.wait_for_more(10, "writes with one path")
-        machine.run("nft", "delete", "table", "inet", mp._NFT_TABLE)
-        machine.wait_for(lambda: mp.path_states(cut) == "active ready",
-                         "%s back in the map" % cut, 120)
-        writer.wait_for_more(10, "writes with both paths back")
-        writer.stop()
-        self.assertEqual([], writer.errors)
-        self.assertEqual([], writer.mismatches())
+        mp.cut_and_restore(self, path, cut)
