@@ -22,9 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
-import select
 import subprocess
-import time
 from typing import Any
 
 import fixtures
@@ -42,6 +40,7 @@ from iscsi_transports.iscsiadm import runner as _iscsiadm
 from iscsi_transports.privileged import client as _client
 from iscsi_transports.tests import base as tests_base
 from iscsi_transports.tests.functional import base as functional_base
+from iscsi_transports.tests.kernel import child
 from iscsi_transports.tests.kernel import machine
 from iscsi_transports.tests.kernel import recording
 from iscsi_transports.tests.kernel import targets
@@ -312,7 +311,7 @@ class NovaError(AssertionError):
         self.error = str(reply["error"])
 
 
-class NovaCompute:
+class NovaCompute(child.JsonLinesChild):
     """nova's ``LibvirtDriver`` volume path in a process of its own.
 
     Runs ``tools/nova_tests/libvirt_volumes.py`` with the nova
@@ -320,6 +319,8 @@ class NovaCompute:
     ``nova.conf`` holding ``options`` ({group: {name: value}}), and sends
     it one request at a time.  Its log goes to ``log_path``.
     """
+
+    who = "nova"
 
     def __init__(self, workdir: str, options: dict[str, dict[str, str]],
                  log_path: str, timeout: float = 900) -> None:
@@ -329,58 +330,21 @@ class NovaCompute:
                 "%s=%r is not nova's virtualenv python: run the kernel tests "
                 "through tools/kernel-lab/run-tests.sh, which builds it with "
                 "tools/nova-tests.sh" % (NOVA_PYTHON_ENV, python))
-        self.timeout = timeout
-        self.log_path = log_path
         config = os.path.join(workdir, "nova.conf")
         with open(config, "w") as conf:
             for group, values in options.items():
                 conf.write("[%s]\n" % group)
                 conf.writelines("%s = %s\n" % item for item in values.items())
-        env = dict(os.environ, PYTHONPATH=REPO)
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [python, NOVA_HELPER, "--config-file", config],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                env=env, text=True)
-        self._reply()  # {"ready": true} once nova is loaded
+        super().__init__([python, NOVA_HELPER, "--config-file", config],
+                         log_path, timeout,
+                         env=dict(os.environ, PYTHONPATH=REPO))
+        self._checked(self._reply())  # {"ready": true} once nova is loaded
 
-    def _reply(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + self.timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError("nova did not answer in %ss (log: %s)"
-                                     % (self.timeout, self.log_path))
-            ready, _, _ = select.select([self.process.stdout], [], [],
-                                        remaining)
-            if ready:
-                break
-        line = self.process.stdout.readline()
-        if not line:
-            raise AssertionError("nova exited %s; the end of its log (%s):\n%s"
-                                 % (self.process.wait(), self.log_path,
-                                    self._log_tail()))
-        reply: dict[str, Any] = json.loads(line)
+    @staticmethod
+    def _checked(reply: dict[str, Any]) -> dict[str, Any]:
         if "error" in reply:
             raise NovaError(reply)
         return reply
 
-    def _log_tail(self, lines: int = 40) -> str:
-        with open(self.log_path, errors="replace") as log:
-            return "".join(log.readlines()[-lines:])
-
     def request(self, op: str, **kwargs: Any) -> dict[str, Any]:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(dict(kwargs, op=op)) + "\n")
-        self.process.stdin.flush()
-        return self._reply()
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        return self._checked(self._send(op, **kwargs))

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
-import time
 from typing import Any
+
+from iscsi_transports.tests.kernel import child
 
 SERVICE_UID = SERVICE_GID = 65534
 SERVICE_USER = "nobody"
@@ -107,63 +107,26 @@ class ServiceError(AssertionError):
         self.message = str(reply["message"])
 
 
-class ServiceUser:
+class ServiceUser(child.JsonLinesChild):
     """This module running as uid 65534, answering one request at a time.
 
     Its stderr (the library's log) goes to ``log_path``.
     """
 
+    who = "the service user"
+
     def __init__(self, log_path: str, timeout: float = 900) -> None:
-        self.timeout = timeout
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [*SETPRIV, sys.executable, "-m", __name__, NOVA_CONF,
-                 " ".join(ROOT_HELPER)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
-                env=ENV, cwd=REPO, text=True)
+        super().__init__([*SETPRIV, sys.executable, "-m", __name__,
+                          NOVA_CONF, " ".join(ROOT_HELPER)],
+                         log_path, timeout, env=ENV, cwd=REPO)
         self.identity = self._reply()["result"]
-
-    def log(self) -> str:
-        with open(self.log_path, errors="replace") as log:
-            return log.read()
-
-    def _reply(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        deadline = time.monotonic() + self.timeout
-        ready: list[Any] = []
-        while not ready:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError("the service user did not answer in "
-                                     "%ss" % self.timeout)
-            ready, _, _ = select.select([self.process.stdout], [], [],
-                                        remaining)
-        line = self.process.stdout.readline()
-        if not line:
-            raise AssertionError("the service user exited %s; its log:\n%s"
-                                 % (self.process.wait(), self.log()[-4000:]))
-        reply: dict[str, Any] = json.loads(line)
-        return reply
 
     def request(self, op: str, **kwargs: Any) -> Any:
         """The result of ``op``, or ServiceError with the error's type."""
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(dict(kwargs, op=op)) + "\n")
-        self.process.stdin.flush()
-        reply = self._reply()
+        reply = self._send(op, **kwargs)
         if "error" in reply:
             raise ServiceError(reply)
         return reply["result"]
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 def run_as_service_user(*argv: str, timeout: float = 600
