@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import stat
+from collections.abc import Callable
 
 from iscsi_transports import exception
 from iscsi_transports.privileged import paths
@@ -98,17 +99,26 @@ def flush_disk(name: str) -> bool:
             return False
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None
+    _use_block_device(operation, path, fd,
+                      lambda device: fcntl.ioctl(device, BLKFLSBUF, 0))
+    return True
+
+
+def _use_block_device(operation: str, path: str, fd: int,
+                      use: Callable[[int], object]) -> None:
+    """``use(fd)`` on an opened ``path``, then close it: refused unless the
+    descriptor is a block device (the name may have been replaced since it
+    was checked); an OSError is PrivilegedOperationFailed."""
     try:
         if not stat.S_ISBLK(os.fstat(fd).st_mode):
             raise validate.refuse(operation, "%s is not a block device"
                                   % path)
-        fcntl.ioctl(fd, BLKFLSBUF, 0)
+        use(fd)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None
     finally:
         os.close(fd)
-    return True
 
 
 def read_block(path: str) -> None:
@@ -142,13 +152,5 @@ def read_block(path: str) -> None:
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None
-    try:
-        if not stat.S_ISBLK(os.fstat(fd).st_mode):
-            raise validate.refuse(operation, "%s is not a block device"
-                                  % path)
-        os.read(fd, BLOCK)
-    except OSError as error:
-        raise exception.PrivilegedOperationFailed(
-            operation, "%s: %s" % (path, error.strerror)) from None
-    finally:
-        os.close(fd)
+    _use_block_device(operation, path, fd,
+                      lambda device: os.read(device, BLOCK))
