@@ -99,15 +99,7 @@ def ours(lab: Lab) -> Callable[[], None]:
                         ("device_scan_interval", 0.5),
                         ("iscsiadm_timeout", 90)):
         conf.set_override(name, value, "iscsi_transports")
-    attacher = driver.ISCSIDriver(conf)
-    info: dict[str, Any] = {}
-
-    def attach() -> None:
-        info.update(attacher.connect_volume(lab.props))
-
-    attach.detach = lambda: attacher.disconnect_volume(  # type: ignore
-        lab.props, info)
-    return attach
+    return connected(driver.ISCSIDriver(conf), lab.props)
 
 
 def os_brick(lab: Lab) -> Callable[[], None]:
@@ -118,14 +110,20 @@ def os_brick(lab: Lab) -> Callable[[], None]:
     # As root in one process: os-brick's own execute (its privsep entry
     # point) runs in it, commands run directly (no root helper).
     privileged.default.set_client_mode(False)
-    connector = iscsi.ISCSIConnector(None, device_scan_attempts=60)
+    return connected(iscsi.ISCSIConnector(None, device_scan_attempts=60),
+                     lab.props)
+
+
+def connected(connector: Any, props: dict[str, Any]) -> Callable[[], None]:
+    """A round's attach: ``connector.connect_volume(props)``; its
+    ``detach`` disconnects with the device info the attach returned."""
     info: dict[str, Any] = {}
 
     def attach() -> None:
-        info.update(connector.connect_volume(lab.props))
+        info.update(connector.connect_volume(props))
 
     attach.detach = lambda: connector.disconnect_volume(  # type: ignore
-        lab.props, info)
+        props, info)
     return attach
 
 
