@@ -574,11 +574,16 @@ class ISCSIDriver:
         return made.portal if tpgt is None else "%s,%d" % (made.portal, tpgt)
 
     def _session_record(self, made: _Made, session: sysfs.Session) -> str:
-        """The portal naming the record of a live ``session``: with its
-        portal group when the target's records at that portal are kept
-        per iface (the bare portal may match this iface's records of
-        several groups), else bare (the single-file record)."""
-        if session.tpgt is not None and session.tpgt in \
+        """The portal naming the record of a live ``session`` for the root
+        daemon's write: with its portal group when the target's records
+        at that portal are kept per iface (the daemon writes one record,
+        and the bare portal may match this iface's records of several
+        groups), else bare (the single-file record).  ``-o update`` on the
+        legacy path sets every matching record itself: bare, and no
+        layout read (for a caller that cannot read the records, an
+        iscsiadm process)."""
+        if self.iscsiadm.privileged is not None and \
+                session.tpgt is not None and session.tpgt in \
                 self.iscsiadm.node_layout(made.iqn, made.portal).tpgts:
             return "%s,%d" % (made.portal, session.tpgt)
         return made.portal
