@@ -37,6 +37,9 @@ from iscsi_transports import exception
 from iscsi_transports import state
 from iscsi_transports.attach import sysfs
 
+__all__ = ["SUBDIR", "Attachment", "directory", "forget",
+           "from_device_info", "read", "record"]
+
 LOG = logging.getLogger(__name__)
 
 #: The subdirectory of the state directory (one of ``state.SUBDIRS``).
