@@ -194,10 +194,32 @@ def _read_one(dir_fd: int, name: str) -> Attachment | str | None:
     with os.fdopen(fd, "rb") as handle:
         try:
             data = json.loads(handle.read(_MAX_BYTES))
-            return Attachment(**{field: data[field]
+            item = Attachment(**{field: data[field]
                                  for field in Attachment._fields})
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError,
+                RecursionError) as error:
             return "not a record (%s)" % error
+    wrong = [field for field, kinds in _TYPES.items()
+             if not _fits(getattr(item, field), kinds)]
+    return "not a record (bad %s)" % ", ".join(wrong) if wrong else item
+
+
+def _fits(value: Any, kinds: Any) -> bool:
+    """``isinstance``, except that a bool is no number (JSON's ``true``
+    is no LUN)."""
+    if isinstance(value, bool):
+        return kinds is bool
+    return isinstance(value, kinds)
+
+
+#: What each field of a record file must hold (a bool is no number).
+_TYPES: dict[str, Any] = {
+    "target_iqn": str, "portal": str, "iface": str, "kernel_lun": int,
+    "lun": int, "requested": (str, type(None)),
+    "transport": (str, type(None)), "fallback": bool,
+    "reason": (str, type(None)), "scsi_wwn": (str, type(None)),
+    "multipath_id": (str, type(None)),
+    "attached_at": (int, float, type(None))}
 
 
 def forget(conf: cfg.ConfigOpts, view: sysfs.Sysfs,

@@ -299,6 +299,26 @@ class TestManaged(InventoryTestCase):
         found = self.read()
         self.assertIn("x.json: not a record", found.problems[0])
 
+    def test_hostile_files_are_problems_not_hangs_or_crashes(self) -> None:
+        self.tree.add_session(1, IQN)
+        directory = ledger.directory(self.conf)
+        os.makedirs(directory)
+        os.mkfifo(os.path.join(directory, "fifo.json"))
+        with open(os.path.join(directory, "big.json"), "w") as fh:
+            fh.write("[" * 100000)
+        self.record(kernel_lun="1")
+        self.record(iface="lab0", fallback=1)
+        self.record(iface="lab1", attached_at=True)
+        problems = self.read().problems
+        self.assertEqual(5, len(problems), problems)
+        self.assertEqual(
+            ["bad attached_at", "bad fallback", "bad kernel_lun",
+             "big.json", "fifo.json"],
+            sorted(problem.rsplit("(", 1)[1].rstrip(")")
+                   if "(bad " in problem else
+                   problem.split(": not a record")[0].rsplit("/", 1)[1]
+                   for problem in problems))
+
     def test_leftovers(self) -> None:
         self.tree.add_session(1, IQN)
         self.tree.add_disk(1, 1, "sdb")
