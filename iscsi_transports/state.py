@@ -1,7 +1,8 @@
 """The library's own state on disk: one directory, and lock files.
 
 The state directory holds the ownership markers of the iface records the
-library created (``ifaces/``) and, unless ``[oslo_concurrency] lock_path``
+library created (``ifaces/``), what each attach used (``attachments/``,
+see :mod:`iscsi_transports.attach.ledger`) and, unless ``[oslo_concurrency] lock_path``
 is set, its lock files (``locks/``).  It belongs to the service user: under
 nova it defaults to ``<nova's state_path>/iscsi-transports`` (nova's
 ``state_path`` is the ``nova`` user's), elsewhere to
@@ -36,7 +37,7 @@ __all__ = ["DEFAULT_DIR", "directory", "ensure", "external_lock",
 
 #: Where the state lives without nova (no ``[DEFAULT] state_path``).
 DEFAULT_DIR = "/var/lib/iscsi-transports"
-SUBDIRS = ("ifaces", "locks")
+SUBDIRS = ("ifaces", "locks", "attachments")
 LOCK_PREFIX = "iscsi_transports-"
 
 state_opts = [

@@ -41,6 +41,7 @@ from iscsi_transports.attach import connection
 from iscsi_transports.attach import disks
 from iscsi_transports.attach import fallback
 from iscsi_transports.attach import inflight
+from iscsi_transports.attach import ledger
 from iscsi_transports.attach import multipath as multipath_mod
 from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
@@ -326,9 +327,12 @@ class ISCSIDriver:
             multipath = False
         LOG.debug("Attaching %r (multipath %s)", props, multipath)
         if multipath:
-            return self._connect_multipath(props, volume_type, transport,
+            info = self._connect_multipath(props, volume_type, transport,
                                            budget)
-        return self._connect_first(props, volume_type, transport, budget)
+        else:
+            info = self._connect_first(props, volume_type, transport, budget)
+        ledger.record(self.conf, info)
+        return info
 
     def _connect_first(self, props: connection.ConnectionProperties,
                        volume_type: str, transport: str | None,
@@ -720,6 +724,9 @@ class ISCSIDriver:
                             recorded, force)
         if left:
             raise exception.VolumeDetachIncomplete(left="; ".join(left))
+        ledger.forget(self.conf, self.view, [
+            (path.iqn, path.portal, props.kernel_lun(path))
+            for path in props.paths])
 
     def _flush_maps(self, props: connection.ConnectionProperties,
                     connection_properties: Mapping[str, Any],

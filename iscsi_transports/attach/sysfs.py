@@ -665,6 +665,31 @@ class Sysfs:
                     return holder
         return None
 
+    def maps(self) -> tuple[Holder, ...]:
+        """Every device-mapper device of the host (``block/dm-N``) with
+        its ``slaves``, by name."""
+        return tuple(self._holder(self._path("block", name), name)
+                     for name in _listdir(self._path("block"))
+                     if name.startswith("dm-"))
+
+    def holders(self, name: str) -> tuple[Holder, ...]:
+        """What is stacked on block device ``name`` (a disk or a map):
+        its ``holders/``."""
+        if not name or os.sep in name or name.startswith("."):
+            return ()
+        return self._holders(self._path("block", name))
+
+    def block_devno(self, name: str) -> tuple[int, int] | None:
+        """(major, minor) of block device ``name`` (its ``dev``), which
+        mount tables and ``stat`` name it by; None if it is not there."""
+        if not name or os.sep in name or name.startswith("."):
+            return None
+        major, _colon, minor = (_read(self._path("block", name, "dev"))
+                                or "").partition(":")
+        number, second = _int(major), _int(minor)
+        return None if number is None or second is None \
+            else (number, second)
+
     def find_disks(self, target: str, portal: str | Portal, iface: str,
                    lun: int, addressing_mode: str | None = None
                    ) -> list[Disk]:

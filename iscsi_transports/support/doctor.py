@@ -45,6 +45,7 @@ from iscsi_transports import iface as iface_mod
 from iscsi_transports import multipathd as multipathd_mod
 from iscsi_transports import portal as portal_mod
 from iscsi_transports import state
+from iscsi_transports.attach import inventory
 from iscsi_transports.iscsiadm import nodes
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.selection import manager as manager_mod
@@ -315,6 +316,25 @@ def lock_files_check(path: str) -> Check:
                  % (len(names), path, owner))
 
 
+def leftovers_check(conf: cfg.ConfigOpts, sysfs_root: str) -> Check:
+    """Volumes left failed on the host: sessions not logged in, disks
+    whose LUN the target no longer reports, maps with no live path (what
+    ``iscsi-transports volumes`` shows as ``failed`` or ``lun-gone``).
+    A warning: they cost kernel errors and retries, not attaches."""
+    name = "leftovers"
+    found = inventory.read(conf, sysfs_root=sysfs_root,
+                           processes=False).leftovers
+    if not found:
+        return Check(name, OK, "no failed session, gone LUN or map without "
+                     "a live path")
+    shown = ["%s (%s)" % (volume.device, volume.state) for volume in found]
+    return Check(name, WARN, "%d volume%s left failed: %s; see "
+                 "iscsi-transports volumes" % (
+                     len(found), "" if len(found) == 1 else "s",
+                     ", ".join(shown[:5]) + (", ..." if len(shown) > 5
+                                             else "")))
+
+
 def probe_privsep(timeout: float) -> str:
     """Start the library's privsep daemon and ask it for the initiator name
     file; what it answered, or PrivsepUnavailable (also when it takes more
@@ -423,7 +443,9 @@ class Doctor:
         the iscsi_tcp module and the initiator name.  Every transport,
         offload ones too, goes through iscsid."""
         return [self._iscsid(), self._iscsi_tcp(), self._initiator_name(),
-                *self._iface_dir()]
+                *self._iface_dir(),
+                leftovers_check(self.manager.conf,
+                                self.manager.host.sysfs_root)]
 
     def privileges(self) -> list[Check]:
         """What the service user needs to reach root and share state:

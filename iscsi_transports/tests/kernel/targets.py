@@ -166,6 +166,19 @@ class LioTarget:
         self._symlink(lun_dir, os.path.join(mapped, "link"))
         return loop
 
+    def unmap(self, lun: int) -> None:
+        """Take LUN ``lun`` away from us while we are logged in, as an
+        array does when a volume is unmapped: the session stays, the LUN
+        answers no more."""
+        mapped = os.path.join(self.tpg, "acls", self.initiator,
+                              "lun_%d" % lun)
+        for path in (os.path.join(mapped, "link"), mapped):
+            if os.path.islink(path):
+                os.unlink(path)
+            else:
+                os.rmdir(path)
+            self.made.remove(path)
+
     def grow(self, lun: int, size_mib: int) -> None:
         """Grow an :meth:`add_lun` LUN's backing file and its loop device:
         the target reports the new capacity from then on."""

@@ -198,8 +198,8 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
 
     def test_healthy_host(self):
         report, basics = self.basics()
-        self.assertEqual({"iscsid", "iscsi_tcp", "initiatorname"},
-                         set(basics))
+        self.assertEqual({"iscsid", "iscsi_tcp", "initiatorname",
+                          "leftovers"}, set(basics))
         self.assertEqual({"ok"}, {status for status, _ in basics.values()})
         self.assertIn("iscsid.socket listening", basics["iscsid"][1])
         self.assertIn("installed for this kernel", basics["iscsi_tcp"][1])
@@ -533,3 +533,34 @@ class TestIfaceDir(base.TestCase):
         root = self.conf.iscsi_transports.iscsi_db_path
         self.assertEqual(os.path.join(root, "ifaces"),
                          doctor.iface_dir(self.conf))
+
+
+class TestLeftovers(DoctorTestCase):
+    """Failed volumes are a warning that names them and where to look."""
+
+    def leftovers(self):
+        return next((c["status"], c["detail"]) for c in
+                    self.report()["basics"] if c["check"] == "leftovers")
+
+    def test_none(self):
+        tree = kernel_tree.IscsiTree(self.sysfs, self.lock_path)
+        tree.add_session(1, "iqn.2003-01.org.lab:ok")
+        tree.add_disk(1, 1, "sdb")
+        self.assertEqual("ok", self.leftovers()[0])
+
+    def test_failed_session_gone_lun_and_dead_map(self):
+        tree = kernel_tree.IscsiTree(self.sysfs, self.lock_path)
+        tree.add_session(1, "iqn.2003-01.org.lab:a",
+                         session_attrs={"state": "FAILED"})
+        tree.add_disk(1, 1, "sdb")
+        tree.add_session(2, "iqn.2003-01.org.lab:b")
+        tree.add_disk(2, 1, "sdc", sectors=0)
+        tree.add_dm("dm-0", "mpatha", "mpath-3600")
+        report = self.report()
+        status, detail = next((c["status"], c["detail"]) for c in
+                              report["basics"] if c["check"] == "leftovers")
+        self.assertEqual(("warn", "3 volumes left failed: dm-0 (failed), "
+                          "sdb (failed), sdc (lun-gone); see "
+                          "iscsi-transports volumes"), (status, detail))
+        # A warning: the host still attaches.
+        self.assertTrue(report["healthy"])
