@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import sys
 from typing import TypeVar
@@ -28,13 +29,29 @@ extensions = [
 ]
 
 # openstackdocstheme
-openstackdocs_repo_name = "openstack/iscsi-transports"
+# No repository name and no bug project: the project has no public
+# repository or bug tracker, and the theme would link every page to
+# opendev.org and Launchpad pages that do not exist.
 openstackdocs_pdf_link = False
 openstackdocs_use_storyboard = False
 openstackdocs_auto_name = False
-openstackdocs_bug_project = "iscsi-transports"
-openstackdocs_bug_tag = "doc"
 html_theme = "openstackdocs"
+
+
+def _declared_version() -> str:
+    """setup.cfg's ``[metadata] version``, the version every build reports.
+
+    The theme would ask pbr, which derives it from git (``0.1.0.devN`` on a
+    commit without a tag); setup.py gives pbr this one instead.
+    """
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "..", "setup.cfg"))
+    return parser["metadata"]["version"]
+
+
+openstackdocs_auto_version = False
+version = release = _declared_version()
 
 master_doc = "index"
 exclude_patterns = ["_build"]
