@@ -10,7 +10,7 @@ from __future__ import annotations
 import configparser
 import os
 import sys
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from stevedore import extension
 from stevedore import sphinxext
@@ -69,8 +69,12 @@ autodoc_mock_imports = ["nova"]
 _T = TypeVar("_T")
 
 
-class _ShippedTransports(extension.ExtensionManager[_T]):
+class _ShippedTransports(extension.ExtensionManager, Generic[_T]):
     """Only the transports this distribution ships.
+
+    Generic of its own: stevedore's sphinxext subscripts the manager class
+    since 5.6.0, when its managers became generic, and requirements.txt
+    admits 5.0.0, whose manager cannot be subscripted as a base.
 
     ``list-plugins`` lists every entry point installed in the build
     environment; the catalogue documents what ships in this release, not
