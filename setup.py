@@ -1,17 +1,19 @@
+import configparser
 import os
-import sys
 
 import setuptools
 
-# pbr takes the version from git history (or from PKG-INFO in an sdist).  A
-# tree exported without history (git archive, a forge's tarball) has
-# neither: say what to do in one sentence instead of pbr's traceback.
+# The version is declared once, in setup.cfg's [metadata] version, and a
+# build from this tree reports exactly that.  pbr would otherwise derive it
+# from git: pre-versioning makes a commit without a tag on it 0.1.0.devN (N
+# commits since the last tag), so a clone without tags (a CI checkout) or
+# without history (git archive) would not report the release's version.
+# PBR_VERSION is pbr's own override: one given in the environment still
+# wins, and an sdist's PKG-INFO already carries the version.
 _HERE = os.path.dirname(os.path.abspath(__file__))
-if not (os.environ.get('PBR_VERSION')
-        or os.path.exists(os.path.join(_HERE, 'PKG-INFO'))
-        or os.path.exists(os.path.join(_HERE, '.git'))):
-    sys.exit('iscsi-transports: this source tree has no git history, so its '
-             'version is unknown: install from a git clone, or name the '
-             'version, for example PBR_VERSION=0.1.0 pip install .')
+if not os.path.exists(os.path.join(_HERE, 'PKG-INFO')):
+    _cfg = configparser.ConfigParser()
+    _cfg.read(os.path.join(_HERE, 'setup.cfg'))
+    os.environ.setdefault('PBR_VERSION', _cfg['metadata']['version'])
 
 setuptools.setup(setup_requires=['pbr>=6.0.0'], pbr=True)

@@ -10,8 +10,8 @@ fallback, sessions, disks and detach are the library's; the API, the
 encrypted-volume symlink handling and the exceptions are os-brick's.
 
 This module and :mod:`iscsi_transports.nova_libvirt` are the only ones that
-import os-brick; it is the optional ``os-brick`` extra
-(``pip install iscsi-transports[os-brick]``).
+import os-brick; it is the optional ``os-brick`` extra, installed from a clone
+or the sdist, not PyPI (``pip install '/path/to/iscsi-transports[os-brick]'``).
 
 Locking with os-brick: wherever os-brick still runs on the host (cinder's
 or glance's connector, a service not yet switched), both could act on one

@@ -115,6 +115,8 @@ check docs sphinx-build -W --keep-going -q -b html doc/source doc/build/html
 check releasenotes sphinx-build -W --keep-going -q -b html \
     releasenotes/source releasenotes/build/html
 check sample-config sample_up_to_date
+# The sdist and the wheel in dist/, installed without git (0.1.0 exactly).
+check dist tools/check-dist.sh
 
 # The test counts as the plain closing line CI and people read.
 # stestr last and subunit-stats exit non-zero when a test failed: that must

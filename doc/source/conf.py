@@ -7,9 +7,10 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import sys
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from stevedore import extension
 from stevedore import sphinxext
@@ -28,13 +29,29 @@ extensions = [
 ]
 
 # openstackdocstheme
-openstackdocs_repo_name = "openstack/iscsi-transports"
+# No repository name and no bug project: the project has no public
+# repository or bug tracker, and the theme would link every page to
+# opendev.org and Launchpad pages that do not exist.
 openstackdocs_pdf_link = False
 openstackdocs_use_storyboard = False
 openstackdocs_auto_name = False
-openstackdocs_bug_project = "iscsi-transports"
-openstackdocs_bug_tag = "doc"
 html_theme = "openstackdocs"
+
+
+def _declared_version() -> str:
+    """setup.cfg's ``[metadata] version``, the version every build reports.
+
+    The theme would ask pbr, which derives it from git (``0.1.0.devN`` on a
+    commit without a tag); setup.py gives pbr this one instead.
+    """
+    parser = configparser.ConfigParser()
+    parser.read(os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                             "..", "..", "setup.cfg"))
+    return parser["metadata"]["version"]
+
+
+openstackdocs_auto_version = False
+version = release = _declared_version()
 
 master_doc = "index"
 exclude_patterns = ["_build"]
@@ -52,8 +69,12 @@ autodoc_mock_imports = ["nova"]
 _T = TypeVar("_T")
 
 
-class _ShippedTransports(extension.ExtensionManager[_T]):
+class _ShippedTransports(extension.ExtensionManager, Generic[_T]):
     """Only the transports this distribution ships.
+
+    Generic of its own: stevedore's sphinxext subscripts the manager class
+    since 5.6.0, when its managers became generic, and requirements.txt
+    admits 5.0.0, whose manager cannot be subscripted as a base.
 
     ``list-plugins`` lists every entry point installed in the build
     environment; the catalogue documents what ships in this release, not
