@@ -794,10 +794,7 @@ class ISCSIDriver:
                          session.name, made.iqn)
                 self._inflight.hand_over(key)
                 continue
-            self.iscsiadm.node_update(made.iqn,
-                                      self._session_record(made, session),
-                                      made.iface_args,
-                                      {"node.startup": STARTUP})
+            self._keep_from_boot(made, session)
             self.iscsiadm.logout(made.iqn, made.portal, made.iface_args)
             logged_out = True
         if (logged_out or (recorded and not sessions)) and \
@@ -805,6 +802,24 @@ class ISCSIDriver:
                                                 made.iface):
             self.iscsiadm.node_delete(made.iqn, made.portal, made.iface_args)
         return left
+
+    def _keep_from_boot(self, made: _Made, session: sysfs.Session) -> None:
+        """``node.startup = manual`` in the session's record before the
+        logout, so iscsid does not log in again at boot.  A record that is
+        gone (an operator's ``-o delete``, another tool's discovery) has
+        nothing to log in at boot: the logout goes ahead (``--logout``
+        matches sessions, not records), and the record delete after it
+        finds nothing, which it accepts."""
+        try:
+            self.iscsiadm.node_update(made.iqn,
+                                      self._session_record(made, session),
+                                      made.iface_args,
+                                      {"node.startup": STARTUP})
+        except (exception.NodeRecordNotFound,
+                exception.NoObjectsFound) as error:
+            LOG.warning("%s to %s at %s has no node record (%s): logging "
+                        "out anyway", session.name, made.iqn, made.portal,
+                        error)
 
     def _targets_of(self, path: connection.VolumePath, lun: int,
                     device_info: Mapping[str, Any] | None) -> list[str]:

@@ -342,6 +342,28 @@ class TestDefaultPath(DriverTestCase):
         self.assertEqual(PORTAL, self.settings()[0][2])
 
 
+    def test_a_session_whose_record_is_gone_is_logged_out(self) -> None:
+        # An operator's -o delete (or another tool's discovery) removed
+        # the record under a live session: plain and forced detaches
+        # delete the disk, log out and accept that no record is left.
+        for lun, force in ((1, False), (2, True)):
+            self.map(lun=lun, name="sd" + "xbc"[lun])
+            props = dict(PROPS, target_lun=lun)
+            info = self.driver.connect_volume(props)
+            self.root_ops.calls.clear()
+            self.root_ops.raises["write_node_settings"] = \
+                exception.NodeRecordNotFound(IQN, PORTAL, "default")
+            self.driver.disconnect_volume(props, info, force=force)
+            del self.root_ops.raises["write_node_settings"]
+            self.assertEqual(["write_node_settings", "--logout", "delete"],
+                             [name for name in self.root_ops.names()
+                              if name != "read_node_layout"])
+            self.assertIsNone(self.driver.view.disk(info["targets"][0][
+                "disk"] or ""))
+            self.assertEqual([], self.sessions())
+            self.assertIn("has no node record", self.log.output)
+
+
 class TestWait(DriverTestCase):
     def test_budget_is_total_time_with_short_early_polls(self) -> None:
         self.assertRaises(exception.VolumeDeviceNotFound,
