@@ -14,8 +14,10 @@ and ``disconnect_volume`` agree on it.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from iscsi_transports import exception
@@ -171,6 +173,63 @@ def addressing_mode(props: Mapping[str, Any]) -> str | None:
     if mode is not None and not isinstance(mode, str):
         raise _invalid("addressing_mode %r is not a string" % (mode,))
     return mode
+
+
+def only_target(path: VolumePath, found: Sequence[str]) -> VolumePath:
+    """``path`` with the one target discovery ``found`` at its portal.
+
+    Without ``target_iqn`` the LUN number alone names the volume only
+    when the portal has one target: with two, LUN N of each is a
+    different volume, and guessing attaches another instance's disk.
+    AmbiguousTarget (nothing done yet) when there are several.
+    """
+    names = list(dict.fromkeys(found))
+    if len(names) > 1:
+        raise exception.AmbiguousTarget(portal=path.portal, lun=path.lun,
+                                        targets=", ".join(names))
+    return path._replace(iqn=names[0]) if names else path
+
+
+#: udev's by-path name of an iSCSI disk: ``ip-<portal>-iscsi-<target>-lun-N``
+#: (with a ``pci-...-`` prefix for offload HBAs).
+_BY_PATH_RE = re.compile(r"-iscsi-(?P<target>.+)-lun-(?:\d+|0x[0-9a-f]+)\Z")
+
+
+def device_names(props: Mapping[str, Any],
+                 device_info: Mapping[str, Any] | None) -> list[str]:
+    """The file names of the device paths an attach handed out, as a
+    detach may be given them: nova's ``device_path`` in the properties,
+    the device info's ``path`` and ``paths``."""
+    info = device_info or {}
+    given = [props.get("device_path"), info.get("path"),
+             *(info.get("paths") or ())]
+    return [os.path.basename(value) for value in given
+            if isinstance(value, str) and value]
+
+
+def detach_target(path: VolumePath, holders: Sequence[tuple[str, str]],
+                  names: Sequence[str]) -> list[str]:
+    """Which target a detach of ``path`` without ``target_iqn`` (and no
+    recorded targets) acts on, of the targets ``holders`` at its portal
+    that have the LUN (pairs of target and disk name).
+
+    A device path the attach handed out settles it (the disk's kernel
+    name, or the target in udev's by-path name); else the LUN must be
+    one target's, since nova retrying a detach must never flush another
+    volume that has the same LUN number at that portal.  AmbiguousTarget
+    when several remain; no target (nothing attached) is no error.
+    """
+    targets = list(dict.fromkeys(target for target, _disk in holders))
+    named = [target for target, disk in holders if disk in names]
+    for name in names:
+        match = _BY_PATH_RE.search(name)
+        if match and match["target"] in targets:
+            named.append(match["target"])
+    named = list(dict.fromkeys(named))
+    if len(named) == 1 or len(targets) <= 1:
+        return named or targets
+    raise exception.AmbiguousTarget(portal=path.portal, lun=path.lun,
+                                    targets=", ".join(named or targets))
 
 
 class ConnectionProperties(typing.NamedTuple):

@@ -642,14 +642,15 @@ class ISCSIDriver:
                   iface_args: list[str],
                   props: connection.ConnectionProperties
                   ) -> list[connection.VolumePath]:
-        """The targets discovery lists at exactly ``path``'s portal (a
-        target may advertise other portals too; they are not ours)."""
+        """The one target discovery lists at exactly ``path``'s portal (a
+        target may advertise other portals too; they are not ours);
+        AmbiguousTarget when it lists several."""
         found = self.iscsiadm.discover(path.portal, iface_args,
                                        dict(props.discovery_auth))
         wanted = sysfs.parse_portal(path.portal)
-        return [connection.VolumePath(path.portal, t.name, path.lun)
-                for t in found
-                if sysfs.parse_portal(str(t.portal)) == wanted]
+        names = [t.name for t in found
+                 if sysfs.parse_portal(str(t.portal)) == wanted]
+        return [connection.only_target(path, names)] if names else []
 
     # -- discovery -----------------------------------------------------------
 
@@ -708,10 +709,11 @@ class ISCSIDriver:
             connection_properties)
         left = self._flush_maps(props, connection_properties, device_info,
                                 force)
+        names = connection.device_names(connection_properties, device_info)
         for path in props.paths:
             lun = props.kernel_lun(path)
             with self.iscsiadm.external_lock(path.lock_name):
-                for iqn in self._targets_of(path, lun, device_info):
+                for iqn in self._targets_of(path, lun, device_info, names):
                     target = path._replace(iqn=iqn)
                     for iface, args, recorded in self._ifaces_of(
                             target, lun, device_info, transport):
@@ -750,9 +752,10 @@ class ISCSIDriver:
                     connection_properties.get("multipath_id")]
         found = [wwid for wwid in recorded if isinstance(wwid, str) and
                  wwid and self.view.multipath_map(wwid) is not None]
+        names = connection.device_names(connection_properties, device_info)
         for path in props.paths:
             lun = props.kernel_lun(path)
-            for iqn in self._targets_of(path, lun, device_info):
+            for iqn in self._targets_of(path, lun, device_info, names):
                 found += [holder.multipath_wwid
                           for _session, disk in self._lun_sessions(
                               path._replace(iqn=iqn), lun)
@@ -822,19 +825,22 @@ class ISCSIDriver:
                         error)
 
     def _targets_of(self, path: connection.VolumePath, lun: int,
-                    device_info: Mapping[str, Any] | None) -> list[str]:
+                    device_info: Mapping[str, Any] | None,
+                    names: Sequence[str]) -> list[str]:
         """The target names of a path: its IQN; without one, those the
-        attach recorded at its portal, else the sessions at the portal
-        that have the LUN."""
+        attach recorded at its portal, else the one target at the portal
+        that has the LUN (see :func:`~iscsi_transports.attach.connection.
+        detach_target`; ``names``: the device paths handed out)."""
         if path.iqn:
             return [path.iqn]
         recorded = [t.get("iqn") for t in _recorded_targets(device_info)
                     if t.get("portal") == path.portal and t.get("iqn")]
         if recorded:
             return list(dict.fromkeys(str(iqn) for iqn in recorded))
-        return list(dict.fromkeys(
-            session.target for session, _disk in self._lun_sessions(
-                path, lun)))
+        return connection.detach_target(
+            path, [(session.target, disk.name or "")
+                   for session, disk in self._lun_sessions(path, lun)],
+            names)
 
     def _lun_sessions(self, path: connection.VolumePath, lun: int
                       ) -> list[tuple[sysfs.Session, sysfs.Disk]]:

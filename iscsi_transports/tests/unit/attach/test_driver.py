@@ -754,6 +754,60 @@ class TestDiscovery(DriverTestCase):
         self.assertEqual(1, len(self.execute.commands("--logout")))
         self.assertEqual([], self.sessions())
 
+    def test_without_iqn_two_targets_at_the_portal_refuse(self) -> None:
+        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
+            PORTAL, IQN, PORTAL, IQN2))
+        self.map()
+        self.map(name="sdc", iqn=IQN2)
+        for use_multipath in (False, True):
+            error = self.assertRaises(
+                exception.AmbiguousTarget, self.driver.connect_volume,
+                {"target_portal": PORTAL, "target_lun": 1},
+                multipath=use_multipath)
+            self.assertIn(IQN2, str(error))
+            self.assertIn("send target_iqn", str(error))
+            self.assertEqual(1, len(str(error).splitlines()))
+        self.assertEqual([], self.execute.commands("-o", "new"))
+        self.assertEqual([], self.execute.commands("--login"))
+        self.assertEqual([], self.sessions())
+
+    def _two_volumes_with_lun_1(self) -> tuple[str, str]:
+        """Two targets at one portal, each with its LUN 1 attached (two
+        instances' volumes); their device paths."""
+        first = self.driver.connect_volume(PROPS)["path"]
+        self.map(name="sdc", iqn=IQN2)
+        second = self.driver.connect_volume(dict(PROPS, target_iqn=IQN2))
+        self.execute.calls.clear()
+        self.kernel.writes.clear()
+        return first, second["path"]
+
+    def test_detach_without_iqn_never_touches_another_target(self) -> None:
+        self.map()
+        self._two_volumes_with_lun_1()
+        for force in (False, True):
+            error = self.assertRaises(
+                exception.AmbiguousTarget, self.driver.disconnect_volume,
+                {"target_portal": PORTAL, "target_lun": 1}, None,
+                force=force)
+            self.assertIn(IQN, str(error))
+            self.assertIn(IQN2, str(error))
+        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.kernel.writes)
+        self.assertEqual([(IQN, "default"), (IQN2, "default")],
+                         sorted(self.sessions()))
+
+    def test_detach_without_iqn_follows_the_device_path(self) -> None:
+        # nova keeps the path connect_volume returned as device_path.
+        self.map()
+        first, second = self._two_volumes_with_lun_1()
+        for kept, device_path in ((IQN, second), (None, "/dev/sdb")):
+            self.driver.disconnect_volume(
+                {"target_portal": PORTAL, "target_lun": 1,
+                 "device_path": device_path}, None)
+            self.assertEqual([(kept, "default")] if kept else [],
+                             self.sessions())
+        self.assertTrue(first.endswith(IQN + "-lun-1"), first)
+
     def test_discovery_finding_nothing_is_a_typed_error(self) -> None:
         error = self.assertRaises(
             exception.VolumeAttachFailed, self.driver.connect_volume,
