@@ -190,6 +190,15 @@ def only_target(path: VolumePath, found: Sequence[str]) -> VolumePath:
     return path._replace(iqn=names[0]) if names else path
 
 
+def with_portals(path: VolumePath, portals: Sequence[str]
+                 ) -> list[VolumePath]:
+    """``path`` and the same target and LUN at each of ``portals`` (the
+    paths of a volume given one portal whose target discovery lists at
+    more, as os-brick finds them); each portal checked, none twice."""
+    texts = [path.portal] + [_portal(portal) for portal in portals]
+    return [path._replace(portal=text) for text in dict.fromkeys(texts)]
+
+
 #: udev's by-path name of an iSCSI disk: ``ip-<portal>-iscsi-<target>-lun-N``
 #: (with a ``pci-...-`` prefix for offload HBAs).
 _BY_PATH_RE = re.compile(r"-iscsi-(?P<target>.+)-lun-(?:\d+|0x[0-9a-f]+)\Z")

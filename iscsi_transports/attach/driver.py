@@ -46,6 +46,7 @@ from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -308,9 +309,13 @@ class ISCSIDriver:
         the one session and disk; ``path`` is that disk's udev link.  On:
         every portal is logged in to at once, and once at least one path
         is up ``path`` is the dm-multipath map multipathd builds for the
-        LUN's WWID, with ``multipath_id`` and ``map``.  Without multipathd
-        a multipath attach is a single-path one, or with
-        ``enforce_multipath`` a MultipathdNotRunning before any login.
+        LUN's WWID, with ``multipath_id`` and ``map``.  Given one portal
+        (no ``target_portals``), the other portals discovery lists for
+        the target are paths too.  Without multipathd a multipath attach
+        is a single-path one, or with ``enforce_multipath`` a
+        MultipathdNotRunning before any login; when multipathd builds no
+        map, the first path's disk is returned with a warning, or with
+        ``enforce_multipath`` MultipathMapNotFound and every path undone.
         ``scan_attempts`` replaces ``device_scan_attempts`` for this call.
         """
         # Validated once, before anything runs.
@@ -326,8 +331,11 @@ class ISCSIDriver:
             multipath = False
         LOG.debug("Attaching %r (multipath %s)", props, multipath)
         if multipath:
+            if not connection_properties.get("target_portals") and \
+                    props.paths[0].iqn:
+                props = self._target_portals(props, volume_type, transport)
             return self._connect_multipath(props, volume_type, transport,
-                                           budget)
+                                           budget, enforce_multipath)
         return self._connect_first(props, volume_type, transport, budget)
 
     def _connect_first(self, props: connection.ConnectionProperties,
@@ -353,13 +361,17 @@ class ISCSIDriver:
 
     def _connect_multipath(self, props: connection.ConnectionProperties,
                            volume_type: str, transport: str | None,
-                           budget: disks.Budget) -> connection.DeviceInfo:
+                           budget: disks.Budget, enforce: bool = False
+                           ) -> connection.DeviceInfo:
         """Every portal at once, then the map of the LUN.
 
         Each path runs in a thread of its own under its target's lock, so
         a dead portal costs one login window, not one per portal.  The
-        volume is attached when one path is; a failure after the logins
-        (no map, paths of different LUNs) undoes every path.
+        volume is attached when one path is.  When multipathd builds no
+        map (a blacklist, ``find_multipaths`` rules) the first path's
+        disk is the volume, with a warning, as os-brick does, unless
+        multipath is enforced; any other failure after the logins (paths
+        of different LUNs) undoes every path.
         """
         made: list[_Made] = []
         plan = _Plan(multipath_mod.node_settings(self.conf), True, made)
@@ -384,6 +396,11 @@ class ISCSIDriver:
             found = self.maps.wait_for_map(
                 self._volume_wwid(info), [str(t.get("disk"))
                                           for t in info["targets"]])
+        except exception.MultipathMapNotFound as error:
+            if enforce:
+                self._undo_all(made, [])
+                raise
+            return self._first_path_only(info, made, error)
         except BaseException:
             self._undo_all(made, [str(t.get("scsi_wwn"))
                                   for t in info["targets"]
@@ -394,6 +411,34 @@ class ISCSIDriver:
         info["path"], info["scsi_wwn"] = found.path, found.wwid
         info["multipath_id"], info["map"] = found.wwid, found.name
         return info
+
+    def _target_portals(self, props: connection.ConnectionProperties,
+                        volume_type: str, transport: str | None
+                        ) -> connection.ConnectionProperties:
+        """A multipath volume given one portal (Ceph iSCSI, LVM with a
+        single-path connector, ...): every portal SendTargets discovery
+        at it lists for the target, as os-brick does (non-persistent: no
+        record is written).  A failed discovery leaves the one portal."""
+        (path,) = props.paths
+
+        def discover(selection: rules.Selection) -> list[parse.Target]:
+            self.prepare_iface(selection)
+            return self.iscsiadm.discover(path.portal, _iface_args(selection),
+                                          dict(props.discovery_auth))
+
+        try:
+            found = self.with_fallback(
+                self.select(volume_type, path.portal, transport), discover)
+        except exception.IscsiTransportsError as error:
+            LOG.warning("Discovery at %s failed, attaching through that "
+                        "portal alone: %s", path.portal, error)
+            return props
+        paths = connection.with_portals(path, [
+            str(target.portal) for target in found
+            if target.name == path.iqn])
+        LOG.info("Discovery at %s lists %s for %s", path.portal,
+                 ", ".join(p.portal for p in paths), path.iqn)
+        return props._replace(paths=tuple(paths))
 
     @staticmethod
     def _volume_wwid(info: connection.DeviceInfo) -> str:
@@ -406,6 +451,25 @@ class ISCSIDriver:
                 reason="the paths report WWIDs %s, not one LUN's: no "
                        "multipath map" % ", ".join(sorted(map(str, wwids))))
         return str(wwids.pop())
+
+    def _first_path_only(self, info: connection.DeviceInfo,
+                         made: list[_Made],
+                         error: exception.MultipathMapNotFound
+                         ) -> connection.DeviceInfo:
+        """The device info of the first path alone, its disk the volume;
+        the other paths this attach made are undone (two disks of one
+        LUN would be duplicate LVM physical volumes on the host)."""
+        first = info["targets"][0]
+        LOG.warning("%s: using %s (%s at %s) alone, without multipath; "
+                    "check multipathd's blacklist and find_multipaths",
+                    error, first["device"], first["iqn"], first["portal"])
+        others = [item for item in made
+                  if (item.portal, item.iqn) != (first["portal"],
+                                                 first["iqn"])]
+        self._undo_all(others, [])
+        return {**info, "path": first["device"],
+                "scsi_wwn": first["scsi_wwn"], "paths": [first["device"]],
+                "targets": [first]}
 
     def _undo_all(self, made: list[_Made], wwids: list[str]) -> None:
         """Undo a multipath attach that failed after its logins: the maps
@@ -707,6 +771,8 @@ class ISCSIDriver:
         # refused over them.
         props = connection.ConnectionProperties.parse_paths(
             connection_properties)
+        if not connection_properties.get("target_portals"):
+            props = self._discovered_paths(props, device_info)
         left = self._flush_maps(props, connection_properties, device_info,
                                 force)
         names = connection.device_names(connection_properties, device_info)
@@ -722,6 +788,28 @@ class ISCSIDriver:
                             recorded, force)
         if left:
             raise exception.VolumeDetachIncomplete(left="; ".join(left))
+
+    def _discovered_paths(self, props: connection.ConnectionProperties,
+                          device_info: Mapping[str, Any] | None
+                          ) -> connection.ConnectionProperties:
+        """A volume given one portal may have been attached through the
+        other portals discovery listed (single-portal multipath): those
+        the attach recorded, else the target's sessions elsewhere whose
+        disk of the LUN is a multipath map's path."""
+        (path,) = props.paths
+        if not path.iqn:
+            return props
+        lun = props.kernel_lun(path)
+        portals = [str(t.get("portal")) for t in _recorded_targets(
+            device_info) if t.get("iqn") == path.iqn and t.get("portal")]
+        if not portals:
+            portals = [str(session.portal)
+                       for session in self.view.sessions(path.iqn)
+                       for disk in self.view.disks(session)
+                       if disk.hctl.lun == lun and any(
+                           holder.multipath_wwid for holder in disk.holders)]
+        return props._replace(
+            paths=tuple(connection.with_portals(path, portals)))
 
     def _flush_maps(self, props: connection.ConnectionProperties,
                     connection_properties: Mapping[str, Any],
