@@ -69,13 +69,19 @@ driver_opts = [
                     "os-brick as the search path. The driver itself finds "
                     "disks through sysfs by their SCSI address."),
     cfg.IntOpt("device_scan_attempts", default=5, min=1,
-               help="How many LUN scans an attach makes at most while it "
-                    "waits for the disk. The wait is device_scan_attempts "
-                    "x device_scan_interval seconds in all; sysfs is polled "
-                    "every 10 ms at first, doubling up to 50 ms."),
+               help="How many times an attach rescans for the LUN after "
+                    "its first scan while it waits for the disk, with "
+                    "os-brick's growing back-off: rescans come 4, 9, 16, "
+                    "... x device_scan_interval seconds apart and the wait "
+                    "ends one step after the last (5 attempts of 1 s: 139 "
+                    "s in all). sysfs is polled every 10 ms at first, "
+                    "doubling up to 50 ms until the first rescan. nova "
+                    "passes its num_volume_device_scan_tries instead."),
     cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
-                 help="Seconds between two LUN scans while waiting for a "
-                      "disk (see device_scan_attempts)."),
+                 help="The unit of the LUN rescan back-off, in seconds "
+                      "(see device_scan_attempts); also, times "
+                      "device_scan_attempts, how long udev's link to a "
+                      "disk that has appeared is waited for."),
     cfg.BoolOpt("remove_devices_on_disconnect", default=True,
                 help="Flush and delete the SCSI disk of each path before "
                      "logging out of it on detach."),

@@ -365,15 +365,47 @@ class TestDefaultPath(DriverTestCase):
 
 
 class TestWait(DriverTestCase):
-    def test_budget_is_total_time_with_short_early_polls(self) -> None:
+    def test_budget_is_os_bricks_back_off_with_short_early_polls(
+            self) -> None:
+        scans: list[float] = []
+        scan_host = self.kernel.scan_host
+
+        def timed(host: int, hctl: str) -> None:
+            scans.append(self.clock.now - start)
+            scan_host(host, hctl)
+
+        self.kernel.scan_host = timed  # type: ignore[method-assign]
+        start = self.clock.now
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS)
-        self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
+        # 3 attempts of 0.5 s: a scan at once, rescans 4, 9 and 16 units
+        # later, the end 25 units after the last.
+        self.assertEqual([0.0, 2.0, 6.5, 14.5],
+                         [round(offset, 6) for offset in scans])
+        self.assertAlmostEqual(27.0, sum(self.clock.sleeps))
         self.assertEqual([0.01, 0.02, 0.04, 0.05, 0.05],
                          [round(pause, 6) for pause in self.clock.sleeps[:5]])
-        # Never a longer pause: past the disk's arrival it is latency.
-        self.assertEqual(disks.MAX_POLL, max(self.clock.sleeps))
-        self.assertEqual(3, len(self.kernel.written("scan")))
+        # Until the first rescan, never a longer pause: past the disk's
+        # arrival it is latency; later, half a second.
+        early = [pause for pause, at in zip(self.clock.sleeps, self._at())
+                 if at < 2.0]
+        self.assertEqual(disks.MAX_POLL, max(early))
+        self.assertEqual(disks.LATE_POLL, max(self.clock.sleeps))
+
+    def _at(self) -> list[float]:
+        """When each pause started, from the start of the attach."""
+        at, now = [], 0.0
+        for pause in self.clock.sleeps:
+            at.append(now)
+            now += pause
+        return at
+
+    def test_nova_defaults_wait_about_two_minutes(self) -> None:
+        budget = disks.Budget(5, 1.0)
+        self.assertEqual([0.0, 4.0, 13.0, 29.0, 54.0, 90.0],
+                         budget.scan_offsets())
+        self.assertEqual(139.0, budget.total)
+        self.assertEqual(5.0, budget.link_wait)
 
     def test_a_late_udev_link_is_seen_within_one_short_poll(self) -> None:
         self.kernel.map(IQN, 1, "sdb")
@@ -405,7 +437,9 @@ class TestWait(DriverTestCase):
     def test_scan_attempts_argument_replaces_the_option(self) -> None:
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS, scan_attempts=1)
-        self.assertAlmostEqual(0.5, sum(self.clock.sleeps))
+        # A scan, one rescan 4 units later, the end 9 units after it.
+        self.assertAlmostEqual(6.5, sum(self.clock.sleeps))
+        self.assertEqual(2, len(self.kernel.written("scan")))
 
     def test_lun_mapped_late_is_found_by_a_later_scan(self) -> None:
         link = os.path.join(self.dev, by_path(PORTAL, IQN, "lun-1"))
