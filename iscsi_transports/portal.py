@@ -78,16 +78,18 @@ def validate_target_name(name: str) -> str:
     return name
 
 
-def _split_host_port(text: str) -> tuple[str, str]:
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """The host and the port text; None when no port is given (a colon
+    with nothing after it is an empty port, not none)."""
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
             raise ValueError("unbalanced brackets")
-        return host, rest[1:]
+        return host, rest[1:] if rest else None
     if text.count(":") > 1:  # a bare IPv6 address, no port
-        return text, ""
-    host, _, port = text.partition(":")
-    return host, port
+        return text, None
+    host, colon, port = text.partition(":")
+    return host, port if colon else None
 
 
 def canonical_ipv6(host: str) -> str | None:
@@ -130,9 +132,9 @@ def parse_portal(text: str, default_port: int = 3260) -> Portal:
         if not isinstance(text, str) or not text or text != text.strip():
             raise ValueError("empty or padded")
         host, port = _split_host_port(text)
-        if port and not (port.isascii() and port.isdigit()):
+        if port is not None and not (port.isascii() and port.isdigit()):
             raise ValueError("the port is not a decimal number")
-        port_no = int(port) if port else default_port
+        port_no = default_port if port is None else int(port)
         if not 0 < port_no < 65536:
             raise ValueError("port out of range")
         return Portal(_check_host(host, text.startswith("[")), port_no)
