@@ -903,7 +903,7 @@ class ISCSIDriver:
     def _keep_from_boot(self, made: _Made, session: sysfs.Session) -> None:
         """``node.startup = manual`` in the session's record before the
         logout, so iscsid does not log in again at boot.  A record that is
-        gone (an operator's ``-o delete``, another tool's discovery) has
+        gone (files removed under open-iscsi's node directory) has
         nothing to log in at boot: the logout goes ahead (``--logout``
         matches sessions, not records), and the record delete after it
         finds nothing, which it accepts."""

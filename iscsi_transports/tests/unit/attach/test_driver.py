@@ -343,8 +343,8 @@ class TestDefaultPath(DriverTestCase):
 
 
     def test_a_session_whose_record_is_gone_is_logged_out(self) -> None:
-        # An operator's -o delete (or another tool's discovery) removed
-        # the record under a live session: plain and forced detaches
+        # An operator or a tool removed the record's files under a live
+        # session (/etc/iscsi/nodes): plain and forced detaches
         # delete the disk, log out and accept that no record is left.
         for lun, force in ((1, False), (2, True)):
             self.map(lun=lun, name="sd" + "xbc"[lun])
