@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["AuthenticationFailed",
+__all__ = ["AmbiguousTarget",
+           "AuthenticationFailed",
            "CommandFailed",
            "DeviceRemovalFailed",
            "DiscoveryFailed",
@@ -121,6 +122,15 @@ class InvalidIfaceRecord(InvalidInput):
 
 class InvalidConnectionProperties(InvalidInput):
     msg_fmt = "Invalid connection properties: %(reason)s"
+
+
+class AmbiguousTarget(InvalidConnectionProperties):
+    """Without ``target_iqn`` more than one target could be the volume's;
+    nothing was touched."""
+
+    msg_fmt = ("Without target_iqn, LUN %(lun)s at %(portal)s could be "
+               "any of %(targets)s: nothing was done; send target_iqn (a "
+               "detach may pass the device info the attach returned)")
 
 
 # -- transports and plugins -------------------------------------------------

@@ -18,17 +18,25 @@ import typing
 
 from iscsi_transports import exception
 
-__all__ = ["DEFAULT_PORT", "Portal", "is_target_name", "parse_portal",
+__all__ = ["DEFAULT_PORT", "MAX_TARGET_NAME_BYTES", "Portal",
+           "is_target_name", "parse_portal", "parse_sent_portal",
            "validate_target_name"]
 
 #: The IANA iSCSI port.
 DEFAULT_PORT = 3260
 
-#: The three target name forms (RFC 3720/3980).
+#: RFC 3720 (3.2.6.1): an iSCSI name is at most 223 bytes (UTF-8).
+MAX_TARGET_NAME_BYTES = 223
+#: The three target name forms (RFC 3720/3980).  The type prefix is
+#: matched in either case (RFC 3722 folds names to lower case, and some
+#: arrays print ``IQN.``); the name itself is kept as sent, because
+#: open-iscsi and the kernel compare target names byte for byte
+#: (``strcmp``), so the login must carry what the target was given.  No
+#: ``/``: a target name is a directory name under open-iscsi's records.
 TARGET_PATTERNS = (
-    r"iqn\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s\x00-\x1f\x7f]+)?",
-    r"eui\.[0-9A-Fa-f]{16}",
-    r"naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
+    r"(?i:iqn)\.\d{4}-\d{2}(?:\.[A-Za-z0-9-]+)+(?::[^\s\x00-\x1f\x7f/]+)?",
+    r"(?i:eui)\.[0-9A-Fa-f]{16}",
+    r"(?i:naa)\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32})",
 )
 # \Z, not $: "$" also matches before a trailing newline.
 _TARGET_RE = re.compile(r"^(?:%s)\Z" % "|".join(TARGET_PATTERNS), re.ASCII)
@@ -56,27 +64,32 @@ class Portal(typing.NamedTuple):
 
 def is_target_name(name: str) -> bool:
     """True for an ``iqn.``, ``eui.`` or ``naa.`` name (RFC 3720/3980)."""
-    return isinstance(name, str) and _TARGET_RE.match(name) is not None
+    return (isinstance(name, str) and _TARGET_RE.match(name) is not None
+            and len(name.encode("utf-8", "replace"))
+            <= MAX_TARGET_NAME_BYTES)
 
 
 def validate_target_name(name: str) -> str:
     if not is_target_name(name):
         raise exception.InvalidTargetName(
             value=name, reason="expected iqn.YYYY-MM.domain[:id], eui.<16 "
-                               "hex> or naa.<16 or 32 hex>")
+                               "hex> or naa.<16 or 32 hex>, at most %d "
+                               "bytes, no /" % MAX_TARGET_NAME_BYTES)
     return name
 
 
-def _split_host_port(text: str) -> tuple[str, str]:
+def _split_host_port(text: str) -> tuple[str, str | None]:
+    """The host and the port text; None when no port is given (a colon
+    with nothing after it is an empty port, not none)."""
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or (rest and not rest.startswith(":")):
             raise ValueError("unbalanced brackets")
-        return host, rest[1:]
+        return host, rest[1:] if rest else None
     if text.count(":") > 1:  # a bare IPv6 address, no port
-        return text, ""
-    host, _, port = text.partition(":")
-    return host, port
+        return text, None
+    host, colon, port = text.partition(":")
+    return host, port if colon else None
 
 
 def canonical_ipv6(host: str) -> str | None:
@@ -119,12 +132,54 @@ def parse_portal(text: str, default_port: int = 3260) -> Portal:
         if not isinstance(text, str) or not text or text != text.strip():
             raise ValueError("empty or padded")
         host, port = _split_host_port(text)
-        port_no = int(port) if port else default_port
-        if (port and not (port.isascii() and port.isdigit())) \
-                or not 0 < port_no < 65536:
+        if port is not None and not (port.isascii() and port.isdigit()):
+            raise ValueError("the port is not a decimal number")
+        port_no = default_port if port is None else int(port)
+        if not 0 < port_no < 65536:
             raise ValueError("port out of range")
         return Portal(_check_host(host, text.startswith("[")), port_no)
     except ValueError as error:
         raise exception.InvalidPortal(value=text, reason=str(error)) from None
 
 
+
+
+#: A target portal group tag after the portal (``10.0.0.1:3260,1``), as
+#: iscsiadm prints portals and some cinder drivers send them.
+_TPGT_RE = re.compile(r",(\d{1,5})\Z", re.ASCII)
+
+
+def parse_sent_portal(text: str) -> Portal:
+    """A portal as cinder drivers send it: :func:`parse_portal`'s forms,
+    and two more that real drivers use.
+
+    - ``addr:port,tpgt``: the group tag is dropped (the driver finds the
+      group of a record or session itself); at most 65535.
+    - An IPv6 address without brackets followed by ``:port`` (PowerStore
+      sends ``fd00::1:3260``): the last colon separates the port when
+      what comes before it parses as an IPv6 address and the port is
+      decimal.  A bare IPv6 address whose last group is decimal digits
+      is therefore read with a port: cinder sends no portal without one.
+
+    Raises :class:`~iscsi_transports.exception.InvalidPortal` naming the
+    text as sent.
+    """
+    if not isinstance(text, str):
+        return parse_portal(text)
+    bare = text
+    tag = _TPGT_RE.search(bare)
+    if tag:
+        if int(tag.group(1)) > 65535:
+            raise exception.InvalidPortal(value=text,
+                                          reason="portal group tag too large")
+        bare = bare[:tag.start()]
+    if not bare.startswith("[") and bare.count(":") > 1:
+        address, _, port = bare.rpartition(":")
+        if port.isascii() and port.isdigit() and address.isascii() and \
+                canonical_ipv6(address):
+            bare = "[%s]:%s" % (address, port)
+    try:
+        return parse_portal(bare)
+    except exception.InvalidPortal as error:
+        raise exception.InvalidPortal(value=text,
+                                      reason=error.kwargs["reason"]) from None

@@ -14,8 +14,10 @@ and ``disconnect_volume`` agree on it.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from iscsi_transports import exception
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 __all__ = ["ConnectionProperties", "DeviceInfo", "TargetInfo", "VolumePath"]
 
 _CHAP_FIELDS = ("username", "password", "username_in", "password_in")
+#: open-iscsi keeps each CHAP name and secret in a 256-byte buffer with
+#: its NUL (``AUTH_STR_MAX_LEN``): longer values would be cut short.
+MAX_CHAP_BYTES = 255
+#: The list keys of a multipath volume.
+_LIST_KEYS = ("target_portals", "target_iqns", "target_luns")
 
 
 class VolumePath(typing.NamedTuple):
@@ -41,8 +48,8 @@ class VolumePath(typing.NamedTuple):
     def lock_name(self) -> str:
         """Per-target lock: unrelated volumes attach in parallel.
 
-        Hashed because an IQN may contain ``/``, which a lock file name
-        cannot.
+        Hashed because an IQN may contain ``:`` and be longer than a lock
+        file name should be.
         """
         key = "%s|%s" % (self.portal, self.iqn or "")
         return "target-" + hashlib.sha256(key.encode()).hexdigest()[:20]
@@ -56,8 +63,10 @@ def _invalid(reason: str) -> exception.InvalidConnectionProperties:
 
 
 def _portal(value: Any) -> str:
+    """The canonical text of a portal in any form cinder drivers send
+    (see :func:`~iscsi_transports.portal.parse_sent_portal`)."""
     try:
-        return str(portal_mod.parse_portal(value))
+        return str(portal_mod.parse_sent_portal(value))
     except exception.InvalidPortal as error:
         raise _invalid(str(error)) from None
 
@@ -71,23 +80,38 @@ def _iqn(value: Any) -> str | None:
 
 
 def _lun(value: Any) -> int:
-    try:
-        lun = int(value)
-    except (TypeError, ValueError):
-        raise _invalid("LUN %r is not a number" % (value,)) from None
-    if lun < 0 or isinstance(value, bool):
-        raise _invalid("LUN %r is not a valid LUN" % (value,))
-    return lun
+    """A LUN: an integer, or its decimal digits as text (never a float,
+    a sign or a bool, which ``int()`` would quietly turn into one)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise _invalid("LUN %r is not a whole number" % (value,))
+    if value < 0:
+        raise _invalid("LUN %r is negative" % (value,))
+    return value
+
+
+def _list(props: Mapping[str, Any], key: str) -> list[Any] | None:
+    """A multipath list, None when absent or empty; refused when it is no
+    list (a string would be read one character per path)."""
+    value = props.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, (list, tuple)):
+        raise _invalid("%s must be a list, not %s" % (
+            key, type(value).__name__))
+    return list(value) or None
 
 
 def paths(props: Mapping[str, Any]) -> list[VolumePath]:
     """Every path in ``props``: the multipath lists when present."""
-    portals = props.get("target_portals")
+    if not isinstance(props, Mapping):
+        raise _invalid("expected a mapping of connection properties, not "
+                       "%s" % type(props).__name__)
+    portals, iqns, luns = (_list(props, key) for key in _LIST_KEYS)
     if portals:
-        iqns = props.get("target_iqns") or [props.get("target_iqn")] * len(
-            portals)
-        luns = props.get("target_luns") or [props.get("target_lun", 0)] * len(
-            portals)
+        iqns = iqns or [props.get("target_iqn")] * len(portals)
+        luns = luns or [props.get("target_lun", 0)] * len(portals)
         if not len(portals) == len(iqns) == len(luns):
             raise _invalid("target_portals, target_iqns and target_luns "
                            "differ in length")
@@ -112,10 +136,23 @@ def _chap(props: Mapping[str, Any], prefix: str,
     for field in _CHAP_FIELDS:
         value = props.get(prefix + field)
         if value:
-            if any(ch in str(value) for ch in "\n\0"):
-                raise _invalid("%s%s contains a line break" % (prefix, field))
-            settings[record_prefix + field] = str(value)
+            settings[record_prefix + field] = _chap_value(prefix + field,
+                                                          value)
     return settings
+
+
+def _chap_value(key: str, value: Any) -> str:
+    """A CHAP name or secret open-iscsi keeps whole; the message names
+    the key, never the value."""
+    if not isinstance(value, str):
+        raise _invalid("%s is not text" % key)
+    if any(ch in value for ch in "\n\r\0"):
+        raise _invalid("%s contains a line break" % key)
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_CHAP_BYTES:
+        raise _invalid("%s is %d bytes; open-iscsi keeps at most %d"
+                       % (key, size, MAX_CHAP_BYTES))
+    return value
 
 
 def session_auth(props: Mapping[str, Any]) -> dict[str, str]:
@@ -136,6 +173,72 @@ def addressing_mode(props: Mapping[str, Any]) -> str | None:
     if mode is not None and not isinstance(mode, str):
         raise _invalid("addressing_mode %r is not a string" % (mode,))
     return mode
+
+
+def only_target(path: VolumePath, found: Sequence[str]) -> VolumePath:
+    """``path`` with the one target discovery ``found`` at its portal.
+
+    Without ``target_iqn`` the LUN number alone names the volume only
+    when the portal has one target: with two, LUN N of each is a
+    different volume, and guessing attaches another instance's disk.
+    AmbiguousTarget (nothing done yet) when there are several.
+    """
+    names = list(dict.fromkeys(found))
+    if len(names) > 1:
+        raise exception.AmbiguousTarget(portal=path.portal, lun=path.lun,
+                                        targets=", ".join(names))
+    return path._replace(iqn=names[0]) if names else path
+
+
+def with_portals(path: VolumePath, portals: Sequence[str]
+                 ) -> list[VolumePath]:
+    """``path`` and the same target and LUN at each of ``portals`` (the
+    paths of a volume given one portal whose target discovery lists at
+    more, as os-brick finds them); each portal checked, none twice."""
+    texts = [path.portal] + [_portal(portal) for portal in portals]
+    return [path._replace(portal=text) for text in dict.fromkeys(texts)]
+
+
+#: udev's by-path name of an iSCSI disk: ``ip-<portal>-iscsi-<target>-lun-N``
+#: (with a ``pci-...-`` prefix for offload HBAs).
+_BY_PATH_RE = re.compile(r"-iscsi-(?P<target>.+)-lun-(?:\d+|0x[0-9a-f]+)\Z")
+
+
+def device_names(props: Mapping[str, Any],
+                 device_info: Mapping[str, Any] | None) -> list[str]:
+    """The file names of the device paths an attach handed out, as a
+    detach may be given them: nova's ``device_path`` in the properties,
+    the device info's ``path`` and ``paths``."""
+    info = device_info or {}
+    given = [props.get("device_path"), info.get("path"),
+             *(info.get("paths") or ())]
+    return [os.path.basename(value) for value in given
+            if isinstance(value, str) and value]
+
+
+def detach_target(path: VolumePath, holders: Sequence[tuple[str, str]],
+                  names: Sequence[str]) -> list[str]:
+    """Which target a detach of ``path`` without ``target_iqn`` (and no
+    recorded targets) acts on, of the targets ``holders`` at its portal
+    that have the LUN (pairs of target and disk name).
+
+    A device path the attach handed out settles it (the disk's kernel
+    name, or the target in udev's by-path name); else the LUN must be
+    one target's, since nova retrying a detach must never flush another
+    volume that has the same LUN number at that portal.  AmbiguousTarget
+    when several remain; no target (nothing attached) is no error.
+    """
+    targets = list(dict.fromkeys(target for target, _disk in holders))
+    named = [target for target, disk in holders if disk in names]
+    for name in names:
+        match = _BY_PATH_RE.search(name)
+        if match and match["target"] in targets:
+            named.append(match["target"])
+    named = list(dict.fromkeys(named))
+    if len(named) == 1 or len(targets) <= 1:
+        return named or targets
+    raise exception.AmbiguousTarget(portal=path.portal, lun=path.lun,
+                                    targets=", ".join(named or targets))
 
 
 class ConnectionProperties(typing.NamedTuple):

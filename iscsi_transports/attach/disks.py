@@ -6,17 +6,22 @@ no disk on its own: after a login, or on a session that already exists
 ``"0 <target id> <kernel LUN>"`` to the session host's ``scan`` file and
 waits for the block device under that ``H:C:T:L`` in sysfs.
 
-Waiting is a time budget, ``device_scan_attempts`` x
-``device_scan_interval`` seconds in all: sysfs is polled at 10 ms,
-doubling up to 50 ms (a LUN usually appears within milliseconds of the
-scan, and every pause past its arrival, or past udev's link, is latency
-the caller pays; see the attach latency benchmark), and the scan is
-written again every interval, so ``attempts`` is also how many scans are
-made at most.  Each look is a few reads of one session's sysfs directory,
-or one ``readlink`` of the by-path name udev gives the disk; the whole
-``/dev/disk`` listing, whose cost grows with the host's disks, is read at
-pauses doubling up to the interval (at each look only for a session udev
-names no by-path link for).
+Waiting follows os-brick's schedule, for arrays slow to map a LUN: the
+scan is written at once, then rescanned ``device_scan_attempts`` times
+with a growing back-off, 4, 9, 16, 25, ... x ``device_scan_interval``
+seconds apart, and the wait ends one more step after the last rescan
+(nova's 5 attempts of 1 s: rescans after 4, 13, 29, 54 and 90 s, 139 s
+in all, as os-brick waits).  sysfs is polled at 10 ms, doubling up to
+50 ms until the first rescan (a LUN usually appears within milliseconds
+of the scan, and every pause past its arrival is latency the caller
+pays; see the attach latency benchmark), then every half second.
+udev's link to a disk that has appeared is waited for
+``device_scan_attempts`` x ``device_scan_interval`` seconds at most.
+Each look is a few reads of one session's sysfs directory, or one
+``readlink`` of the by-path name udev gives the disk; the whole
+``/dev/disk`` listing, whose cost grows with the host's disks, is read
+at pauses doubling up to the interval (at each look only for a session
+udev names no by-path link for).
 
 Removal flushes the disk, then deletes it; a disk held by a device-mapper
 map is left alone (its map goes first) and so keeps its session.
@@ -36,26 +41,45 @@ from iscsi_transports.attach import writer as writer_mod
 LOG = logging.getLogger(__name__)
 
 #: The first pause between two looks at sysfs; it doubles up to
-#: MAX_POLL.
+#: MAX_POLL until the first rescan, then LATE_POLL.
 FIRST_POLL = 0.01
 MAX_POLL = 0.05
+LATE_POLL = 0.5
 
 
 class Budget(typing.NamedTuple):
-    """How long to wait for a LUN, and how often to scan for it again."""
+    """How long to wait for a LUN, and when to scan for it again."""
 
+    #: Rescans after the first scan.
     attempts: int
+    #: The unit of the back-off: rescan k comes (k + 1)^2 units after
+    #: the one before it.
     interval: float
+
+    def scan_offsets(self) -> list[float]:
+        """Seconds from the start of the wait at which the LUN is scanned:
+        at once, then after 4, 9, 16, ... intervals (os-brick's
+        back-off)."""
+        offsets = [0.0]
+        for step in range(2, self.attempts + 2):
+            offsets.append(offsets[-1] + step * step * self.interval)
+        return offsets
 
     @property
     def total(self) -> float:
+        """The whole wait: one more step after the last rescan."""
+        return self.scan_offsets()[-1] + \
+            (self.attempts + 2) ** 2 * self.interval
+
+    @property
+    def link_wait(self) -> float:
+        """How long udev's link to a disk that is there is waited for."""
         return self.attempts * self.interval
 
 
 class Found(typing.NamedTuple):
     """A LUN's disk on a session, whether this attach scanned it in, and
-    when the attach's time budget ends (the wait for udev's link shares
-    it)."""
+    until when udev's link to it is waited for."""
 
     session: sysfs.Session
     disk: sysfs.Disk
@@ -90,21 +114,23 @@ class Waiter:
         """The disk of kernel LUN ``lun`` on ``session``, scanned for if
         absent; VolumeDeviceNotFound when the budget runs out."""
         start = self.clock()
-        deadline = start + budget.total
         disk = self.present(session, lun)
         if disk is not None:
-            return Found(session, disk, False, deadline)
-        next_scan, scans = start, 0
+            return Found(session, disk, False, start + budget.link_wait)
+        deadline = start + budget.total
+        pending = [start + offset for offset in budget.scan_offsets()]
+        scans = 0
         pause = FIRST_POLL
         while True:
             now = self.clock()
-            if now >= next_scan and scans < budget.attempts:
+            if pending and now >= pending[0]:
                 self.scan(session, lun)
                 scans += 1
-                next_scan = now + budget.interval
+                pending.pop(0)
             disk = self.present(session, lun)
             if disk is not None:
-                return Found(session, disk, True, deadline)
+                return Found(session, disk, True,
+                             min(deadline, now + budget.link_wait))
             now = self.clock()
             if now >= deadline:
                 raise exception.VolumeDeviceNotFound(
@@ -113,10 +139,9 @@ class Waiter:
                         session.host, "-" if session.target_id is None
                         else session.target_id, lun, session.name, scans,
                         budget.total))
-            wake = min(deadline, next_scan) if scans < budget.attempts \
-                else deadline
+            wake = min(deadline, pending[0]) if pending else deadline
             self.sleep(max(min(pause, wake - now), 0))
-            pause = min(pause * 2, MAX_POLL)
+            pause = min(pause * 2, MAX_POLL if scans < 2 else LATE_POLL)
 
     def stable_path(self, found: Found, lun: int, budget: Budget) -> str:
         """The udev link that resolves to the disk, waiting for udev until
@@ -153,7 +178,7 @@ class Waiter:
                 path = self.view.stable_path(name, found.session, lun)
                 LOG.warning("udev made no %slink to %s (%s) within %.1f s: "
                             "returning %s", "by-path " if wanted else "",
-                            name, found.disk.hctl, budget.total, path)
+                            name, found.disk.hctl, budget.link_wait, path)
                 return path
             self.sleep(min(pause, found.deadline - now))
             pause = min(pause * 2, MAX_POLL)

@@ -47,6 +47,7 @@ from iscsi_transports.attach import sysfs
 from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
+from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
@@ -69,13 +70,19 @@ driver_opts = [
                     "os-brick as the search path. The driver itself finds "
                     "disks through sysfs by their SCSI address."),
     cfg.IntOpt("device_scan_attempts", default=5, min=1,
-               help="How many LUN scans an attach makes at most while it "
-                    "waits for the disk. The wait is device_scan_attempts "
-                    "x device_scan_interval seconds in all; sysfs is polled "
-                    "every 10 ms at first, doubling up to 50 ms."),
+               help="How many times an attach rescans for the LUN after "
+                    "its first scan while it waits for the disk, with "
+                    "os-brick's growing back-off: rescans come 4, 9, 16, "
+                    "... x device_scan_interval seconds apart and the wait "
+                    "ends one step after the last (5 attempts of 1 s: 139 "
+                    "s in all). sysfs is polled every 10 ms at first, "
+                    "doubling up to 50 ms until the first rescan. nova "
+                    "passes its num_volume_device_scan_tries instead."),
     cfg.FloatOpt("device_scan_interval", default=1.0, min=0,
-                 help="Seconds between two LUN scans while waiting for a "
-                      "disk (see device_scan_attempts)."),
+                 help="The unit of the LUN rescan back-off, in seconds "
+                      "(see device_scan_attempts); also, times "
+                      "device_scan_attempts, how long udev's link to a "
+                      "disk that has appeared is waited for."),
     cfg.BoolOpt("remove_devices_on_disconnect", default=True,
                 help="Flush and delete the SCSI disk of each path before "
                      "logging out of it on detach."),
@@ -309,9 +316,13 @@ class ISCSIDriver:
         the one session and disk; ``path`` is that disk's udev link.  On:
         every portal is logged in to at once, and once at least one path
         is up ``path`` is the dm-multipath map multipathd builds for the
-        LUN's WWID, with ``multipath_id`` and ``map``.  Without multipathd
-        a multipath attach is a single-path one, or with
-        ``enforce_multipath`` a MultipathdNotRunning before any login.
+        LUN's WWID, with ``multipath_id`` and ``map``.  Given one portal
+        (no ``target_portals``), the other portals discovery lists for
+        the target are paths too.  Without multipathd a multipath attach
+        is a single-path one, or with ``enforce_multipath`` a
+        MultipathdNotRunning before any login; when multipathd builds no
+        map, the first path's disk is returned with a warning, or with
+        ``enforce_multipath`` MultipathMapNotFound and every path undone.
         ``scan_attempts`` replaces ``device_scan_attempts`` for this call.
         """
         # Validated once, before anything runs.
@@ -327,8 +338,11 @@ class ISCSIDriver:
             multipath = False
         LOG.debug("Attaching %r (multipath %s)", props, multipath)
         if multipath:
+            if not connection_properties.get("target_portals") and \
+                    props.paths[0].iqn:
+                props = self._target_portals(props, volume_type, transport)
             info = self._connect_multipath(props, volume_type, transport,
-                                           budget)
+                                           budget, enforce_multipath)
         else:
             info = self._connect_first(props, volume_type, transport, budget)
         ledger.record(self.conf, info)
@@ -357,13 +371,17 @@ class ISCSIDriver:
 
     def _connect_multipath(self, props: connection.ConnectionProperties,
                            volume_type: str, transport: str | None,
-                           budget: disks.Budget) -> connection.DeviceInfo:
+                           budget: disks.Budget, enforce: bool = False
+                           ) -> connection.DeviceInfo:
         """Every portal at once, then the map of the LUN.
 
         Each path runs in a thread of its own under its target's lock, so
         a dead portal costs one login window, not one per portal.  The
-        volume is attached when one path is; a failure after the logins
-        (no map, paths of different LUNs) undoes every path.
+        volume is attached when one path is.  When multipathd builds no
+        map (a blacklist, ``find_multipaths`` rules) the first path's
+        disk is the volume, with a warning, as os-brick does, unless
+        multipath is enforced; any other failure after the logins (paths
+        of different LUNs) undoes every path.
         """
         made: list[_Made] = []
         plan = _Plan(multipath_mod.node_settings(self.conf), True, made)
@@ -388,6 +406,11 @@ class ISCSIDriver:
             found = self.maps.wait_for_map(
                 self._volume_wwid(info), [str(t.get("disk"))
                                           for t in info["targets"]])
+        except exception.MultipathMapNotFound as error:
+            if enforce:
+                self._undo_all(made, [])
+                raise
+            return self._first_path_only(info, made, error)
         except BaseException:
             self._undo_all(made, [str(t.get("scsi_wwn"))
                                   for t in info["targets"]
@@ -398,6 +421,34 @@ class ISCSIDriver:
         info["path"], info["scsi_wwn"] = found.path, found.wwid
         info["multipath_id"], info["map"] = found.wwid, found.name
         return info
+
+    def _target_portals(self, props: connection.ConnectionProperties,
+                        volume_type: str, transport: str | None
+                        ) -> connection.ConnectionProperties:
+        """A multipath volume given one portal (Ceph iSCSI, LVM with a
+        single-path connector, ...): every portal SendTargets discovery
+        at it lists for the target, as os-brick does (non-persistent: no
+        record is written).  A failed discovery leaves the one portal."""
+        (path,) = props.paths
+
+        def discover(selection: rules.Selection) -> list[parse.Target]:
+            self.prepare_iface(selection)
+            return self.iscsiadm.discover(path.portal, _iface_args(selection),
+                                          dict(props.discovery_auth))
+
+        try:
+            found = self.with_fallback(
+                self.select(volume_type, path.portal, transport), discover)
+        except exception.IscsiTransportsError as error:
+            LOG.warning("Discovery at %s failed, attaching through that "
+                        "portal alone: %s", path.portal, error)
+            return props
+        paths = connection.with_portals(path, [
+            str(target.portal) for target in found
+            if target.name == path.iqn])
+        LOG.info("Discovery at %s lists %s for %s", path.portal,
+                 ", ".join(p.portal for p in paths), path.iqn)
+        return props._replace(paths=tuple(paths))
 
     @staticmethod
     def _volume_wwid(info: connection.DeviceInfo) -> str:
@@ -410,6 +461,25 @@ class ISCSIDriver:
                 reason="the paths report WWIDs %s, not one LUN's: no "
                        "multipath map" % ", ".join(sorted(map(str, wwids))))
         return str(wwids.pop())
+
+    def _first_path_only(self, info: connection.DeviceInfo,
+                         made: list[_Made],
+                         error: exception.MultipathMapNotFound
+                         ) -> connection.DeviceInfo:
+        """The device info of the first path alone, its disk the volume;
+        the other paths this attach made are undone (two disks of one
+        LUN would be duplicate LVM physical volumes on the host)."""
+        first = info["targets"][0]
+        LOG.warning("%s: using %s (%s at %s) alone, without multipath; "
+                    "check multipathd's blacklist and find_multipaths",
+                    error, first["device"], first["iqn"], first["portal"])
+        others = [item for item in made
+                  if (item.portal, item.iqn) != (first["portal"],
+                                                 first["iqn"])]
+        self._undo_all(others, [])
+        return {**info, "path": first["device"],
+                "scsi_wwn": first["scsi_wwn"], "paths": [first["device"]],
+                "targets": [first]}
 
     def _undo_all(self, made: list[_Made], wwids: list[str]) -> None:
         """Undo a multipath attach that failed after its logins: the maps
@@ -646,14 +716,15 @@ class ISCSIDriver:
                   iface_args: list[str],
                   props: connection.ConnectionProperties
                   ) -> list[connection.VolumePath]:
-        """The targets discovery lists at exactly ``path``'s portal (a
-        target may advertise other portals too; they are not ours)."""
+        """The one target discovery lists at exactly ``path``'s portal (a
+        target may advertise other portals too; they are not ours);
+        AmbiguousTarget when it lists several."""
         found = self.iscsiadm.discover(path.portal, iface_args,
                                        dict(props.discovery_auth))
         wanted = sysfs.parse_portal(path.portal)
-        return [connection.VolumePath(path.portal, t.name, path.lun)
-                for t in found
-                if sysfs.parse_portal(str(t.portal)) == wanted]
+        names = [t.name for t in found
+                 if sysfs.parse_portal(str(t.portal)) == wanted]
+        return [connection.only_target(path, names)] if names else []
 
     # -- discovery -----------------------------------------------------------
 
@@ -710,12 +781,15 @@ class ISCSIDriver:
         # refused over them.
         props = connection.ConnectionProperties.parse_paths(
             connection_properties)
+        if not connection_properties.get("target_portals"):
+            props = self._discovered_paths(props, device_info)
         left = self._flush_maps(props, connection_properties, device_info,
                                 force)
+        names = connection.device_names(connection_properties, device_info)
         for path in props.paths:
             lun = props.kernel_lun(path)
             with self.iscsiadm.external_lock(path.lock_name):
-                for iqn in self._targets_of(path, lun, device_info):
+                for iqn in self._targets_of(path, lun, device_info, names):
                     target = path._replace(iqn=iqn)
                     for iface, args, recorded in self._ifaces_of(
                             target, lun, device_info, transport):
@@ -727,6 +801,28 @@ class ISCSIDriver:
         ledger.forget(self.conf, self.view, [
             (path.iqn, path.portal, props.kernel_lun(path))
             for path in props.paths])
+
+    def _discovered_paths(self, props: connection.ConnectionProperties,
+                          device_info: Mapping[str, Any] | None
+                          ) -> connection.ConnectionProperties:
+        """A volume given one portal may have been attached through the
+        other portals discovery listed (single-portal multipath): those
+        the attach recorded, else the target's sessions elsewhere whose
+        disk of the LUN is a multipath map's path."""
+        (path,) = props.paths
+        if not path.iqn:
+            return props
+        lun = props.kernel_lun(path)
+        portals = [str(t.get("portal")) for t in _recorded_targets(
+            device_info) if t.get("iqn") == path.iqn and t.get("portal")]
+        if not portals:
+            portals = [str(session.portal)
+                       for session in self.view.sessions(path.iqn)
+                       for disk in self.view.disks(session)
+                       if disk.hctl.lun == lun and any(
+                           holder.multipath_wwid for holder in disk.holders)]
+        return props._replace(
+            paths=tuple(connection.with_portals(path, portals)))
 
     def _flush_maps(self, props: connection.ConnectionProperties,
                     connection_properties: Mapping[str, Any],
@@ -757,9 +853,10 @@ class ISCSIDriver:
                     connection_properties.get("multipath_id")]
         found = [wwid for wwid in recorded if isinstance(wwid, str) and
                  wwid and self.view.multipath_map(wwid) is not None]
+        names = connection.device_names(connection_properties, device_info)
         for path in props.paths:
             lun = props.kernel_lun(path)
-            for iqn in self._targets_of(path, lun, device_info):
+            for iqn in self._targets_of(path, lun, device_info, names):
                 found += [holder.multipath_wwid
                           for _session, disk in self._lun_sessions(
                               path._replace(iqn=iqn), lun)
@@ -801,10 +898,7 @@ class ISCSIDriver:
                          session.name, made.iqn)
                 self._inflight.hand_over(key)
                 continue
-            self.iscsiadm.node_update(made.iqn,
-                                      self._session_record(made, session),
-                                      made.iface_args,
-                                      {"node.startup": STARTUP})
+            self._keep_from_boot(made, session)
             self.iscsiadm.logout(made.iqn, made.portal, made.iface_args)
             logged_out = True
         if (logged_out or (recorded and not sessions)) and \
@@ -813,20 +907,41 @@ class ISCSIDriver:
             self.iscsiadm.node_delete(made.iqn, made.portal, made.iface_args)
         return left
 
+    def _keep_from_boot(self, made: _Made, session: sysfs.Session) -> None:
+        """``node.startup = manual`` in the session's record before the
+        logout, so iscsid does not log in again at boot.  A record that is
+        gone (files removed under open-iscsi's node directory) has
+        nothing to log in at boot: the logout goes ahead (``--logout``
+        matches sessions, not records), and the record delete after it
+        finds nothing, which it accepts."""
+        try:
+            self.iscsiadm.node_update(made.iqn,
+                                      self._session_record(made, session),
+                                      made.iface_args,
+                                      {"node.startup": STARTUP})
+        except (exception.NodeRecordNotFound,
+                exception.NoObjectsFound) as error:
+            LOG.warning("%s to %s at %s has no node record (%s): logging "
+                        "out anyway", session.name, made.iqn, made.portal,
+                        error)
+
     def _targets_of(self, path: connection.VolumePath, lun: int,
-                    device_info: Mapping[str, Any] | None) -> list[str]:
+                    device_info: Mapping[str, Any] | None,
+                    names: Sequence[str]) -> list[str]:
         """The target names of a path: its IQN; without one, those the
-        attach recorded at its portal, else the sessions at the portal
-        that have the LUN."""
+        attach recorded at its portal, else the one target at the portal
+        that has the LUN (see :func:`~iscsi_transports.attach.connection.
+        detach_target`; ``names``: the device paths handed out)."""
         if path.iqn:
             return [path.iqn]
         recorded = [t.get("iqn") for t in _recorded_targets(device_info)
                     if t.get("portal") == path.portal and t.get("iqn")]
         if recorded:
             return list(dict.fromkeys(str(iqn) for iqn in recorded))
-        return list(dict.fromkeys(
-            session.target for session, _disk in self._lun_sessions(
-                path, lun)))
+        return connection.detach_target(
+            path, [(session.target, disk.name or "")
+                   for session, disk in self._lun_sessions(path, lun)],
+            names)
 
     def _lun_sessions(self, path: connection.VolumePath, lun: int
                       ) -> list[tuple[sysfs.Session, sysfs.Disk]]:

@@ -42,6 +42,7 @@ import typing
 
 from iscsi_transports import exception
 from iscsi_transports import host as host_view
+from iscsi_transports import portal as portal_mod
 
 LOG = logging.getLogger(__name__)
 
@@ -227,24 +228,13 @@ def normalise_address(text: str) -> str:
 def parse_portal(text: str, default_port: int = 3260) -> Portal:
     """``10.0.0.1:3260``, ``[::1]:3260``, ``::1``, ``host`` -> Portal.
 
-    An IPv6 address with a port needs its brackets (``fe80::1:3260`` is
-    an address).  Raises :class:`~iscsi_transports.exception.InvalidPortal`.
+    The one portal parser (:func:`iscsi_transports.portal.parse_portal`)
+    reads it; the address is then spelt as sysfs values are compared
+    (:func:`normalise_address`).  Raises
+    :class:`~iscsi_transports.exception.InvalidPortal`.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise exception.InvalidPortal(value=text, reason="empty")
-    value = text.strip()
-    host, port = value, None
-    if value.startswith("["):
-        host, _bracket, rest = value[1:].partition("]")
-        if not _bracket or (rest and not rest.startswith(":")):
-            raise exception.InvalidPortal(value=text, reason="bad brackets")
-        port = rest[1:] if rest else None
-    elif value.count(":") == 1:
-        host, port = value.split(":")
-    number = default_port if port is None else _port(port)
-    if not host or number is None:
-        raise exception.InvalidPortal(value=text, reason="bad host or port")
-    return Portal(normalise_address(host), number)
+    parsed = portal_mod.parse_portal(text, default_port)
+    return Portal(normalise_address(parsed.host), parsed.port)
 
 
 def _port(text: str | None) -> int | None:

@@ -19,7 +19,7 @@ from iscsi_transports import iface as iface_mod
 #: Kernel names of SCSI disks (``sda`` ... ``sdzzz``).
 DISK_RE = re.compile(r"^sd[a-z]{1,4}\Z")
 _HCTL_PART_RE = re.compile(r"^(?:[0-9]{1,20}|-)\Z")
-_TARGET_RE = re.compile(r"^(?:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
+_TARGET_RE = re.compile(r"^(?i:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
 #: ``addr:port`` or ``[v6]:port``, an optional ``,tpgt``: the -p forms.
 _PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|\[[0-9A-Fa-f:.]+\])"
                         r"(?::[0-9]{1,5})?(?:,[0-9]+)?\Z")

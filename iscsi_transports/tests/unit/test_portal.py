@@ -15,7 +15,8 @@ class TestPortalsAndNames(base.TestCase):
         self.assertEqual(3260, portal.parse_portal("fe80::1").port)
 
     def test_bad_portals(self) -> None:
-        for text in ("", " 1.2.3.4", "1.2.3.4:0", "[::1", "a b:1", "1.2.3.4:x"):
+        for text in ("", " 1.2.3.4", "1.2.3.4:0", "[::1", "a b:1", "1.2.3.4:x",
+                     "1.2.3.4:", "[::1]:"):
             self.assertRaises(exception.InvalidPortal, portal.parse_portal,
                               text)
 

@@ -342,16 +342,70 @@ class TestDefaultPath(DriverTestCase):
         self.assertEqual(PORTAL, self.settings()[0][2])
 
 
+    def test_a_session_whose_record_is_gone_is_logged_out(self) -> None:
+        # An operator or a tool removed the record's files under a live
+        # session (/etc/iscsi/nodes): plain and forced detaches
+        # delete the disk, log out and accept that no record is left.
+        for lun, force in ((1, False), (2, True)):
+            self.map(lun=lun, name="sd" + "xbc"[lun])
+            props = dict(PROPS, target_lun=lun)
+            info = self.driver.connect_volume(props)
+            self.root_ops.calls.clear()
+            self.root_ops.raises["write_node_settings"] = \
+                exception.NodeRecordNotFound(IQN, PORTAL, "default")
+            self.driver.disconnect_volume(props, info, force=force)
+            del self.root_ops.raises["write_node_settings"]
+            self.assertEqual(["write_node_settings", "--logout", "delete"],
+                             [name for name in self.root_ops.names()
+                              if name != "read_node_layout"])
+            self.assertIsNone(self.driver.view.disk(info["targets"][0][
+                "disk"] or ""))
+            self.assertEqual([], self.sessions())
+            self.assertIn("has no node record", self.log.output)
+
+
 class TestWait(DriverTestCase):
-    def test_budget_is_total_time_with_short_early_polls(self) -> None:
+    def test_budget_is_os_bricks_back_off_with_short_early_polls(
+            self) -> None:
+        scans: list[float] = []
+        scan_host = self.kernel.scan_host
+
+        def timed(host: int, hctl: str) -> None:
+            scans.append(self.clock.now - start)
+            scan_host(host, hctl)
+
+        self.kernel.scan_host = timed  # type: ignore[method-assign]
+        start = self.clock.now
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS)
-        self.assertAlmostEqual(1.5, sum(self.clock.sleeps))
+        # 3 attempts of 0.5 s: a scan at once, rescans 4, 9 and 16 units
+        # later, the end 25 units after the last.
+        self.assertEqual([0.0, 2.0, 6.5, 14.5],
+                         [round(offset, 6) for offset in scans])
+        self.assertAlmostEqual(27.0, sum(self.clock.sleeps))
         self.assertEqual([0.01, 0.02, 0.04, 0.05, 0.05],
                          [round(pause, 6) for pause in self.clock.sleeps[:5]])
-        # Never a longer pause: past the disk's arrival it is latency.
-        self.assertEqual(disks.MAX_POLL, max(self.clock.sleeps))
-        self.assertEqual(3, len(self.kernel.written("scan")))
+        # Until the first rescan, never a longer pause: past the disk's
+        # arrival it is latency; later, half a second.
+        early = [pause for pause, at in zip(self.clock.sleeps, self._at())
+                 if at < 2.0]
+        self.assertEqual(disks.MAX_POLL, max(early))
+        self.assertEqual(disks.LATE_POLL, max(self.clock.sleeps))
+
+    def _at(self) -> list[float]:
+        """When each pause started, from the start of the attach."""
+        at, now = [], 0.0
+        for pause in self.clock.sleeps:
+            at.append(now)
+            now += pause
+        return at
+
+    def test_nova_defaults_wait_about_two_minutes(self) -> None:
+        budget = disks.Budget(5, 1.0)
+        self.assertEqual([0.0, 4.0, 13.0, 29.0, 54.0, 90.0],
+                         budget.scan_offsets())
+        self.assertEqual(139.0, budget.total)
+        self.assertEqual(5.0, budget.link_wait)
 
     def test_a_late_udev_link_is_seen_within_one_short_poll(self) -> None:
         self.kernel.map(IQN, 1, "sdb")
@@ -383,7 +437,9 @@ class TestWait(DriverTestCase):
     def test_scan_attempts_argument_replaces_the_option(self) -> None:
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS, scan_attempts=1)
-        self.assertAlmostEqual(0.5, sum(self.clock.sleeps))
+        # A scan, one rescan 4 units later, the end 9 units after it.
+        self.assertAlmostEqual(6.5, sum(self.clock.sleeps))
+        self.assertEqual(2, len(self.kernel.written("scan")))
 
     def test_lun_mapped_late_is_found_by_a_later_scan(self) -> None:
         link = os.path.join(self.dev, by_path(PORTAL, IQN, "lun-1"))
@@ -731,6 +787,60 @@ class TestDiscovery(DriverTestCase):
                                        "target_lun": 1})
         self.assertEqual(1, len(self.execute.commands("--logout")))
         self.assertEqual([], self.sessions())
+
+    def test_without_iqn_two_targets_at_the_portal_refuse(self) -> None:
+        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
+            PORTAL, IQN, PORTAL, IQN2))
+        self.map()
+        self.map(name="sdc", iqn=IQN2)
+        for use_multipath in (False, True):
+            error = self.assertRaises(
+                exception.AmbiguousTarget, self.driver.connect_volume,
+                {"target_portal": PORTAL, "target_lun": 1},
+                multipath=use_multipath)
+            self.assertIn(IQN2, str(error))
+            self.assertIn("send target_iqn", str(error))
+            self.assertEqual(1, len(str(error).splitlines()))
+        self.assertEqual([], self.execute.commands("-o", "new"))
+        self.assertEqual([], self.execute.commands("--login"))
+        self.assertEqual([], self.sessions())
+
+    def _two_volumes_with_lun_1(self) -> tuple[str, str]:
+        """Two targets at one portal, each with its LUN 1 attached (two
+        instances' volumes); their device paths."""
+        first = self.driver.connect_volume(PROPS)["path"]
+        self.map(name="sdc", iqn=IQN2)
+        second = self.driver.connect_volume(dict(PROPS, target_iqn=IQN2))
+        self.execute.calls.clear()
+        self.kernel.writes.clear()
+        return first, second["path"]
+
+    def test_detach_without_iqn_never_touches_another_target(self) -> None:
+        self.map()
+        self._two_volumes_with_lun_1()
+        for force in (False, True):
+            error = self.assertRaises(
+                exception.AmbiguousTarget, self.driver.disconnect_volume,
+                {"target_portal": PORTAL, "target_lun": 1}, None,
+                force=force)
+            self.assertIn(IQN, str(error))
+            self.assertIn(IQN2, str(error))
+        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.kernel.writes)
+        self.assertEqual([(IQN, "default"), (IQN2, "default")],
+                         sorted(self.sessions()))
+
+    def test_detach_without_iqn_follows_the_device_path(self) -> None:
+        # nova keeps the path connect_volume returned as device_path.
+        self.map()
+        first, second = self._two_volumes_with_lun_1()
+        for kept, device_path in ((IQN, second), (None, "/dev/sdb")):
+            self.driver.disconnect_volume(
+                {"target_portal": PORTAL, "target_lun": 1,
+                 "device_path": device_path}, None)
+            self.assertEqual([(kept, "default")] if kept else [],
+                             self.sessions())
+        self.assertTrue(first.endswith(IQN + "-lun-1"), first)
 
     def test_discovery_finding_nothing_is_a_typed_error(self) -> None:
         error = self.assertRaises(

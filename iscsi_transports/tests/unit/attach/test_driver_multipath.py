@@ -132,12 +132,61 @@ class TestMultipathAttach(MultipathTestCase):
                              "multipathd add path sdc"))
         self.assertEqual(2, len(self.driver.maps.find(WWID).paths))
 
-    def test_no_map_undoes_every_path(self) -> None:
+    def test_no_map_enforced_undoes_every_path(self) -> None:
         self.multipathd.auto = False
         self.multipathd.deaf = True
-        self.assertRaises(exception.MultipathMapNotFound, self.attach)
+        self.assertRaises(exception.MultipathMapNotFound, self.attach,
+                          enforce_multipath=True)
         self.assertEqual(([], []), (self.sessions(), self.disks()))
         self.assertEqual(2, len(self.execute.commands("-o", "delete")))
+
+    def test_no_map_returns_the_first_disk_with_a_warning(self) -> None:
+        # A blacklist or find_multipaths quirk: os-brick's answer, one
+        # disk; the other path is undone (no second disk of the LUN).
+        self.multipathd.auto = False
+        self.multipathd.deaf = True
+        info = self.attach()
+        self.assertNotIn("multipath_id", info)
+        (target,) = info["targets"]
+        self.assertEqual(PORTAL, target["portal"])
+        self.assertEqual([target["device"]], info["paths"])
+        self.assertEqual(info["path"], target["device"])
+        self.assertEqual([target["disk"]], self.disks())
+        self.assertEqual([(IQN, "default")], self.sessions())
+        (delete,) = self.execute.commands("-o", "delete")
+        self.assertIn(PORTAL2, delete)
+        self.assertIn("alone, without multipath", self.log.output)
+        self.driver.disconnect_volume(PROPS, None)
+        self.assertEqual(([], []), (self.sessions(), self.disks()))
+
+    def test_one_portal_given_discovery_adds_the_targets_others(self) -> None:
+        # Ceph iSCSI, LVM to a single-path connector: only target_portal.
+        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n%s,1 %s\n"
+                        % (PORTAL, IQN, PORTAL2, IQN, PORTAL3, IQN2))
+        info = self.attach(test_driver.PROPS)
+        self.assertEqual([PORTAL, PORTAL2],
+                         [t["portal"] for t in info["targets"]])
+        self.assertEqual(["sdb", "sdc"],
+                         list(self.driver.maps.find(WWID).paths))
+        (discovery,) = self.execute.commands("discovery")
+        self.assertEqual(["-o", "nonpersistent"], discovery[-2:])
+        self.assertIn(PORTAL, discovery)
+        # nova detaches with the properties it attached with, no info.
+        self.driver.disconnect_volume(test_driver.PROPS, None)
+        self.assertEqual(({}, [], []), (self.multipathd.maps,
+                                        self.sessions(), self.disks()))
+        self.assertEqual(2, len(self.execute.commands("--logout")))
+
+    def test_one_portal_whose_discovery_fails_is_one_path(self) -> None:
+        self.execute.on("discovery", exit_code=8)
+        info = self.attach(test_driver.PROPS)
+        self.assertEqual([PORTAL], [t["portal"] for t in info["targets"]])
+        self.assertIn("attaching through that portal alone",
+                      self.log.output)
+
+    def test_single_path_volumes_are_never_discovered(self) -> None:
+        self.driver.connect_volume(test_driver.PROPS)
+        self.assertEqual([], self.execute.commands("discovery"))
 
     def test_paths_of_different_luns_are_no_map(self) -> None:
         self.map(lun=2, name="sdx")

@@ -41,7 +41,7 @@ BAD_PORTALS = ("", " 10.0.0.1", "10.0.0.1 ", "10.0.0.1:0", "10.0.0.1:65536",
                "-p", "a..b", "10.0.0.1:\u0663\u0662\u0666\u0660")
 BAD_IQNS = ("", "iqn", "iqn.2010.org.x", "iqn.10-10.org.x", "iqn.2010-10.",
             "iqn.2010-10.org.x:a b", "eui.123", "eui.0123456789abcdefg",
-            "naa.xyz", "naa.0123", "-o", "IQN.2010-10.org.x", "target",
+            "naa.xyz", "naa.0123", "-o", "iqn.2010-10.org.x:a/b", "target",
             "iqn.2010-10.org.x:nul\x00byte", "iqn.2010-10.org.x:esc\x1b[0m")
 
 
@@ -231,27 +231,65 @@ class TestUnknownTransports(base.TestCase):
 class TestConsole(base.TestCase):
     """Bad arguments to the console script: exit 1, one line, no iscsiadm."""
 
-    def test_discover_with_bad_portal_or_transport(self) -> None:
-        calls = os.path.join(self.lock_path, "calls")
+    def setUp(self) -> None:
+        super().setUp()
+        self.calls = os.path.join(self.lock_path, "calls")
         script = os.path.join(self.lock_path, "iscsiadm")
         with open(script, "w") as out:
-            out.write("#!/bin/sh\necho \"$*\" >> %s\n" % calls)
+            out.write("#!/bin/sh\necho \"$*\" >> %s\n" % self.calls)
         os.chmod(script, 0o700)
-        config = os.path.join(self.lock_path, "bad.conf")
-        with open(config, "w") as out:
+        self.state = os.path.join(self.lock_path, "state")
+        self.config = os.path.join(self.lock_path, "bad.conf")
+        with open(self.config, "w") as out:
             out.write("[iscsi_transports]\niscsiadm_path = %s\n"
                       "state_path = %s\nfallback_to_tcp = false\n"
-                      % (script, self.lock_path))
+                      % (script, self.state))
+
+    def assert_refused(self, argv: list[str]) -> str:
+        out, err = io.StringIO(), io.StringIO()
+        code = cmd_main.main([*argv, "--config-file", self.config,
+                              "--sysfs-root", self.sysfs.root],
+                             out=out, err=err)
+        self.assertEqual(1, code, argv)
+        self.assertEqual(1, len(err.getvalue().splitlines()), argv)
+        self.assertNotIn("Traceback", err.getvalue())
+        return err.getvalue()
+
+    def test_discover_with_bad_portal_or_transport(self) -> None:
         for argv in (["discover", "10.0.0.1:3260;reboot"],
                      ["discover", "../../etc:3260"],
                      ["discover", "10.0.0.1", "--transport", "tcp.$(id)"],
                      ["show", "../tcp"]):
-            out, err = io.StringIO(), io.StringIO()
-            code = cmd_main.main([*argv, "--config-file", config,
-                                  "--sysfs-root", self.sysfs.root],
-                                 out=out, err=err)
-            self.assertEqual(1, code, argv)
-            self.assertEqual(1, len(err.getvalue().splitlines()), argv)
-            self.assertNotIn("Traceback", err.getvalue())
-        self.assertFalse(os.path.exists(calls))
+            self.assert_refused(argv)
+        self.assertFalse(os.path.exists(self.calls))
+
+    def test_attach_and_detach_with_hostile_property_files(self) -> None:
+        files = {
+            "truncated": '{"target_portal": "10.0.0.1:3260", "target_',
+            "not-an-object": '["10.0.0.1:3260"]',
+            "nul": '{"target_portal": "10.0.0.1:3260\\u0000"}',
+            "no-portal": '{"target_iqn": "%s", "target_lun": 1}' % IQN,
+            "path-like-iqn": '{"target_portal": "%s", "target_iqn": '
+                             '"iqn.2010-10.org.x:../../../etc", '
+                             '"target_lun": 1}' % PORTAL,
+            "two-line-iqn": '{"target_portal": "%s", "target_iqn": '
+                            '"%s\\n%s", "target_lun": 1}' % (PORTAL, IQN,
+                                                              IQN),
+            "textual-lun": '{"target_portal": "%s", "target_iqn": "%s", '
+                           '"target_lun": "one"}' % (PORTAL, IQN),
+            "long-chap": '{"data": {"target_portal": "%s", "target_iqn": '
+                         '"%s", "target_lun": 1, "auth_method": "CHAP", '
+                         '"auth_username": "u", "auth_password": "%s"}}'
+                         % (PORTAL, IQN, "s" * 256),
+        }
+        for name, text in files.items():
+            path = os.path.join(self.lock_path, name + ".json")
+            with open(path, "w") as handle:
+                handle.write(text)
+            message = self.assert_refused(["attach", "--properties", path])
+            self.assertNotIn("s" * 256, message)
+            if name != "long-chap":
+                self.assert_refused(["detach", "--properties", path])
+        self.assertFalse(os.path.exists(self.calls))
+        self.assertFalse(os.path.exists(self.state), "state_path written")
 

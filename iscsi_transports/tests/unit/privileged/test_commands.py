@@ -94,6 +94,9 @@ class TestIscsiadm(base.PrivilegedTestCase):
              "show"],
             ["-m", "node", "-T", base.TARGET, "-p", base.PORTAL + ",1",
              "-I", "lab0", "--login"],
+            # Some arrays name themselves IQN.: the name goes as sent.
+            ["-m", "node", "-T", "IQN.1986-03.COM.EXAMPLE:02:T1", "-p",
+             base.PORTAL, "-I", "lab0", "--login"],
         ]
         for args in accepted:
             self.executor.iscsiadm(args, 30)
