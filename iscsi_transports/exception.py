@@ -483,6 +483,14 @@ class OpenIscsiBuildUnknown(PrivilegedError):
                " (root's configuration) to the directory iscsiadm uses.")
 
 
+class StateWriteFailed(IscsiTransportsError):
+    """A file in the state directory could not be written or removed
+    (a full disk, an I/O error); nothing half-written was left."""
+
+    msg_fmt = ("Could not %(action)s %(path)s (%(reason)s); nothing "
+               "half-written was left: %(fix)s")
+
+
 class PrivsepUnavailable(IscsiTransportsError):
     msg_fmt = ("The iscsi-transports privileged helper did not start "
                "(%(reason)s): the service's root helper must allow "
