@@ -17,6 +17,7 @@ import time
 import fixtures
 
 from iscsi_transports import exception
+from iscsi_transports import portal as portal_mod
 from iscsi_transports.privileged import records
 from iscsi_transports.tests.unit.privileged import base
 
@@ -83,6 +84,25 @@ class TestNodeAuth(base.PrivilegedTestCase):
         self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab1", CHAP)
         self.assertEqual(5, len(self.auth_lines(other)))
         self.assertEqual(1, len(self.auth_lines(self.record)))
+
+    def test_a_link_local_portal_with_its_zone(self) -> None:
+        # What the library builds for [fe80::1%eth0]:3260, and where
+        # iscsiadm 2.1.8 -o new puts its record (the zone kept verbatim:
+        # tests/functional/test_privileged.py makes one for real).
+        built = str(portal_mod.parse_portal("[fe80::1%eth0]:3260"))
+        record = self.node_record(portal_dir="fe80::1%eth0,3260,1")
+        self.assertEqual(([1], None),
+                         tuple(self.executor.read_node_layout(base.TARGET,
+                                                              built)))
+        self.executor.write_node_settings(base.TARGET, built + ",1", "lab0",
+                                          CHAP)
+        self.assertEqual(5, len(self.auth_lines(record)))
+
+    def test_zones_that_are_no_netdev_names_are_refused(self) -> None:
+        for zone in ("a/b", "eth0 x", "x" * 16, "", "eth0]:1,2[x"):
+            self.assert_refused_unchanged(
+                self.executor.write_node_settings, base.TARGET,
+                "[fe80::1%%%s]:3260" % zone, "lab0", CHAP)
 
     def test_missing_record_is_a_typed_error(self) -> None:
         before = base.snapshot(self.root)
