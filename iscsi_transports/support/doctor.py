@@ -60,9 +60,10 @@ doctor_opts = [
         "iface_dir",
         help="Where open-iscsi keeps its iface records; unset means the "
              "ifaces directory of open-iscsi's records directory "
-             "(iscsi_db_path: /var/lib/iscsi/ifaces on Debian 13, else "
-             "/etc/iscsi/ifaces). doctor and snapshot read them from here "
-             "(read-only)."),
+             "(iscsi_db_path, else the one the installed iscsiadm was "
+             "built with: /etc/iscsi/ifaces on Debian 12, "
+             "/var/lib/iscsi/ifaces on Debian 13). doctor and snapshot "
+             "read them from here (read-only)."),
     cfg.StrOpt(
         "proc_root", default="/proc",
         help="Where procfs is mounted. doctor looks for daemons such as "
