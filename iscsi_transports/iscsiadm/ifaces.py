@@ -13,7 +13,6 @@ processes (nova-compute and the console script) cannot interleave
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 
@@ -113,8 +112,12 @@ class IfaceRecords:
             self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o",
                                "new"])
         except Exception:
-            with contextlib.suppress(exception.StateWriteFailed):
+            try:
                 self._unmark(wanted.name)
+            except exception.StateWriteFailed as error:
+                # The -o new error is what the caller must see.
+                LOG.warning("Iface %s was not created, but its marker "
+                            "stays: %s", wanted.name, error)
             raise
         self._update(wanted.name, wanted.settable_fields())
 

@@ -196,6 +196,22 @@ class TestIfaceCreation(base.TestCase):
                                self.wanted.name), "rb") as marker:
             self.assertEqual(iscsiadm_ifaces.MARKER, marker.read())
 
+    def test_a_marker_left_never_hides_the_o_new_error(self) -> None:
+        self.flags(state_path=self.lock_path)
+        self.execute.on("-o", "new", exit_code=6)
+
+        def stuck(conf: cfg.ConfigOpts, subdir: str, name: str) -> None:
+            raise exception.StateWriteFailed(action="remove", path=name,
+                                             reason="I/O error", fix="x")
+
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.state.remove_file", stuck))
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        self.assertRaises(exception.IscsiadmError, records._create,
+                          self.wanted)
+        self.assertIn("was not created, but its marker stays",
+                      self.log.output)
+
     def test_a_marker_that_cannot_be_removed_is_one_line(self) -> None:
         self.flags(state_path=self.lock_path)
         records = iscsiadm_ifaces.IfaceRecords(self.runner)
