@@ -403,7 +403,7 @@ def _replace_file(operation: str, record: str, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp",
                                    dir=paths.PATHS.db_root())
         try:
-            write_all(fd, text.encode("utf-8", "surrogateescape"))
+            _write_all(fd, text.encode("utf-8", "surrogateescape"))
             os.fchown(fd, info.st_uid, info.st_gid)
             os.fchmod(fd, stat.S_IMODE(info.st_mode))
             os.fsync(fd)
@@ -421,7 +421,7 @@ def _replace_file(operation: str, record: str, text: str) -> None:
             operation, "%s: %s" % (record, error.strerror)) from None
 
 
-def write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes) -> None:
     """Write all of ``data`` to ``fd``: ``write`` may take only part of it
     (a full disk takes what fits, then fails)."""
     view = memoryview(data)
