@@ -12,7 +12,9 @@ console script as root.  So :func:`ensure` checks it up front (one line
 naming the directory and the fix, before any iscsiadm command runs), and
 whatever root creates in it (subdirectories, lock files, markers) is handed
 to the directory's owner with group access, so the service user can open it
-afterwards.
+afterwards.  Files in it are written whole or not at all
+(:func:`write_file`), and a failed write or removal is one
+StateWriteFailed line.
 """
 
 from __future__ import annotations
