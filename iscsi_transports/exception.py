@@ -480,6 +480,27 @@ class IscsiDbLocked(PrivilegedError):
                "is running, remove %(path)s.")
 
 
+class OpenIscsiBuildUnknown(PrivilegedError):
+    """Where the installed iscsiadm keeps its records or its lock is not
+    known for sure; nothing was read or written there."""
+
+    fields = ("binary", "problem", "option")
+    binary: str
+    problem: str
+    option: str
+    msg_fmt = ("Refused to use open-iscsi's records: %(binary)s "
+               "%(problem)s; set %(option)s in [iscsi_transports_privileged]"
+               " (root's configuration) to the directory iscsiadm uses.")
+
+
+class StateWriteFailed(IscsiTransportsError):
+    """A file in the state directory could not be written or removed
+    (a full disk, an I/O error); nothing half-written was left."""
+
+    msg_fmt = ("Could not %(action)s %(path)s (%(reason)s); nothing "
+               "half-written was left: %(fix)s")
+
+
 class PrivsepUnavailable(IscsiTransportsError):
     msg_fmt = ("The iscsi-transports privileged helper did not start "
                "(%(reason)s): the service's root helper must allow "

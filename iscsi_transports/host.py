@@ -21,8 +21,8 @@ import os
 import re
 import typing
 
-__all__ = ["ISCSI_DB_ROOTS", "Host", "IscsiHost", "NetDev", "PciFunction",
-           "detect_iscsi_db_root", "parse_initiator_name", "pci_address_of"]
+__all__ = ["Host", "IscsiHost", "NetDev", "PciFunction",
+           "parse_initiator_name", "pci_address_of"]
 
 _PCI_ADDRESS_RE = re.compile(
     r"^[0-9a-f]{4,}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$")
@@ -214,24 +214,3 @@ def parse_initiator_name(text: str) -> str | None:
         if key.strip() == "InitiatorName" and value.strip():
             return value.strip()
     return None
-
-
-#: open-iscsi's ISCSI_DB_ROOT as distributions build it, a moved one
-#: first: Debian 13 keeps the records in /var/lib/iscsi (and the initiator
-#: name still in /etc/iscsi).
-ISCSI_DB_ROOTS = ("/var/lib/iscsi", "/etc/iscsi")
-#: What open-iscsi keeps in its records directory.
-_ISCSI_DB_ENTRIES = ("nodes", "ifaces", "send_targets")
-
-
-def detect_iscsi_db_root(candidates: tuple[str, ...] = ISCSI_DB_ROOTS
-                         ) -> str:
-    """The first of ``candidates`` that holds open-iscsi records, else the
-    last one (open-iscsi's default, where a first record goes on a fresh
-    host).  Here, low in the package, because the library and its root
-    daemon must find the same directory."""
-    for root in candidates:
-        if any(os.path.isdir(os.path.join(root, entry))
-               for entry in _ISCSI_DB_ENTRIES):
-            return root
-    return candidates[-1]

@@ -15,6 +15,7 @@ from oslo_config import cfg
 from iscsi_transports import base
 from iscsi_transports import config
 from iscsi_transports import multipathd
+from iscsi_transports import openiscsi
 from iscsi_transports import privileged
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import multipath
@@ -34,8 +35,11 @@ def _all_opts() -> list[cfg.Opt]:
 
 def list_opts() -> list[tuple[str | cfg.OptGroup, list[cfg.Opt]]]:
     """The ``oslo.config.opts`` entry point: the library's group and the
-    root daemon's oslo.privsep section."""
-    return [(config.GROUP, _all_opts()), privileged.list_opts()]
+    root daemon's section (oslo.privsep's options and where the installed
+    open-iscsi keeps records, when its iscsiadm does not say)."""
+    group, options = privileged.list_opts()
+    return [(config.GROUP, _all_opts()),
+            (group, [*options, *openiscsi.build_opts])]
 
 
 def register_opts(conf: cfg.ConfigOpts) -> None:

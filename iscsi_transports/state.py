@@ -13,7 +13,9 @@ console script as root.  So :func:`ensure` checks it up front (one line
 naming the directory and the fix, before any iscsiadm command runs), and
 whatever root creates in it (subdirectories, lock files, markers) is handed
 to the directory's owner with group access, so the service user can open it
-afterwards.
+afterwards.  Files in it are written whole or not at all
+(:func:`write_file`), and a failed write or removal is one
+StateWriteFailed line.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from iscsi_transports import exception
 
 __all__ = ["DEFAULT_DIR", "directory", "ensure", "external_lock",
            "lock_path", "open_directory", "open_file", "prepare_lock_file",
-           "register_service_opts", "service_opts", "state_opts"]
+           "register_service_opts", "remove_file", "service_opts",
+           "state_opts", "write_file"]
 
 #: Where the state lives without nova (no ``[DEFAULT] state_path``).
 DEFAULT_DIR = "/var/lib/iscsi-transports"
@@ -350,6 +353,93 @@ def open_file(directory: str, name: str, flags: int) -> int:
         return fd
     finally:
         os.close(dir_fd)
+
+
+def write_file(conf: cfg.ConfigOpts, subdir: str, name: str,
+               data: bytes) -> None:
+    """Make ``<state>/<subdir>/<name>`` hold ``data``, all or nothing.
+
+    A temporary dot-name in the same directory (no iface name starts with
+    a dot, and open-iscsi never reads the state directory) is written in
+    full, synced and renamed over ``name``: a full disk or an I/O error
+    leaves no empty or cut file (an empty ownership marker would make a
+    later operator's iface of that name the library's).  Anything but a
+    plain file at ``name`` (a link the service user planted) is refused,
+    not followed nor replaced.  Errors are StateDirUnusable (the
+    directory, what is in it) or StateWriteFailed (the write).
+    """
+    directory = os.path.join(ensure(conf, subdir), subdir)
+    dir_fd = open_directory(directory, _fix(directory))
+    tmp = ".%s.%s.tmp" % (name, os.urandom(4).hex())
+    try:
+        _check_plain(dir_fd, directory, name)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
+                     os.O_NOFOLLOW | os.O_CLOEXEC, 0o660, dir_fd=dir_fd)
+        try:
+            _adopt_fd(fd, os.fstat(dir_fd), 0o660)
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        os.fsync(dir_fd)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp, dir_fd=dir_fd)
+        raise _write_failed("write", os.path.join(directory, name),
+                            error) from None
+    finally:
+        os.close(dir_fd)
+
+
+def _check_plain(dir_fd: int, directory: str, name: str) -> None:
+    """StateDirUnusable when ``name`` in ``dir_fd`` is there and is not a
+    plain file."""
+    try:
+        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        path = os.path.join(directory, name)
+        raise exception.StateDirUnusable(
+            path=directory, problem="has %s, which is %s" % (
+                path, "a symbolic link" if stat.S_ISLNK(mode) else
+                "not a plain file"),
+            fix="remove %s" % path)
+
+
+def remove_file(conf: cfg.ConfigOpts, subdir: str, name: str) -> None:
+    """Remove ``<state>/<subdir>/<name>`` if it is there (StateWriteFailed
+    when it cannot be)."""
+    path = os.path.join(directory(conf), subdir, name)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        raise _write_failed("remove", path, error) from None
+
+
+def _write_failed(action: str, path: str,
+                  error: OSError) -> exception.StateWriteFailed:
+    fix = ("free space on its file system, then retry"
+           if error.errno in (errno.ENOSPC, errno.EDQUOT) else
+           "fix the cause, then retry")
+    return exception.StateWriteFailed(action=action, path=path,
+                                      reason=error.strerror or str(error),
+                                      fix=fix)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``write`` until all of ``data`` is written: one may take only part
+    of it (a full disk takes what fits, then fails)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "write took none of %d bytes"
+                          % len(view))
+        view = view[written:]
 
 
 def _open_lock_file(path: str) -> int:

@@ -13,7 +13,6 @@ processes (nova-compute and the console script) cannot interleave
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 
@@ -29,6 +28,8 @@ BUILTIN = "builtin"
 CREATED = "created"
 UNCHANGED = "unchanged"
 UPDATED = "updated"
+#: What an ownership marker holds (its presence is what counts).
+MARKER = b"created by iscsi-transports\n"
 
 
 class IfaceRecords:
@@ -48,23 +49,14 @@ class IfaceRecords:
         return os.path.exists(self._marker(name))
 
     def _mark_ours(self, name: str) -> None:
-        """Write the ownership marker; the state directory is checked (one
-        line, StateDirUnusable) before anything is written."""
-        state.ensure(self.iscsiadm.conf, "ifaces")
-        # Not open(): root (the console script) must not follow a link the
-        # service user planted here to truncate and chmod another file.
-        try:
-            fd = state.open_file(self.state_dir,
-                                 iface_mod.validate_name(name),
-                                 os.O_WRONLY | os.O_TRUNC)
-        except OSError as error:
-            raise exception.StateDirUnusable(
-                path=self.state_dir, problem="has a marker %s that cannot be "
-                "written (%s)" % (name, error.strerror),
-                fix="remove %s if it is not a plain file"
-                % self._marker(name)) from None
-        with os.fdopen(fd, "w") as marker:
-            marker.write("created by iscsi-transports\n")
+        """Write the ownership marker, whole or not at all (one line,
+        StateDirUnusable or StateWriteFailed, on failure)."""
+        state.write_file(self.iscsiadm.conf, "ifaces",
+                         iface_mod.validate_name(name), MARKER)
+
+    def _unmark(self, name: str) -> None:
+        state.remove_file(self.iscsiadm.conf, "ifaces",
+                          iface_mod.validate_name(name))
 
     def list(self) -> list[iface_mod.Iface]:
         """Every iface iscsiadm knows (``-m iface``), built-ins included."""
@@ -120,8 +112,12 @@ class IfaceRecords:
             self.iscsiadm.run(["-m", "iface", "-I", wanted.name, "-o",
                                "new"])
         except Exception:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._marker(wanted.name))
+            try:
+                self._unmark(wanted.name)
+            except exception.StateWriteFailed as error:
+                # The -o new error is what the caller must see.
+                LOG.warning("Iface %s was not created, but its marker "
+                            "stays: %s", wanted.name, error)
             raise
         self._update(wanted.name, wanted.settable_fields())
 
@@ -140,7 +136,7 @@ class IfaceRecords:
         with self.iscsiadm.external_lock("iface-%s" % name):
             self.iscsiadm.run(["-m", "iface", "-I", name, "-o", "delete"],
                               (0, 7))
-            os.unlink(self._marker(name))
+            self._unmark(name)
         return True
 
 

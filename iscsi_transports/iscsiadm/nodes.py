@@ -20,7 +20,7 @@ to the others.
 
 The records directory is ``/etc/iscsi`` in open-iscsi's default build and
 ``/var/lib/iscsi`` where a distribution moved it (Debian 13):
-:func:`db_root` finds the one in use.
+:func:`db_root` gives the one the installed iscsiadm was built with.
 """
 
 from __future__ import annotations
@@ -31,31 +31,28 @@ import typing
 
 from oslo_config import cfg
 
-from iscsi_transports import host
+from iscsi_transports import openiscsi
 from iscsi_transports import portal as portal_mod
 from iscsi_transports.iscsiadm import parse
 
-__all__ = ["DB_ROOTS", "RecordLayout", "db_root", "layout_of",
+__all__ = ["RecordLayout", "db_root", "layout_of",
            "nodes_opts", "read_layout", "single_file"]
 
 LOG = logging.getLogger(__name__)
 
-#: open-iscsi's ISCSI_DB_ROOT as built by distributions, moved one first
-#: (the root daemon detects its records directory among the same).
-DB_ROOTS = host.ISCSI_DB_ROOTS
 #: The iface of a record that names none (open-iscsi's default).
 DEFAULT_IFACE = "default"
 
 nodes_opts = [
     cfg.StrOpt("iscsi_db_path", default="",
                help="open-iscsi's records directory (its ISCSI_DB_ROOT, "
-                    "holding nodes, ifaces and send_targets). Empty "
-                    "detects it: /var/lib/iscsi when it holds records "
-                    "(Debian 13 moved them there), else /etc/iscsi. The "
-                    "privsep daemon (use_privsep) always detects it: "
-                    "where root reads and writes records is never the "
-                    "caller's choice, so set this only with use_privsep "
-                    "= false."),
+                    "holding nodes, ifaces and send_targets). Empty: the "
+                    "one the installed iscsiadm was built with "
+                    "(/etc/iscsi on Debian 12, /var/lib/iscsi on Debian "
+                    "13). The privsep daemon (use_privsep) never reads "
+                    "this: where root reads and writes records is never "
+                    "the caller's choice, so set this only with "
+                    "use_privsep = false."),
 ]
 
 
@@ -70,12 +67,12 @@ class RecordLayout(typing.NamedTuple):
     tpgts: tuple[int, ...]
 
 
-def db_root(configured: str | None = None,
-            candidates: tuple[str, ...] = DB_ROOTS) -> str:
-    """The records directory: ``configured`` when set, else the first of
-    ``candidates`` that holds records, else the last one (open-iscsi's
-    default, where a first record will go on a fresh host)."""
-    return configured or host.detect_iscsi_db_root(candidates)
+def db_root(configured: str | None = None) -> str:
+    """The records directory: ``configured`` when set, else the one the
+    installed iscsiadm was built with (the root daemon's, read the same
+    way: :mod:`iscsi_transports.openiscsi`), or
+    OpenIscsiBuildUnknown."""
+    return configured or openiscsi.installed().db_root
 
 
 def _dir_name(portal: str) -> tuple[str, str]:

@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from iscsi_transports import exception
+from iscsi_transports import openiscsi
 from iscsi_transports.privileged import validate
 
 LOG = logging.getLogger(__name__)
 
-#: Where the daemon looks for the binaries it runs.
-SECURE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#: Where the daemon looks for the binaries it runs (where the records
+#: directory is read from its iscsiadm too).
+SECURE_PATH = openiscsi.SECURE_PATH
 
 
 class CommandResult(NamedTuple):

@@ -1,9 +1,10 @@
 """Where the root operations act: the kernel's and open-iscsi's own paths.
 
-These are not options: open-iscsi compiles its paths in, and a path the
-unprivileged caller could choose would let it direct root's writes.  Tests
-point them at built trees by replacing :data:`PATHS` before the daemon
-starts (a forked test daemon inherits it).
+These are not options: open-iscsi compiles its paths in (read from the
+installed iscsiadm by :mod:`~iscsi_transports.openiscsi`), and a
+path the unprivileged caller could choose would let it direct root's
+writes.  Tests point them at built trees by replacing :data:`PATHS` before
+the daemon starts (a forked test daemon inherits it).
 """
 
 from __future__ import annotations
@@ -11,24 +12,26 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from iscsi_transports import host
+from iscsi_transports import openiscsi
 
 
 class Paths(NamedTuple):
     sysfs: str = "/sys"
     dev: str = "/dev"
-    #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h); empty: detected among
-    #: :data:`iscsi_transports.host.ISCSI_DB_ROOTS` at each use, as the
-    #: library's ``iscsi_db_path`` is when unset (never the caller's
-    #: choice).
+    #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h); empty: the installed
+    #: iscsiadm's (:func:`openiscsi.installed`, never the caller's choice).
     iscsi_db: str = ""
-    #: open-iscsi's LOCK_DIR (usr/initiator.h).
-    iscsi_lock_dir: str = "/run/lock/iscsi"
+    #: open-iscsi's LOCK_DIR (usr/initiator.h); empty: the installed
+    #: iscsiadm's.
+    iscsi_lock_dir: str = ""
     #: open-iscsi's configuration directory (``initiatorname.iscsi``).
     iscsi_etc: str = "/etc/iscsi"
 
     def db_root(self) -> str:
-        return self.iscsi_db or host.detect_iscsi_db_root()
+        return self.iscsi_db or openiscsi.installed().db_root
+
+    def lock_dir(self) -> str:
+        return self.iscsi_lock_dir or openiscsi.installed().lock_dir
 
     def scsi_host(self, host: int) -> str:
         return os.path.join(self.sysfs, "class", "scsi_host", "host%d" % host)

@@ -10,7 +10,8 @@ startup, login window, multipath timeouts) go in the same write: the
 iscsiadm calls, and iscsiadm's node mode takes no ``-o new -o update`` in
 one call.  Records are:
 
-* records live under ``/etc/iscsi``: a node record is
+* records live under open-iscsi's ISCSI_DB_ROOT, read from the installed
+  iscsiadm (:mod:`~iscsi_transports.openiscsi`): a node record is
   ``nodes/<target>/<address>,<port>,<tpgt>/<iface>``, or the older
   ``nodes/<target>/<address>,<port>`` file when the target portal group is
   unknown (a static ``-o new``); a SendTargets discovery record is
@@ -20,16 +21,17 @@ one call.  Records are:
   value to the end of the line), ``# END RECORD``; unset values are left
   out;
 * every reader and writer holds open-iscsi's lock: ``link()`` of
-  ``/run/lock/iscsi/lock`` to ``lock.write`` succeeds for one process at a
-  time (``idbm_lock``), retried every 10 ms.
+  ``<LOCK_DIR>/lock`` to ``lock.write`` succeeds for one process at a
+  time (``idbm_lock``), retried every 10 ms for 30 s; what happens then
+  depends on the version (:func:`idbm_lock`).
 
 Under that lock the record is read, checked to be the one asked for
 (``node.name`` and ``iface.iscsi_ifacename``), its auth lines replaced as a
 block when CHAP is given (keys not given are removed, so stale mutual CHAP
 cannot linger), each other setting's line replaced (or added), and
-the new text written to a temporary file in the target directory (a name
-without a comma, which open-iscsi's directory walks skip) and renamed over
-the record with the record's owner and mode.  The record exists beforehand
+the new text written to a temporary file in the records directory itself
+(which no open-iscsi code lists) and renamed over the record with the
+record's owner and mode.  The record exists beforehand
 (``iscsiadm -o new``); this never creates one.
 """
 
@@ -37,20 +39,25 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import stat
+import tempfile
 import time
 from collections.abc import Iterator, Mapping
 
 from iscsi_transports import exception
 from iscsi_transports import host
+from iscsi_transports import openiscsi
 from iscsi_transports.privileged import paths
 from iscsi_transports.privileged import validate
 
-#: How long open-iscsi's own lock is waited for (iscsiadm: 3000 x 10 ms).
-LOCK_TIMEOUT = 30.0
+LOG = logging.getLogger(__name__)
+
+#: How long open-iscsi's own lock is waited for (as iscsiadm waits).
+LOCK_TIMEOUT = openiscsi.LOCK_WAIT
 _LOCK_POLL = 0.01
-_TMP_NAME = ".iscsi-transports-record.tmp"
+_TMP_PREFIX = ".iscsi-transports-record."
 #: What open-iscsi's parser strips around names and values (C isspace):
 #: not the other white space str.strip knows.
 _SPACE = " \t\n\v\f\r"
@@ -61,9 +68,16 @@ _END = "# END RECORD"
 @contextlib.contextmanager
 def idbm_lock(timeout: float | None = None) -> Iterator[None]:
     """Hold open-iscsi's record lock (``idbm_lock``'s link scheme) for at
-    most ``timeout`` seconds of waiting (:data:`LOCK_TIMEOUT`)."""
+    most ``timeout`` seconds of waiting (:data:`LOCK_TIMEOUT`).
+
+    When ``lock.write`` stays (its holder killed between ``link`` and
+    ``unlink``), this does what the installed iscsiadm does
+    (:func:`openiscsi.takes_over_stale_lock`): 2.1.8 and 2.1.9 go on after
+    the wait as if they held it, and remove it when done; 2.1.10 and later
+    give up, and so does this (IscsiDbLocked), until someone removes it.
+    """
     timeout = LOCK_TIMEOUT if timeout is None else timeout
-    lock_dir = paths.PATHS.iscsi_lock_dir
+    lock_dir = paths.PATHS.lock_dir()
     lock = os.path.join(lock_dir, "lock")
     write = os.path.join(lock_dir, "lock.write")
     operation = "take open-iscsi's record lock"
@@ -82,8 +96,8 @@ def idbm_lock(timeout: float | None = None) -> Iterator[None]:
             break
         except FileExistsError:
             if time.monotonic() > deadline:
-                raise exception.IscsiDbLocked(write, "%g" % timeout) \
-                    from None
+                _stale(write, timeout)
+                break
             time.sleep(_LOCK_POLL)
         except OSError as error:
             raise exception.PrivilegedOperationFailed(
@@ -93,6 +107,18 @@ def idbm_lock(timeout: float | None = None) -> Iterator[None]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(write)
+
+
+def _stale(write: str, timeout: float) -> None:
+    """After ``timeout`` seconds of ``write`` staying: go on (returns) as
+    the installed iscsiadm would, or IscsiDbLocked."""
+    version = openiscsi.installed_version()
+    if not openiscsi.takes_over_stale_lock(version):
+        raise exception.IscsiDbLocked(write, "%g" % timeout)
+    LOG.warning("open-iscsi's record lock %s stayed taken for %g seconds: "
+                "going on without it and removing it afterwards, as "
+                "iscsiadm %s does", write, timeout,
+                ".".join(map(str, version)))
 
 
 def split_portal(portal: str) -> tuple[str, int, int | None]:
@@ -170,9 +196,7 @@ def write_node_settings(target: str, portal: str, iface: str,
         text = _checked(operation, record)
         if auth is not None:
             text = replace_auth(text, validate.NODE_AUTH_PREFIX, auth)
-        _replace_file(operation, record,
-                      os.path.join(paths.PATHS.nodes(), target),
-                      replace_values(text, plain))
+        _replace_file(operation, record, replace_values(text, plain))
 
 
 def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
@@ -188,7 +212,7 @@ def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
         if not _is_file(record):
             raise exception.NodeRecordNotFound("SendTargets discovery",
                                                portal, "any")
-        _replace_file(operation, record, os.path.dirname(record),
+        _replace_file(operation, record,
                       replace_auth(_checked(operation, record),
                                    validate.DISCOVERY_AUTH_PREFIX, auth))
 
@@ -361,37 +385,52 @@ def _checked(operation: str, record: str) -> str:
     return text
 
 
-def _replace_file(operation: str, record: str, tmp_dir: str,
-                  text: str) -> None:
-    """Write ``text`` into ``tmp_dir`` and rename it over ``record``,
+def _replace_file(operation: str, record: str, text: str) -> None:
+    """Write ``text`` into a temporary file and rename it over ``record``,
     keeping the record's owner and mode; nothing is left on failure.
 
-    ``tmp_dir`` is a directory open-iscsi does not read records from by
-    name (the target directory of a node record, whose walk skips names
-    without a comma), so a reader never meets the half-written file.
+    The temporary file is a dot-name in the records directory itself
+    (ISCSI_DB_ROOT), on the record's file system, so the rename is atomic:
+    no open-iscsi code lists that directory (iscsiadm's ``idbm.c`` and
+    libopeniscsiusr walk ``nodes``, ``ifaces``, ``send_targets`` and the
+    like, never their parent), whereas libopeniscsiusr's node listing
+    (``iscsiadm -m node``) reads every file of a target directory as a
+    record, dot-names included.
     """
     info = os.lstat(record)
-    tmp = os.path.join(tmp_dir, _TMP_NAME)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
+    tmp = ""
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL |
-                     os.O_NOFOLLOW, 0o600)
+        fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp",
+                                   dir=paths.PATHS.db_root())
         try:
-            os.write(fd, text.encode("utf-8", "surrogateescape"))
+            _write_all(fd, text.encode("utf-8", "surrogateescape"))
             os.fchown(fd, info.st_uid, info.st_gid)
             os.fchmod(fd, stat.S_IMODE(info.st_mode))
             os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, record)
-        for directory in {tmp_dir, os.path.dirname(record)}:
+        tmp = ""
+        for directory in {paths.PATHS.db_root(), os.path.dirname(record)}:
             _fsync_dir(directory)
     except OSError as error:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (record, error.strerror)) from None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd``: ``write`` may take only part of it
+    (a full disk takes what fits, then fails)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.EIO, "write took none of %d bytes"
+                          % len(view))
+        view = view[written:]
 
 
 def _fsync_dir(directory: str) -> None:

@@ -21,7 +21,10 @@ DISK_RE = re.compile(r"^sd[a-z]{1,4}\Z")
 _HCTL_PART_RE = re.compile(r"^(?:[0-9]{1,20}|-)\Z")
 _TARGET_RE = re.compile(r"^(?i:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
 #: ``addr:port`` or ``[v6]:port``, an optional ``,tpgt``: the -p forms.
-_PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|\[[0-9A-Fa-f:.]+\])"
+#: A link-local v6 address carries its zone (``[fe80::1%eth0]``, a netdev
+#: name: at most 15 bytes), which iscsiadm keeps in the record's name.
+_PORTAL_RE = re.compile(r"^(?:[0-9A-Za-z][0-9A-Za-z.-]*|"
+                        r"\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9_.-]{1,15})?\])"
                         r"(?::[0-9]{1,5})?(?:,[0-9]+)?\Z")
 _MAP_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}\Z")
 _MPATH_DEV_RE = re.compile(r"^/dev/(?:sd[a-z]{1,4}|dm-[0-9]{1,6})\Z")

@@ -32,6 +32,7 @@ import glob
 import os
 import stat
 import threading
+import time
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +44,7 @@ from iscsi_transports import config
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import multipathd as multipathd_mod
+from iscsi_transports import openiscsi
 from iscsi_transports import portal as portal_mod
 from iscsi_transports import state
 from iscsi_transports.attach import inventory
@@ -59,9 +61,10 @@ doctor_opts = [
         "iface_dir",
         help="Where open-iscsi keeps its iface records; unset means the "
              "ifaces directory of open-iscsi's records directory "
-             "(iscsi_db_path: /var/lib/iscsi/ifaces on Debian 13, else "
-             "/etc/iscsi/ifaces). doctor and snapshot read them from here "
-             "(read-only)."),
+             "(iscsi_db_path, else the one the installed iscsiadm was "
+             "built with: /etc/iscsi/ifaces on Debian 12, "
+             "/var/lib/iscsi/ifaces on Debian 13). doctor and snapshot "
+             "read them from here (read-only)."),
     cfg.StrOpt(
         "proc_root", default="/proc",
         help="Where procfs is mounted. doctor looks for daemons such as "
@@ -110,11 +113,16 @@ class RecordFile(typing.NamedTuple):
 
 
 def iface_dir(conf: cfg.ConfigOpts) -> str:
-    """``iface_dir`` as configured, else the one open-iscsi uses."""
+    """``iface_dir`` as configured, else the one open-iscsi uses; "" when
+    that is not known (:func:`open_iscsi_check` says why)."""
     config.register(conf, [*doctor_opts, *nodes.nodes_opts])
     options = conf.iscsi_transports
-    return options.iface_dir or os.path.join(
-        nodes.db_root(options.iscsi_db_path), "ifaces")
+    if options.iface_dir:
+        return str(options.iface_dir)
+    try:
+        return os.path.join(nodes.db_root(options.iscsi_db_path), "ifaces")
+    except exception.OpenIscsiBuildUnknown:
+        return ""
 
 
 def read_records(iface_dir: str) -> list[RecordFile]:
@@ -335,6 +343,55 @@ def leftovers_check(conf: cfg.ConfigOpts, sysfs_root: str) -> Check:
                                              else "")))
 
 
+def open_iscsi_check() -> tuple[Check, openiscsi.Build | None]:
+    """Where the installed iscsiadm keeps its records and its lock (read
+    from the binary, as the root daemon reads them), and its version."""
+    name = "open-iscsi"
+    try:
+        build = openiscsi.installed()
+    except exception.OpenIscsiBuildUnknown as error:
+        return Check(name, FAIL, str(error)), None
+    return Check(name, OK, "iscsiadm %s (%s): records in %s, lock in %s"
+                 % (build.version_text, build.binary, build.db_root,
+                    build.lock_dir)), build
+
+
+def stale_lock_check(build: openiscsi.Build, proc_root: str,
+                     now: Callable[[], float] = time.time) -> Check:
+    """Whether open-iscsi's ``lock.write`` stays taken by a holder that is
+    gone (killed between its ``link`` and ``unlink``): older than the 30 s
+    anyone waits for it while no iscsiadm runs.  What that does depends on
+    the version (:func:`openiscsi.takes_over_stale_lock`)."""
+    name = "record lock"
+    path = os.path.join(build.lock_dir, "lock.write")
+    try:
+        taken = os.lstat(path).st_ctime  # link() sets it, not mtime
+    except FileNotFoundError:
+        return Check(name, OK, "%s is not taken" % path)
+    except OSError as error:
+        return Check(name, WARN, "%s cannot be examined by uid %d (%s): run "
+                     "doctor as root to look for a stale lock"
+                     % (path, os.geteuid(), error.strerror))
+    age = max(0, int(now() - taken))
+    holders = running(proc_root, "iscsiadm")
+    if holders or age <= openiscsi.LOCK_WAIT:
+        return Check(name, OK, "%s taken %d s ago%s" % (
+            path, age, " (iscsiadm runs: pid %s)" % ", ".join(
+                map(str, holders)) if holders else ""))
+    if openiscsi.takes_over_stale_lock(build.version):
+        effect = (WARN, "iscsiadm %s waits 30 s for it on every record "
+                  "access, then goes on and removes it"
+                  % build.version_text)
+    else:
+        effect = (FAIL, "iscsiadm %s fails with exit 6 on every record "
+                  "access, and the library's record writes are refused, "
+                  "until it is removed" % build.version_text)
+    return Check(name, effect[0], "stale lock %s: taken %d s ago and no "
+                 "iscsiadm runs (its holder is gone); %s: check that no "
+                 "iscsiadm runs (pgrep -x iscsiadm), then rm %s"
+                 % (path, age, effect[1], path))
+
+
 def probe_privsep(timeout: float) -> str:
     """Start the library's privsep daemon and ask it for the initiator name
     file; what it answered, or PrivsepUnavailable (also when it takes more
@@ -456,7 +513,16 @@ class Doctor:
         conf = self.manager.conf
         return [state_dir_check(state.directory(conf)),
                 lock_files_check(state.lock_path(conf)),
+                *self._open_iscsi(),
                 privsep_check(self.privsep_probe or probe_privsep)]
+
+    def _open_iscsi(self) -> list[Check]:
+        """The installed open-iscsi's records and lock directories, and a
+        stale lock in the latter."""
+        check, build = open_iscsi_check()
+        if build is None:
+            return [check]
+        return [check, stale_lock_check(build, self.proc_root)]
 
     def _iscsid(self) -> Check:
         status = daemon_status(self.proc_root, ISCSID)

@@ -154,6 +154,12 @@ class Lab:
     def etc_iscsi(self) -> str:
         return os.path.join(self.workdir, "etc-iscsi")
 
+    @property
+    def lock_dir(self) -> str:
+        """The lab's open-iscsi lock directory, seen from outside (its
+        iscsiadm sees it as /run/lock/iscsi)."""
+        return os.path.join(self.workdir, "run-lock", "iscsi")
+
     def _read(self, name: str) -> str:
         try:
             with open(os.path.join(self.workdir, name)) as handle:

@@ -10,6 +10,9 @@ PORT INITIATORNAME``.  In its private mount and network namespace it
 * puts a tmpfs over ``/sys/class`` with the real class directories bound
   back plus a fake ``iscsi_transport/tcp``, so iscsiadm accepts tcp ifaces
   (offload transports are deliberately NOT faked),
+* bind-mounts ``WORKDIR/run-lock`` over ``/run/lock``, where iscsiadm's
+  compiled-in lock (``/run/lock/iscsi/lock.write``) lives, so the lab's
+  iscsiadm never waits on, nor leaves a stale lock for, the host's,
 * gives tgtd a private ``/run/tgtd``, brings ``lo`` up and starts ``tgtd``
   on 127.0.0.1:PORT (the namespace is new, so the port is free by
   construction),
@@ -169,6 +172,15 @@ def private_tgtd_run_dir(workdir: str) -> None:
     run("mount", "--bind", private, "/run/tgtd")
 
 
+def private_lock_dir(workdir: str) -> None:
+    """open-iscsi's LOCK_DIR (meson's lockdir, /run/lock/iscsi) is below
+    /run/lock: the whole of it is the lab's own, so nothing is created on
+    the host to mount over."""
+    private = os.path.join(workdir, "run-lock")
+    os.mkdir(private)
+    run("mount", "--bind", private, "/run/lock")
+
+
 #: Where open-iscsi 2.1.9 and later, as Debian 13 builds it, keep the node,
 #: iface and discovery records that 2.1.8 kept in /etc/iscsi.
 RECORD_DIR = "/var/lib/iscsi"
@@ -181,6 +193,7 @@ def main(workdir: str, ctl: str, port: str, initiatorname: str) -> int:
         # resets them and the host's stay untouched.
         run("mount", "--bind", os.path.join(workdir, "etc-iscsi"),
             RECORD_DIR)
+    private_lock_dir(workdir)
     private_tgtd_run_dir(workdir)
     fake_sys_class(workdir)
     run("ip", "link", "set", "lo", "up")

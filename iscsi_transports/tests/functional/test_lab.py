@@ -35,6 +35,21 @@ class TestLab(testtools.TestCase):
                 with open(os.path.join(here, name)) as source:
                     self.assertIsNone(SKIP_RE.search(source.read()), name)
 
+    def test_the_labs_iscsiadm_locks_its_own_records(self) -> None:
+        # A host iscsiadm's lock.write never stalls the lab, and the lab's
+        # never the host's.
+        lab = lab_mod.get_lab()
+        result = lab.run("iscsiadm", "-m", "iface", "-I", "locktest0", "-o",
+                         "new")
+        self.addCleanup(lab.run, "iscsiadm", "-m", "iface", "-I",
+                        "locktest0", "-o", "delete")
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual(["lock"], os.listdir(lab.lock_dir))
+        inside = lab.run("stat", "-c", "%d:%i", "/run/lock/iscsi/lock")
+        info = os.stat(os.path.join(lab.lock_dir, "lock"))
+        self.assertEqual("%d:%d" % (info.st_dev, info.st_ino),
+                         inside.stdout.strip())
+
     def test_lab_runs_in_its_own_namespaces(self) -> None:
         lab = lab_mod.get_lab()
         own = os.readlink("/proc/self/ns/net")

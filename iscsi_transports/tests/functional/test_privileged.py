@@ -77,9 +77,11 @@ class DaemonCase(base.FunctionalTestCase):
     def setUp(self) -> None:
         super().setUp()
         conf = self.useFixture(config_fixture.Config(cfg.CONF))
+        # nsenter -m starts in the namespace's /, where the daemon would
+        # import the installed package rather than the tree under test.
         conf.config(group=privileged.CFG_SECTION, helper_command=(
-            "nsenter -t %d -m -n -- %s -m oslo_privsep.daemon"
-            % (self.lab.pid, sys.executable)))
+            "nsenter -t %d -m -n --wd=%s -- %s -m oslo_privsep.daemon"
+            % (self.lab.pid, os.getcwd(), sys.executable)))
         self.addCleanup(privileged.context.stop)
         self.executor = privileged.executor(in_process=False)
         self.secret, self.secret_in = secret("session"), secret("mutual")

@@ -6,10 +6,12 @@ What depends on two users (root and the service user) sharing it is in
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Callable
 
+import fixtures
 from oslo_concurrency import lockutils
 from oslo_config import cfg
 
@@ -150,6 +152,85 @@ class TestIfaceCreation(base.TestCase):
                         .created_by_us(self.wanted.name))
 
 
+    def fail_writes(self, write: Callable[[int, bytes], int]) -> list[int]:
+        """Every ``os.write`` goes through ``write``; the sizes asked."""
+        asked: list[int] = []
+
+        def recorded(fd: int, data: bytes) -> int:
+            asked.append(len(data))
+            return write(fd, data)
+
+        self.useFixture(fixtures.MonkeyPatch("os.write", recorded))
+        return asked
+
+    def test_a_full_disk_leaves_no_marker(self) -> None:
+        # Before: an empty marker stayed, so a later iface of that name
+        # made by the operator was taken for the library's.
+        self.flags(state_path=self.lock_path)
+
+        def full(fd: int, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        self.fail_writes(full)
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        error = self.assertRaises(exception.StateWriteFailed,
+                                  records._create, self.wanted)
+        self.assertEqual(
+            "Could not write %s/ifaces/%s (No space left on device); "
+            "nothing half-written was left: free space on its file system, "
+            "then retry" % (self.lock_path, self.wanted.name), str(error))
+        self.assertEqual([], os.listdir(os.path.join(self.lock_path,
+                                                     "ifaces")))
+        self.assertEqual([], [argv for argv in self.execute.calls
+                              if "new" in argv])
+        self.assertFalse(records.created_by_us(self.wanted.name))
+
+    def test_short_writes_make_a_whole_marker(self) -> None:
+        self.flags(state_path=self.lock_path)
+        real = os.write
+        asked = self.fail_writes(lambda fd, data: real(fd, bytes(data[:5])))
+        iscsiadm_ifaces.IfaceRecords(self.runner)._mark_ours(
+            self.wanted.name)
+        self.assertGreater(len(asked), 3)
+        with open(os.path.join(self.lock_path, "ifaces",
+                               self.wanted.name), "rb") as marker:
+            self.assertEqual(iscsiadm_ifaces.MARKER, marker.read())
+
+    def test_a_marker_left_never_hides_the_o_new_error(self) -> None:
+        self.flags(state_path=self.lock_path)
+        self.execute.on("-o", "new", exit_code=6)
+
+        def stuck(conf: cfg.ConfigOpts, subdir: str, name: str) -> None:
+            raise exception.StateWriteFailed(action="remove", path=name,
+                                             reason="I/O error", fix="x")
+
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.state.remove_file", stuck))
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        self.assertRaises(exception.IscsiadmError, records._create,
+                          self.wanted)
+        self.assertIn("was not created, but its marker stays",
+                      self.log.output)
+
+    def test_a_marker_that_cannot_be_removed_is_one_line(self) -> None:
+        self.flags(state_path=self.lock_path)
+        records = iscsiadm_ifaces.IfaceRecords(self.runner)
+        records._mark_ours(self.wanted.name)
+        ifaces = os.path.join(self.lock_path, "ifaces")
+        os.chmod(ifaces, 0o500)
+        self.addCleanup(os.chmod, ifaces, 0o700)
+
+        def remove() -> None:
+            state.remove_file(self.conf, "ifaces", self.wanted.name)
+
+        os.chown(self.lock_path, base.SERVICE_UID, base.SERVICE_GID)
+        os.chown(ifaces, base.SERVICE_UID, base.SERVICE_GID)
+        self.assertEqual(
+            "StateWriteFailed: Could not remove %s/%s (Permission denied); "
+            "nothing half-written was left: fix the cause, then retry"
+            % (ifaces, self.wanted.name), base.as_service_user(remove))
+
+
 class TestPlantedSymlinks(base.TestCase):
     """Root (the console script) follows no link the service user planted
     in its state: the file a link points to keeps its content and mode."""
@@ -180,7 +261,7 @@ class TestPlantedSymlinks(base.TestCase):
         error = self.assertRaises(exception.StateDirUnusable,
                                   records._create, wanted)
         self.assertEqual(1, len(str(error).splitlines()))
-        self.assertIn("symbolic links", str(error))
+        self.assertIn("%s, which is a symbolic link" % name, str(error))
         self.assert_victim_untouched()
         self.assertEqual([], [argv for argv in execute.calls
                               if "new" in argv])

@@ -76,8 +76,9 @@ class PrivilegedTestCase(base.TestCase):
         # runs the scripted commands.
         self.useFixture(fixtures.MonkeyPatch(
             "iscsi_transports.privileged.paths.PATHS", self.paths))
-        self.useFixture(fixtures.MonkeyPatch(
-            "iscsi_transports.privileged.commands.SECURE_PATH", self.bin))
+        for module in ("privileged.commands", "openiscsi"):
+            self.useFixture(fixtures.MonkeyPatch(
+                "iscsi_transports.%s.SECURE_PATH" % module, self.bin))
         if not self.in_process:
             self.useFixture(privsep_fixture.UnprivilegedPrivsepFixture(
                 privileged.context, {}))

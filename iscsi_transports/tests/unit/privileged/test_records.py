@@ -8,6 +8,7 @@ made and reads them back with the real ``iscsiadm -o show``.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
@@ -16,6 +17,7 @@ import time
 import fixtures
 
 from iscsi_transports import exception
+from iscsi_transports import portal as portal_mod
 from iscsi_transports.privileged import records
 from iscsi_transports.tests.unit.privileged import base
 
@@ -82,6 +84,25 @@ class TestNodeAuth(base.PrivilegedTestCase):
         self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab1", CHAP)
         self.assertEqual(5, len(self.auth_lines(other)))
         self.assertEqual(1, len(self.auth_lines(self.record)))
+
+    def test_a_link_local_portal_with_its_zone(self) -> None:
+        # What the library builds for [fe80::1%eth0]:3260, and where
+        # iscsiadm 2.1.8 -o new puts its record (the zone kept verbatim:
+        # tests/functional/test_privileged.py makes one for real).
+        built = str(portal_mod.parse_portal("[fe80::1%eth0]:3260"))
+        record = self.node_record(portal_dir="fe80::1%eth0,3260,1")
+        self.assertEqual(([1], None),
+                         tuple(self.executor.read_node_layout(base.TARGET,
+                                                              built)))
+        self.executor.write_node_settings(base.TARGET, built + ",1", "lab0",
+                                          CHAP)
+        self.assertEqual(5, len(self.auth_lines(record)))
+
+    def test_zones_that_are_no_netdev_names_are_refused(self) -> None:
+        for zone in ("a/b", "eth0 x", "x" * 16, "", "eth0]:1,2[x"):
+            self.assert_refused_unchanged(
+                self.executor.write_node_settings, base.TARGET,
+                "[fe80::1%%%s]:3260" % zone, "lab0", CHAP)
 
     def test_missing_record_is_a_typed_error(self) -> None:
         before = base.snapshot(self.root)
@@ -366,6 +387,117 @@ class TestIdbmLock(base.PrivilegedTestCase):
         # Someone else's lock is never removed by us.
         self.assertTrue(os.path.exists(
             os.path.join(self.lock_dir, "lock.write")))
+
+
+    def stale_lock(self) -> str:
+        """A ``lock.write`` whose holder is gone, and a short wait."""
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.records.LOCK_TIMEOUT", 0.2))
+        os.makedirs(self.lock_dir)
+        self.write(os.path.join(self.lock_dir, "lock"))
+        os.link(os.path.join(self.lock_dir, "lock"),
+                os.path.join(self.lock_dir, "lock.write"))
+        return os.path.join(self.lock_dir, "lock.write")
+
+    def test_a_stale_lock_stays_refused_from_2_1_10(self) -> None:
+        # iscsiadm 2.1.10 and later fail (exit 6) until it is removed.
+        self.script("iscsiadm", "echo 'iscsiadm version 2.1.11'")
+        stale = self.stale_lock()
+        before = self.read(self.record)
+        for _ in range(2):
+            error = self.assertRaises(
+                exception.IscsiDbLocked, self.executor.write_node_settings,
+                base.TARGET, base.PORTAL, "lab0", CHAP)
+            self.assertIn("remove %s" % stale, str(error))
+        self.assertEqual(before, self.read(self.record))
+        self.assertTrue(os.path.exists(stale))
+
+    def test_a_stale_lock_is_taken_over_as_2_1_8_does(self) -> None:
+        # iscsiadm 2.1.8 goes on after its wait and removes it when done:
+        # so does the daemon, and the next write waits for nothing.
+        self.script("iscsiadm", "echo 'iscsiadm version 2.1.8'")
+        stale = self.stale_lock()
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0",
+                                          CHAP)
+        self.assertIn(P + "username = user", self.read(self.record))
+        self.assertFalse(os.path.exists(stale))
+        self.assertIn("going on without it", self.log.output)
+        self.assertEqual(["lock"], os.listdir(self.lock_dir))
+
+
+class TestRecordWrite(base.PrivilegedTestCase):
+    """The record's new text: all of it written, or nothing changed."""
+
+    in_process = True
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.record = self.node_record()
+        self.before = self.read(self.record)
+        self.db_root = self.paths.db_root()
+        self.writes: list[int] = []
+        real_write = os.write
+
+        def write(fd: int, data: bytes) -> int:
+            self.writes.append(len(data))
+            return self.fake_write(real_write, fd, data)
+
+        self.fake_write = lambda real, fd, data: real(fd, data)
+        self.useFixture(fixtures.MonkeyPatch("os.write", write))
+
+    def write_settings(self) -> None:
+        self.executor.write_node_settings(base.TARGET, base.PORTAL, "lab0",
+                                          CHAP)
+
+    def assert_nothing_changed_or_left(self) -> None:
+        self.assertEqual(self.before, self.read(self.record))
+        self.assertEqual(sorted(["nodes"]), sorted(
+            name for name in os.listdir(self.db_root)))
+
+    def test_short_writes_are_continued(self) -> None:
+        self.fake_write = lambda real, fd, data: real(fd, bytes(data[:7]))
+        self.write_settings()
+        self.assertGreater(len(self.writes), 10)
+        text = self.read(self.record)
+        self.assertTrue(text.endswith("# END RECORD\n"), text)
+        self.assertIn(P + "password_in = s3cr3t;$x\n", text)
+
+    def test_a_write_that_takes_nothing_is_refused(self) -> None:
+        self.fake_write = lambda real, fd, data: 0
+        error = self.assertRaises(exception.PrivilegedOperationFailed,
+                                  self.write_settings)
+        self.assertIn("write took none", str(error))
+        self.assert_nothing_changed_or_left()
+
+    def test_a_full_disk_changes_nothing(self) -> None:
+        def full(real: object, fd: int, data: bytes) -> int:
+            if len(self.writes) > 1:
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return os.pwrite(fd, bytes(data[:100]), 0)
+
+        self.fake_write = full
+        error = self.assertRaises(exception.PrivilegedOperationFailed,
+                                  self.write_settings)
+        self.assertIn("No space left on device", str(error))
+        self.assert_nothing_changed_or_left()
+
+    def test_the_temporary_file_is_where_no_walk_reads(self) -> None:
+        # libopeniscsiusr's node listing (iscsiadm -m node) reads every
+        # file of a target directory as a record, dot-names too; nothing
+        # lists the records directory itself.
+        renamed: list[tuple[str, str]] = []
+        real_replace = os.replace
+
+        def replace(source: str, target: str) -> None:
+            renamed.append((source, target))
+            real_replace(source, target)
+
+        self.useFixture(fixtures.MonkeyPatch("os.replace", replace))
+        self.write_settings()
+        ((source, target),) = renamed
+        self.assertEqual((self.db_root, self.record),
+                         (os.path.dirname(source), target))
+        self.assertTrue(os.path.basename(source).startswith("."))
 
 
 class TestDiscoveryAuth(base.PrivilegedTestCase):

@@ -2,12 +2,14 @@
 
 import os
 import threading
+import time
 
 import fixtures
 from oslo_privsep.test import fixture as privsep_fixture
 
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import openiscsi
 from iscsi_transports import privileged
 from iscsi_transports import state
 from iscsi_transports.privileged import client
@@ -18,6 +20,7 @@ from iscsi_transports.support import doctor
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
 from iscsi_transports.tests.unit import fake_executor
+from iscsi_transports.tests.unit import test_openiscsi
 from iscsi_transports.tests.unit.attach import kernel_tree
 
 #: The real probe; every other test replaces it (it starts a daemon).
@@ -391,6 +394,13 @@ class TestPrivileges(DoctorTestCase):
         return {check["check"]: (check["status"], check["detail"])
                 for check in self.report()["privileges"]}
 
+    def setUp(self):
+        super().setUp()
+        self.iscsi_lock = os.path.join(self.lock_path, "lock-iscsi")
+        self.iscsiadm = self.useFixture(test_openiscsi.FakeIscsiadm())
+        self.iscsiadm.install(("/etc/iscsi/nodes", "/etc/iscsi/ifaces",
+                               self.iscsi_lock + "/lock.write"))
+
     def test_not_checked_unless_asked(self):
         self.assertEqual([], super().report()["privileges"])
 
@@ -404,8 +414,71 @@ class TestPrivileges(DoctorTestCase):
             "state dir": ("ok", "%s (uid 65534, gid 65534, mode 0750)" % path),
             "lock files": ("ok", "0 in %s/locks, all owned by uid 65534"
                            % path),
+            "open-iscsi": ("ok", "iscsiadm 2.1.8 (%s/iscsiadm): records in "
+                           "/etc/iscsi, lock in %s" % (self.iscsiadm.bin,
+                                                      self.iscsi_lock)),
+            "record lock": ("ok", "%s/lock.write is not taken"
+                            % self.iscsi_lock),
             "privsep": ("ok", "started (test)")}, self.privileges())
         self.assertTrue(self.report()["healthy"])
+
+    def test_unknown_records_directory_fails(self):
+        self.iscsiadm.install(())
+        self.assertEqual({"open-iscsi"}, {
+            name for name in self.privileges() if "open" in name or
+            "record" in name})
+        status, detail = self.privileges()["open-iscsi"]
+        self.assertEqual("FAIL", status)
+        self.assertIn("names no records directory; set iscsi_db_root in "
+                      "[iscsi_transports_privileged]", detail)
+        self.assertFalse(self.report()["healthy"])
+
+    def lock_check(self, version, age, *holders):
+        os.makedirs(self.iscsi_lock, exist_ok=True)
+        lock = os.path.join(self.iscsi_lock, "lock")
+        with open(lock, "w"):
+            pass
+        os.link(lock, lock + ".write")
+        for pid in holders:
+            self.data.add_process(pid, "iscsiadm")
+        build = openiscsi.Build("/usr/sbin/iscsiadm", "/etc/iscsi",
+                                self.iscsi_lock, version)
+        check = doctor.stale_lock_check(build, self.data.proc_root,
+                                        lambda: time.time() + age)
+        return check.status, check.detail
+
+    def test_stale_lock_that_2_1_10_never_takes_over(self):
+        status, detail = self.lock_check((2, 1, 11), 600)
+        self.assertEqual("FAIL", status)
+        for words in ("stale lock %s/lock.write" % self.iscsi_lock,
+                      "taken 600 s ago", "its holder is gone",
+                      "iscsiadm 2.1.11 fails with exit 6",
+                      "check that no iscsiadm runs (pgrep -x iscsiadm), "
+                      "then rm %s/lock.write" % self.iscsi_lock):
+            self.assertIn(words, detail)
+
+    def test_stale_lock_that_2_1_8_waits_for(self):
+        status, detail = self.lock_check((2, 1, 8), 45)
+        self.assertEqual("warn", status)
+        self.assertIn("iscsiadm 2.1.8 waits 30 s for it on every record "
+                      "access", detail)
+
+    def test_a_lock_taken_now_is_no_problem(self):
+        self.assertEqual("ok", self.lock_check((2, 1, 11), 3)[0])
+
+    def test_a_lock_while_iscsiadm_runs_is_its(self):
+        status, detail = self.lock_check((2, 1, 11), 600, 4242)
+        self.assertEqual("ok", status)
+        self.assertIn("iscsiadm runs: pid 4242", detail)
+
+    def test_a_service_user_cannot_look(self):
+        os.makedirs(self.iscsi_lock, mode=0o700)
+        build = openiscsi.Build("/usr/sbin/iscsiadm", "/etc/iscsi",
+                                self.iscsi_lock, (2, 1, 8))
+        result = base.as_service_user(lambda: "|".join(
+            doctor.stale_lock_check(build, self.data.proc_root)[1:]))
+        self.assertIn("warn|", result)
+        self.assertIn("run doctor as root to look for a stale lock", result)
 
     def test_state_dir_that_is_a_link_fails_as_an_attach_would(self):
         real = os.path.join(self.lock_path, "real")
