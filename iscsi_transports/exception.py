@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 __all__ = ["AuthenticationFailed",
+           "BrickNotAdoptable",
            "CommandFailed",
            "DeviceRemovalFailed",
            "DiscoveryFailed",
@@ -47,6 +48,7 @@ __all__ = ["AuthenticationFailed",
            "NoObjectsFound",
            "NodeRecordConflict",
            "PduTimeout",
+           "RunRefused",
            "SessionExists",
            "SessionNotFound",
            "SysfsWriteFailed",
@@ -79,6 +81,26 @@ class IscsiTransportsError(Exception):
             message = self.msg_fmt % kwargs
         self.message = message
         super().__init__(message)
+
+
+# -- adoption by os-brick's callers ------------------------------------------
+
+class BrickNotAdoptable(IscsiTransportsError):
+    """os-brick is not built the way :mod:`iscsi_transports.adopt` replaces
+    its iSCSI connector; running os-brick's own connector instead would be
+    a second iSCSI stack on the host, so the program must not go on."""
+
+    msg_fmt = ("iscsi-transports cannot take over os-brick %(version)s's "
+               "iSCSI/iSER connector: %(problem)s; refusing to run os-brick's "
+               "own connector instead (upgrade iscsi-transports or run the "
+               "service without iscsi-transports run)")
+
+
+class RunRefused(IscsiTransportsError):
+    """``iscsi-transports run`` cannot run the command with the library as
+    its os-brick connector; nothing was started."""
+
+    msg_fmt = "cannot run %(command)s: %(reason)s"
 
 
 # -- input validation -------------------------------------------------------

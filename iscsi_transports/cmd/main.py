@@ -40,6 +40,7 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.snapshot",
     "iscsi_transports.cmd.iface",
     "iscsi_transports.cmd.volume",
+    "iscsi_transports.cmd.run",
 )
 #: Which module adds each subcommand, so that running one imports only its
 #: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
@@ -54,6 +55,7 @@ COMMAND_MODULES = {
     "iface": "iscsi_transports.cmd.iface",
     "attach": "iscsi_transports.cmd.volume",
     "detach": "iscsi_transports.cmd.volume",
+    "run": "iscsi_transports.cmd.run",
 }
 
 
