@@ -50,6 +50,16 @@ from oslo_utils import uuidutils
 CONF = nova.conf.CONF
 
 
+def instance() -> Any:
+    """An instance of this host, with what nova 30-33's
+    ``_get_volume_config`` reads of it (its flavor and image metadata, for
+    SEV)."""
+    return objects.Instance(
+        uuid=uuidutils.generate_uuid(), host=CONF.host,
+        flavor=objects.Flavor(name="m1.lab", extra_specs={}),
+        system_metadata={}, image_ref="")
+
+
 def volume_config(driver: libvirt_driver.LibvirtDriver, instance: Any,
                   connection_info: dict[str, Any],
                   disk_info: dict[str, Any]) -> Any:
@@ -72,8 +82,7 @@ class Compute:
     def __init__(self) -> None:
         self.driver = libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False)
         self.context = nova_context.get_admin_context()
-        self.instance = objects.Instance(
-            uuid=uuidutils.generate_uuid(), host=CONF.host)
+        self.instance = instance()
 
     def connect(self, connection_info: dict[str, Any]) -> dict[str, Any]:
         # encryption={}: an unencrypted volume, as nova's block device

@@ -15,7 +15,6 @@ import base64
 import hashlib
 import importlib.metadata
 from typing import Any
-from unittest import mock
 
 import fixtures
 import libvirt_volumes
@@ -72,7 +71,7 @@ class TestNovaUnderRun(test.NoDBTestCase):
                    group="oslo_concurrency")
         self.driver = libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False)
         self.context = nova_context.get_admin_context()
-        self.instance = mock.sentinel.instance
+        self.instance = libvirt_volumes.instance()
 
     def connection_info(self, kind: str = "iscsi") -> dict[str, Any]:
         return {"driver_volume_type": kind,
