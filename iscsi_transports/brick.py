@@ -224,19 +224,6 @@ def caller_transport(conf: cfg.ConfigOpts, transport: str | None
     return transport
 
 
-def nova_iface(conf: cfg.ConfigOpts) -> str | None:
-    """nova's ``[libvirt] iscsi_iface`` where nova registered it (None
-    elsewhere).  nova's iSCSI volume driver hands it to its connector as
-    the transport, but nova's ``get_volume_connector`` calls os-brick's
-    module-level ``get_connector_properties``, which passes no transport:
-    without this the initiator reported could be another iface's."""
-    try:
-        value = conf.libvirt.iscsi_iface
-    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
-        return None
-    return str(value) if value else None
-
-
 def _with_root_helper(root_helper: str, execute: _Execute | None
                       ) -> _Execute:
     """``execute`` that runs commands under the caller's root helper."""
@@ -440,3 +427,16 @@ def device_info(result: Mapping[str, Any]) -> dict[str, Any]:
     if not info.get("multipath_id"):
         info.pop("multipath_id", None)
     return info
+
+
+def nova_iface(conf: cfg.ConfigOpts) -> str | None:
+    """nova's ``[libvirt] iscsi_iface`` where nova registered it (None
+    elsewhere).  nova's iSCSI volume driver hands it to its connector as
+    the transport, but nova's ``get_volume_connector`` calls os-brick's
+    module-level ``get_connector_properties``, which passes no transport:
+    without this the initiator reported could be another iface's."""
+    try:
+        value = conf.libvirt.iscsi_iface
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        return None
+    return str(value) if value else None
