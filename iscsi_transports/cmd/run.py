@@ -72,7 +72,12 @@ def register(subparsers: Any, common: argparse.ArgumentParser) -> None:
         "run", help="run a Python service (nova-compute, cinder-volume, "
                     "...) with this library as os-brick's iSCSI and iSER "
                     "connector",
-        usage="iscsi-transports run -- COMMAND [ARG...]")
+        usage="iscsi-transports run -- COMMAND [ARG...]",
+        description="Run COMMAND, a Python console script or python, with "
+                    "os-brick's connector for the ISCSI and ISER protocols "
+                    "served by this library (nova, cinder and glance need "
+                    "no change). Refuses with one line, starting nothing, "
+                    "when the program's os-brick cannot be taken over.")
     parser.add_argument("command", nargs="+", metavar="COMMAND",
                         help="the program and its arguments, after --")
     # The common options are the library's; COMMAND reads its own.
