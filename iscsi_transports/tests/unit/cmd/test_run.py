@@ -125,9 +125,13 @@ class TestBootstrap(RunTestCase):
         done = self.python(
             "import sys; from iscsi_transports import adopt; "
             "print(sys.chained_sitecustomize); "
-            "print(sum(isinstance(f, adopt.Finder) for f in sys.meta_path))",
+            "print(sum(isinstance(f, adopt.Finder) for f in sys.meta_path)); "
+            # Nothing a service must import after its eventlet patching.
+            "print(sorted(m for m in sys.modules if m.startswith(("
+            "'os_brick', 'oslo', 'eventlet', 'iscsi_transports.brick'))))",
             os.pathsep.join([CHECKOUT, site]))
-        self.assertEqual(("", [os.path.join(site, "sitecustomize.py"), "1"]),
+        self.assertEqual(("", [os.path.join(site, "sitecustomize.py"), "1",
+                               "[]"]),
                          (done.stderr, done.stdout.splitlines()))
 
     def test_library_not_importable_stops_the_program(self) -> None:
