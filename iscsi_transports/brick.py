@@ -9,9 +9,11 @@ tests that check the type keep working) and sends every call to
 fallback, sessions, disks and detach are the library's; the API, the
 encrypted-volume symlink handling and the exceptions are os-brick's.
 
-This module and :mod:`iscsi_transports.nova_libvirt` are the only ones that
-import os-brick; it is the optional ``os-brick`` extra, installed from a clone
-or the sdist, not PyPI (``pip install '/path/to/iscsi-transports[os-brick]'``).
+This is the only module that imports os-brick (it needs the optional
+``os-brick`` extra, installed from a clone or the sdist, not PyPI:
+``pip install '/path/to/iscsi-transports[os-brick]'``);
+:mod:`iscsi_transports.adopt` makes os-brick's own factory and
+``get_connector_properties`` use it (``iscsi-transports run``).
 
 Locking with os-brick: wherever os-brick still runs on the host (cinder's
 or glance's connector, a service not yet switched), both could act on one
@@ -321,9 +323,10 @@ class ISCSIConnector(brick_iscsi.ISCSIConnector):
         conf = kwargs.get("conf") or cfg.CONF
         iscsi_driver = kwargs.get("iscsi_driver") or make_driver(
             conf, root_helper, kwargs.get("execute"))
+        asked = kwargs.get("transport") or nova_iface(conf)
         with _as_brick_errors():
             props = iscsi_driver.connector_properties(
-                transport=caller_transport(conf, kwargs.get("transport")))
+                transport=caller_transport(conf, asked))
         return {"initiator": props["initiator"]} if props.get(
             "initiator") else {}
 
@@ -426,3 +429,16 @@ def device_info(result: Mapping[str, Any]) -> dict[str, Any]:
     if not info.get("multipath_id"):
         info.pop("multipath_id", None)
     return info
+
+
+def nova_iface(conf: cfg.ConfigOpts) -> str | None:
+    """nova's ``[libvirt] iscsi_iface`` where nova registered it (None
+    elsewhere).  nova's iSCSI volume driver hands it to its connector as
+    the transport, but nova's ``get_volume_connector`` calls os-brick's
+    module-level ``get_connector_properties``, which passes no transport:
+    without this the initiator reported could be another iface's."""
+    try:
+        value = conf.libvirt.iscsi_iface
+    except (cfg.NoSuchOptError, cfg.NoSuchGroupError):
+        return None
+    return str(value) if value else None

@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = ["AmbiguousTarget",
            "AuthenticationFailed",
+           "BrickNotAdoptable",
            "CommandFailed",
            "DeviceRemovalFailed",
            "DiscoveryFailed",
@@ -48,6 +49,7 @@ __all__ = ["AmbiguousTarget",
            "NoObjectsFound",
            "NodeRecordConflict",
            "PduTimeout",
+           "RunRefused",
            "SessionExists",
            "SessionNotFound",
            "SysfsWriteFailed",
@@ -80,6 +82,26 @@ class IscsiTransportsError(Exception):
             message = self.msg_fmt % kwargs
         self.message = message
         super().__init__(message)
+
+
+# -- adoption by os-brick's callers ------------------------------------------
+
+class BrickNotAdoptable(IscsiTransportsError):
+    """os-brick is not built the way :mod:`iscsi_transports.adopt` replaces
+    its iSCSI connector; running os-brick's own connector instead would be
+    a second iSCSI stack on the host, so the program must not go on."""
+
+    msg_fmt = ("iscsi-transports cannot take over os-brick %(version)s's "
+               "iSCSI/iSER connector: %(problem)s; refusing to run os-brick's "
+               "own connector instead (upgrade iscsi-transports or run the "
+               "service without iscsi-transports run)")
+
+
+class RunRefused(IscsiTransportsError):
+    """``iscsi-transports run`` cannot run the command with the library as
+    its os-brick connector; nothing was started."""
+
+    msg_fmt = "cannot run %(command)s: %(reason)s"
 
 
 # -- input validation -------------------------------------------------------

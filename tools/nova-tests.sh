@@ -1,19 +1,18 @@
 #!/bin/bash
 # nova's own tests for its libvirt iSCSI and iSER volume drivers
 # (nova/tests/unit/virt/libvirt/volume/test_iscsi.py, test_iser.py,
-# test_volume.py), run unchanged against iscsi_transports.nova_libvirt's
-# classes, plus tools/nova_tests/test_in_nova.py (nova's LibvirtDriver
-# volume path through those classes).  See tools/nova_tests/run.py for how
-# the classes are swapped in.
+# test_volume.py), run unchanged under "iscsi-transports run", so that
+# nova's own, unmodified drivers get the library's connector from os-brick,
+# plus tools/nova_tests/test_in_nova.py (nova's LibvirtDriver volume path
+# and get_volume_connector through it).  See tools/nova_tests/run.py.
 #
 # nova gets a virtualenv of its own, so its requirements never touch the
-# project's: nova from PyPI, the packages its test modules import, the
-# documented nova patch (doc/source/admin/nova-volume-drivers.patch) applied
-# to the installed nova, then this checkout with the os-brick extra.  The
-# virtualenv is cached under $NOVA_TESTS_CACHE (default
-# ~/.cache/iscsi-transports), keyed by the nova version, the Python version,
-# the patch and the project's requirements; a warm run installs nothing
-# (the project is an editable install of this checkout).
+# project's: nova from PyPI, the packages its test modules import, then
+# this checkout with the os-brick extra.  Nothing of nova or os-brick is
+# changed.  The virtualenv is cached under $NOVA_TESTS_CACHE (default
+# ~/.cache/iscsi-transports), keyed by the nova version, the Python version
+# and the project's requirements; a warm run installs nothing (the project
+# is an editable install of this checkout).
 #
 # Usage: tools/nova-tests.sh            build or reuse the virtualenv, run
 #        tools/nova-tests.sh --python   build or reuse it, print its python
@@ -21,7 +20,8 @@
 # lab's test_nova (the VM sees the host's root, so the cache must not be
 # under /tmp: the VM's /tmp is its own).
 #
-# Environment: NOVA_VERSION (default below: the current nova release),
+# Environment: NOVA_VERSION (default below: the current nova release; the
+# library supports nova 30.0.0 to 34.0.0),
 # NOVA_TESTS_CACHE, NOVA_TESTS_STREAM (the subunit v2 stream, default
 # .nova-tests.subunit in the checkout).  Exit status: 0 when every test
 # passed.
@@ -36,14 +36,13 @@ case ${1:-} in
 esac
 
 nova_version=${NOVA_VERSION:-34.0.0}
-patch_file=$root/doc/source/admin/nova-volume-drivers.patch
 stream=${NOVA_TESTS_STREAM:-$root/.nova-tests.subunit}
 cache=${NOVA_TESTS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iscsi-transports}
 # A stream left by an earlier run must never be counted for this one.
 $print_python || rm -f "$stream"
 py=$(python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 # Anything that changes what the virtualenv must hold makes a new one.
-key=$(cat "$patch_file" requirements.txt setup.cfg tools/nova-tests.sh \
+key=$(cat requirements.txt setup.cfg tools/nova-tests.sh \
       | sha256sum | cut -c1-12)
 venv=$cache/nova-$nova_version-py$py-$key
 # What nova's three test modules import beyond nova's own requirements
@@ -68,15 +67,11 @@ if [ ! -e "$venv/.ready" ]; then
     # project's os-brick extra (the metadata names it os_brick).
     pip_q --upgrade pip
     pip_q "nova==$nova_version" "${test_deps[@]}"
-    site=$("$venv/bin/python" -c \
-        'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-    # The documented patch must apply to this nova as it is: no fuzz.
-    patch -p1 --forward --fuzz=0 --quiet -d "$site" < "$patch_file"
     # This checkout, as an operator installs the library next to nova.
     pip_q --no-build-isolation -e "$root[os-brick]"
     echo "$root" > "$venv/.project"
     touch "$venv/.ready"
-    # Older keys (another nova, patch or requirements) are not needed.
+    # Older keys (another nova or requirements) are not needed.
     for old in "$cache"/nova-*; do
         [ "$old" = "$venv" ] || rm -rf "$old"
     done
@@ -93,5 +88,7 @@ if $print_python; then
     exit 0
 fi
 cd "$root/tools/nova_tests"
+# As a deployment runs nova-compute: under the library's run command.
 OS_STDOUT_CAPTURE=1 OS_STDERR_CAPTURE=1 OS_LOG_CAPTURE=1 \
+    "$venv/bin/python" -m iscsi_transports.cmd.main run -- \
     "$venv/bin/python" run.py --output "$stream"

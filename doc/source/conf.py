@@ -61,9 +61,6 @@ add_module_names = False
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True, "show-inheritance": True}
-# iscsi_transports.nova_libvirt subclasses nova's classes; nova is never
-# installed with the library.
-autodoc_mock_imports = ["nova"]
 
 
 _T = TypeVar("_T")

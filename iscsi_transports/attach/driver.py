@@ -1049,13 +1049,19 @@ class ISCSIDriver:
         """``initiator``: the IQN the iface an attach would choose logs in
         with (cinder must export the volume to it).
 
-        An offload iface may carry its own ``iface.initiatorname``, or its
-        card port (iSCSI host) one of its own; both can differ from
+        An iface record may carry its own ``iface.initiatorname`` (set by
+        the operator, read from the record on disk), or an offload card
+        port (iSCSI host) one of its own; both can differ from
         ``/etc/iscsi/initiatorname.iscsi``, which software ifaces use.
         """
         selection = self.select(transport=transport)
         initiator = selection.iface.initiatorname
         source = "iface record"
+        if initiator is None and not selection.iface.builtin:
+            # The operator's name in the record on disk (the selection
+            # only knows the fields the library sets).
+            record = self.ifaces.show(selection.iface.name)
+            initiator = record.initiatorname if record else None
         if initiator is None and selection.port and selection.port.host:
             initiator = self.view.host_initiator(selection.port.host)
             source = "iSCSI host %s" % selection.port.host

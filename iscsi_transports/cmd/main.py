@@ -41,6 +41,7 @@ SUBCOMMAND_MODULES = (
     "iscsi_transports.cmd.iface",
     "iscsi_transports.cmd.volume",
     "iscsi_transports.cmd.volumes",
+    "iscsi_transports.cmd.run",
 )
 #: Which module adds each subcommand, so that running one imports only its
 #: module (the driver, tarfile, ... stay unloaded for ``list``); kept in
@@ -56,6 +57,7 @@ COMMAND_MODULES = {
     "attach": "iscsi_transports.cmd.volume",
     "detach": "iscsi_transports.cmd.volume",
     "volumes": "iscsi_transports.cmd.volumes",
+    "run": "iscsi_transports.cmd.run",
 }
 
 

@@ -500,7 +500,7 @@ class Doctor:
         the iscsi_tcp module and the initiator name.  Every transport,
         offload ones too, goes through iscsid."""
         return [self._iscsid(), self._iscsi_tcp(), self._initiator_name(),
-                *self._iface_dir(),
+                *self._connector_initiator(), *self._iface_dir(),
                 leftovers_check(self.manager.conf,
                                 self.manager.host.sysfs_root)]
 
@@ -566,6 +566,36 @@ class Doctor:
         if name:
             return Check("initiatorname", OK, name)
         return Check("initiatorname", FAIL, problem)
+
+    def _connector_initiator(self) -> list[Check]:
+        """A warning when the iface attaches would use logs in with a name
+        other than the host's file's (its record's ``iface.initiatorname``
+        or its card port's own): under ``iscsi-transports run`` nova and
+        cinder report that name (os-brick's ``get_connector_properties``),
+        so the array must export volumes to it."""
+        try:
+            selection = self.manager.active(portal=self.portal)
+        except exception.TransportUnusable:
+            return []
+        records = {item.name: item.record for item in self.records
+                   if item.record}
+        record = records.get(selection.iface.name)
+        hosts = {host.name: host.initiatorname
+                 for host in self.manager.host.iscsi_hosts}
+        port_host = selection.port.host if selection.port else None
+        used = (selection.iface.initiatorname or
+                (record.initiatorname if record else None) or
+                hosts.get(port_host or ""))
+        host_name = parse.read_initiator_name(self.initiator_name_file)
+        if used is None or used == host_name:
+            return []
+        return [Check("connector initiator", WARN, "%s (the iface attaches "
+                      "use) logs in as %s, not %s (%s): nova and cinder run "
+                      "under iscsi-transports run report %s to the array; "
+                      "without run they report the file's name and the "
+                      "array refuses the login" % (
+                          selection.iface.name, used, host_name or "unset",
+                          os.path.basename(self.initiator_name_file), used))]
 
     def _verdict(self) -> tuple[dict[str, Any], bool]:
         try:

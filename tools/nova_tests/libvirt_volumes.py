@@ -2,12 +2,14 @@
 
 The kernel lab's ``test_nova`` runs this with the python of the nova
 virtualenv ``tools/nova-tests.sh`` builds (nova is never installed with the
-library) and asserts on what the kernel did.  Every request goes through
-nova's real ``LibvirtDriver`` methods -- ``_connect_volume``,
-``_get_volume_config``, ``_disconnect_volume`` with ``force`` -- which pick
-the volume driver from nova's ``VOLUME_DRIVERS`` (patched as the docs say)
-and so reach ``iscsi_transports.nova_libvirt`` and its os-brick connector,
-and from there the library's driver and the real initiator.
+library) and asserts on what the kernel did.  It is started under
+``iscsi-transports run``, as a deployment starts nova-compute.  Every
+request goes through nova's real
+``LibvirtDriver`` methods -- ``_connect_volume``, ``_get_volume_config``,
+``_disconnect_volume`` with ``force``, ``get_volume_connector`` -- which
+pick nova's own, unmodified volume driver from ``VOLUME_DRIVERS``; its
+connector comes from os-brick's factory, which ``run`` made hand out the
+library's, and from there the library's driver and the real initiator.
 
 What is not real is the hypervisor: ``LibvirtDriver`` is built as nova's own
 unit tests build it, ``LibvirtDriver(FakeVirtAPI(), False)`` under nova's
@@ -23,11 +25,13 @@ Requests: ``{"op": "connect", "connection_info": {...}}`` (the reply holds
 the connection info nova keeps, and the classes nova used),
 ``{"op": "config", "connection_info": {...}, "disk_info": {...}}`` (the
 libvirt disk XML and its source), ``{"op": "disconnect", "connection_info":
-{...}, "force": bool}``.  A failure replies ``{"error": <exception class>,
+{...}, "force": bool}``, ``{"op": "connector"}`` (what nova sends
+cinder).  A failure replies ``{"error": <exception class>,
 "message": ..., "traceback": ...}`` and the process goes on.
 """
 
 import argparse
+import inspect
 import json
 import logging
 import sys
@@ -40,9 +44,31 @@ from nova import objects
 from nova.tests import fixtures as nova_fixtures
 from nova.virt import fake
 from nova.virt.libvirt import driver as libvirt_driver
+from os_brick import privileged as brick_privileged
 from oslo_utils import uuidutils
 
 CONF = nova.conf.CONF
+
+
+def instance() -> Any:
+    """An instance of this host, with what nova 30-33's
+    ``_get_volume_config`` reads of it (its flavor and image metadata, for
+    SEV)."""
+    return objects.Instance(
+        uuid=uuidutils.generate_uuid(), host=CONF.host,
+        flavor=objects.Flavor(name="m1.lab", extra_specs={}),
+        system_metadata={}, image_ref="")
+
+
+def volume_config(driver: libvirt_driver.LibvirtDriver, instance: Any,
+                  connection_info: dict[str, Any],
+                  disk_info: dict[str, Any]) -> Any:
+    """nova's libvirt disk config: nova 30-33 take the instance first,
+    nova 34 does not."""
+    if "instance" in inspect.signature(driver._get_volume_config).parameters:
+        return driver._get_volume_config(instance, connection_info,
+                                         disk_info)
+    return driver._get_volume_config(connection_info, disk_info)
 
 
 def qualname(obj: object) -> str:
@@ -56,8 +82,7 @@ class Compute:
     def __init__(self) -> None:
         self.driver = libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False)
         self.context = nova_context.get_admin_context()
-        self.instance = objects.Instance(
-            uuid=uuidutils.generate_uuid(), host=CONF.host)
+        self.instance = instance()
 
     def connect(self, connection_info: dict[str, Any]) -> dict[str, Any]:
         # encryption={}: an unencrypted volume, as nova's block device
@@ -71,7 +96,8 @@ class Compute:
 
     def config(self, connection_info: dict[str, Any],
                disk_info: dict[str, Any]) -> dict[str, Any]:
-        conf = self.driver._get_volume_config(connection_info, disk_info)
+        conf = volume_config(self.driver, self.instance, connection_info,
+                             disk_info)
         return {"source_type": conf.source_type,
                 "source_path": conf.source_path,
                 "xml": conf.to_xml()}
@@ -90,6 +116,9 @@ class Compute:
         if op == "config":
             return self.config(request["connection_info"],
                                request["disk_info"])
+        if op == "connector":
+            return {"connector": self.driver.get_volume_connector(
+                self.instance)}
         if op == "disconnect":
             return self.disconnect(request["connection_info"],
                                    bool(request.get("force")))
@@ -118,6 +147,10 @@ def main() -> int:
                         format="%(asctime)s %(name)s %(levelname)s "
                                "%(message)s")
     objects.register_all()
+    # The lab runs nova as root without nova-rootwrap: os-brick's own
+    # privsep context (its NVMe-oF, ScaleIO and LightOS connectors answer
+    # get_volume_connector through it) runs in this process.
+    brick_privileged.default.set_client_mode(False)
     with nova_fixtures.LibvirtFixture():
         compute = Compute()
         sys.stdout.write(json.dumps({"ready": True}) + "\n")

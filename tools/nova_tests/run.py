@@ -1,23 +1,13 @@
-"""Run nova's libvirt iSCSI/iSER volume-driver tests against this library.
+"""Run nova's libvirt iSCSI/iSER volume-driver tests with this library.
 
-Runs inside the virtualenv ``tools/nova-tests.sh`` builds (nova from PyPI
-with ``doc/source/admin/nova-volume-drivers.patch`` applied, and this
-project installed).  nova's test modules are run unchanged; the one thing
-changed is the name they use for the class under test:
-
-- ``test_iscsi.py`` and ``test_iser.py`` build nova's drivers as
-  ``iscsi.LibvirtISCSIVolumeDriver(host)`` and
-  ``iser.LibvirtISERVolumeDriver(host)``, where ``iscsi``/``iser`` are the
-  modules they imported.  In those two test modules (only there) the name
-  ``iscsi``/``iser`` is rebound to a view of nova's module whose driver
-  class is this library's subclass; every other attribute (``LOG``, which
-  the tests patch) is nova's own object.  nova's modules themselves are not
-  touched: their ``super(LibvirtISCSIVolumeDriver, self)`` calls must keep
-  meaning nova's class, which is what our subclasses inherit from.
-- nova's own loader goes through ``VOLUME_DRIVERS``, which the documented
-  patch points at our classes; ``test_in_nova.py`` checks that, the
-  rebinding above, that the installed nova is exactly the release plus the
-  patch, and nova's ``LibvirtDriver`` volume path through our classes.
+Runs inside the virtualenv ``tools/nova-tests.sh`` builds (nova from PyPI,
+unchanged, and this project installed), under ``iscsi-transports run``, as
+a deployment runs nova-compute: os-brick's factory hands nova's own
+``LibvirtISCSIVolumeDriver`` and ``LibvirtISERVolumeDriver`` the library's
+connector.  nova's test modules run unchanged; ``test_in_nova.py`` checks
+that nova and os-brick are exactly their releases, that nova's drivers got
+the library's connector, and nova's ``LibvirtDriver`` volume path and
+``get_volume_connector`` through it.
 
 The results go to a subunit v2 stream (``--output``) and a one-line
 summary on stdout; the exit status says whether everything passed.
@@ -29,39 +19,12 @@ import argparse
 import importlib
 import os
 import sys
-import types
 import unittest
 
 NOVA_TESTS = ("nova.tests.unit.virt.libvirt.volume.test_iscsi",
               "nova.tests.unit.virt.libvirt.volume.test_iser",
               "nova.tests.unit.virt.libvirt.volume.test_volume")
 OUR_TESTS = ("test_in_nova",)
-
-
-class DriverModuleView(types.ModuleType):
-    """nova's volume-driver module, except that one class is ours."""
-
-    def __init__(self, module: types.ModuleType, name: str,
-                 cls: type) -> None:
-        super().__init__(module.__name__, module.__doc__)
-        self.__dict__["_nova_module"] = module
-        self.__dict__[name] = cls
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.__dict__["_nova_module"], name)
-
-
-def use_our_classes() -> None:
-    """Rebind ``iscsi``/``iser`` in nova's two driver test modules."""
-    from iscsi_transports import nova_libvirt
-    for test_module, name in (("test_iscsi", "LibvirtISCSIVolumeDriver"),
-                              ("test_iser", "LibvirtISERVolumeDriver")):
-        tests = importlib.import_module(
-            "nova.tests.unit.virt.libvirt.volume." + test_module)
-        attr = test_module[len("test_"):]
-        nova_module = getattr(tests, attr)
-        setattr(tests, attr, DriverModuleView(
-            nova_module, name, getattr(nova_libvirt, name)))
 
 
 def main() -> int:
@@ -75,7 +38,9 @@ def main() -> int:
     import subunit
     import testtools
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    use_our_classes()
+    # Not under iscsi-transports run: nova's tests would test os-brick.
+    from iscsi_transports import adopt
+    adopt.verify()
     suite = unittest.TestLoader().loadTestsFromNames(
         [*NOVA_TESTS, *OUR_TESTS])
     summary = testtools.StreamSummary()

@@ -1,5 +1,6 @@
-"""This library inside nova: the patched nova loads our classes, nova's
-tests see them, and nova's LibvirtDriver volume path reaches our driver.
+"""This library inside an unmodified nova, under ``iscsi-transports run``:
+nova's own volume drivers get the library's connector from os-brick, and
+nova's LibvirtDriver volume path and ``get_volume_connector`` reach it.
 
 Run by ``run.py`` next to nova's own volume-driver tests, in the
 virtualenv ``tools/nova-tests.sh`` builds.  The library's driver is
@@ -13,35 +14,35 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.metadata
-import os
-import shutil
-import subprocess
-import tempfile
 from typing import Any
-from unittest import mock
 
 import fixtures
+import libvirt_volumes
 from nova import context as nova_context
 from nova import test
 from nova.tests import fixtures as nova_fixtures
-from nova.tests.unit.virt.libvirt.volume import test_iscsi
-from nova.tests.unit.virt.libvirt.volume import test_iser
 from nova.virt import fake
 from nova.virt.libvirt import driver as libvirt_driver
 from nova.virt.libvirt.volume import iscsi
 from nova.virt.libvirt.volume import iser
 from os_brick import exception as brick_exception
+from os_brick.initiator import connector as brick_connector
+from oslo_utils import importutils
 from oslo_utils.fixture import uuidsentinel as uuids
 
+from iscsi_transports import adopt
 from iscsi_transports import brick
 from iscsi_transports import exception
-from iscsi_transports import nova_libvirt
 
-PATCH = os.path.join(os.path.dirname(__file__), "..", "..", "doc", "source",
-                     "admin", "nova-volume-drivers.patch")
-DRIVER_PY = "nova/virt/libvirt/driver.py"
+#: Files of the releases the library leaves as they are.
+UNCHANGED = {"nova": ("nova/virt/libvirt/driver.py",
+                      "nova/virt/libvirt/volume/iscsi.py",
+                      "nova/virt/libvirt/volume/iser.py"),
+             "os-brick": ("os_brick/initiator/connector.py",
+                          "os_brick/initiator/connectors/iscsi.py")}
 IQN = "iqn.2010-10.org.openstack:volume-00000001"
 IFACE = "cxgb4i.00:07:43:05:97:07"
+HBA_INITIATOR = "iqn.2000-04.com.chelsio:card-port-1"
 
 
 class RecordingDriver:
@@ -62,7 +63,7 @@ class RecordingDriver:
         return record
 
 
-class TestPatchedNova(test.NoDBTestCase):
+class TestNovaUnderRun(test.NoDBTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.useFixture(nova_fixtures.LibvirtFixture())
@@ -70,7 +71,7 @@ class TestPatchedNova(test.NoDBTestCase):
                    group="oslo_concurrency")
         self.driver = libvirt_driver.LibvirtDriver(fake.FakeVirtAPI(), False)
         self.context = nova_context.get_admin_context()
-        self.instance = mock.sentinel.instance
+        self.instance = libvirt_volumes.instance()
 
     def connection_info(self, kind: str = "iscsi") -> dict[str, Any]:
         return {"driver_volume_type": kind,
@@ -86,68 +87,66 @@ class TestPatchedNova(test.NoDBTestCase):
             volume_driver.connector.iscsi_driver = recorder
         return volume_driver
 
-    def test_installed_nova_is_the_release_plus_the_patch(self) -> None:
-        dist = importlib.metadata.distribution("nova")
-        (record,) = [f for f in dist.files or () if str(f) == DRIVER_PY]
-        self.assertIsNotNone(record.hash)
-        workdir = tempfile.mkdtemp()
-        self.addCleanup(shutil.rmtree, workdir)
-        target = os.path.join(workdir, DRIVER_PY)
-        os.makedirs(os.path.dirname(target))
-        shutil.copy(str(record.locate()), target)
-        with open(PATCH, "rb") as patch:
-            subprocess.run(["patch", "-R", "-p1", "--quiet", "-d", workdir],
-                           stdin=patch, check=True)
-        with open(target, "rb") as reverted:
-            digest = base64.urlsafe_b64encode(
-                hashlib.sha256(reverted.read()).digest()).rstrip(b"=")
-        self.assertEqual(record.hash.value,
-                         digest.decode())
-        self.assertEqual(
-            "iscsi_transports.nova_libvirt.LibvirtISCSIVolumeDriver",
-            libvirt_driver.VOLUME_DRIVERS["iscsi"])
+    def test_nova_and_os_brick_are_their_releases(self) -> None:
+        for name, paths in UNCHANGED.items():
+            dist = importlib.metadata.distribution(name)
+            records = {str(f): f for f in dist.files or ()}
+            for path in paths:
+                record = records[path]
+                self.assertIsNotNone(record.hash, path)
+                with open(str(record.locate()), "rb") as installed:
+                    digest = base64.urlsafe_b64encode(hashlib.sha256(
+                        installed.read()).digest()).rstrip(b"=")
+                self.assertEqual(record.hash.value, digest.decode(), path)
+        self.assertEqual("nova.virt.libvirt.volume.iscsi."
+                         "LibvirtISCSIVolumeDriver",
+                         libvirt_driver.VOLUME_DRIVERS["iscsi"])
+        self.assertTrue(adopt.adopted(brick_connector))
 
-    def test_nova_loads_our_classes(self) -> None:
-        for kind, cls in (("iscsi", nova_libvirt.LibvirtISCSIVolumeDriver),
-                          ("iser", nova_libvirt.LibvirtISERVolumeDriver)):
+    def test_nova_s_own_drivers_get_our_connector(self) -> None:
+        for kind, cls in (("iscsi", iscsi.LibvirtISCSIVolumeDriver),
+                          ("iser", iser.LibvirtISERVolumeDriver)):
             volume_driver = self.volume_driver(kind)
             self.assertIs(cls, type(volume_driver))
-            self.assertIsInstance(volume_driver.connector,
-                                  brick.ISCSIConnector)
+            self.assertIs(brick.ISCSIConnector, type(volume_driver.connector))
         self.assertEqual("iser", self.volume_driver("iser").connector
                          .volume_type)
 
-    def test_nova_tests_build_our_classes(self) -> None:
-        self.assertIs(nova_libvirt.LibvirtISCSIVolumeDriver,
-                      test_iscsi.iscsi.LibvirtISCSIVolumeDriver)
-        self.assertIs(nova_libvirt.LibvirtISERVolumeDriver,
-                      test_iser.iser.LibvirtISERVolumeDriver)
-
-    def test_same_attributes_as_nova_s_own_drivers(self) -> None:
-        # Our __init__ replaces nova's: nova adding state there must show.
-        for ours, novas in ((nova_libvirt.LibvirtISCSIVolumeDriver,
-                             iscsi.LibvirtISCSIVolumeDriver),
-                            (nova_libvirt.LibvirtISERVolumeDriver,
-                             iser.LibvirtISERVolumeDriver)):
-            mine = ours(self.driver._host)
-            theirs = novas(self.driver._host)
-            self.assertEqual(sorted(vars(theirs)), sorted(vars(mine)))
-            self.assertEqual(theirs.is_block_dev, mine.is_block_dev)
-
     def test_nova_options_reach_the_connector(self) -> None:
         self.flags(volume_use_multipath=True, num_volume_scan_tries=9,
-                   iscsi_iface=IFACE, volume_enforce_multipath=True,
-                   iser_use_multipath=False, num_iser_scan_tries=4,
-                   group="libvirt")
-        iscsi = nova_libvirt.LibvirtISCSIVolumeDriver(self.driver._host)
-        iser = nova_libvirt.LibvirtISERVolumeDriver(self.driver._host)
-        self.assertEqual((True, 9, IFACE, True), (
-            iscsi.connector.use_multipath,
-            iscsi.connector.device_scan_attempts, iscsi.connector.transport,
-            iscsi.connector.enforce_multipath))
+                   iscsi_iface=IFACE, iser_use_multipath=False,
+                   num_iser_scan_tries=4, group="libvirt")
+        iscsi_driver = iscsi.LibvirtISCSIVolumeDriver(self.driver._host)
+        iser_driver = iser.LibvirtISERVolumeDriver(self.driver._host)
+        self.assertEqual((True, 9, IFACE), (
+            iscsi_driver.connector.use_multipath,
+            iscsi_driver.connector.device_scan_attempts,
+            iscsi_driver.connector.transport))
         self.assertEqual((False, 4, "iser"), (
-            iser.connector.use_multipath, iser.connector.device_scan_attempts,
-            iser.connector.transport))
+            iser_driver.connector.use_multipath,
+            iser_driver.connector.device_scan_attempts,
+            iser_driver.connector.transport))
+
+    def test_get_volume_connector_reports_the_iface_initiator(self) -> None:
+        # What nova sends cinder: the initiator of [libvirt] iscsi_iface's
+        # iface, from the library, not /etc/iscsi/initiatorname.iscsi.
+        # os-brick's other connectors read the host (nova's fixtures
+        # forbid it) or start os-brick's privsep daemon: they answer {}.
+        for path in brick_connector._get_connector_list():
+            cls = importutils.import_class(path)
+            if path != adopt.OURS and "get_connector_properties" in vars(cls):
+                self.useFixture(fixtures.MockPatchObject(
+                    cls, "get_connector_properties", return_value={}))
+        recorder = RecordingDriver({"initiator": HBA_INITIATOR})
+        self.useFixture(fixtures.MockPatch(
+            "iscsi_transports.brick.make_driver", return_value=recorder))
+        self.flags(iscsi_iface=IFACE, group="libvirt")
+        self.flags(my_block_storage_ip="10.0.2.15", host="compute-1")
+        props = self.driver.get_volume_connector(self.instance)
+        self.assertEqual((HBA_INITIATOR, "10.0.2.15", "compute-1"),
+                         (props["initiator"], props["ip"], props["host"]))
+        self.assertEqual([("connector_properties", (), {"transport": IFACE})],
+                         recorder.calls)
 
     def test_attach_config_and_detach_through_libvirt_driver(self) -> None:
         self.flags(iscsi_iface=IFACE, group="libvirt")
@@ -158,8 +157,9 @@ class TestPatchedNova(test.NoDBTestCase):
         self.driver._connect_volume(self.context, info, self.instance,
                                     encryption={})
         self.assertEqual("/dev/sdz", info["data"]["device_path"])
-        config = self.driver._get_volume_config(
-            info, {"bus": "virtio", "dev": "vdb", "type": "disk"})
+        config = libvirt_volumes.volume_config(
+            self.driver, self.instance, info,
+            {"bus": "virtio", "dev": "vdb", "type": "disk"})
         self.assertEqual("/dev/sdz", config.source_path)
         self.driver._disconnect_volume(self.context, info, self.instance,
                                        encryption={}, force=True)

@@ -122,8 +122,12 @@ class KernelTestCase(tests_base.TestCase):
 
     # -- targets -------------------------------------------------------------
 
-    def lio(self, **kwargs: Any) -> targets.LioTarget:
-        target = targets.LioTarget(self.machine.initiator, **kwargs)
+    def lio(self, initiator: str | None = None,
+            **kwargs: Any) -> targets.LioTarget:
+        """A LIO target whose ACL admits ``initiator`` (the host's name by
+        default) and no one else."""
+        target = targets.LioTarget(initiator or self.machine.initiator,
+                                   **kwargs)
         self.addCleanup(target.destroy)
         target.create()
         self.addCleanup(self.forget_sessions, target.iqn)
@@ -315,8 +319,10 @@ class NovaCompute(child.JsonLinesChild):
     """nova's ``LibvirtDriver`` volume path in a process of its own.
 
     Runs ``tools/nova_tests/libvirt_volumes.py`` with the nova
-    virtualenv's python and this checkout first on its path, with a
-    ``nova.conf`` holding ``options`` ({group: {name: value}}), and sends
+    virtualenv's python and this checkout first on its path, under
+    ``iscsi-transports run`` as a deployment runs nova-compute (nova's own
+    volume drivers, the library's connector from os-brick's factory), with
+    a ``nova.conf`` holding ``options`` ({group: {name: value}}), and sends
     it one request at a time.  Its log goes to ``log_path``.
     """
 
@@ -335,7 +341,8 @@ class NovaCompute(child.JsonLinesChild):
             for group, values in options.items():
                 conf.write("[%s]\n" % group)
                 conf.writelines("%s = %s\n" % item for item in values.items())
-        super().__init__([python, NOVA_HELPER, "--config-file", config],
+        super().__init__([python, "-m", "iscsi_transports.cmd.main", "run",
+                          "--", python, NOVA_HELPER, "--config-file", config],
                          log_path, timeout,
                          env=dict(os.environ, PYTHONPATH=REPO))
         self._checked(self._reply())  # {"ready": true} once nova is loaded

@@ -1,13 +1,14 @@
-"""nova's own volume path on the real kernel (issue 15).
+"""nova's own volume path on the real kernel (issues 15 and 23).
 
 nova's ``LibvirtDriver`` -- ``_connect_volume``, ``_get_volume_config``,
-``_disconnect_volume`` with ``force`` -- runs in nova's virtualenv
-(:class:`~iscsi_transports.tests.kernel.base.NovaCompute`), picks its
-iSCSI volume driver from ``VOLUME_DRIVERS`` as patched by the documented
-patch, and so attaches through ``iscsi_transports.nova_libvirt``, the
-os-brick connector and the library's driver.  The tests look at what the
-kernel did: sessions, disks, by-path links, node records, and data written
-and read back through the disk nova hands to libvirt.
+``_disconnect_volume`` with ``force``, ``get_volume_connector`` -- runs in
+nova's virtualenv under ``iscsi-transports run``
+(:class:`~iscsi_transports.tests.kernel.base.NovaCompute`), picks nova's
+own, unmodified iSCSI volume driver from ``VOLUME_DRIVERS``, whose
+connector os-brick's factory makes the library's, and so attaches through
+the library's driver.  The tests look at what the kernel did: sessions,
+disks, by-path links, node records, and data written and read back through
+the disk nova hands to libvirt.
 
 With ``[libvirt] volume_use_multipath = True`` (a nova of its own) and
 multipathd running, nova attaches a volume cinder sends with two portals,
@@ -18,6 +19,7 @@ plain detach leaves nothing of the target behind.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 from typing import Any
 
@@ -29,6 +31,9 @@ from iscsi_transports.tests.kernel import machine
 from iscsi_transports.tests.kernel import test_multipath as mp
 
 DISK_INFO = {"bus": "virtio", "dev": "vdb", "type": "disk"}
+#: The initiator name of an iface record of its own, as an offload card's
+#: port often has; the host's file says another.
+OWN_INITIATOR = "iqn.2026-12.org.iscsi-transports.lab:port-0"
 
 
 class NovaTestCase(base.KernelTestCase):
@@ -73,7 +78,7 @@ class NovaTestCase(base.KernelTestCase):
                 "data": dict(props, volume_id=volume_id)}
         reply = self.nova.request("connect", connection_info=info)
         self.assertEqual(
-            ("iscsi_transports.nova_libvirt.LibvirtISCSIVolumeDriver",
+            ("nova.virt.libvirt.volume.iscsi.LibvirtISCSIVolumeDriver",
              "iscsi_transports.brick.ISCSIConnector"),
             (reply["volume_driver"], reply["connector"]))
         connection_info: dict[str, Any] = reply["connection_info"]
@@ -205,3 +210,54 @@ class TestNovaMultipath(NovaTestCase):
         (cut,) = [disk for disk in disks
                   if mp.disk_portal_ip(disk) == mp.SECOND_IP]
         mp.cut_and_restore(self, path, cut)
+
+
+class TestNovaIfaceInitiator(NovaTestCase):
+    """nova with ``[libvirt] iscsi_iface`` naming an iface whose record
+    carries its own ``iface.initiatorname``, against a LIO ACL that admits
+    only that name: ``get_volume_connector`` (what cinder exports to)
+    reports it, nova's attach logs in with it, and the host's own name is
+    refused."""
+
+    nova_conf = {"libvirt": {"iscsi_iface": base.NIC_IFACE}}
+    nova_log = "nova-compute-iface.log"
+
+    def make_iface_record(self) -> None:
+        """eth0's iface, with a name of its own, as an operator makes it."""
+        def iscsiadm(*argv: str) -> None:
+            subprocess.run(["iscsiadm", "-m", "iface", "-I", base.NIC_IFACE,
+                            *argv], check=True, capture_output=True,
+                           timeout=60)
+        iscsiadm("-o", "new")
+        self.addCleanup(subprocess.run, ["iscsiadm", "-m", "iface", "-I",
+                                         base.NIC_IFACE, "-o", "delete"],
+                        capture_output=True, timeout=60)
+        for key, value in (("iface.transport_name", "tcp"),
+                           ("iface.hwaddress", machine.NIC_MAC),
+                           ("iface.initiatorname", OWN_INITIATOR)):
+            iscsiadm("-o", "update", "-n", key, "-v", value)
+
+    def test_connector_initiator_attach_io_and_host_name_refused(self) -> None:
+        self.make_iface_record()
+        self.assertNotEqual(OWN_INITIATOR, self.machine.initiator)
+        # An iface bound to eth0 reaches eth0's address, not 127.0.0.1.
+        target = self.lio(label="nova-own", initiator=OWN_INITIATOR,
+                          portal_ip=machine.NIC_IP)
+        connector = self.nova.request("connector")["connector"]
+        self.assertEqual(OWN_INITIATOR, connector["initiator"])
+
+        # The host's name (the default iface) is not in the ACL: LIO
+        # answers "forbidden", iscsiadm exit 24 (or 19 on other versions).
+        self.assertRaises(base.exception.TargetError,
+                          self.driver().connect_volume, target.props())
+        self.assertEqual([], machine.sessions(target.iqn))
+
+        info = self.connect(target.props())
+        path = info["data"]["device_path"]
+        disk = self.assert_attached(target.iqn, path)
+        (session,) = machine.sessions(target.iqn)
+        self.assertEqual(base.NIC_IFACE, machine.session_iface(session))
+        self.assert_block_config(info)
+        self.assert_pattern_io(path)
+        self.disconnect(info, force=False)
+        self.assert_clean(target.iqn, [disk])

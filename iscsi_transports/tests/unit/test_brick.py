@@ -8,13 +8,10 @@ the lock tests take os-brick's own external lock for real.
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
-import sys
 import threading
 import types
 from typing import Any
-from unittest import mock
 
 from os_brick import exception as brick_exception
 from os_brick.initiator.connectors import base as brick_base
@@ -434,13 +431,3 @@ class TestSharedBrickLock(base.TestCase):
             pass
         self.assertEqual([], os.listdir(self.lock_path))
 
-
-class TestNovaLibvirtWithoutNova(base.TestCase):
-    def test_one_clear_import_error(self) -> None:
-        with mock.patch.dict(sys.modules, {"nova": None}):
-            sys.modules.pop("iscsi_transports.nova_libvirt", None)
-            error = self.assertRaises(
-                ImportError, importlib.import_module,
-                "iscsi_transports.nova_libvirt")
-        self.assertIn("nova is not importable", str(error))
-        self.assertEqual(1, len(str(error).splitlines()))

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import fixtures
 
 from iscsi_transports import exception
+from iscsi_transports import iface as iface_mod
 from iscsi_transports.attach import disks
 from iscsi_transports.attach import driver
 from iscsi_transports.attach import fallback
@@ -923,6 +924,23 @@ class TestCallersSurface(DriverTestCase):
         props = self.driver.connector_properties()
         self.assertEqual("iqn.2000-04.com.qlogic:card", props["initiator"])
         self.assertEqual(OFFLOAD_IFACE, props["iface"])
+
+    def test_connector_initiator_of_the_iface_record(self) -> None:
+        # An operator's iface.initiatorname in the record wins over the
+        # host's file (and over a card's own name).
+        self.execute.rules.insert(0, fake_execute.Rule(
+            ("-m", "iface", "-I", "tcp.lab-hba", "-o", "show"), stdout="# BEGIN RECORD 2.1.11\n"
+                               "iface.iscsi_ifacename = tcp.lab-hba\n"
+                               "iface.transport_name = tcp\n"
+                               "iface.initiatorname = iqn.2026-12.lab:own\n"
+                               "# END RECORD\n"))
+        self.manager.tcp_iface = iface_mod.Iface(name="tcp.lab-hba",
+                                                 transport_name="tcp")
+        props = self.driver.connector_properties()
+        self.assertEqual(("iqn.2026-12.lab:own", "iface record",
+                          "tcp.lab-hba"),
+                         (props["initiator"], props["initiator_source"],
+                          props["iface"]))
 
 
 class FlaggedOffload(fake_manager.FakeOffload):

@@ -23,6 +23,8 @@ from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit import test_openiscsi
 from iscsi_transports.tests.unit.attach import kernel_tree
 
+NIC_MAC = "52:54:00:12:34:01"
+NIC_IFACE = "tcp." + NIC_MAC
 #: The real probe; every other test replaces it (it starts a daemon).
 PROBE_PRIVSEP = doctor.probe_privsep
 
@@ -208,6 +210,34 @@ class TestSoftwareIscsiBasics(DoctorTestCase):
         self.assertIn("installed for this kernel", basics["iscsi_tcp"][1])
         self.assertEqual(self.data.INITIATOR_NAME, basics["initiatorname"][1])
         self.assertTrue(report["healthy"])
+
+    def nic_iface(self, initiatorname):
+        """``transport = tcp.<mac>`` of a NIC whose iface record carries
+        ``initiatorname``."""
+        self.sysfs.add_pci("0000:00:03.0", 0x1af4, 0x1000, driver="virtio")
+        self.sysfs.add_netdev("eth0", NIC_MAC, pci_address="0000:00:03.0")
+        self.flags(transport=NIC_IFACE)
+        self.data.add_record(iface_mod.Iface(
+            name=NIC_IFACE, transport_name="tcp", hwaddress=NIC_MAC,
+            initiatorname=initiatorname))
+
+    def test_iface_with_its_own_initiator_name(self):
+        # What os-brick's get_connector_properties reports under run.
+        self.nic_iface("iqn.2026-12.lab:port-0")
+        report, basics = self.basics()
+        self.assertEqual(NIC_IFACE, report["active"]["iface"])
+        status, detail = basics["connector initiator"]
+        self.assertEqual("warn", status)
+        self.assertIn("%s (the iface attaches use) logs in as "
+                      "iqn.2026-12.lab:port-0, not %s (initiatorname.iscsi)"
+                      % (NIC_IFACE, self.data.INITIATOR_NAME), detail)
+        self.assertTrue(report["healthy"])
+
+    def test_iface_with_the_host_s_name_says_nothing_more(self):
+        self.nic_iface(self.data.INITIATOR_NAME)
+        report, basics = self.basics()
+        self.assertEqual(NIC_IFACE, report["active"]["iface"])
+        self.assertNotIn("connector initiator", basics)
 
     def test_iscsid_running(self):
         self.data.set_sockets()
