@@ -17,6 +17,9 @@ from iscsi_transports import host
 class Paths(NamedTuple):
     sysfs: str = "/sys"
     dev: str = "/dev"
+    #: Where ``mountinfo`` (of the daemon's own mount namespace) and
+    #: ``swaps`` are read: what holds a disk the daemon may not touch.
+    proc: str = "/proc"
     #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h); empty: detected among
     #: :data:`iscsi_transports.host.ISCSI_DB_ROOTS` at each use, as the
     #: library's ``iscsi_db_path`` is when unset (never the caller's
