@@ -18,6 +18,7 @@ import typing
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from iscsi_transports import chap
 from iscsi_transports import exception
 from iscsi_transports import portal as portal_mod
 from iscsi_transports.attach import sysfs
@@ -112,8 +113,11 @@ def _chap(props: Mapping[str, Any], prefix: str,
     for field in _CHAP_FIELDS:
         value = props.get(prefix + field)
         if value:
-            if any(ch in str(value) for ch in "\n\0"):
-                raise _invalid("%s%s contains a line break" % (prefix, field))
+            # Refused here, before any iscsiadm runs; the root daemon
+            # checks the same rule again.
+            problem = chap.problem(str(value))
+            if problem:
+                raise _invalid("%s%s %s" % (prefix, field, problem))
             settings[record_prefix + field] = str(value)
     return settings
 

@@ -16,8 +16,10 @@ import re
 from collections.abc import Callable, Sequence
 
 from iscsi_transports import base
+from iscsi_transports import chap
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import portal as portal_mod
 
 #: Kernel names of SCSI disks (``sda`` ... ``sdzzz``).
 DISK_RE = re.compile(r"^sd[a-z]{1,4}\Z")
@@ -220,11 +222,6 @@ MAX_NETDEV_LEN = 15
 #: ISCSI_TRANSPORT_NAME_MAXLEN (open-iscsi usr/config.h) is 16 with the NUL.
 MAX_TRANSPORT_LEN = 15
 _TRANSPORT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
-#: RFC 3720 iSCSI names: ``iqn.`` with a date and a reversed domain,
-#: ``eui.`` with 16 hex digits, ``naa.`` with 16 or 32.
-_ISCSI_NAME_RE = re.compile(
-    r"^(?:iqn\.[0-9]{4}-[0-9]{2}(?:\.[A-Za-z0-9][A-Za-z0-9.:_-]*)?"
-    r"|eui\.[0-9A-Fa-f]{16}|naa\.(?:[0-9A-Fa-f]{16}|[0-9A-Fa-f]{32}))\Z")
 
 
 @functools.lru_cache(maxsize=1)
@@ -278,8 +275,9 @@ def _netdev(value: str) -> bool:
 
 
 def _initiator_name(value: str) -> bool:
-    return len(value) <= MAX_TARGET_LEN and \
-        bool(_ISCSI_NAME_RE.match(value))
+    size = byte_length(value)
+    return size is not None and size <= MAX_TARGET_LEN and \
+        portal_mod.is_target_name(value)
 
 
 #: The iface keys the plugins set (:meth:`iscsi_transports.iface.Iface.
@@ -520,25 +518,14 @@ def node_settings(operation: str, settings: object) -> dict[str, str]:
     return dict(settings)
 
 
-def chap_value_ok(value: object) -> bool:
-    """Whether a CHAP user name or secret fits an open-iscsi record line
-    and reads back as written (see :func:`auth`)."""
-    if not isinstance(value, str) or not value or \
-            _CONTROL_RE.search(value) or value != value.strip():
-        return False
-    size = byte_length(value)
-    return size is not None and size <= MAX_VALUE_LEN
-
-
 def auth(operation: str, prefix: str, settings: object) -> dict[str, str]:
     """CHAP settings for one record: full key names under ``prefix``.
 
-    ``authmethod`` is required (``CHAP`` or ``None``); every value must be
-    a line open-iscsi reads back unchanged: no control character (a NUL
-    ends the C string, a line break ends the record line), no leading or
-    trailing white space (its parser strips them), at most 255 UTF-8
-    bytes (open-iscsi counts bytes; a secret of 255 characters can be
-    1020).  Messages name the key, never the value.
+    ``authmethod`` is required (``CHAP`` or ``None``); every other value
+    must be one open-iscsi stores and reads back unchanged
+    (:func:`iscsi_transports.chap.problem`: at most 255 UTF-8 bytes, no
+    control character, no surrounding white space).  Messages name the
+    key, never the value.
     """
     if not isinstance(settings, dict) or not settings:
         raise refuse(operation, "CHAP settings must be a non-empty mapping")
@@ -547,10 +534,8 @@ def auth(operation: str, prefix: str, settings: object) -> dict[str, str]:
         if key not in allowed:
             raise refuse(operation, "%r is not one of %s" % (
                 key, ", ".join(sorted(allowed))))
-        if not chap_value_ok(value):
-            raise refuse(operation, "%s must be 1 to %d bytes of UTF-8 "
-                         "text without control characters or surrounding "
-                         "white space" % (key, MAX_VALUE_LEN))
+        if key != prefix + "authmethod" and chap.problem(value):
+            raise refuse(operation, "%s %s" % (key, chap.problem(value)))
     if settings.get(prefix + "authmethod") not in ("CHAP", "None"):
         raise refuse(operation, "%sauthmethod must be CHAP or None" % prefix)
     return dict(settings)
