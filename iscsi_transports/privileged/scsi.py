@@ -66,7 +66,9 @@ def rescan_disk(name: str) -> None:
     """Re-read a disk's size and attributes (after a volume extend)."""
     operation = "rescan a SCSI disk"
     validate.disk(operation, name)
-    objects.changeable_disk(operation, name)  # gone: the write fails
+    if not objects.changeable_disk(operation, name):
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: no such disk" % name)
     _write(operation, os.path.join(paths.PATHS.disk(name), "device",
                                    "rescan"), "1")
 
@@ -107,7 +109,7 @@ def flush_disk(name: str) -> bool:
     number = objects.device_number(operation, name)
     path = os.path.join(paths.PATHS.dev, name)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = _open_block(operation, path, path, number)
     except OSError as error:
         if error.errno in _GONE:
             return False
@@ -118,6 +120,22 @@ def flush_disk(name: str) -> bool:
     return True
 
 
+def _open_block(operation: str, shown: str, path: str, number: str) -> int:
+    """``path`` opened for reading, refused before the open unless it is
+    block device ``number``: opening anything else as root can act on it
+    (a tape rewinds, a watchdog arms, a FIFO blocks).  OSError as
+    raised."""
+    if not _is_device(os.stat(path), number):
+        raise validate.refuse(operation, "%s is not a block device, or not "
+                              "the one sysfs names %s" % (shown, number))
+    return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+
+
+def _is_device(info: os.stat_result, number: str) -> bool:
+    return stat.S_ISBLK(info.st_mode) and "%d:%d" % (
+        os.major(info.st_rdev), os.minor(info.st_rdev)) == number
+
+
 def _use_block_device(operation: str, path: str, fd: int, number: str,
                       use: Callable[[int], object]) -> None:
     """``use(fd)`` on an opened ``path``, then close it: refused unless the
@@ -125,14 +143,10 @@ def _use_block_device(operation: str, path: str, fd: int, number: str,
     proven (the name may have been replaced since it was checked); an
     OSError is PrivilegedOperationFailed."""
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISBLK(info.st_mode):
-            raise validate.refuse(operation, "%s is not a block device"
-                                  % path)
-        if "%d:%d" % (os.major(info.st_rdev), os.minor(info.st_rdev)) != \
-                number:
-            raise validate.refuse(operation, "%s is not the device sysfs "
-                                  "names %s" % (path, number))
+        if not _is_device(os.fstat(fd), number):
+            raise validate.refuse(operation, "%s is not a block device, or "
+                                  "not the one sysfs names %s"
+                                  % (path, number))
         use(fd)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
@@ -171,10 +185,7 @@ def read_block(path: str) -> None:
     objects.readable_device(operation, device)
     number = objects.device_number(operation, device)
     try:
-        if not stat.S_ISBLK(os.stat(real).st_mode):
-            raise validate.refuse(operation, "%s is not a block device"
-                                  % path)
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = _open_block(operation, path, real, number)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None
