@@ -40,13 +40,8 @@ _READ_DEV_RE = re.compile(
 #: Control characters, and what else Python takes for a line break (a
 #: value holding one would read back differently than it was checked).
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: Longest target name (RFC 3720: 223 bytes) and record value open-iscsi
-#: keeps, in UTF-8 bytes: AUTH_STR_MAX_LEN (usr/auth.h) and VALUE_MAXVAL
-#: (usr/idbm.h) are 256 with the NUL, and idbm_recinfo_config copies a
-#: record line's value into a VALUE_MAXVAL stack buffer without a bound
-#: (a longer value is truncated or overruns it).
+#: Longest iSCSI name (RFC 3720: 223 bytes).
 MAX_TARGET_LEN = 223
-MAX_VALUE_LEN = 255
 #: Keys whose values are secrets: never accepted on a command line.
 SECRET_KEY_RE = re.compile(r"\.password(?:_in)?\Z")
 
@@ -100,19 +95,6 @@ def byte_length(value: str) -> int | None:
         return len(value.encode("utf-8"))
     except UnicodeEncodeError:
         return None
-
-
-def _text(operation: str, what: str, value: object,
-          max_len: int = MAX_VALUE_LEN) -> str:
-    if not isinstance(value, str):
-        raise refuse(operation, "%s must be a string" % what)
-    if _CONTROL_RE.search(value):
-        raise refuse(operation, "%s contains a control character" % what)
-    size = byte_length(value)
-    if size is None or size > max_len:
-        raise refuse(operation, "%s is not UTF-8 text of at most %d bytes"
-                     % (what, max_len))
-    return value
 
 
 def disk(operation: str, name: object) -> str:
