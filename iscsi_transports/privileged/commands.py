@@ -6,8 +6,8 @@ minimal environment (``LC_ALL=C`` so output parses the same everywhere) and
 its own session, and on timeout its whole process group is killed.  What
 an argv acts on is proven first (:mod:`~iscsi_transports.privileged.
 objects`): a node logout or delete never of the target the firmware booted
-from, a multipathd path only an iSCSI disk the host does not use.  The
-exit code is returned, not judged: mapping it to typed errors is the
+from, a multipathd path only an iSCSI disk the host does not use, a map
+flushed only when made of such disks.  The exit code is returned, not judged: mapping it to typed errors is the
 iscsiadm layer's job.  No argv that reaches here holds a secret (the
 checks refuse ``*.password`` keys), so nothing needs masking.
 """
@@ -50,6 +50,8 @@ def iscsiadm(args: Sequence[str], timeout: int) -> CommandResult:
 
 def multipath(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipath_args(args)
+    if argv[0] == "-f":
+        objects.iscsi_map("run multipath", argv[1])
     return run("multipath", argv, validate.timeout("run multipath", timeout))
 
 

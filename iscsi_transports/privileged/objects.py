@@ -18,6 +18,8 @@ the library makes:
   source device for file systems such as btrfs that report an anonymous
   one, which is how the root file system is found too) or active swap
   (``/proc/swaps``);
+* a multipath map that is flushed is made of iSCSI disks only, and not in
+  use by the host either;
 * a SCSI host that is scanned is an iSCSI host (``/sys/class/iscsi_host``);
 * a target that is logged out of or whose node record is deleted is not
   one the firmware booted from (iBFT's ``/sys/firmware/ibft/target*`` and
@@ -223,6 +225,33 @@ def _underlying(name: str) -> set[str]:
             return set()
         pending += slaves
     return disks
+
+
+def map_device(name: str) -> str | None:
+    """The ``dm-N`` of multipath map ``name`` (its alias, or the WWID its
+    ``mpath-`` uuid holds); None if there is none."""
+    for path in sorted(glob.glob(_sysfs("class", "block", "dm-*"))):
+        alias = _read(os.path.join(path, "dm", "name"))
+        uuid = _read(os.path.join(path, "dm", "uuid")) or ""
+        if uuid.startswith("mpath-") and name in (alias, uuid[6:]):
+            return os.path.basename(path)
+    return None
+
+
+def iscsi_map(operation: str, name: str) -> None:
+    """Refused unless multipath map ``name``, if there is one, is made of
+    iSCSI disks only and holds no mounted file system or swap.  No map:
+    nothing to prove (multipath finds nothing to flush)."""
+    device = map_device(name)
+    if device is None:
+        return
+    disks = _underlying(device)
+    if not disks:
+        raise validate.refuse(operation, "map %s is not on iSCSI disks"
+                              % name)
+    for disk in sorted(disks):
+        iscsi_disk(operation, disk)
+    unused_disk(operation, device)
 
 
 def iscsi_host(operation: str, host: int) -> None:

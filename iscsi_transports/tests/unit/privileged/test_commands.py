@@ -340,6 +340,32 @@ class TestIscsiadmGrammar(base.TreeTestCase):
         self.assertFalse(os.path.exists(multipathd))
 
 
+    def test_multipath_flushes_only_maps_of_unused_iscsi_disks(
+            self) -> None:
+        multipath = self.script("multipath")
+        self.tree.add_dm("dm-0", "mpatha", "mpath-3600140512345678")
+        self.tree.stack("dm-0", "sdb")
+        self.tree.add_dm("dm-1", "local", "mpath-3600local")
+        self.tree.stack("dm-1", "sda")
+        for name in ("local", "3600local"):
+            error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                      self.executor.multipath, ["-f", name],
+                                      30)
+            self.assertIn("sda is not a disk of an iSCSI session",
+                          str(error))
+        self.assertFalse(os.path.exists(multipath))
+        for name in ("mpatha", "3600140512345678", "mpathz"):
+            self.executor.multipath(["-f", name], 30)
+        self.mounts(base.MOUNTINFO + "40 24 253:0 / /srv rw - xfs "
+                    "/dev/mapper/mpatha rw\n")
+        error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                  self.executor.multipath, ["-f", "mpatha"],
+                                  30)
+        self.assertIn("holds a mounted file system", str(error))
+        self.assertEqual(["-f mpatha", "-f 3600140512345678", "-f mpathz"],
+                         self.read(multipath).splitlines())
+
+
 class TestIscsiadmGrammarThroughTheDaemon(TestIscsiadmGrammar):
     in_process = False
 
