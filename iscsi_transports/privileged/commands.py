@@ -7,9 +7,10 @@ its own session, and on timeout its whole process group is killed.  What
 an argv acts on is proven first (:mod:`~iscsi_transports.privileged.
 objects`): a node logout or delete never of the target the firmware booted
 from, a multipathd path only an iSCSI disk the host does not use, a map
-flushed only when made of such disks.  The exit code is returned, not judged: mapping it to typed errors is the
-iscsiadm layer's job.  No argv that reaches here holds a secret (the
-checks refuse ``*.password`` keys), so nothing needs masking.
+flushed only when made of such disks.  The exit code is returned, not
+judged: mapping it to typed errors is the iscsiadm layer's job.  No argv
+that reaches here holds a secret (the checks refuse ``*.password`` keys),
+so nothing needs masking.
 """
 
 from __future__ import annotations
