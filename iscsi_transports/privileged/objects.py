@@ -99,7 +99,7 @@ def unused_disk(operation: str, name: str) -> None:
     numbers = {number for number in
                (_read(_sysfs("class", "block", member, "dev"))
                 for member in family) if number}
-    mounted_numbers, mounted_names = _mounts()
+    mounted_numbers, mounted_names = _mounts(operation)
     if numbers & mounted_numbers or family & mounted_names:
         raise validate.refuse(operation, "%s holds a mounted file system"
                               % name)
@@ -144,14 +144,14 @@ def _unescape(field: str) -> str:
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
-def _mounts() -> tuple[set[str], set[str]]:
+def _mounts(operation: str) -> tuple[set[str], set[str]]:
     """Device numbers and source device names of the daemon's mounts."""
     numbers: set[str] = set()
     names: set[str] = set()
     text = _read(os.path.join(paths.PATHS.proc, "self", "mountinfo"))
     if text is None:
-        raise validate.refuse("read the mounts", "/proc/self/mountinfo is "
-                              "not readable, so no disk can be shown unused")
+        raise validate.refuse(operation, "/proc/self/mountinfo is not "
+                              "readable, so no disk can be shown unused")
     for line in text.splitlines():
         fields = line.split(" ")
         if len(fields) < 3:
