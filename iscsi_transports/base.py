@@ -27,9 +27,13 @@ from iscsi_transports import exception
 from iscsi_transports import host as host_mod
 from iscsi_transports import iface as iface_mod
 
-__all__ = ["Detection", "Hardware", "Port", "Transport", "iface_args",
-           "malformed_pci_id_entries", "parse_pci_id_entries",
+__all__ = ["ENTRY_POINT_GROUP", "Detection", "Hardware", "Port",
+           "Transport", "iface_args", "malformed_pci_id_entries", "parse_pci_id_entries",
            "plugin_opts"]
+
+#: The entry-point group a transport plugin registers in; its entry-point
+#: name is its :attr:`Transport.name`.
+ENTRY_POINT_GROUP = "iscsi_transports.transports"
 
 plugin_opts = [
     cfg.ListOpt(

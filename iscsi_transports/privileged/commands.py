@@ -3,14 +3,19 @@
 The binary is looked up on a fixed PATH (the caller cannot name one), its
 argv is checked by :mod:`~iscsi_transports.privileged.validate`, it gets a
 minimal environment (``LC_ALL=C`` so output parses the same everywhere) and
-its own session, and on timeout its whole process group is killed.  The
-exit code is returned, not judged: mapping it to typed errors is the
-iscsiadm layer's job.  No argv that reaches here holds a secret (the
-checks refuse ``*.password`` keys), so nothing needs masking.
+its own session, and on timeout its whole process group is killed.  What
+an argv acts on is proven first (:mod:`~iscsi_transports.privileged.
+objects`): a node logout or delete never of the target the firmware booted
+from, a multipathd path only an iSCSI disk the host does not use, a map
+flushed only when made of such disks.  The exit code is returned, not
+judged: mapping it to typed errors is the iscsiadm layer's job.  No argv
+that reaches here holds a secret (the checks refuse ``*.password`` keys),
+so nothing needs masking.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import shutil
@@ -21,6 +26,7 @@ from typing import NamedTuple
 
 from iscsi_transports import exception
 from iscsi_transports import openiscsi
+from iscsi_transports.privileged import objects
 from iscsi_transports.privileged import validate
 
 LOG = logging.getLogger(__name__)
@@ -41,18 +47,36 @@ class CommandResult(NamedTuple):
 def iscsiadm(args: Sequence[str], timeout: int) -> CommandResult:
     """Run ``iscsiadm`` with checked ``args``."""
     argv = validate.iscsiadm_args(args)
+    _prove_node(argv)
     return run("iscsiadm", argv, validate.timeout("run iscsiadm", timeout))
 
 
 def multipath(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipath_args(args)
+    if argv[0] == "-f":
+        objects.iscsi_map("run multipath", argv[1])
     return run("multipath", argv, validate.timeout("run multipath", timeout))
 
 
 def multipathd(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipathd_args(args)
+    if argv[:2] in (["add", "path"], ["del", "path"]):
+        operation = "run multipathd"
+        objects.iscsi_disk(operation, argv[2])
+        if argv[0] == "del":
+            objects.unused_disk(operation, argv[2])
     return run("multipathd", argv,
                validate.timeout("run multipathd", timeout))
+
+
+def _prove_node(argv: list[str]) -> None:
+    """A checked node ``--logout`` or ``-o delete`` never reaches the
+    target the firmware booted from."""
+    deletes = any(word == "-o" and value == "delete"
+                  for word, value in itertools.pairwise(argv))
+    if argv[1] == "node" and ("--logout" in argv or deletes):
+        objects.not_boot_target("run iscsiadm",
+                                argv[argv.index("-T") + 1])
 
 
 def run(binary: str, argv: list[str], timeout: int) -> CommandResult:

@@ -18,6 +18,9 @@ from iscsi_transports import openiscsi
 class Paths(NamedTuple):
     sysfs: str = "/sys"
     dev: str = "/dev"
+    #: Where ``mountinfo`` (of the daemon's own mount namespace) and
+    #: ``swaps`` are read: what holds a disk the daemon may not touch.
+    proc: str = "/proc"
     #: open-iscsi's ISCSI_DB_ROOT (usr/idbm.h); empty: the installed
     #: iscsiadm's (:func:`openiscsi.installed`, never the caller's choice).
     iscsi_db: str = ""

@@ -2,9 +2,12 @@
 ``delete``, ``rescan``, the ``BLKFLSBUF`` ioctl and a one-block read.
 
 Each takes a checked name or number, never a path: the path is built here
-from :data:`~iscsi_transports.privileged.paths.PATHS`.  A disk still held
-(a multipath map in ``holders/``) is never deleted, whatever the caller
-asked: deleting it under the map would lose the map's writes.
+from :data:`~iscsi_transports.privileged.paths.PATHS`, and the object is
+proven to be the library's (:mod:`~iscsi_transports.privileged.objects`:
+an iSCSI host, an iSCSI disk the host does not use) before anything is
+written or opened.  A disk still held (a multipath map in ``holders/``) is
+never deleted, whatever the caller asked: deleting it under the map would
+lose the map's writes.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import errno
 import fcntl
 import logging
 import os
+import re
 import stat
 from collections.abc import Callable
 
 from iscsi_transports import exception
+from iscsi_transports.privileged import objects
 from iscsi_transports.privileged import paths
 from iscsi_transports.privileged import validate
 
@@ -27,6 +32,8 @@ BLKFLSBUF = 0x1261
 #: What ``dd if=DEV of=/dev/null count=1`` reads: one 512-byte block.
 BLOCK = 512
 _GONE = (errno.ENOENT, errno.ENODEV, errno.ENXIO)
+#: What a udev link may lead to: a disk or a dm map (``/dev/<name>``).
+_DEVICE_RE = re.compile(r"^(?:sd[a-z]{1,4}|dm-[0-9]{1,6})\Z")
 
 
 def _write(operation: str, path: str, text: str) -> None:
@@ -50,6 +57,7 @@ def scan_host(host: int, hctl: str) -> None:
     operation = "scan a SCSI host"
     validate.host_number(operation, host)
     validate.hctl(operation, hctl)
+    objects.iscsi_host(operation, host)
     _write(operation, os.path.join(paths.PATHS.scsi_host(host), "scan"),
            hctl)
 
@@ -58,6 +66,9 @@ def rescan_disk(name: str) -> None:
     """Re-read a disk's size and attributes (after a volume extend)."""
     operation = "rescan a SCSI disk"
     validate.disk(operation, name)
+    if not objects.changeable_disk(operation, name):
+        raise exception.PrivilegedOperationFailed(
+            operation, "%s: no such disk" % name)
     _write(operation, os.path.join(paths.PATHS.disk(name), "device",
                                    "rescan"), "1")
 
@@ -69,6 +80,8 @@ def delete_disk(name: str) -> bool:
     """
     operation = "delete a SCSI disk"
     validate.disk(operation, name)
+    if not objects.changeable_disk(operation, name):
+        return False
     disk = paths.PATHS.disk(name)
     try:
         held = os.listdir(os.path.join(disk, "holders"))
@@ -91,28 +104,49 @@ def flush_disk(name: str) -> bool:
     """Flush a disk's buffers (``BLKFLSBUF``); False if it is gone."""
     operation = "flush a SCSI disk"
     validate.disk(operation, name)
+    if not objects.changeable_disk(operation, name):
+        return False
+    number = objects.device_number(operation, name)
     path = os.path.join(paths.PATHS.dev, name)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = _open_block(operation, path, path, number)
     except OSError as error:
         if error.errno in _GONE:
             return False
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None
-    _use_block_device(operation, path, fd,
+    _use_block_device(operation, path, fd, number,
                       lambda device: fcntl.ioctl(device, BLKFLSBUF, 0))
     return True
 
 
-def _use_block_device(operation: str, path: str, fd: int,
+def _open_block(operation: str, shown: str, path: str, number: str) -> int:
+    """``path`` opened for reading, refused before the open unless it is
+    block device ``number``: opening anything else as root can act on it
+    (a tape rewinds, a watchdog arms, a FIFO blocks).  OSError as
+    raised."""
+    if not _is_device(os.stat(path), number):
+        raise validate.refuse(operation, "%s is not a block device, or not "
+                              "the one sysfs names %s" % (shown, number))
+    return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+
+
+def _is_device(info: os.stat_result, number: str) -> bool:
+    return stat.S_ISBLK(info.st_mode) and "%d:%d" % (
+        os.major(info.st_rdev), os.minor(info.st_rdev)) == number
+
+
+def _use_block_device(operation: str, path: str, fd: int, number: str,
                       use: Callable[[int], object]) -> None:
     """``use(fd)`` on an opened ``path``, then close it: refused unless the
-    descriptor is a block device (the name may have been replaced since it
-    was checked); an OSError is PrivilegedOperationFailed."""
+    descriptor is the block device ``number`` (``major:minor``) that was
+    proven (the name may have been replaced since it was checked); an
+    OSError is PrivilegedOperationFailed."""
     try:
-        if not stat.S_ISBLK(os.fstat(fd).st_mode):
-            raise validate.refuse(operation, "%s is not a block device"
-                                  % path)
+        if not _is_device(os.fstat(fd), number):
+            raise validate.refuse(operation, "%s is not a block device, or "
+                                  "not the one sysfs names %s"
+                                  % (path, number))
         use(fd)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
@@ -127,8 +161,9 @@ def read_block(path: str) -> None:
     the kernel refuses (a dead path gives EIO).
 
     ``path`` is a disk, a dm map or a udev link to one; the link is
-    resolved here and must end on a block device under ``/dev``, so the
-    caller can name no other file.  Checked before the open, not only
+    resolved here and must end on a block device under ``/dev`` that is
+    an unused iSCSI disk or a map of them, so the caller can name no other
+    file.  Checked before the open, not only
     after: opening a character device as root can have side effects (a
     tape rewinds, a watchdog arms); the descriptor is checked again in
     case the name was replaced in between.
@@ -144,13 +179,15 @@ def read_block(path: str) -> None:
     real = os.path.realpath(os.path.join(dev, name))
     if os.path.commonpath([dev, real]) != dev:
         raise validate.refuse(operation, "%s leads out of /dev" % path)
+    device = os.path.basename(real)
+    if os.path.dirname(real) != dev or not _DEVICE_RE.match(device):
+        raise validate.refuse(operation, "%s is not a disk or dm map" % path)
+    objects.readable_device(operation, device)
+    number = objects.device_number(operation, device)
     try:
-        if not stat.S_ISBLK(os.stat(real).st_mode):
-            raise validate.refuse(operation, "%s is not a block device"
-                                  % path)
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = _open_block(operation, path, real, number)
     except OSError as error:
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (path, error.strerror)) from None
-    _use_block_device(operation, path, fd,
+    _use_block_device(operation, path, fd, number,
                       lambda device: os.read(device, BLOCK))

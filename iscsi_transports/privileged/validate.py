@@ -10,15 +10,20 @@ never a value that could be a secret.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from iscsi_transports import base
+from iscsi_transports import chap
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
+from iscsi_transports import portal as portal_mod
 
 #: Kernel names of SCSI disks (``sda`` ... ``sdzzz``).
 DISK_RE = re.compile(r"^sd[a-z]{1,4}\Z")
-_HCTL_PART_RE = re.compile(r"^(?:[0-9]{1,20}|-)\Z")
+_HCTL_PART_RE = re.compile(r"^[0-9]{1,20}\Z")
 _TARGET_RE = re.compile(r"^(?i:iqn|eui|naa)\.[A-Za-z0-9.:_-]+\Z")
 #: ``addr:port`` or ``[v6]:port``, an optional ``,tpgt``: the -p forms.
 #: A link-local v6 address carries its zone (``[fe80::1%eth0]``, a netdev
@@ -38,26 +43,30 @@ _READ_DEV_RE = re.compile(
 #: Control characters, and what else Python takes for a line break (a
 #: value holding one would read back differently than it was checked).
 _CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-#: Longest target name (RFC 3720: 223 bytes) and record value open-iscsi
-#: keeps (AUTH_STR_MAX_LEN and VALUE_MAXVAL are 256 with the NUL).
+#: Longest iSCSI name (RFC 3720: 223 bytes).
 MAX_TARGET_LEN = 223
-MAX_VALUE_LEN = 255
 #: Keys whose values are secrets: never accepted on a command line.
 SECRET_KEY_RE = re.compile(r"\.password(?:_in)?\Z")
 
-_MODES: dict[str, tuple[frozenset[str], frozenset[str], str]] = {
-    # mode: (options taking a value, switches, -n key namespace)
-    # No -n/-v: a node record's settings are written by the daemon
-    # (write_node_settings, only those the driver sets), never through
-    # an iscsiadm -o update a caller could point at any key.
+_MODES: dict[str, tuple[frozenset[str], frozenset[str], frozenset[str]]] = {
+    # mode: (options taking a value, switches, -o operations)
+    # No -n/-v but an iface's: a node record's settings and a discovery
+    # record's CHAP are written by the daemon (write_node_settings,
+    # write_discovery_auth, only what the driver sets), never through an
+    # iscsiadm -o update a caller could point at any key (a discovery
+    # record's use_discoveryd makes iscsid poll the portal forever).
     "node": (frozenset({"-T", "-p", "-I", "-o"}),
-             frozenset({"--login", "--logout"}), "node."),
-    "iface": (frozenset({"-I", "-o", "-n", "-v"}), frozenset(), "iface."),
-    "discovery": (frozenset({"-t", "-p", "-I", "-o"}), frozenset(), ""),
-    "discoverydb": (frozenset({"-t", "-p", "-I", "-o", "-n", "-v"}),
-                    frozenset({"--discover"}), "discovery.sendtargets."),
+             frozenset({"--login", "--logout"}),
+             frozenset({"new", "delete", "show"})),
+    "iface": (frozenset({"-I", "-o", "-n", "-v"}), frozenset(),
+              frozenset({"new", "delete", "update", "show"})),
+    "discovery": (frozenset({"-t", "-p", "-I", "-o"}), frozenset(),
+                  frozenset()),
+    # -o new makes the record write_discovery_auth fills; --discover
+    # reads it, -o nonpersistent only.
+    "discoverydb": (frozenset({"-t", "-p", "-I", "-o"}),
+                    frozenset({"--discover"}), frozenset({"new"})),
 }
-_OPS = frozenset({"new", "delete", "update", "show"})
 #: ``-o nonpersistent``: discovery lists targets and writes no node
 #: record.  A modifier of the discovery, not an action of its own.
 NONPERSISTENT = "nonpersistent"
@@ -82,16 +91,13 @@ def refuse(operation: str, reason: str) -> exception.PrivilegedRequestRefused:
     return exception.PrivilegedRequestRefused(operation, reason)
 
 
-def _text(operation: str, what: str, value: object,
-          max_len: int = MAX_VALUE_LEN) -> str:
-    if not isinstance(value, str):
-        raise refuse(operation, "%s must be a string" % what)
-    if _CONTROL_RE.search(value):
-        raise refuse(operation, "%s contains a control character" % what)
-    if len(value) > max_len:
-        raise refuse(operation, "%s is longer than %d characters"
-                     % (what, max_len))
-    return value
+def byte_length(value: str) -> int | None:
+    """``value``'s length in UTF-8 bytes, what open-iscsi counts; None if
+    it cannot be encoded (a lone surrogate)."""
+    try:
+        return len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return None
 
 
 def disk(operation: str, name: object) -> str:
@@ -119,15 +125,18 @@ def host_number(operation: str, host: object) -> int:
 
 
 def hctl(operation: str, value: object) -> str:
-    """``"C T L"``: channel, target and LUN, each a number or ``-``."""
+    """``"C T L"``: channel, target and LUN, each a number.  Never the
+    ``-`` wildcard: the library scans one LUN of one session's target, and
+    a wildcard would make the kernel probe every target and LUN of the
+    host."""
     if not isinstance(value, str):
         raise refuse(operation, "%r is not a 'channel target lun' triple"
                      % (value,))
     parts = value.split(" ")
     if len(parts) != 3 or not all(_HCTL_PART_RE.match(p) for p in parts) \
-            or any(p != "-" and int(p) >= 2 ** 64 for p in parts):
+            or any(int(p) >= 2 ** 64 for p in parts):
         raise refuse(operation, "%r is not a 'channel target lun' triple "
-                     "of numbers or '-'" % (value,))
+                     "of numbers" % (value,))
     return value
 
 
@@ -171,36 +180,123 @@ def timeout(operation: str, value: object) -> int:
 
 # -- iscsiadm ---------------------------------------------------------------
 
-_CHOICES = {"-t": ("discovery type", frozenset({"sendtargets"})),
-            "-o": ("operation", _OPS)}
-_KEY_RE = re.compile(r"^[a-z_]+(?:\.[A-Za-z_0-9\[\]]+)+\Z")
+_DISCOVERY_TYPES = frozenset({"sendtargets"})
 
 
 def _option_value(operation: str, mode: str, option: str,
                   value: str) -> None:
-    """Check the value of one iscsiadm option (``-T``, ``-n``, ...)."""
+    """Check the value of one iscsiadm option (``-T``, ``-o``, ...; the
+    ``-n``/``-v`` pairs are checked together by :func:`iface_setting`)."""
     if option == "-T":
         target(operation, value)
     elif option == "-p":
         portal(operation, value)
     elif option == "-I":
         iface_name(operation, value)
-    elif option == "-v":
-        _text(operation, "the value after -v", value)
-    elif option in _CHOICES and value not in _CHOICES[option][1]:
-        raise refuse(operation, "%r is not an allowed %s"
-                     % (value, _CHOICES[option][0]))
-    elif option == "-n":
-        _record_key(operation, _MODES[mode][2], value)
+    elif option == "-t" and value not in _DISCOVERY_TYPES:
+        raise refuse(operation, "%r is not an allowed discovery type"
+                     % (value,))
+    elif option == "-o" and value not in _MODES[mode][2]:
+        raise refuse(operation, "-m %s takes no -o %r" % (mode, value))
 
 
-def _record_key(operation: str, namespace: str, key: str) -> None:
-    if not _KEY_RE.match(key) or not key.startswith(namespace):
-        raise refuse(operation, "%r is not a %s* record key"
-                     % (key, namespace))
-    if SECRET_KEY_RE.search(key):
-        raise refuse(operation, "%s is a CHAP secret, which never goes on "
-                     "a command line (the record writers set it)" % key)
+# -- iface settings ---------------------------------------------------------
+
+#: IFNAMSIZ (linux/if.h) is 16 with the NUL.
+MAX_NETDEV_LEN = 15
+#: ISCSI_TRANSPORT_NAME_MAXLEN (open-iscsi usr/config.h) is 16 with the NUL.
+MAX_TRANSPORT_LEN = 15
+_TRANSPORT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*\Z")
+
+
+@functools.lru_cache(maxsize=1)
+def transport_names() -> frozenset[str]:
+    """The open-iscsi transport names of the installed transport plugins.
+
+    ``iface.transport_name`` is never free text: at the next discovery or
+    login through the iface, root iscsiadm loads the kernel module of that
+    name.  Only plugins installed on the host (by root) name one, each
+    checked the way the plugin manager checks it (a
+    :class:`~iscsi_transports.base.Transport` whose ``name`` is its entry
+    point's); read once per daemon.
+    """
+    from stevedore import extension
+    manager: extension.ExtensionManager[object] = \
+        extension.ExtensionManager(
+            base.ENTRY_POINT_GROUP, invoke_on_load=False,
+            on_load_failure_callback=lambda *_: None)
+    return frozenset(
+        ext.name for ext in manager
+        if isinstance(ext.plugin, type) and
+        issubclass(ext.plugin, base.Transport) and
+        getattr(ext.plugin, "name", None) == ext.name)
+
+
+def _transport(value: str) -> bool:
+    return len(value) <= MAX_TRANSPORT_LEN and \
+        bool(_TRANSPORT_RE.match(value)) and value in transport_names()
+
+
+def _hwaddress(value: str) -> bool:
+    return iface_mod.is_hwaddress(value) and value != "00:00:00:00:00:00"
+
+
+def _address(value: str) -> bool:
+    """An IPv4 or IPv6 address in the canonical form the library writes
+    (no zone: open-iscsi's ``iface.ipaddress`` has none)."""
+    try:
+        return str(ipaddress.ip_address(value)) == value and "%" not in value
+    except ValueError:
+        return False
+
+
+def _netdev(value: str) -> bool:
+    """A network interface name the kernel accepts (``dev_valid_name``):
+    1 to 15 bytes, not ``.`` or ``..``, no ``/``, ``:`` or white space."""
+    size = byte_length(value)
+    return size is not None and 0 < size <= MAX_NETDEV_LEN and \
+        value not in (".", "..") and \
+        not re.search(r"[/:\s]", value)
+
+
+def _initiator_name(value: str) -> bool:
+    size = byte_length(value)
+    return size is not None and size <= MAX_TARGET_LEN and \
+        portal_mod.is_target_name(value)
+
+
+#: The iface keys the plugins set (:meth:`iscsi_transports.iface.Iface.
+#: settable_fields`), each with its grammar and what the refusal says.
+IFACE_SETTINGS: dict[str, tuple[Callable[[str], bool], str]] = {
+    "iface.transport_name": (_transport, "the transport name of an "
+                             "installed transport plugin"),
+    "iface.hwaddress": (_hwaddress, "a MAC address in lower-case colon "
+                        "form"),
+    "iface.ipaddress": (_address, "an IPv4 or IPv6 address in canonical "
+                        "form"),
+    "iface.net_ifacename": (_netdev, "a network interface name (1 to %d "
+                            "bytes, no '/', ':' or white space)"
+                            % MAX_NETDEV_LEN),
+    "iface.initiatorname": (_initiator_name, "an iSCSI name (iqn., eui. "
+                            "or naa.) of at most %d bytes" % MAX_TARGET_LEN),
+}
+
+
+def iface_key(operation: str, key: object) -> str:
+    if not isinstance(key, str) or key not in IFACE_SETTINGS:
+        raise refuse(operation, "%r is not an iface setting the library "
+                     "writes (%s)" % (key, ", ".join(sorted(IFACE_SETTINGS))))
+    return key
+
+
+def iface_setting(operation: str, key: str, value: object) -> str:
+    """One ``-n key -v value`` pair of an iface update; the refusal names
+    the key and its rule, never the value."""
+    check, rule = IFACE_SETTINGS[iface_key(operation, key)]
+    if not isinstance(value, str) or _CONTROL_RE.search(value) or \
+            not check(value):
+        raise refuse(operation, "%s must be %s" % (key, rule))
+    return value
 
 
 def iscsiadm_args(args: Sequence[object]) -> list[str]:
@@ -226,6 +322,7 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
     options, switches, _ = _MODES[mode]
     seen: list[str] = []
     operations: list[str] = []
+    key: str | None = None
     rest = argv[2:]
     while rest:
         word = rest.pop(0)
@@ -247,16 +344,25 @@ def iscsiadm_args(args: Sequence[object]) -> list[str]:
             raise refuse(operation, "-m node -o update: node settings "
                          "are written into the record by the daemon, never "
                          "passed to iscsiadm")
-        _option_value(operation, mode, word, value)
+        if word == "-n":
+            key = iface_key(operation, value)
+        elif word == "-v":
+            if key is None:
+                raise refuse(operation, "-v must follow -n")
+            iface_setting(operation, key, value)
+            key = None
+        else:
+            _option_value(operation, mode, word, value)
         seen.append(word)
         if word == "-o":
             operations.append(value)
     _check_structure(operation, seen, operations == ["update"])
     _check_required(operation, mode, seen, operations)
-    if mode == "discoverydb" and NONPERSISTENT in seen and \
-            "--discover" not in seen:
-        raise refuse(operation, "-o %s goes only with --discover"
-                     % NONPERSISTENT)
+    if mode == "discoverydb" and \
+            (NONPERSISTENT in seen) != ("--discover" in seen):
+        raise refuse(operation, "--discover goes only with -o %s (a "
+                     "discovery that writes no node record), and -o %s only "
+                     "with --discover" % (NONPERSISTENT, NONPERSISTENT))
     return argv
 
 
@@ -400,10 +506,11 @@ def node_settings(operation: str, settings: object) -> dict[str, str]:
 def auth(operation: str, prefix: str, settings: object) -> dict[str, str]:
     """CHAP settings for one record: full key names under ``prefix``.
 
-    ``authmethod`` is required (``CHAP`` or ``None``); every value must be
-    a line open-iscsi reads back unchanged: no control character, no
-    leading or trailing white space (its parser strips them), at most 255
-    characters.  Messages name the key, never the value.
+    ``authmethod`` is required (``CHAP`` or ``None``); every other value
+    must be one open-iscsi stores and reads back unchanged
+    (:func:`iscsi_transports.chap.problem`: at most 255 UTF-8 bytes, no
+    control character, no surrounding white space).  Messages name the
+    key, never the value.
     """
     if not isinstance(settings, dict) or not settings:
         raise refuse(operation, "CHAP settings must be a non-empty mapping")
@@ -412,12 +519,8 @@ def auth(operation: str, prefix: str, settings: object) -> dict[str, str]:
         if key not in allowed:
             raise refuse(operation, "%r is not one of %s" % (
                 key, ", ".join(sorted(allowed))))
-        if not isinstance(value, str) or not value or \
-                _CONTROL_RE.search(value) or value != value.strip() or \
-                len(value) > MAX_VALUE_LEN:
-            raise refuse(operation, "%s must be 1 to %d characters without "
-                         "control characters or surrounding white space"
-                         % (key, MAX_VALUE_LEN))
+        if key != prefix + "authmethod" and chap.problem(value):
+            raise refuse(operation, "%s %s" % (key, chap.problem(value)))
     if settings.get(prefix + "authmethod") not in ("CHAP", "None"):
         raise refuse(operation, "%sauthmethod must be CHAP or None" % prefix)
     return dict(settings)

@@ -19,8 +19,10 @@ import pathlib
 import sys
 import typing
 
+from iscsi_transports import base
+
 #: The entry-point group of transport plugins.
-NAMESPACE = "iscsi_transports.transports"
+NAMESPACE = base.ENTRY_POINT_GROUP
 #: Every transport this distribution ships, in the order they are listed.
 IN_TREE = ("tcp", "iser", "bnx2i", "be2iscsi", "cxgb3i", "cxgb4i", "ocs",
            "qedi", "qla4xxx")

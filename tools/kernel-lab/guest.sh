@@ -20,6 +20,8 @@ modprobe configfs && mount -t configfs configfs /sys/kernel/config
 hostname kernel-lab
 ip link set lo up
 modprobe virtio_net
+# The local disk (vm.sh) first, so that it is sda whatever the tests attach.
+modprobe -a virtio_scsi sd_mod
 for _ in $(seq 50); do [ -e /sys/class/net/eth0 ] && break; sleep 0.1; done
 ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
 

@@ -14,7 +14,9 @@
 # tmpfs overlay (writes vanish at power-off), the kernel's modules on a
 # second 9p share and WORKDIR on a third, writable one.  Its NIC eth0 is
 # virtio-net on a restricted user-mode network (nothing leaves the VM),
-# address 10.0.2.15/24.
+# address 10.0.2.15/24.  A 64 MiB sparse disk in WORKDIR/.vm is its one
+# local SCSI disk (virtio-scsi, sda): a disk that is no iSCSI volume, which
+# the library's root daemon must refuse to touch.
 #
 # Exit status: COMMAND's; 124 when the time limit killed the VM; 125 when
 # the VM or its preparation failed (the reason is printed).  Left in
@@ -153,6 +155,8 @@ boot() {
     # a clone under /tmp or /run (CI's may be) would otherwise be hidden
     # by the guest's fresh tmpfs there.
     local repo
+    rm -f "$vm/local-disk.img"
+    truncate -s 64M "$vm/local-disk.img" || die "cannot create $vm/local-disk.img"
     repo=$(cd "$START_DIR" && pwd) || die "no such directory: $START_DIR"
     [ "$repo" = / ] && repo=
     qemu_argv "$accel" "klab.work=$WORK klab.kver=$KVER${repo:+ klab.repo=$repo}"
@@ -163,13 +167,17 @@ boot() {
            -virtfs "local,path=$CACHE/kroot-$KVER/lib/modules,mount_tag=modules,security_model=none,readonly=on"
            -virtfs "local,path=$WORK,mount_tag=work,security_model=none"
            -netdev user,id=n0,restrict=on
-           -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:01)
+           -device virtio-net-pci,netdev=n0,mac=52:54:00:12:34:01
+           -device virtio-scsi-pci,id=scsi0
+           -drive "file=$vm/local-disk.img,if=none,id=local0,format=raw"
+           -device scsi-hd,drive=local0,bus=scsi0.0,serial=klab-local)
     printf '%q ' "${QEMU[@]}" > "$vm/qemu-cmdline"
     say "booting $KVER ($accel, ${MEM} MiB, limit ${TIMEOUT}s); work dir $WORK"
     started=$SECONDS
     timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2> "$vm/qemu.stderr" |
         tr -d '\r' | tee "$vm/console.log" | grep -v -e '^KLAB-' -e '^Powering off' -e 'reboot: Power down'
     QEMU_RC=${PIPESTATUS[0]}
+    rm -f "$vm/local-disk.img"
     say "VM ran $((SECONDS - started))s"
 }
 

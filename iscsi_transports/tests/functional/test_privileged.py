@@ -188,7 +188,8 @@ class TestPrivilegedDaemon(DaemonCase):
         self.executor.write_discovery_auth(
             self.lab.portal, {D + "authmethod": "CHAP", D + "username":
                               "disco", D + "password": self.disco})
-        found = self.privileged_iscsiadm(*db, "--discover").stdout
+        found = self.privileged_iscsiadm(
+            *db, "--discover", "-o", "nonpersistent").stdout
         self.assertIn(lab_mod.TARGET_IQN, found)
         self.assert_no_secret_in_any_argv()
 
@@ -200,29 +201,56 @@ class TestPrivilegedDaemon(DaemonCase):
         self.executor.write_discovery_auth(
             self.lab.portal, {D + "authmethod": "CHAP", D + "username":
                               "disco", D + "password": "wrong-secret-9"})
-        result = self.executor.iscsiadm([*db, "--discover"], 60)
+        result = self.executor.iscsiadm(
+            [*db, "--discover", "-o", "nonpersistent"], 60)
         self.assertEqual(24, result.exit_code)  # ISCSI_ERR_LOGIN_AUTH_FAILED
 
 
 class TestFlushRealBlockDevice(base.FunctionalTestCase):
     """``BLKFLSBUF`` and a one-block read on a real block device node,
-    named like a disk and reached through a udev-like link."""
+    named like a disk and reached through a udev-like link, which a built
+    sysfs tree shows as LUN 1 of an iSCSI session with the node's device
+    number."""
 
     def setUp(self) -> None:
         super().setUp()
         import fixtures
 
+        from iscsi_transports import fixture
         from iscsi_transports.privileged import paths
+        from iscsi_transports.tests.unit.attach import kernel_tree
         self.dev = self.useFixture(fixtures.TempDir()).path
+        sysfs = self.useFixture(fixture.SysfsTree())
+        proc = self.useFixture(fixtures.TempDir()).path
+        os.makedirs(os.path.join(proc, "self"))
+        with open(os.path.join(proc, "self", "mountinfo"), "w") as mounts:
+            mounts.write("24 1 254:1 / / rw - ext4 /dev/vda1 rw\n")
         self.useFixture(fixtures.MonkeyPatch(
             "iscsi_transports.privileged.paths.PATHS",
-            paths.Paths(dev=self.dev)))
-        loop = os.stat("/dev/loop0")
-        os.mknod(os.path.join(self.dev, "sdq"), 0o600 | 0o060000,
-                 loop.st_rdev)
+            paths.Paths(dev=self.dev, sysfs=sysfs.root, proc=proc)))
+        tree = kernel_tree.IscsiTree(sysfs, self.dev)
+        tree.add_session(1, "iqn.2026-11.org.openstack.test:volume-1")
+        tree.add_disk(1, 1, "sdq")
+        tree.add_disk(1, 2, "sdr")
+        os.unlink(os.path.join(self.dev, "sdq"))
+        os.unlink(os.path.join(self.dev, "sdr"))
+        self.loop = os.stat("/dev/loop0").st_rdev
+        number = "%d:%d" % (os.major(self.loop), os.minor(self.loop))
+        tree.write("class/block/sdq/dev", number)
+        os.mknod(os.path.join(self.dev, "sdq"), 0o600 | 0o060000, self.loop)
+        # sdr's node is the same loop device, which sysfs says is not it.
+        os.mknod(os.path.join(self.dev, "sdr"), 0o600 | 0o060000, self.loop)
 
     def test_flush_in_process(self) -> None:
         self.assertTrue(privileged.executor(in_process=True).flush_disk("sdq"))
+
+    def test_a_node_that_is_not_the_proven_disk_is_refused(self) -> None:
+        executor = privileged.executor(in_process=True)
+        for call, arg in ((executor.flush_disk, "sdr"),
+                          (executor.read_block, "/dev/sdr")):
+            error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                      call, arg)
+            self.assertIn("not the one sysfs names", str(error))
 
     def test_read_block_through_a_link_in_process(self) -> None:
         by_id = os.path.join(self.dev, "disk", "by-id")

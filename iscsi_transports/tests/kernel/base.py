@@ -38,6 +38,7 @@ from iscsi_transports.cmd import main as _cmd
 from iscsi_transports.iscsiadm import ifaces as _ifaces
 from iscsi_transports.iscsiadm import runner as _iscsiadm
 from iscsi_transports.privileged import client as _client
+from iscsi_transports.privileged import entry as _entry
 from iscsi_transports.tests import base as tests_base
 from iscsi_transports.tests.functional import base as functional_base
 from iscsi_transports.tests.kernel import child
@@ -61,6 +62,7 @@ __all__ = [
     "RecordingExecute",
     "Sysfs",
     "cli",
+    "daemon_operation",
     "exception",
     "fake_manager",
     "multipath_node_settings",
@@ -81,6 +83,13 @@ multipath_node_settings = _multipath.node_settings
 def root_executor() -> _client.Executor:
     """The library's root operations, in this (root) process."""
     return _privileged.executor(in_process=True)
+
+def daemon_operation(name: str, *args: Any) -> Any:
+    """Call the root daemon's entry point ``name`` as it is declared, the
+    way a compromised service user could: nothing of the library's own
+    checks in between."""
+    return getattr(_entry, name)(*args)
+
 
 #: The iface bound to the VM's NIC by its MAC, as ``transport`` names it.
 NIC_IFACE = "tcp.%s" % machine.NIC_MAC

@@ -256,6 +256,20 @@ def disks(iqn: str) -> list[str]:
     return sorted(found)
 
 
+def local_disks() -> list[str]:
+    """SCSI disks that are no iSCSI LUN: the VM's virtio-scsi disk
+    (tools/kernel-lab/vm.sh)."""
+    return sorted(
+        os.path.basename(path) for path in glob.glob("/sys/class/block/sd*")
+        if os.path.exists(os.path.join(path, "device")) and
+        "/session" not in os.path.realpath(os.path.join(path, "device")))
+
+
+def device_number(name: str) -> str:
+    """``major:minor`` of block device ``name``."""
+    return _read("/sys/class/block/%s/dev" % name)
+
+
 def disk_exists(name: str) -> bool:
     return os.path.exists("/sys/block/%s" % name)
 

@@ -187,6 +187,7 @@ def _serve(conf_file: str, root_helper: str) -> None:
         "driver_disconnect": lambda r: driver(r).disconnect_volume(
             r["props"], r["info"]),
         "flags": flags,
+        "daemon": lambda r: base.daemon_operation(r["name"], *r["args"]),
     }
     print(json.dumps({"result": _identity()}), flush=True)
     for line in sys.stdin:

@@ -152,6 +152,7 @@ class IscsiTree:
                    holders: tuple[str, ...], links: tuple[str, ...]) -> None:
         block = "%s/block/%s" % (device, name)
         self.write(block + "/size", str(sectors))
+        self.write(block + "/dev", disk_number(name))
         os.makedirs(os.path.join(self.root, block, "holders"), exist_ok=True)
         self.link(block + "/device", device)
         self.link("block/" + name, block)
@@ -171,10 +172,38 @@ class IscsiTree:
         dev = "devices/virtual/block/" + name
         self._attrs(dev + "/dm", {"name": dm_name, "uuid": uuid})
         self.write(dev + "/size", "2097152")
+        self.write(dev + "/dev", "253:%s" % name[len("dm-"):])
         os.makedirs(os.path.join(self.root, dev, "slaves"), exist_ok=True)
         self.link("block/" + name, dev)
         self.link("class/block/" + name, dev)
         self.add_dev(name, links)
+
+    def add_local_disk(self, name: str, host: int = 0) -> None:
+        """A disk that is no iSCSI LUN: ``name`` on a virtio-scsi
+        controller's host ``host``, as QEMU's ``scsi-hd`` appears."""
+        device = ("devices/pci0000:00/0000:00:05.0/virtio1/host%d/"
+                  "target%d:0:0/%d:0:0:0" % (host, host, host))
+        self.write(device + "/delete", "")
+        self.write(device + "/rescan", "")
+        scsi_host = "devices/pci0000:00/0000:00:05.0/virtio1/host%d" % host
+        self.write("%s/scsi_host/host%d/scan" % (scsi_host, host), "")
+        self.link("class/scsi_host/host%d" % host,
+                  "%s/scsi_host/host%d" % (scsi_host, host))
+        self._add_block(device, name, 2097152, (), ())
+
+    def add_partition(self, disk: str, number: int) -> str:
+        """Partition ``number`` of ``disk`` (``sdb1``); its name."""
+        name = "%s%d" % (disk, number)
+        block = os.path.relpath(os.path.realpath(os.path.join(
+            self.root, "block", disk)), self.root)
+        part = "%s/%s" % (block, name)
+        self.write(part + "/partition", str(number))
+        major, minor = disk_number(disk).split(":")
+        self.write(part + "/dev", "%s:%d" % (major, int(minor) + number))
+        os.makedirs(os.path.join(self.root, part, "holders"), exist_ok=True)
+        self.link("class/block/" + name, part)
+        self.add_dev(name)
+        return name
 
     def stack(self, holder: str, disk: str) -> None:
         """Put device-mapper device ``holder`` on block device ``disk``
@@ -201,3 +230,13 @@ class IscsiTree:
     def remove(self, relpath: str) -> None:
         """Take a file or link away, as a half-removed object looks."""
         os.unlink(os.path.join(self.root, relpath))
+
+
+def disk_number(name: str) -> str:
+    """``major:minor`` the sd driver gives disk ``name`` (``sdb`` is
+    ``8:16``; past ``sdp`` the kernel uses other majors, which no test
+    needs)."""
+    index = 0
+    for letter in name[len("sd"):]:
+        index = index * 26 + ord(letter) - ord("a") + 1
+    return "8:%d" % ((index - 1) * 16)

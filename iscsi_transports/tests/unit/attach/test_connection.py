@@ -199,7 +199,7 @@ HOSTILE: list[tuple[str, object, str]] = [
     ("auth_password", "\u00e9" * 128, "256 bytes"),
     ("auth_username", "u" * 300, "300 bytes"),
     ("auth_password_in", "a\rb", "line break"),
-    ("auth_username", 12345, "not text"),
+    ("auth_username", 12345, "non-empty text"),
     ("addressing_mode", 3, "addressing_mode"),
 ]
 

@@ -192,6 +192,22 @@ class TestConnectionProperties(IscsiadmCase):
             self.assertNotIn("a\nb", str(error))
         self.assert_untouched()
 
+    def test_chap_values_open_iscsi_cannot_keep_are_refused(self) -> None:
+        """Counted in UTF-8 bytes as open-iscsi counts them, refused
+        before any iscsiadm runs, the key named and the value not."""
+        for field in ("auth_password", "discovery_auth_password",
+                      "auth_username_in"):
+            method = field.rsplit("_", 1)[0].replace("_username", "")
+            for value in ("\u00e9" * 128, "x" * 256, " padded", "a\x00b"):
+                props = self._props(**{method + "_method": "CHAP",
+                                       field: value})
+                error = self.assertRaises(
+                    exception.InvalidConnectionProperties,
+                    self.driver.connect_volume, props)
+                self.assertIn(field, str(error))
+                self.assertNotIn(value.strip()[:6], str(error))
+        self.assert_untouched()
+
     def test_unknown_auth_method(self) -> None:
         error = self.assertRaises(
             exception.InvalidConnectionProperties, connection.session_auth,

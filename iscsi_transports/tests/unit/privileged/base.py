@@ -15,10 +15,12 @@ import os
 import fixtures
 from oslo_privsep.test import fixture as privsep_fixture
 
+from iscsi_transports import fixture
 from iscsi_transports import privileged
 from iscsi_transports.privileged import client
 from iscsi_transports.privileged import paths
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit.attach import kernel_tree
 
 TARGET = "iqn.2026-11.org.openstack.test:volume-1"
 PORTAL = "192.0.2.10:3260"
@@ -39,6 +41,13 @@ node.conn[0].address = 192.0.2.10
 node.conn[0].port = 3260
 # END RECORD
 """
+
+
+#: The root file system on a disk that is not the test's (the daemon's
+#: ``/proc/self/mountinfo``, shortened).
+MOUNTINFO = ("24 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+             "25 24 0:22 / /sys rw,nosuid shared:7 - sysfs sysfs rw\n")
+SWAPS_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
 
 
 def snapshot(root: str) -> dict[str, bytes | None]:
@@ -65,6 +74,7 @@ class PrivilegedTestCase(base.TestCase):
         self.paths = paths.Paths(
             sysfs=os.path.join(self.root, "sys"),
             dev=os.path.join(self.root, "dev"),
+            proc=os.path.join(self.root, "proc"),
             iscsi_db=os.path.join(self.root, "etc-iscsi"),
             iscsi_lock_dir=os.path.join(self.root, "lock-iscsi"),
             iscsi_etc=os.path.join(self.root, "etc-iscsi"))
@@ -72,6 +82,8 @@ class PrivilegedTestCase(base.TestCase):
         for directory in (self.paths.sysfs, self.paths.dev,
                           self.paths.nodes(), self.bin):
             os.makedirs(directory)
+        self.mounts(MOUNTINFO)
+        self.write(os.path.join(self.paths.proc, "swaps"), SWAPS_HEADER)
         # Before the daemon forks, so that it works on the built tree and
         # runs the scripted commands.
         self.useFixture(fixtures.MonkeyPatch(
@@ -92,6 +104,10 @@ class PrivilegedTestCase(base.TestCase):
                           % (os.path.join(self.root, name), body))
         os.chmod(path, 0o755)
         return os.path.join(self.root, name + ".argv")
+
+    def mounts(self, text: str) -> None:
+        """The daemon's mount table (``/proc/self/mountinfo``)."""
+        self.write(os.path.join(self.paths.proc, "self", "mountinfo"), text)
 
     def write(self, path: str, text: str = "") -> str:
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -114,4 +130,41 @@ class PrivilegedTestCase(base.TestCase):
         from iscsi_transports import exception
         before = snapshot(self.root)
         self.assertRaises(exception.PrivilegedRequestRefused, call, *args)
+        self.assertEqual(before, snapshot(self.root))
+
+
+class TreeTestCase(PrivilegedTestCase):
+    """An iSCSI session 1 (host 11) with LUN 1 as ``sdb``, and the
+    host's own ``sda`` on a virtio-scsi host 0."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        sysfs = fixture.SysfsTree()
+        sysfs.root = self.paths.sysfs
+        self.tree = kernel_tree.IscsiTree(sysfs, self.paths.dev)
+        self.tree.add_session(1, TARGET)
+        self.tree.add_disk(1, 1, "sdb")
+        self.tree.add_local_disk("sda")
+        self.scan = os.path.join(self.paths.sysfs, "class", "scsi_host",
+                                 "host11", "scan")
+        device = os.path.join(self.paths.sysfs, "block", "sdb", "device")
+        self.delete = os.path.join(device, "delete")
+        self.rescan = os.path.join(device, "rescan")
+        local = os.path.join(self.paths.sysfs, "block", "sda", "device")
+        self.local_files = [os.path.join(local, "delete"),
+                            os.path.join(local, "rescan")]
+
+    def assert_disk_refused(self, name: str, rule: str) -> None:
+        """Every operation on disk ``name`` is refused for ``rule``."""
+        from iscsi_transports import exception
+        for call in (self.executor.delete_disk, self.executor.rescan_disk,
+                     self.executor.flush_disk):
+            before = snapshot(self.root)
+            error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                      call, name)
+            self.assertIn(rule, str(error))
+            self.assertEqual(before, snapshot(self.root))
+        before = snapshot(self.root)
+        self.assertRaises(exception.PrivilegedRequestRefused,
+                          self.executor.read_block, "/dev/" + name)
         self.assertEqual(before, snapshot(self.root))

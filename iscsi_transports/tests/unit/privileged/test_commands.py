@@ -134,6 +134,9 @@ class TestIscsiadm(base.PrivilegedTestCase):
             ["-m", "discoverydb", *disc, *portal, *lab0],
             ["-m", "discoverydb", *disc, *portal, "-o", "new"],
             ["-m", "discoverydb", *disc, *lab0, "-o", "delete"],
+            ["-m", "discoverydb", *disc, *portal, *lab0, "-o", "delete"],
+            ["-m", "discoverydb", *disc, *portal, *lab0, "-o", "show"],
+            ["-m", "discoverydb", *disc, *portal, *lab0, "--discover"],
             ["-m", "discoverydb", *portal, *lab0, "--discover", "-o",
              "nonpersistent"],
             ["-m", "session"],
@@ -233,7 +236,144 @@ class TestIscsiadmInProcess(TestIscsiadm):
     in_process = True
 
 
-class TestMultipath(base.PrivilegedTestCase):
+class TestIscsiadmGrammar(base.TreeTestCase):
+    """Issue 22's findings: iface values each by their own grammar,
+    discovery that writes no records, no logout of the boot target."""
+
+    in_process = True
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.argv_file = self.script("iscsiadm")
+
+    def update(self, key: str, value: str) -> list[str]:
+        return ["-m", "iface", "-I", "lab0", "-o", "update", "-n", key,
+                "-v", value]
+
+    def test_iface_values_the_plugins_write(self) -> None:
+        accepted = [
+            self.update("iface.transport_name", "tcp"),
+            self.update("iface.transport_name", "cxgb4i"),
+            self.update("iface.hwaddress", "00:07:43:05:97:07"),
+            self.update("iface.ipaddress", "192.0.2.7"),
+            self.update("iface.ipaddress", "2001:db8::7"),
+            self.update("iface.net_ifacename", "eth0.100"),
+            self.update("iface.initiatorname",
+                        "iqn.1994-05.com.redhat:compute-1"),
+            self.update("iface.initiatorname", "eui.02004567A425678D"),
+        ]
+        for args in accepted:
+            self.assertEqual(0, self.executor.iscsiadm(args, 30).exit_code)
+        self.assertEqual(len(accepted),
+                         len(self.read(self.argv_file).splitlines()))
+
+    def test_iface_values_outside_their_grammar(self) -> None:
+        refused = {
+            # iscsiadm loads the kernel module a transport name names.
+            "iface.transport_name": ("dummy", "ib_iser", "tcp ", "TCP",
+                                     "../tcp", ""),
+            "iface.hwaddress": ("00:07:43:05:97:0", "00-07-43-05-97-07",
+                                "00:07:43:05:97:07:00", "00:00:00:00:00:00",
+                                "00:07:43:05:97:0G"),
+            "iface.ipaddress": ("192.0.2.300", "192.0.2.7 ", "2001:DB8::7",
+                                "fe80::1%eth0", "0192.0.2.7", "host"),
+            "iface.net_ifacename": ("", ".", "..", "eth/0", "eth:0", "eth 0",
+                                    "a" * 16, "é" * 8),
+            "iface.initiatorname": ("iqn.x", "iqn.2026-11.org.x y",
+                                    "iqn.2026-11." + "a" * 212, "eui.1",
+                                    "naa.123"),
+            "iface.bootproto": ("dhcp",),
+            "iface.iscsi_ifacename": ("other",),
+            "iface.vlan_id": ("7",),
+            "node.startup": ("automatic",),
+        }
+        for key, values in refused.items():
+            for value in values:
+                error = self.assertRaises(
+                    exception.PrivilegedRequestRefused,
+                    self.executor.iscsiadm, self.update(key, value), 30)
+                self.assertIn(key, str(error))
+                if len(value) > 2:
+                    self.assertNotIn(value, str(error))
+        self.assertFalse(os.path.exists(self.argv_file))
+
+    def test_discovery_writes_no_record(self) -> None:
+        for args in ([*DB, "--discover"],
+                     [*DB, "-o", "update", "-n",
+                      "discovery.sendtargets.use_discoveryd", "-v", "Yes"],
+                     [*DB, "-o", "update", "-n",
+                      "discovery.sendtargets.auth.authmethod", "-v", "None"],
+                     [*DB, "-o", "delete"],
+                     ["-m", "discovery", "-t", "sendtargets", "-p",
+                      base.PORTAL, "-I", "lab0"]):
+            self.assert_refused_unchanged(self.executor.iscsiadm, args, 30)
+        self.assertFalse(os.path.exists(self.argv_file))
+
+    def boot_from(self, table: str) -> None:
+        self.write(os.path.join(self.paths.sysfs, "firmware", table,
+                                "target0", "target-name"),
+                   base.TARGET.upper() + "\n")
+
+    def test_no_logout_or_delete_of_the_boot_target(self) -> None:
+        for table in ("ibft", "iscsi_boot0"):
+            self.boot_from(table)
+            for action in (["--logout"], ["-o", "delete"]):
+                error = self.assertRaises(
+                    exception.PrivilegedRequestRefused,
+                    self.executor.iscsiadm, [*NODE, *action], 30)
+                self.assertIn("the target the firmware booted from",
+                              str(error))
+        self.assertFalse(os.path.exists(self.argv_file))
+        # Another session to the boot target's portal may still log in.
+        self.executor.iscsiadm([*NODE, "--login"], 30)
+        other = ["-m", "node", "-T", base.TARGET + "-2", "-p", base.PORTAL,
+                 "-I", "lab0", "--logout"]
+        self.executor.iscsiadm(other, 30)
+        self.assertEqual(2, len(self.read(self.argv_file).splitlines()))
+
+    def test_multipathd_paths_only_of_unused_iscsi_disks(self) -> None:
+        multipathd = self.script("multipathd")
+        for args in (["add", "path", "sda"], ["del", "path", "sda"],
+                     ["add", "path", "sdq"]):
+            self.assert_refused_unchanged(self.executor.multipathd, args, 30)
+        self.mounts(base.MOUNTINFO + "40 24 8:16 / /srv rw - xfs /dev/sdb "
+                    "rw\n")
+        self.assert_refused_unchanged(self.executor.multipathd,
+                                      ["del", "path", "sdb"], 30)
+        self.assertFalse(os.path.exists(multipathd))
+
+
+    def test_multipath_flushes_only_maps_of_unused_iscsi_disks(
+            self) -> None:
+        multipath = self.script("multipath")
+        self.tree.add_dm("dm-0", "mpatha", "mpath-3600140512345678")
+        self.tree.stack("dm-0", "sdb")
+        self.tree.add_dm("dm-1", "local", "mpath-3600local")
+        self.tree.stack("dm-1", "sda")
+        for name in ("local", "3600local"):
+            error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                      self.executor.multipath, ["-f", name],
+                                      30)
+            self.assertIn("sda is not a disk of an iSCSI session",
+                          str(error))
+        self.assertFalse(os.path.exists(multipath))
+        for name in ("mpatha", "3600140512345678", "mpathz"):
+            self.executor.multipath(["-f", name], 30)
+        self.mounts(base.MOUNTINFO + "40 24 253:0 / /srv rw - xfs "
+                    "/dev/mapper/mpatha rw\n")
+        error = self.assertRaises(exception.PrivilegedRequestRefused,
+                                  self.executor.multipath, ["-f", "mpatha"],
+                                  30)
+        self.assertIn("holds a mounted file system", str(error))
+        self.assertEqual(["-f mpatha", "-f 3600140512345678", "-f mpathz"],
+                         self.read(multipath).splitlines())
+
+
+class TestIscsiadmGrammarThroughTheDaemon(TestIscsiadmGrammar):
+    in_process = False
+
+
+class TestMultipath(base.TreeTestCase):
 
     def setUp(self) -> None:
         super().setUp()
@@ -245,6 +385,7 @@ class TestMultipath(base.PrivilegedTestCase):
                      ["-c", "/dev/sdb"], ["-ll"], ["-ll", "/dev/dm-3"],
                      ["-r"], ["-a", "3600140512345678"]):
             self.assertEqual(0, self.executor.multipath(args, 30).exit_code)
+        self.tree.add_disk(1, 2, "sdc")
         for args in (["add", "path", "sdb"], ["del", "path", "sdc"],
                      ["resize", "map", "mpatha"], ["show", "maps"],
                      ["show", "paths"], ["reconfigure"], ["show", "config"]):

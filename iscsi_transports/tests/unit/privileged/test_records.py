@@ -138,6 +138,29 @@ class TestNodeAuth(base.PrivilegedTestCase):
                           base.PORTAL, "lab0", CHAP)
         self.assertEqual(text, self.read(self.record))
 
+    def test_chap_values_are_counted_in_bytes(self) -> None:
+        """open-iscsi keeps 255 bytes: 128 two-byte characters (256
+        bytes) passed a character count, and past ~348 bytes its parser
+        overran its stack buffer on every later iscsiadm -m node."""
+        for value in ("\u00e9" * 128, "\u20ac" * 85 + "x", "\U0001f511" * 64,
+                      "x" * 256):
+            error = self.assertRaises(
+                exception.PrivilegedRequestRefused,
+                self.executor.write_node_settings, base.TARGET, base.PORTAL,
+                "lab0", {P + "authmethod": "CHAP", P + "username": "u",
+                         P + "password": value})
+            self.assertIn(P + "password", str(error))
+            self.assertNotIn(value[:8], str(error))
+        before = self.read(self.record)
+        for value in ("\u00e9" * 127 + "x", "\u20ac" * 85, "x" * 255):
+            self.executor.write_node_settings(
+                base.TARGET, base.PORTAL, "lab0",
+                {P + "authmethod": "CHAP", P + "username": value,
+                 P + "password": value})
+            self.assertIn("%spassword = %s\n" % (P, value),
+                          self.read(self.record))
+        self.assertNotEqual(before, self.read(self.record))
+
     def test_refused(self) -> None:
         bad_settings = [
             {}, {P + "username": "user"},
