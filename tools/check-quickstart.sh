@@ -63,6 +63,7 @@ pristine_rootfs() {
         mkdir -p "$cache"
         build=$(mktemp -d "$cache/build.$suite.XXXXXX")
         echo "--- debootstrap $suite (cached in $tarball afterwards)" >&2
+        chmod 0755 "$build"   # a server's /, not mktemp's 0700
         if ! debootstrap "$suite" "$build" "$mirror" >"$build.log" 2>&1; then
             tail -n 20 "$build.log" >&2
             echo "check-quickstart: debootstrap $suite failed (log:" \
@@ -171,6 +172,11 @@ check_suite() {
     tarball=$(pristine_rootfs "$suite") || return 1
     current_root=$(mktemp -d "/var/tmp/quickstart-$suite.XXXXXX")
     tar -C "$current_root" -xf "$tarball"
+    # A server's / is 0755; mktemp -d made this one 0700 (and so did it the
+    # build directory of tarballs cached before this line): uid 65534, the
+    # service user of the state-directory and doctor tests, could then
+    # reach nothing under /tmp, and 7 of them failed for that alone.
+    chmod 0755 "$current_root"
     quickstart_in "$current_root" "$suite" || rc=$?
     cleanup_root "$current_root"
     current_root=

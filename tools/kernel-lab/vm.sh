@@ -1,7 +1,8 @@
 #!/bin/bash
 # Boot Debian's kernel under QEMU and run one command in it as root.
 #
-# Usage: tools/kernel-lab/vm.sh [-t SECS] [-m MiB] [-w WORKDIR] [-C DIR] -- COMMAND [ARG...]
+# Usage: tools/kernel-lab/vm.sh [-t SECS] [-m MiB] [-w WORKDIR] [-C DIR] [-r ROOT]
+#                                -- COMMAND [ARG...]
 #
 #   -t SECS    hard wall-clock limit for the whole VM (default 1500)
 #   -m MiB     guest memory (default 1024)
@@ -9,9 +10,11 @@
 #              (default: a new directory under $KLAB_CACHE/runs)
 #   -C DIR     directory COMMAND starts in inside the guest (default: the
 #              current one; the host's files are visible read-only)
+#   -r ROOT    directory the guest boots into as its root instead of the
+#              host's / (another Debian release's userland, see userland.sh)
 #
-# The guest sees the host's root file system read-only over 9p, under a
-# tmpfs overlay (writes vanish at power-off), the kernel's modules on a
+# The guest sees the host's root file system (or ROOT) read-only over 9p,
+# under a tmpfs overlay (writes vanish at power-off), the kernel's modules on a
 # second 9p share and WORKDIR on a third, writable one.  Its NIC eth0 is
 # virtio-net on a restricted user-mode network (nothing leaves the VM),
 # address 10.0.2.15/24.  A 64 MiB sparse disk in WORKDIR/.vm is its one
@@ -31,16 +34,16 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${KLAB_CACHE:-/var/cache/iscsi-transports-kernel-lab}
 VM_LOCK=/tmp/iscsi-transports-vm.lock
-TIMEOUT=1500 MEM=1024 WORK= START_DIR=$PWD
+TIMEOUT=1500 MEM=1024 WORK= START_DIR=$PWD GUEST_ROOT=/
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,/^set -/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 say() { echo "[kernel-lab $(date +%T)] $*" >&2; }
 die() { say "$*"; exit 125; }
 
-while getopts "t:m:w:C:h" opt; do
+while getopts "t:m:w:C:r:h" opt; do
     case $opt in
         t) TIMEOUT=$OPTARG ;; m) MEM=$OPTARG ;; w) WORK=$OPTARG ;;
-        C) START_DIR=$OPTARG ;; *) usage ;;
+        C) START_DIR=$OPTARG ;; r) GUEST_ROOT=$OPTARG ;; *) usage ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -90,6 +93,19 @@ prepare_kernel() {
         die "cannot unpack $deb"
 }
 
+# Copy a module into DIR uncompressed (busybox's insmod may not read
+# Debian 13's .ko.xz) and print its name there.
+copy_module() {  # copy_module FILE DIR
+    local name
+    name=$(basename "$1")
+    case $name in
+        *.ko.xz) name=${name%.xz}; xz -dc "$1" > "$2/$name" ;;
+        *.ko.zst) name=${name%.zst}; zstd -qdc "$1" > "$2/$name" ;;
+        *) cp "$1" "$2/$name" ;;
+    esac || die "cannot copy $1 into the initramfs"
+    echo "$name"
+}
+
 # A busybox initramfs with the modules needed to reach the 9p root.
 prepare_initramfs() {
     local initrd=$CACHE/initrd-$KVER.cpio.gz kroot=$CACHE/kroot-$KVER dir
@@ -110,7 +126,7 @@ prepare_initramfs() {
         modprobe -d "$kroot" -S "$KVER" --show-depends "$module" |
             awk '$1 == "insmod" {print $2}'
     done | awk '!seen[$0]++' | while read -r file; do
-        cp "$file" "$dir/mods/" && basename "$file" >> "$dir/modules.list"
+        copy_module "$file" "$dir/mods" >> "$dir/modules.list"
     done
     cp "$HERE/init.sh" "$dir/init" && chmod 755 "$dir/init"
     (cd "$dir" && find . | cpio -o -H newc --quiet | gzip -1) \
@@ -163,7 +179,7 @@ boot() {
     if [ -n "$repo" ]; then
         QEMU+=(-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
     fi
-    QEMU+=(-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+    QEMU+=(-virtfs "local,path=$GUEST_ROOT,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
            -virtfs "local,path=$CACHE/kroot-$KVER/lib/modules,mount_tag=modules,security_model=none,readonly=on"
            -virtfs "local,path=$WORK,mount_tag=work,security_model=none"
            -netdev user,id=n0,restrict=on
@@ -193,6 +209,7 @@ main() {
     accel=$(choose_accel)
     flock -u 8
 
+    GUEST_ROOT=$(cd "$GUEST_ROOT" && pwd) || die "no such root: $GUEST_ROOT"
     WORK=${WORK:-$CACHE/runs/$(date +%Y%m%d-%H%M%S)-$$}
     mkdir -p "$WORK/.vm" && WORK=$(cd "$WORK" && pwd) || die "bad work dir"
     case $WORK$START_DIR in *[[:space:]]*) die "paths with spaces are not supported";; esac

@@ -11,6 +11,7 @@ own view, so a test can catch the library being wrong.
 
 from __future__ import annotations
 
+import functools
 import glob
 import mmap
 import os
@@ -20,7 +21,11 @@ from collections.abc import Callable
 
 from iscsi_transports.tests import kernel
 
-NODE_DIR = "/etc/iscsi/nodes"
+#: Where open-iscsi may keep its records (ISCSI_DB_ROOT, a build option):
+#: /etc/iscsi in its default build (Debian 12), /var/lib/iscsi in Debian 13.
+RECORD_DIRS = ("/etc/iscsi", "/var/lib/iscsi")
+#: The iface record :func:`records_dir` has iscsiadm write and delete.
+_PROBE_IFACE = "klab-records-probe"
 BY_PATH = "/dev/disk/by-path"
 INITIATOR_FILE = "/etc/iscsi/initiatorname.iscsi"
 #: The VM's NIC, as tools/kernel-lab/vm.sh and guest.sh set it up.
@@ -279,6 +284,36 @@ def by_path_links(iqn: str) -> list[str]:
                   if "-iscsi-%s-lun-" % iqn in os.path.basename(path))
 
 
+@functools.cache
+def records_dir() -> str:
+    """open-iscsi's records directory as the installed iscsiadm has it.
+
+    No iscsiadm command prints it, and guessing it from what exists would
+    make every "no record left" check pass vacuously on a userland that
+    keeps its records elsewhere: so iscsiadm itself writes a probe iface
+    record, once per run, and the directory it landed in is the answer.
+    """
+    argv = ("iscsiadm", "-m", "iface", "-I", _PROBE_IFACE)
+    ifaces = [os.path.join(root, "ifaces") for root in RECORD_DIRS]
+    made = [path for path in ifaces if not os.path.isdir(path)]
+    run(*argv, "-o", "new")
+    try:
+        found = [root for root, path in zip(RECORD_DIRS, ifaces)
+                 if os.path.isfile(os.path.join(path, _PROBE_IFACE))]
+    finally:
+        run(*argv, "-o", "delete")
+        # The machine as found: a records directory the library detects
+        # by its contents must not be made to look used by the probe.
+        for path in made:
+            if os.path.isdir(path) and not os.listdir(path):
+                os.rmdir(path)
+    if len(found) != 1:
+        raise MachineError("iscsiadm's probe iface record %s is in %s of %s"
+                           % (_PROBE_IFACE, found or "none",
+                              ", ".join(RECORD_DIRS)))
+    return found[0]
+
+
 def node_records(iqn: str) -> list[str]:
     """open-iscsi's node records for ``iqn``, as paths under its node
     directory.
@@ -287,7 +322,7 @@ def node_records(iqn: str) -> list[str]:
     one made with ``-o new`` (no target portal group known) is the single
     file ``<ip>,<port>``, whatever its iface: every file counts.
     """
-    base = os.path.join(NODE_DIR, iqn)
+    base = os.path.join(records_dir(), "nodes", iqn)
     return sorted(os.path.relpath(os.path.join(top, name), base)
                   for top, _dirs, files in os.walk(base) for name in files)
 

@@ -26,7 +26,6 @@ from iscsi_transports.tests.kernel import targets
 
 SECRET = "service-user-secret-7"
 TARGET_SECRET = "service-user-target-secret-8"
-IFACE_DIR = "/etc/iscsi/ifaces"
 
 
 class CmdlineWatcher:
@@ -172,6 +171,7 @@ class TestUnusableStateDirectory(ServiceUserTestCase):
         target = self.lio()
         iface = base.fake_manager.FakeOffload(self.conf).generate_iface().name
         self.forget_iface(iface)
+        ifaces = os.path.join(machine.records_dir(), "ifaces")
         locks = self.useFixture(fixtures.TempDir()).path
         os.chown(locks, service_user.SERVICE_UID, service_user.SERVICE_GID)
         # Locks elsewhere (nova's lock_path): the iface lock is taken, and
@@ -184,7 +184,7 @@ class TestUnusableStateDirectory(ServiceUserTestCase):
         self.assertEqual("StateDirUnusable", error.error)
         self.assert_one_line_state_error(error.message, self.missing)
         # No half-made iface record, no node record, no session.
-        self.assertFalse(os.path.exists(os.path.join(IFACE_DIR, iface)))
+        self.assertFalse(os.path.exists(os.path.join(ifaces, iface)))
         self.assertNotIn(iface, machine.run("iscsiadm", "-m", "iface"))
         self.assertEqual([], machine.node_records(target.iqn))
         self.assertEqual([], machine.sessions(target.iqn))
@@ -195,7 +195,7 @@ class TestUnusableStateDirectory(ServiceUserTestCase):
             "iscsi_transports": {"state_path": self.state}})
         info = self.service.request("driver_connect", props=target.props(),
                                     claimed_card=True)
-        self.assertTrue(os.path.exists(os.path.join(IFACE_DIR, iface)))
+        self.assertTrue(os.path.exists(os.path.join(ifaces, iface)))
         self.assertTrue(os.path.exists(os.path.join(self.state, "ifaces",
                                                     iface)))
         self.assertEqual(("tcp", "default", True),

@@ -7,11 +7,16 @@ failures names tests that exist, and that the recorder of their root
 operations records what ran without keeping a secret.
 """
 
+import io
 import os
 import re
+import subprocess
+import sys
 import unittest
 
 import fixtures
+import subunit
+import testtools
 
 from iscsi_transports.tests import base
 from iscsi_transports.tests import kernel
@@ -23,6 +28,7 @@ KERNEL_DIR = os.path.dirname(os.path.abspath(kernel.__file__))
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(KERNEL_DIR)))
 KNOWN_FAILURES = os.path.join(TOP, "tools", "kernel-lab",
                               "known-failures.txt")
+PREFIX_IDS = os.path.join(TOP, "tools", "kernel-lab", "prefix-ids.py")
 
 
 def test_ids(suite):
@@ -64,6 +70,37 @@ class TestKernelLabHarness(base.TestCase):
         for pattern in filter(None, patterns):
             self.assertTrue(any(re.search(pattern, test) for test in found),
                             pattern)
+
+
+class TestPrefixIds(base.TestCase):
+    """tools/kernel-lab/prefix-ids.py names each test's userland."""
+
+    def test_every_id_gets_the_prefix_and_keeps_its_status(self):
+        raw = io.BytesIO()
+        out = subunit.StreamResultToBytes(raw)
+        out.status(test_id="pkg.test_a", test_status="inprogress")
+        out.status(test_id="pkg.test_a", test_status="success")
+        out.status(test_id="pkg.test_b", test_status="fail",
+                   file_name="traceback", file_bytes=b"boom",
+                   mime_type="text/plain")
+        result = subprocess.run([sys.executable, PREFIX_IDS, "trixie"],
+                                input=raw.getvalue(), capture_output=True,
+                                check=True)
+        tests = {}
+        collect = testtools.StreamToDict(
+            lambda test: tests.update({test["id"]: test["status"]}))
+        collect.startTestRun()
+        subunit.ByteStreamToStreamResult(io.BytesIO(result.stdout)).run(
+            collect)
+        collect.stopTestRun()
+        self.assertEqual({"trixie.pkg.test_a": "success",
+                          "trixie.pkg.test_b": "fail"}, tests)
+
+    def test_no_prefix_is_refused(self):
+        result = subprocess.run([sys.executable, PREFIX_IDS], input=b"",
+                                capture_output=True)
+        self.assertEqual(2, result.returncode)
+        self.assertIn("Usage:", result.stderr.decode())
 
 
 SECRET = "recorder-secret-1"
