@@ -125,12 +125,13 @@ def rounds(lab: _attach.Lab) -> tuple[dict[str, float], dict[str, int]]:
     from oslo_privsep import priv_context
 
     from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     lab.use_privileged()
     privileged.context.start(priv_context.Method.FORK)
     try:
         attachers = {
-            IN_PROCESS: lab.ours(privileged.executor(in_process=True)),
-            DAEMON: lab.ours(privileged.executor(in_process=False)),
+            IN_PROCESS: lab.ours(client.executor(in_process=True)),
+            DAEMON: lab.ours(client.executor(in_process=False)),
             LEGACY: lab.ours()}
         floors = {FLOOR_DEFAULT: (lab.path("privileged-bin", "iscsiadm"),
                                   CHAINS[IN_PROCESS]),

@@ -139,10 +139,11 @@ def privsep_per_attach(workspace: Workspace) -> float:
     from oslo_privsep import priv_context
 
     from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     privileged.context.start(priv_context.Method.FORK)
     try:
         attach = attach_with(library_conf(sysfs_root=workspace.sysfs),
-                             privileged.executor(in_process=False))
+                             client.executor(in_process=False))
         attach()  # the record and lock exist from here on
         return _common.best_of(attach, repeat=5, number=5)
     finally:

@@ -99,7 +99,7 @@ def run_brick(lab: _attach.Lab, data: dict, shape: dict) -> dict:
 
 
 def main() -> dict:
-    from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     _common.quiet_logging()
     brick = _common.have_os_brick()
     lab = _attach.Lab.create()
@@ -120,7 +120,7 @@ def main() -> dict:
             lab.use_privileged()
             try:
                 results[name].update(run_ours(
-                    lab, mine, shape, privileged.executor(in_process=True),
+                    lab, mine, shape, client.executor(in_process=True),
                     "privsep"))
             finally:
                 lab.restore_privileged()

@@ -187,8 +187,8 @@ class ISCSIDriver:
         if self._maps is None:
             executor = self.iscsiadm.privileged
             if executor is None:
-                from iscsi_transports import privileged
-                executor = privileged.executor()
+                from iscsi_transports.privileged import client
+                executor = client.executor()
             self._maps = multipath_mod.Multipath(
                 self.conf, self.view, executor, clock=self._clock,
                 sleep=self._sleep)

@@ -153,8 +153,8 @@ class Iscsiadm:
             return None
         if self._executor is None:
             # Lazy: oslo.privsep is not loaded until something runs as root.
-            from iscsi_transports import privileged
-            self._executor = privileged.executor()
+            from iscsi_transports.privileged import client
+            self._executor = client.executor()
         return self._executor
 
     @property

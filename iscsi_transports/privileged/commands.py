@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from iscsi_transports import exception
+from iscsi_transports import privileged
 from iscsi_transports.privileged import validate
 
 LOG = logging.getLogger(__name__)
@@ -36,17 +37,20 @@ class CommandResult(NamedTuple):
     stderr: str
 
 
+@privileged.entrypoint
 def iscsiadm(args: Sequence[str], timeout: int) -> CommandResult:
     """Run ``iscsiadm`` with checked ``args``."""
     argv = validate.iscsiadm_args(args)
     return run("iscsiadm", argv, validate.timeout("run iscsiadm", timeout))
 
 
+@privileged.entrypoint
 def multipath(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipath_args(args)
     return run("multipath", argv, validate.timeout("run multipath", timeout))
 
 
+@privileged.entrypoint
 def multipathd(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipathd_args(args)
     return run("multipathd", argv,

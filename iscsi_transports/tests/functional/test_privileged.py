@@ -26,6 +26,7 @@ from iscsi_transports import iface as iface_mod
 from iscsi_transports import privileged
 from iscsi_transports.iscsiadm import ifaces
 from iscsi_transports.iscsiadm import runner as runner_mod
+from iscsi_transports.privileged import client
 from iscsi_transports.privileged import commands
 from iscsi_transports.privileged import validate
 from iscsi_transports.tests.functional import base
@@ -81,7 +82,7 @@ class DaemonCase(base.FunctionalTestCase):
             "nsenter -t %d -m -n -- %s -m oslo_privsep.daemon"
             % (self.lab.pid, sys.executable)))
         self.addCleanup(privileged.context.stop)
-        self.executor = privileged.executor(in_process=False)
+        self.executor = client.executor(in_process=False)
         self.secret, self.secret_in = secret("session"), secret("mutual")
         self.disco = secret("disco").replace(" = #1", "")
         self.chap = {P + "authmethod": "CHAP", P + "username": "user",
@@ -220,13 +221,13 @@ class TestFlushRealBlockDevice(base.FunctionalTestCase):
                  loop.st_rdev)
 
     def test_flush_in_process(self) -> None:
-        self.assertTrue(privileged.executor(in_process=True).flush_disk("sdq"))
+        self.assertTrue(client.executor(in_process=True).flush_disk("sdq"))
 
     def test_read_block_through_a_link_in_process(self) -> None:
         by_id = os.path.join(self.dev, "disk", "by-id")
         os.makedirs(by_id)
         os.symlink("../../sdq", os.path.join(by_id, "wwn-0x6001405"))
-        executor = privileged.executor(in_process=True)
+        executor = client.executor(in_process=True)
         executor.read_block("/dev/disk/by-id/wwn-0x6001405")
         executor.read_block("/dev/sdq")
 

@@ -30,7 +30,6 @@ import fixtures
 from iscsi_transports import brick as _brick
 from iscsi_transports import exception
 from iscsi_transports import iface as _iface
-from iscsi_transports import privileged as _privileged
 from iscsi_transports.attach import driver as _driver
 from iscsi_transports.attach import multipath as _multipath
 from iscsi_transports.attach import sysfs as _sysfs
@@ -80,7 +79,7 @@ multipath_node_settings = _multipath.node_settings
 
 def root_executor() -> _client.Executor:
     """The library's root operations, in this (root) process."""
-    return _privileged.executor(in_process=True)
+    return _client.executor(in_process=True)
 
 #: The iface bound to the VM's NIC by its MAC, as ``transport`` names it.
 NIC_IFACE = "tcp.%s" % machine.NIC_MAC

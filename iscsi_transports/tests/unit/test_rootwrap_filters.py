@@ -207,7 +207,7 @@ class TestPrivsepHelper(base.TestCase):
                              (2, "/etc/nova/../../tmp/evil.conf"),
                              (2, "/tmp/evil.conf"),
                              (4, "os_brick.privileged.default"),
-                             (4, "iscsi_transports.privileged.entry"),
+                             (4, "iscsi_transports.privileged.scsi"),
                              (6, "/var/run/x.sock")):
             argv = list(good)
             argv[index] = value
