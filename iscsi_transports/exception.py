@@ -13,8 +13,6 @@ import re
 from typing import Any
 
 __all__ = ["AuthenticationFailed",
-           "CommandFailed",
-           "DeviceRemovalFailed",
            "DiscoveryFailed",
            "HostNotFound",
            "IdbmError",
@@ -49,7 +47,6 @@ __all__ = ["AuthenticationFailed",
            "PduTimeout",
            "SessionExists",
            "SessionNotFound",
-           "SysfsWriteFailed",
            "TargetError",
            "TransportCapabilityError",
            "TransportNotFound",
@@ -167,8 +164,8 @@ class IscsiadmError(IscsiTransportsError):
 
 
 class IscsiadmNotFound(IscsiadmError):
-    msg_fmt = ("iscsiadm could not be run (%(stderr)s): install open-iscsi "
-               "or set [iscsi_transports] iscsiadm_path. Command: %(cmd)s")
+    msg_fmt = ("iscsiadm could not be run (%(stderr)s): install open-iscsi. "
+               "Command: %(cmd)s")
     meaning = "not installed"
 
 
@@ -281,7 +278,7 @@ class LogoutFailed(IscsiadmError):
 
 
 class IscsiadmAccessDenied(IscsiadmError):
-    meaning = "permission denied (run as root or set root_helper)"
+    meaning = "permission denied"
 
 
 class HostNotFound(TransportNotLoaded):
@@ -348,28 +345,6 @@ class VolumeDetachIncomplete(IscsiTransportsError):
 
 class VolumeAttachFailed(IscsiTransportsError):
     msg_fmt = "Could not attach %(target)s: %(reason)s"
-
-
-class CommandFailed(IscsiTransportsError):
-    """A command other than iscsiadm (``blockdev``) failed; ``cmd`` masked."""
-
-    msg_fmt = "%(cmd)s failed: %(reason)s"
-
-
-class SysfsWriteFailed(IscsiTransportsError):
-    """The kernel refused a write to a sysfs file (a LUN scan, a rescan)."""
-
-    msg_fmt = "Could not write %(value)r to %(path)s: %(reason)s"
-
-    def __init__(self, path: str, value: str, reason: str) -> None:
-        super().__init__(path=path, value=value, reason=reason)
-        self.path = path
-        self.reason = reason
-
-
-class DeviceRemovalFailed(IscsiTransportsError):
-    msg_fmt = ("Could not delete SCSI device %(device)s (%(link)s) before "
-               "logging out: %(reason)s")
 
 
 # -- dm-multipath -----------------------------------------------------------

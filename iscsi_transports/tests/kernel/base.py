@@ -10,11 +10,9 @@ kernel says (:mod:`.machine`) and on which root operations ran
 (:mod:`.recording`).
 
 Every driver, connector and iscsiadm runner built here takes the library's
-default path (``use_privsep``, as nova runs it): root operations through
-the privileged executor, in this process (the tests run as root), recorded
-by :attr:`KernelTestCase.root`.  The legacy path (``use_privsep = false``,
-commands through an ``execute``) is built only by
-:meth:`KernelTestCase.legacy_driver`.
+one path (as nova runs it): root operations through the privileged
+executor, in this process (the tests run as root), recorded by
+:attr:`KernelTestCase.root`.
 """
 
 from __future__ import annotations
@@ -38,7 +36,6 @@ from iscsi_transports.iscsiadm import ifaces as _ifaces
 from iscsi_transports.iscsiadm import runner as _iscsiadm
 from iscsi_transports.privileged import client as _client
 from iscsi_transports.tests import base as tests_base
-from iscsi_transports.tests.functional import base as functional_base
 from iscsi_transports.tests.kernel import child
 from iscsi_transports.tests.kernel import machine
 from iscsi_transports.tests.kernel import recording
@@ -57,7 +54,6 @@ __all__ = [
     "KernelTestCase",
     "Multipath",
     "NovaCompute",
-    "RecordingExecute",
     "Sysfs",
     "cli",
     "exception",
@@ -71,7 +67,6 @@ ISCSIConnector = _brick.ISCSIConnector
 Iscsiadm = _iscsiadm.Iscsiadm
 IfaceRecords = _ifaces.IfaceRecords
 Iface = _iface.Iface
-RecordingExecute = functional_base.RecordingExecute
 Multipath = _multipath.Multipath
 Sysfs = _sysfs.Sysfs
 multipath_node_settings = _multipath.node_settings
@@ -116,8 +111,6 @@ class KernelTestCase(tests_base.TestCase):
                    device_scan_interval=0.5)
         #: Every root operation of what the test builds, as it ran.
         self.root = recording.RootRecorder(root_executor())
-        #: The legacy path's commands (:meth:`legacy_driver` only).
-        self.execute = RecordingExecute()
 
     # -- targets -------------------------------------------------------------
 
@@ -158,27 +151,16 @@ class KernelTestCase(tests_base.TestCase):
     # -- the library -----------------------------------------------------------
 
     def driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
-        """The driver on the default path, its root operations recorded.
+        """The driver on :attr:`root`, its root operations recorded.
 
-        It is built as nova's is (no ``execute``), then given a runner on
-        :attr:`root`: the driver takes its root writes (LUN scans, disk
-        flushes and deletes) and multipath executor from its runner's
-        ``privileged``, which is checked here so that a driver resolving
-        them elsewhere fails every test instead of going unrecorded.
+        The driver takes its iscsiadm runs, root writes (LUN scans, disk
+        flushes and deletes) and multipath executor from the one executor
+        it is given, which is checked here so that a driver resolving them
+        elsewhere fails every test instead of going unrecorded.
         """
-        driver = ISCSIDriver(self.conf, **kwargs)
-        self.assertIsNotNone(driver.iscsiadm.privileged,
-                             "use_privsep is not the default path")
-        driver.iscsiadm = self.iscsiadm()
+        driver = ISCSIDriver(self.conf, executor=self.root, **kwargs)
+        self.assertIs(self.root, driver.iscsiadm.privileged)
         self.assertIs(self.root, driver.writer)
-        return driver
-
-    def legacy_driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
-        """The driver on the legacy path (``use_privsep = false``):
-        commands through :attr:`execute`, sysfs written directly."""
-        self.flags(use_privsep=False)
-        driver = ISCSIDriver(self.conf, execute=self.execute, **kwargs)
-        self.assertIsNone(driver.iscsiadm.privileged)
         return driver
 
     def connector(self, **kwargs: Any) -> _brick.ISCSIConnector:

@@ -1,10 +1,10 @@
 """The kernel tests' root operations: run for real, and recorded.
 
-The kernel tests attach the way production does by default
-(``use_privsep``, nova's path): every root operation goes through a
-privileged executor.  In the VM the tests are root, so that executor is the
-library's in-process one -- the same checked operations the oslo.privsep
-daemon runs for a service user (``test_service_user`` covers the daemon).
+The kernel tests attach the way production does (nova's path): every root
+operation goes through a privileged executor.  In the VM the tests are
+root, so that executor is the library's in-process one -- the same
+checked operations the oslo.privsep daemon runs for a service user
+(``test_service_user`` covers the daemon).
 :class:`RootRecorder` wraps it and keeps, for each operation, what was
 asked, when it started and ended and, for a command, its exit code: a test
 asserts what ran (which iscsiadm processes, which settings went into which
