@@ -221,19 +221,19 @@ class TestFlushRealBlockDevice(base.FunctionalTestCase):
                  loop.st_rdev)
 
     def test_flush_in_process(self) -> None:
-        self.assertTrue(client.executor(in_process=True).flush_disk("sdq"))
+        self.assertTrue(client.Executor(in_process=True).flush_disk("sdq"))
 
     def test_read_block_through_a_link_in_process(self) -> None:
         by_id = os.path.join(self.dev, "disk", "by-id")
         os.makedirs(by_id)
         os.symlink("../../sdq", os.path.join(by_id, "wwn-0x6001405"))
-        executor = client.executor(in_process=True)
+        executor = client.Executor(in_process=True)
         executor.read_block("/dev/disk/by-id/wwn-0x6001405")
         executor.read_block("/dev/sdq")
 
 
 class TestRunnerThroughTheDaemon(DaemonCase):
-    """The iscsiadm layer itself (``use_privsep``) through the daemon."""
+    """The iscsiadm layer itself through the daemon."""
 
     def setUp(self) -> None:
         super().setUp()
