@@ -2,7 +2,8 @@
 
 Both sides run the same scripted iscsiadm (``fake_iscsiadm.sh``): it is
 first on PATH (os-brick runs ``iscsiadm`` by name through its execute) and
-it is this project's ``iscsiadm_path``.  The kernel side of an attach --
+the root operations find it first on their own PATH
+(:meth:`Lab.use_privileged`).  The kernel side of an attach --
 SCSI scans, sysfs and udev -- has no process to count, so it is stood in
 for on both sides: this project reads a built sysfs tree where a login
 adds the session and a LUN scan adds the disk (the unit tests' kernel
@@ -33,10 +34,10 @@ from iscsi_transports import opts
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.attach import multipath
 from iscsi_transports.attach import sysfs
-from iscsi_transports.iscsiadm import runner
 from iscsi_transports.privileged import client
 from iscsi_transports.privileged import commands
 from iscsi_transports.privileged import paths
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.attach import kernel_tree
 
@@ -86,8 +87,10 @@ class Lab:
             dev = tempfile.mkdtemp(prefix="iscsi-bench-dev.")
         finally:
             tempfile.tempdir = saved
+        # The stand-in kernel's own iscsiadm is never asked: the root
+        # operations run the scripted one (KernelExecutor).
         kernel = fake_kernel.FakeKernel(kernel_tree.IscsiTree(sysfs, dev),
-                                        runner._default_execute)
+                                        fake_executor.ScriptedExecutor())
         lab = cls(root, kernel, fake_kernel.FakeMultipathd(
             kernel, os.path.join(root, "proc")), delay)
         for sub in ("state", "dev", "bin", "locks", "sysfs", "lib"):
@@ -151,17 +154,14 @@ class Lab:
 
     # -- the two attachers ----------------------------------------------------
 
-    def ours(self, privileged: client.Executor | None = None
-             ) -> driver_mod.ISCSIDriver:
-        """This project's driver: the legacy path (``execute`` injected)
-        unless ``privileged`` -- a root executor, in process or the daemon,
-        started after :meth:`use_privileged` -- is given: then every
-        iscsiadm call and LUN scan goes through it, as by default."""
+    def ours(self, privileged: client.Executor) -> driver_mod.ISCSIDriver:
+        """This project's driver on ``privileged``, a root executor (in
+        process or the daemon, started after :meth:`use_privileged`):
+        every iscsiadm call and LUN scan goes through it."""
         conf = cfg.ConfigOpts()
         opts.register_opts(conf)
         conf([], project="bench")
-        for key, value in {"iscsiadm_path": self.path("bin", "iscsiadm"),
-                           "state_path": self.path("lib"),
+        for key, value in {"state_path": self.path("lib"),
                            "sysfs_root": self.kernel.tree.root,
                            "device_dir": self.path("dev"),
                            "device_scan_attempts": 1,
@@ -169,16 +169,12 @@ class Lab:
                            "iscsi_db_path": self.path("state")}.items():
             conf.set_override(key, value, group=config.GROUP)
         driver = driver_mod.ISCSIDriver(
-            conf, execute=None if privileged else self.kernel,
-            writer=None if privileged else self.kernel,
+            conf, executor=KernelExecutor(privileged, self.kernel),  # type: ignore[arg-type]
             dev_root=self.kernel.tree.dev_root,
             maps=multipath.Multipath(
                 conf, sysfs.Sysfs(self.kernel.tree.root,
                                   self.kernel.tree.dev_root),
                 self.multipathd, proc_root=self.multipathd.proc_root))
-        if privileged is not None:
-            driver.iscsiadm = runner.Iscsiadm(
-                conf, executor=KernelExecutor(privileged, self.kernel))
         return driver
 
     def use_privileged(self) -> None:
@@ -242,7 +238,7 @@ class KernelExecutor:
     ``rescan`` or ``delete`` file exactly as it would in production; then
     the stand-in kernel does what the real one would on a login (a session
     appears), a LUN scan (the disk appears) or a delete, as
-    :class:`fake_kernel.FakeKernel` does for ``execute``.  A flush is the
+    :class:`fake_kernel.FakeKernel` does for the unit tests.  A flush is the
     stand-in's alone (see :meth:`flush_disk`).
     """
 

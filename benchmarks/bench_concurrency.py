@@ -10,21 +10,19 @@ os-brick, and within 2x of the limit the longest chain of calls sets.
 Two more baselines per path, measured in the same run: that chain limit
 (the path's calls per attach x 50 ms, if starting processes cost nothing:
 2 calls on the default path, ``-o new`` and ``--login``, whose settings
-the root daemon writes into the record; 3 on the legacy path, one ``-o
-update`` more), and the spawn floor: the same scripted iscsiadm calls,
+the root daemon writes into the record; os-brick's 3, one ``-o update``
+more), and the spawn floor: the same scripted iscsiadm calls,
 in a row from each of 32 threads, started by a bare ``subprocess.run``
 and nothing else (for the default path the script the daemon runs, which
 writes the record as a real iscsiadm does).  On 2 CPUs the spawn floor is
 above the chain limit (a shell script and its ``sleep`` start for each
 call), so it says how much of the wall time is ours.
 
-This project is measured three ways, each a separate driver on the same
-lab: the default path (``use_privsep``) as root, where the checked root
-operations run in this process; the default path as a service user,
-through the real privsep daemon (started here with ``Method.FORK``, as
-root, already running when timing starts, as nova's is after its first
-use); and the legacy path (``use_privsep = false``, an injected
-``execute``).  The privileged ones need root.
+This project is measured two ways, each a separate driver on the same
+lab: as root, where the checked root operations run in this process; and
+as a service user, through the real privsep daemon (started here with
+``Method.FORK``, as root, already running when timing starts, as nova's is
+after its first use).  Both need root.
 """
 
 from __future__ import annotations
@@ -47,15 +45,15 @@ GOAL_CHAIN = 2.0
 ROUNDS = 3
 IN_PROCESS = "privsep in process"
 DAEMON = "privsep daemon"
-LEGACY = "legacy execute"
-FLOOR_DEFAULT = "spawn floor, default path's calls"
-FLOOR_LEGACY = "spawn floor, legacy path's calls"
+BRICK = "os-brick"
+FLOOR_DEFAULT = "spawn floor, our calls"
+FLOOR_BRICK = "spawn floor, os-brick's calls"
 #: Each path's iscsiadm calls per attach (its chain), and its floor.
 CHAINS = {IN_PROCESS: (["-o", "new"], ["--login"]),
           DAEMON: (["-o", "new"], ["--login"]),
-          LEGACY: (["-o", "new"], ["-o", "update"], ["--login"])}
+          BRICK: (["-o", "new"], ["-o", "update"], ["--login"])}
 FLOORS = {IN_PROCESS: FLOOR_DEFAULT, DAEMON: FLOOR_DEFAULT,
-          LEGACY: FLOOR_LEGACY}
+          BRICK: FLOOR_BRICK}
 
 
 def attach_all(lab: _attach.Lab, attach, first: int) -> float:
@@ -120,22 +118,22 @@ def spawn_floor(lab: _attach.Lab, first: int, fake: str,
 
 def rounds(lab: _attach.Lab) -> tuple[dict[str, float], dict[str, int]]:
     """Median wall seconds (and iscsiadm calls of one round) of the spawn
-    floors and the three paths of this project, interleaved ROUNDS times
+    floors and the two paths of this project, interleaved ROUNDS times
     so that the shared machine's load falls on each alike."""
     from oslo_privsep import priv_context
 
     from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     lab.use_privileged()
     privileged.context.start(priv_context.Method.FORK)
     try:
         attachers = {
-            IN_PROCESS: lab.ours(privileged.executor(in_process=True)),
-            DAEMON: lab.ours(privileged.executor(in_process=False)),
-            LEGACY: lab.ours()}
+            IN_PROCESS: lab.ours(client.executor(in_process=True)),
+            DAEMON: lab.ours(client.executor(in_process=False))}
         floors = {FLOOR_DEFAULT: (lab.path("privileged-bin", "iscsiadm"),
                                   CHAINS[IN_PROCESS]),
-                  FLOOR_LEGACY: (lab.path("bin", "iscsiadm"),
-                                 CHAINS[LEGACY])}
+                  FLOOR_BRICK: (lab.path("bin", "iscsiadm"),
+                                CHAINS[BRICK])}
         lab.reset()
         for number, (fake, actions) in enumerate(floors.values()):
             # Untimed, as each attacher's warm-up attach.
@@ -192,25 +190,24 @@ def main() -> dict:
                 "%.2f s: %.1fx" % (chain(name), value / chain(name))]
 
     rows = [row("ours, privsep in process (root, default)", IN_PROCESS),
-            row("ours, privsep daemon (service user, default)", DAEMON),
-            row("ours, legacy execute (use_privsep = false)", LEGACY)]
+            row("ours, privsep daemon (service user, default)", DAEMON)]
     if theirs:
         rows.append(["os-brick", "%.2f s" % theirs, theirs_calls, "1.0x",
-                     "%.2fx" % (theirs / wall[FLOOR_LEGACY]),
-                     "%.2f s: %.1fx" % (chain(LEGACY),
-                                        theirs / chain(LEGACY))])
-    for name, path in ((FLOOR_DEFAULT, IN_PROCESS), (FLOOR_LEGACY, LEGACY)):
+                     "%.2fx" % (theirs / wall[FLOOR_BRICK]),
+                     "%.2f s: %.1fx" % (chain(BRICK),
+                                        theirs / chain(BRICK))])
+    for name, path in ((FLOOR_DEFAULT, IN_PROCESS), (FLOOR_BRICK, BRICK)):
         rows.append(["%s (no library)" % name, "%.2f s" % wall[name],
                      calls[name], "-", "1.00x",
                      "%.2f s: %.1fx" % (chain(path), wall[name] /
                                         chain(path))])
-    ours, daemon, in_process = wall[LEGACY], wall[DAEMON], wall[IN_PROCESS]
+    daemon, in_process = wall[DAEMON], wall[IN_PROCESS]
     _common.report(
         "concurrency", "%d concurrent attaches, %d ms per iscsiadm call "
         "(median of %d rounds)" % (VOLUMES, DELAY * 1000, ROUNDS),
         ["attacher", "wall time", "iscsiadm calls", "speed-up vs os-brick",
          "vs its spawn floor", "vs its chain limit"], rows,
-        {"ours_s": ours, "os_brick_s": theirs,
+        {"os_brick_s": theirs,
          "privsep_in_process_s": in_process, "privsep_daemon_s": daemon,
          "privsep_in_process_vs_spawn_floor":
              in_process / wall[FLOOR_DEFAULT],
@@ -218,21 +215,19 @@ def main() -> dict:
          "privsep_daemon_speedup": theirs / daemon if theirs else None,
          "volumes": VOLUMES, "delay_s": DELAY, "rounds": ROUNDS,
          "spawn_floor_default_s": wall[FLOOR_DEFAULT],
-         "spawn_floor_s": wall[FLOOR_LEGACY],
+         "spawn_floor_os_brick_s": wall[FLOOR_BRICK],
          "chain_limit_default_s": chain(IN_PROCESS),
-         "chain_limit_s": chain(LEGACY),
-         "ours_vs_spawn_floor": ours / wall[FLOOR_LEGACY],
-         "ours_vs_chain_limit": ours / chain(LEGACY),
+         "chain_limit_os_brick_s": chain(BRICK),
          "privsep_in_process_vs_chain_limit": in_process / chain(IN_PROCESS),
          "privsep_daemon_vs_chain_limit": daemon / chain(DAEMON),
          "load_average": os.getloadavg(),
-         "speedup": theirs / ours if theirs else None, "goal": GOAL,
+         "speedup": theirs / daemon if theirs else None, "goal": GOAL,
          "goal_chain": GOAL_CHAIN,
          "goal_chain_met": max(in_process / chain(IN_PROCESS),
                                daemon / chain(DAEMON)) <= GOAL_CHAIN,
-         "goal_met": bool(theirs and min(theirs / ours, theirs / daemon,
+         "goal_met": bool(theirs and min(theirs / daemon,
                                          theirs / in_process) >= GOAL)})
-    return {"ours": ours, "os_brick": theirs, "privsep_in_process": in_process,
+    return {"ours": daemon, "os_brick": theirs, "privsep_in_process": in_process,
             "privsep_daemon": daemon}
 
 

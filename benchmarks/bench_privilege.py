@@ -2,7 +2,7 @@
 
 The root work of one single-path CHAP attach, done by the library's own
 code (the iscsiadm runner and the root-write seam, with the driver's node
-settings) three ways in the same run, each against the same scripted
+settings) two ways in the same run, each against the same scripted
 ``iscsiadm`` (it exits 0 at once, so what is measured is the privilege path,
 not iscsiadm): ``-o new``, the node settings with CHAP, ``--login``, and
 the LUN scan.
@@ -12,23 +12,19 @@ the LUN scan.
   their first use; the settings and CHAP lines are written into the node
   record by the daemon (a record in iscsiadm's format, under open-iscsi's
   lock: no ``-o update`` process), the scan is the daemon's write;
-* **rootwrap** (``use_privsep = false``): every command through
-  ``oslo-rootwrap <conf> iscsiadm ...`` with the project's filters (nova's
-  ``root_helper`` without the ``sudo`` in front, which only adds to it),
-  the settings and CHAP as one ``-o update``'s arguments; the scan written here (a service user
-  could not: that is issue 14);
-* **no helper** (``use_privsep = false``, empty ``root_helper``): the
-  legacy runner as root, each command through ``processutils``: what the
-  daemon saves besides the helper (it starts its commands from a small
-  process).
+* **in process**: the same operations run by a caller that is root
+  already (the console script run by an operator), no daemon.
+
+The library has no per-command root-helper path any more (every root
+operation goes through these operations), so rootwrap per command is not
+measured.
 
 The daemon's own start, once per service start, is measured apart: the
 ``privsep-helper`` process started, connected and stopped (through the
 service's root helper it costs one rootwrap run more).
 
-Needs root (the daemon keeps CAP_SYS_ADMIN) and oslo.rootwrap
-(``benchmarks/requirements.txt``).  Goal: privsep costs less per attach
-than per-command rootwrap.
+Needs root (the daemon keeps CAP_SYS_ADMIN).  Goal: the daemon costs at
+most twice the in-process operations per attach.
 """
 
 from __future__ import annotations
@@ -54,16 +50,11 @@ RECORD = ("# BEGIN RECORD 2.1.8\nnode.name = %s\nnode.tpgt = -1\n"
           "node.session.auth.authmethod = None\n"
           "node.conn[0].address = 192.0.2.10\nnode.conn[0].port = 3260\n"
           "# END RECORD\n" % TARGET)
-ROOTWRAP_CONF = """[DEFAULT]
-filters_path = %(filters)s
-exec_dirs = %(bin)s
-use_syslog = False
-"""
 
 
 class Workspace:
     """A scripted iscsiadm, a node record, a SCSI host's scan file, a lock
-    dir, rootwrap's config."""
+    dir."""
 
     def __init__(self) -> None:
         self.root = tempfile.mkdtemp(prefix="bench-privilege.")
@@ -82,11 +73,6 @@ class Workspace:
         os.makedirs(host)
         with open(os.path.join(host, "scan"), "w"):
             pass
-        self.conf = os.path.join(self.root, "rootwrap.conf")
-        with open(self.conf, "w") as conf:
-            conf.write(ROOTWRAP_CONF % {
-                "filters": os.path.join(_common.REPO, "etc", "rootwrap.d"),
-                "bin": self.bin})
 
     def destroy(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -105,13 +91,11 @@ def library_conf(**options: object) -> cfg.ConfigOpts:
 def attach_with(conf: cfg.ConfigOpts, executor: object = None
                 ) -> Callable[[], None]:
     """The root work of ``ISCSIDriver._login`` and the LUN scan, through
-    the runner built on ``conf`` (and ``executor``: the daemon)."""
+    the runner built on ``conf`` and ``executor``."""
     from iscsi_transports.attach import driver as driver_mod
-    from iscsi_transports.attach import writer as writer_mod
     from iscsi_transports.iscsiadm import runner
     iscsiadm = runner.Iscsiadm(conf, executor=executor)  # type: ignore[arg-type]
-    writer = iscsiadm.privileged or writer_mod.SysfsWriter(
-        conf.iscsi_transports.sysfs_root, iscsiadm)
+    writer = iscsiadm.privileged
     settings = {**driver_mod.ISCSIDriver(conf).node_settings(), **CHAP}
 
     def attach() -> None:
@@ -139,10 +123,11 @@ def privsep_per_attach(workspace: Workspace) -> float:
     from oslo_privsep import priv_context
 
     from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     privileged.context.start(priv_context.Method.FORK)
     try:
         attach = attach_with(library_conf(sysfs_root=workspace.sysfs),
-                             privileged.executor(in_process=False))
+                             client.executor(in_process=False))
         attach()  # the record and lock exist from here on
         return _common.best_of(attach, repeat=5, number=5)
     finally:
@@ -176,44 +161,31 @@ def main() -> dict:
     _common.quiet_logging()
     if os.geteuid() != 0:
         raise SystemExit("bench_privilege needs root: the daemon keeps "
-                         "CAP_SYS_ADMIN and rootwrap runs as root")
-    rootwrap = _tool("oslo-rootwrap")
+                         "CAP_SYS_ADMIN")
+    from iscsi_transports.privileged import client
     helper = _tool("privsep-helper")
-    have_rootwrap = os.path.exists(rootwrap)
-    if not have_rootwrap:
-        print("!!! oslo.rootwrap is NOT installed: only privsep and the floor "
-              "are measured. Install benchmarks/requirements.txt.",
-              file=sys.stderr)
     workspace = Workspace()
     try:
         use_workspace(workspace)
         privsep = privsep_per_attach(workspace)
         start = daemon_start(helper)
-        direct = _common.best_of(attach_with(library_conf(
-            use_privsep=False, sysfs_root=workspace.sysfs,
-            iscsiadm_path=os.path.join(workspace.bin, "iscsiadm"))),
-            repeat=5, number=5)
-        wrapped = _common.best_of(attach_with(library_conf(
-            use_privsep=False, sysfs_root=workspace.sysfs,
-            root_helper="%s %s" % (rootwrap, workspace.conf))),
-            repeat=3, number=2) if have_rootwrap else None
+        direct = _common.best_of(attach_with(
+            library_conf(sysfs_root=workspace.sysfs),
+            client.executor(in_process=True)), repeat=5, number=5)
     finally:
         workspace.destroy()
     rows = [["privsep daemon", _common.ms(privsep), "1.0x"],
-            ["rootwrap per command",
-             _common.ms(wrapped) if wrapped else "n/a",
-             "%.1fx" % (wrapped / privsep) if wrapped else "-"],
-            ["no helper (legacy runner, root)", _common.ms(direct),
+            ["in process (root)", _common.ms(direct),
              "%.1fx" % (direct / privsep)],
             ["privsep daemon start (once per service start)",
              _common.ms(start), "-"]]
     _common.report(
         "privilege", "root work of one single-path CHAP attach",
         ["privilege path", "per attach", "vs privsep"], rows,
-        {"privsep_s": privsep, "rootwrap_s": wrapped, "direct_s": direct,
+        {"privsep_s": privsep, "direct_s": direct,
          "daemon_start_s": start,
-         "goal_met": wrapped is not None and privsep < wrapped})
-    return {"privsep": privsep, "rootwrap": wrapped, "direct": direct,
+         "goal_met": privsep <= 2 * direct})
+    return {"privsep": privsep, "direct": direct,
             "daemon_start": start}
 
 

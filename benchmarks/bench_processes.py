@@ -10,15 +10,14 @@ would run (``multipathd show status`` on every attach, ``multipath -a``,
 ``multipathd add path``, ``multipath -C``).  Goals: a fresh single-path
 attach makes at most 3 processes, with or without CHAP (os-brick: 7 and
 more by its code), the limit being 2 (``-o new`` and ``--login``: the
-default path, where the root daemon writes the settings into the record,
-reaches it; the legacy path runs one ``-o update`` more); a 4-path
+root daemon writes the settings into the record); a 4-path
 multipath attach at most 14 (os-brick: 28 iscsiadm alone).  The full
 lifecycle (node record with manual scans and startup, login window, CHAP
 and multipath timeouts, login; the map) is counted, for multipathd
 building the map alone and for ``find_multipaths strict``, where it has to
 be told.  A detach of the last volume of a target is counted too (the
-map's flush, ``node.startup = manual`` -- a process on the legacy path
-only --, logout, delete).
+map's flush, ``node.startup = manual`` written into the record, logout,
+delete).
 """
 
 from __future__ import annotations
@@ -65,9 +64,10 @@ def count_detach(lab: _attach.Lab, detach, data: dict, info: object,
 
 
 def run_ours(lab: _attach.Lab, data: dict, shape: dict,
-             privileged: object = None, key: str = "ours") -> dict:
-    """Counts of this project's driver: the legacy path, or the default
-    one when ``privileged`` (a root executor) is given."""
+             privileged: object, key: str = "ours") -> dict:
+    """Counts of this project's driver on ``privileged``, a root executor
+    (the operations the daemon runs, here in process: the counts do not
+    depend on which)."""
     driver = lab.ours(privileged)  # type: ignore[arg-type]
     # Single path: multipathd as Debian runs it (find_multipaths strict).
     lab.multipathd.auto = shape.get("alone", False)
@@ -99,7 +99,7 @@ def run_brick(lab: _attach.Lab, data: dict, shape: dict) -> dict:
 
 
 def main() -> dict:
-    from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     _common.quiet_logging()
     brick = _common.have_os_brick()
     lab = _attach.Lab.create()
@@ -109,52 +109,39 @@ def main() -> dict:
             data = _attach.props(number, paths=shape["paths"],
                                  chap=shape.get("chap", False))
             lab.add_devices(data)
-            results[name] = run_ours(lab, data, shape)
-            # The default path: the same checked root operations the
-            # daemon runs, here in process (counts do not depend on which).
-            # A volume of its own: the stand-in kernel keeps a detached
-            # disk's udev links.
-            mine = _attach.props(number + 10, paths=shape["paths"],
-                                 chap=shape.get("chap", False))
-            lab.add_devices(mine)
             lab.use_privileged()
             try:
-                results[name].update(run_ours(
-                    lab, mine, shape, privileged.executor(in_process=True),
-                    "privsep"))
+                results[name] = run_ours(lab, data, shape,
+                                         client.executor(in_process=True))
             finally:
                 lab.restore_privileged()
             if brick:
                 results[name].update(run_brick(lab, data, shape))
     finally:
         lab.destroy()
-    rows = [[name, "%d (%d)" % (r["privsep"], r["privsep_iscsiadm"]),
-             "%d (%d)" % (r["ours"], r["ours_iscsiadm"]),
+    rows = [[name, "%d (%d)" % (r["ours"], r["ours_iscsiadm"]),
              "%d (%d)" % (r["os_brick"], r["os_brick_iscsiadm"])
              if brick else "n/a",
-             "%.1fx fewer" % (r["os_brick"] / r["privsep"]) if brick
+             "%.1fx fewer" % (r["os_brick"] / r["ours"]) if brick
              else "-",
-             r["privsep_detach"], r["ours_detach"],
-             r.get("os_brick_detach", "n/a")]
+             r["ours_detach"], r.get("os_brick_detach", "n/a")]
             for name, r in results.items()]
-    multipath = [max(r["ours"], r["privsep"]) for name, r in results.items()
+    multipath = [r["ours"] for name, r in results.items()
                  if "4-path" in name]
     _common.report(
         "processes", "processes per attach and detach (iscsiadm in brackets;"
         " the rest multipath/multipathd)",
-        ["volume", "attach: ours (privsep, default)", "ours (legacy)",
-         "os-brick", "ours (default) vs os-brick", "detach: ours (privsep)",
-         "ours (legacy)", "os-brick"], rows,
+        ["volume", "attach: ours", "os-brick", "ours vs os-brick",
+         "detach: ours", "os-brick"], rows,
         {"results": results, "goal_single": GOAL_SINGLE,
          "limit_single": LIMIT_SINGLE,
          "default_path_at_limit": max(
-             results[single]["privsep"]
+             results[single]["ours"]
              for single in ("single path", "single path + CHAP"))
          <= LIMIT_SINGLE,
          "goal_multipath": GOAL_MULTIPATH,
-         "goal_met": max(results[single][key]
-                         for single in ("single path", "single path + CHAP")
-                         for key in ("ours", "privsep"))
+         "goal_met": max(results[single]["ours"]
+                         for single in ("single path", "single path + CHAP"))
          <= GOAL_SINGLE and max(multipath) <= GOAL_MULTIPATH})
     return results
 

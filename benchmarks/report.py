@@ -89,7 +89,7 @@ def chart(results: dict[str, dict]) -> None:
     procs = results["processes"]["results"]
     _bars(axes[1], "processes per attach", "processes",
           [name.replace(" + ", "\n+ ").replace(", ", "\n") for name in procs],
-          [r["privsep"] for r in procs.values()],
+          [r["ours"] for r in procs.values()],
           [r.get("os_brick", 0) for r in procs.values()])
     conc = results["concurrency"]
     # The default path as nova runs it (a service user: the daemon).

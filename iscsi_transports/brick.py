@@ -32,10 +32,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import functools
 import logging
 import os
-import shlex
 import struct
 import time
 import typing
@@ -78,8 +76,7 @@ class Driver(typing.Protocol):
 
     @property
     def iscsiadm(self) -> Any:
-        """The iscsiadm runner: its ``privileged`` root operations, or
-        ``run_command`` on the legacy root helper path."""
+        """The iscsiadm runner: its ``privileged`` root operations."""
 
     def connect_volume(self, connection_properties: Mapping[str, Any],
                        volume_type: str = "iscsi", *,
@@ -226,50 +223,23 @@ def caller_transport(conf: cfg.ConfigOpts, transport: str | None
     return transport
 
 
-def _with_root_helper(root_helper: str, execute: _Execute | None
-                      ) -> _Execute:
-    """``execute`` that runs commands under the caller's root helper."""
-    def run(*cmd: str, **kwargs: Any) -> tuple[str, str]:
-        from oslo_concurrency import processutils
-        run_with = execute or processutils.execute
-        return run_with(*shlex.split(root_helper), *cmd, **kwargs)
-    return run
-
-
-@functools.cache
-def _warn_execute_is_legacy() -> None:
-    """Say once per process that a caller's ``execute`` overrides
-    ``use_privsep``: silently, secrets would go on command lines."""
-    LOG.warning("An execute callable was given to the iSCSI connector: "
-                "iscsi-transports runs its commands through it (the legacy "
-                "root helper path, CHAP secrets on iscsiadm command lines), "
-                "not through its privsep daemon, although [iscsi_transports] "
-                "use_privsep is true. Pass no execute to use the daemon.")
-
-
-def make_driver(conf: cfg.ConfigOpts, root_helper: str | None,
-                execute: _Execute | None) -> Driver:
-    """The library's driver for a connector.
-
-    By default (``use_privsep``) the library's root daemon does the root
-    work; the caller's root helper is then what starts that daemon (nova,
-    cinder and os-brick's other callers hand it to oslo.privsep at
-    start-up), so nothing of it is used here.  An ``execute`` given by the
-    caller, or ``use_privsep = false``, is the legacy path: commands under
-    ``[iscsi_transports] root_helper`` when set, else the caller's.
-    """
+def make_driver(conf: cfg.ConfigOpts) -> Driver:
+    """The library's driver for a connector: every root operation goes
+    through the library's privsep daemon (in process when root)."""
     register_opts(conf)
-    if execute is None and conf.iscsi_transports.use_privsep:
-        return driver_mod.ISCSIDriver(conf)
-    if execute is not None and conf.iscsi_transports.use_privsep:
-        _warn_execute_is_legacy()
-    if root_helper and not operator_set(conf, "root_helper"):
-        execute = _with_root_helper(root_helper, execute)
-    return driver_mod.ISCSIDriver(conf, execute=execute)
+    return driver_mod.ISCSIDriver(conf)
 
 
 class ISCSIConnector(brick_iscsi.ISCSIConnector):
-    """os-brick's iSCSI connector, attaching through iscsi-transports."""
+    """os-brick's iSCSI connector, attaching through iscsi-transports.
+
+    ``root_helper`` and ``execute`` are os-brick's connector arguments:
+    accepted, kept by os-brick's base class, and not used.  Every root
+    operation goes through the library's privsep daemon, which the caller's
+    root helper starts (nova, cinder and os-brick's other callers hand it to
+    oslo.privsep at start-up), so no command runs under ``root_helper`` or
+    through ``execute``.
+    """
 
     def __init__(self, root_helper: str, driver: Any = None,
                  execute: _Execute | None = None,
@@ -293,8 +263,7 @@ class ISCSIConnector(brick_iscsi.ISCSIConnector):
         #: What the caller asked for, as os-brick keeps it.
         self.transport = transport
         self.volume_type = "iser" if transport == "iser" else "iscsi"
-        self.iscsi_driver = iscsi_driver or make_driver(
-            self.conf, root_helper, execute)
+        self.iscsi_driver = iscsi_driver or make_driver(self.conf)
 
     # -- what the driver is asked with -----------------------------------
 
@@ -321,8 +290,7 @@ class ISCSIConnector(brick_iscsi.ISCSIConnector):
         volume to the one that will be used.
         """
         conf = kwargs.get("conf") or cfg.CONF
-        iscsi_driver = kwargs.get("iscsi_driver") or make_driver(
-            conf, root_helper, kwargs.get("execute"))
+        iscsi_driver = kwargs.get("iscsi_driver") or make_driver(conf)
         asked = kwargs.get("transport") or nova_iface(conf)
         with _as_brick_errors():
             props = iscsi_driver.connector_properties(
@@ -348,20 +316,14 @@ class ISCSIConnector(brick_iscsi.ISCSIConnector):
                            ) -> bool:
         """Whether one block of ``path`` can be read, as os-brick checks
         it with ``dd``: through the library's root daemon (which accepts
-        only a disk, a dm map or a udev link to one), or ``dd`` under the
-        root helper on the legacy path (``use_privsep = false``)."""
+        only a disk, a dm map or a udev link to one)."""
         real = os.path.normpath(path)
         if not real.startswith("/dev/") or real != path:
             LOG.warning("Not checking %r: not a device path under /dev", path)
             return False
-        runner = self.iscsi_driver.iscsiadm
         try:
-            if runner.privileged is None:
-                runner.run_command(
-                    ["dd", "if=" + path, "of=/dev/null", "count=1"])
-            else:
-                runner.privileged.read_block(path)
-        except (exception.CommandFailed, exception.PrivilegedError) as error:
+            self.iscsi_driver.iscsiadm.privileged.read_block(path)
+        except exception.PrivilegedError as error:
             LOG.error("Failed to read the device %s: %s", path, error)
             return False
         return True

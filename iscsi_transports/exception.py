@@ -15,8 +15,6 @@ from typing import Any
 __all__ = ["AmbiguousTarget",
            "AuthenticationFailed",
            "BrickNotAdoptable",
-           "CommandFailed",
-           "DeviceRemovalFailed",
            "DiscoveryFailed",
            "HostNotFound",
            "IdbmError",
@@ -52,7 +50,6 @@ __all__ = ["AmbiguousTarget",
            "RunRefused",
            "SessionExists",
            "SessionNotFound",
-           "SysfsWriteFailed",
            "TargetError",
            "TransportCapabilityError",
            "TransportNotFound",
@@ -199,8 +196,8 @@ class IscsiadmError(IscsiTransportsError):
 
 
 class IscsiadmNotFound(IscsiadmError):
-    msg_fmt = ("iscsiadm could not be run (%(stderr)s): install open-iscsi "
-               "or set [iscsi_transports] iscsiadm_path. Command: %(cmd)s")
+    msg_fmt = ("iscsiadm could not be run (%(stderr)s): install open-iscsi. "
+               "Command: %(cmd)s")
     meaning = "not installed"
 
 
@@ -313,7 +310,7 @@ class LogoutFailed(IscsiadmError):
 
 
 class IscsiadmAccessDenied(IscsiadmError):
-    meaning = "permission denied (run as root or set root_helper)"
+    meaning = "permission denied"
 
 
 class HostNotFound(TransportNotLoaded):
@@ -380,28 +377,6 @@ class VolumeDetachIncomplete(IscsiTransportsError):
 
 class VolumeAttachFailed(IscsiTransportsError):
     msg_fmt = "Could not attach %(target)s: %(reason)s"
-
-
-class CommandFailed(IscsiTransportsError):
-    """A command other than iscsiadm (``blockdev``) failed; ``cmd`` masked."""
-
-    msg_fmt = "%(cmd)s failed: %(reason)s"
-
-
-class SysfsWriteFailed(IscsiTransportsError):
-    """The kernel refused a write to a sysfs file (a LUN scan, a rescan)."""
-
-    msg_fmt = "Could not write %(value)r to %(path)s: %(reason)s"
-
-    def __init__(self, path: str, value: str, reason: str) -> None:
-        super().__init__(path=path, value=value, reason=reason)
-        self.path = path
-        self.reason = reason
-
-
-class DeviceRemovalFailed(IscsiTransportsError):
-    msg_fmt = ("Could not delete SCSI device %(device)s (%(link)s) before "
-               "logging out: %(reason)s")
 
 
 # -- dm-multipath -----------------------------------------------------------

@@ -36,7 +36,9 @@ from collections.abc import Callable
 
 from iscsi_transports import exception
 from iscsi_transports.attach import sysfs
-from iscsi_transports.attach import writer as writer_mod
+
+if typing.TYPE_CHECKING:
+    from iscsi_transports.privileged import client
 
 LOG = logging.getLogger(__name__)
 
@@ -90,7 +92,7 @@ class Found(typing.NamedTuple):
 class Waiter:
     """Scans for and waits on one LUN; the host is injected."""
 
-    def __init__(self, view: sysfs.Sysfs, writer: writer_mod.KernelWriter,
+    def __init__(self, view: sysfs.Sysfs, writer: client.Executor,
                  sleep: Callable[[float], None],
                  clock: Callable[[], float]) -> None:
         self.view = view
@@ -191,7 +193,7 @@ class Removal(typing.NamedTuple):
     left: dict[str, str]
 
 
-def remove(writer: writer_mod.KernelWriter, disks: list[sysfs.Disk],
+def remove(writer: client.Executor, disks: list[sysfs.Disk],
            force: bool = False) -> Removal:
     """Flush and delete each disk; a held one is left with the reason.
 

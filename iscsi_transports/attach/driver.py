@@ -10,8 +10,8 @@ The kernel is the source of truth (:mod:`iscsi_transports.attach.sysfs`):
 under the target's lock the driver reads the sessions from sysfs, reuses
 one only when target, portal *and* iface match, else writes a node record
 (``-o new``, then manual LUN scans, manual startup, our login window and
-CHAP written into it: by the root daemon, or one ``-o update`` on the
-legacy path) and logs in; then it scans exactly the volume's LUN
+CHAP written into it by the root daemon) and logs in; then it scans
+exactly the volume's LUN
 and returns the udev link of the disk at that ``H:C:T:L``.  A detach
 removes only this volume's disks and logs out only a session no other
 disk (and no waiting attach) uses.  A failed attach undoes what it made,
@@ -44,13 +44,15 @@ from iscsi_transports.attach import inflight
 from iscsi_transports.attach import ledger
 from iscsi_transports.attach import multipath as multipath_mod
 from iscsi_transports.attach import sysfs
-from iscsi_transports.attach import writer as writer_mod
 from iscsi_transports.iscsiadm import errors as iscsiadm_errors
 from iscsi_transports.iscsiadm import ifaces
 from iscsi_transports.iscsiadm import parse
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import rules
+
+if typing.TYPE_CHECKING:
+    from iscsi_transports.privileged import client
 
 __all__ = ["DiscoveryResult", "ISCSIDriver", "Manager", "driver_opts"]
 
@@ -139,16 +141,16 @@ class Manager(Protocol):
 class ISCSIDriver:
     """Connects and disconnects iSCSI volumes (nova/cinder properties).
 
-    ``writer`` is the one seam for root writes to the kernel (LUN scans,
-    rescans, flushes, deletes); see :mod:`iscsi_transports.attach.writer`.
+    ``executor`` is the one seam for root operations (iscsiadm, LUN
+    scans, rescans, flushes, deletes, multipath): the library's
+    :class:`~iscsi_transports.privileged.client.Executor` unless given.
     ``sleep``, ``clock``, ``dev_root`` and ``initiator_file`` inject the
     rest of the host.
     """
 
     def __init__(self, conf: cfg.ConfigOpts, manager: Manager | None = None,
-                 execute: Callable[..., tuple[str, str]] | None = None,
                  sleep: Callable[[float], None] = time.sleep, *,
-                 writer: writer_mod.KernelWriter | None = None,
+                 executor: client.Executor | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  dev_root: str = "/dev",
                  initiator_file: str = INITIATOR_FILE,
@@ -158,9 +160,8 @@ class ISCSIDriver:
         self.conf = conf
         self._manager = manager
         self._manager_lock = threading.Lock()
-        self.iscsiadm = runner.Iscsiadm(conf, execute=execute)
+        self.iscsiadm = runner.Iscsiadm(conf, executor=executor)
         self.view = sysfs.Sysfs(self.options.sysfs_root, dev_root)
-        self._writer = writer
         self._sleep, self._clock = sleep, clock
         self._inflight = inflight.Registry()
         self.initiator_file = initiator_file
@@ -174,14 +175,11 @@ class ISCSIDriver:
         return self.conf.iscsi_transports
 
     @property
-    def writer(self) -> writer_mod.KernelWriter:
-        """The one seam for root writes to the kernel: the given one, else
-        the runner's root daemon (``use_privsep``), else direct sysfs
-        writes.  Resolved on first use: the daemon starts only then."""
-        if self._writer is None:
-            self._writer = self.iscsiadm.privileged or writer_mod.SysfsWriter(
-                self.options.sysfs_root, self.iscsiadm)
-        return self._writer
+    def writer(self) -> client.Executor:
+        """The root operations of the kernel writes (LUN scans, rescans,
+        flushes, deletes): the runner's.  Resolved on first use: the daemon
+        starts only then."""
+        return self.iscsiadm.privileged
 
     @property
     def _disks(self) -> disks.Waiter:
@@ -190,16 +188,12 @@ class ISCSIDriver:
     @property
     def maps(self) -> multipath_mod.Multipath:
         """dm-multipath maps: the given one, else built on first use with
-        the root executor (the runner's, else the library's in-process or
-        daemon one), so a volume without a map never loads it."""
+        the runner's root executor, so a volume without a map never loads
+        it."""
         if self._maps is None:
-            executor = self.iscsiadm.privileged
-            if executor is None:
-                from iscsi_transports import privileged
-                executor = privileged.executor()
             self._maps = multipath_mod.Multipath(
-                self.conf, self.view, executor, clock=self._clock,
-                sleep=self._sleep)
+                self.conf, self.view, self.iscsiadm.privileged,
+                clock=self._clock, sleep=self._sleep)
         return self._maps
 
     @property
@@ -594,9 +588,8 @@ class ISCSIDriver:
                extra: Mapping[str, str],
                known: Sequence[sysfs.Session]) -> list[sysfs.Session]:
         """``-o new``, every setting (``extra``: the multipath timeouts)
-        written into the record, ``--login``: two processes through the
-        root daemon, three on the legacy path (one ``-o update``), CHAP or
-        not."""
+        written into the record by the root daemon, ``--login``: two
+        processes, CHAP or not."""
         record_portal = self._record_portal(made, known)
         made.record = True
         self.iscsiadm.node_new(made.iqn, record_portal, made.iface_args)
@@ -652,12 +645,8 @@ class ISCSIDriver:
         daemon's write: with its portal group when the target's records
         at that portal are kept per iface (the daemon writes one record,
         and the bare portal may match this iface's records of several
-        groups), else bare (the single-file record).  ``-o update`` on the
-        legacy path sets every matching record itself: bare, and no
-        layout read (for a caller that cannot read the records, an
-        iscsiadm process)."""
-        if self.iscsiadm.privileged is not None and \
-                session.tpgt is not None and session.tpgt in \
+        groups), else bare (the single-file record)."""
+        if session.tpgt is not None and session.tpgt in \
                 self.iscsiadm.node_layout(made.iqn, made.portal).tpgts:
             return "%s,%d" % (made.portal, session.tpgt)
         return made.portal
@@ -1080,10 +1069,7 @@ class ISCSIDriver:
             with open(self.initiator_file, encoding="utf-8") as handle:
                 return host_mod.parse_initiator_name(handle.read())
         except PermissionError:
-            privileged = self.iscsiadm.privileged
-            if privileged is None:
-                return None
-            return privileged.read_initiator_file() or None
+            return self.iscsiadm.privileged.read_initiator_file() or None
         except (OSError, UnicodeDecodeError):
             return None
 

@@ -51,10 +51,15 @@ EXIT_CODES: dict[int, tuple[str, type[exception.IscsiadmError]]] = {
     32: ("ISCSI_ERR_SESSION_NOT_CONNECTED", exception.LogoutFailed),
     33: ("ISCSI_ERR_REQ_TIMEDOUT", exception.IscsidRequestTimeout),
 }
-#: Exit codes of a root helper (or nsenter/sudo) that could not exec.
+#: Exit codes of a wrapper (a script, env) that could not exec iscsiadm.
 _NOT_FOUND_CODES = (126, 127)
 _SECRET_KEY_RE = re.compile(r"password|secret", re.IGNORECASE)
 MASK = "***"
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a record setting named ``key`` holds a secret."""
+    return bool(_SECRET_KEY_RE.search(key))
 
 
 def mask_argv(argv: Sequence[str]) -> list[str]:
@@ -70,7 +75,7 @@ def mask_argv(argv: Sequence[str]) -> list[str]:
             secret_key = False
             continue
         if index and argv[index - 1] == "-n":
-            secret_key = bool(_SECRET_KEY_RE.search(arg))
+            secret_key = is_secret_key(arg)
         masked.append(arg)
     return masked
 

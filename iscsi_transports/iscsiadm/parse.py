@@ -36,39 +36,6 @@ class Target(typing.NamedTuple):
                 "target": self.name}
 
 
-class NodeRecord(typing.NamedTuple):
-    """Of one node record, what tells whose it is and where it is kept:
-    its portal group (-1: none, the single-file layout) and its iface."""
-
-    tpgt: int
-    iface: str
-
-
-def parse_node_records(text: str) -> list[NodeRecord]:
-    """``-m node -o show`` (passwords masked by iscsiadm): each record's
-    ``node.tpgt`` and ``iface.iscsi_ifacename``."""
-    records: list[NodeRecord] = []
-    values: dict[str, str] | None = None
-    for line in _lines(text, "node record"):
-        if line.startswith("# BEGIN RECORD"):
-            values = {}
-        elif line == "# END RECORD" and values is not None:
-            tpgt = values.get("node.tpgt", "")
-            if not tpgt.lstrip("-").isdigit():
-                raise exception.IscsiadmParseError(what="node record",
-                                                   line=line)
-            records.append(NodeRecord(
-                _tpgt(tpgt), values.get("iface.iscsi_ifacename", "default")))
-            values = None
-        elif values is not None and " = " in line:
-            key, _, value = line.partition(" = ")
-            values[key] = value
-    if values is not None:
-        raise exception.IscsiadmParseError(what="node record",
-                                           line="(no # END RECORD)")
-    return records
-
-
 def _portal_or_parse_error(text: str, what: str, line: str) -> portal_mod.Portal:
     try:
         return portal_mod.parse_portal(text)

@@ -2,17 +2,21 @@
 
 nova-compute runs as an unprivileged service user and reaches root through
 oslo.privsep daemons; this package is the library's own privsep context,
-:data:`context`, with a few narrow entry points
-(:mod:`iscsi_transports.privileged.entry`).  Each entry point checks its
+:data:`context`, and its few narrow root operations.  Each operation is
+declared once, where it does its work, as an entry point of the context
+(:func:`entrypoint`): the iscsiadm, multipath and multipathd runs of
+:mod:`~iscsi_transports.privileged.commands`, the SCSI writes and disk
+reads of :mod:`~iscsi_transports.privileged.scsi`, the record reads and
+writes of :mod:`~iscsi_transports.privileged.records`.  Each checks its
 arguments *inside* the daemon (:mod:`~iscsi_transports.privileged.validate`)
 before it runs iscsiadm or multipath with a checked argv, writes a SCSI
 ``scan``, ``delete`` or ``rescan`` file, flushes a disk, or writes the CHAP
 lines of an open-iscsi record (so that no secret is ever on a command line).
 
-Callers never use the entry points directly: :func:`executor` returns an
-object with the same methods whether the work goes through the daemon (a
-service user) or runs in this process (a tool already running as root, such
-as the console script).
+Callers reach the operations through one typed
+:class:`~iscsi_transports.privileged.client.Executor`, which calls the
+entry point (the daemon, for a service user) or, in a tool already running
+as root such as the console script, the same function's body in process.
 
 The context is created at import, on oslo.config's global ``CONF``, because
 that is how oslo.privsep finds it again inside ``privsep-helper``
@@ -34,15 +38,19 @@ privsep daemon's children do.
 from __future__ import annotations
 
 import copy
-import os
+import functools
+import typing
+from collections.abc import Callable
 
 from oslo_config import cfg
 from oslo_privsep import capabilities
 from oslo_privsep import priv_context
 
-from iscsi_transports.privileged import client
+__all__ = ["CFG_SECTION", "CONTEXT_PATH", "context", "entrypoint",
+           "list_opts"]
 
-__all__ = ["CFG_SECTION", "CONTEXT_PATH", "context", "executor", "list_opts"]
+_P = typing.ParamSpec("_P")
+_R = typing.TypeVar("_R")
 
 #: The configuration section of the daemon (user, group, capabilities,
 #: helper_command, thread_pool_size, logger_name).
@@ -92,16 +100,17 @@ def list_opts() -> tuple[cfg.OptGroup, list[cfg.Opt]]:
     return group, options
 
 
-def executor(in_process: bool | None = None) -> client.Executor:
-    """The root operations, through the daemon or in this process.
+def entrypoint(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Declare ``function`` a root operation: an entry point of
+    :data:`context`, which the daemon runs by this name.
 
-    ``in_process`` None picks by who we are: already root (the console
-    script run by an operator) runs in process, anything else starts the
-    daemon on first use through the root helper.  Both check every argument
-    the same way.
+    oslo.privsep's own decorator loses the signature (it returns a
+    partial); this keeps it for type checks and keeps the undecorated
+    function as ``__wrapped__``, which a caller that is root already runs
+    in process (:class:`~iscsi_transports.privileged.client.Executor`).
+    Through the daemon a tuple or list in the answer arrives as a tuple:
+    the executor turns each answer back into its declared type.
     """
-    if in_process is None:
-        in_process = os.geteuid() == 0
-    if in_process:
-        return client.InProcessExecutor()
-    return client.DaemonExecutor()
+    declared = functools.update_wrapper(context.entrypoint(function),
+                                        function)
+    return typing.cast(Callable[_P, _R], declared)

@@ -1,115 +1,119 @@
-"""One interface to the root operations, with or without the daemon.
+"""The typed seam to the root operations, in process or through the daemon.
 
-:class:`DaemonExecutor` sends each call to the privsep daemon (started on
-first use through the service's root helper, as nova's own contexts are);
-:class:`InProcessExecutor` runs the same checked functions here, for a tool
-that is already root.  Callers get an :class:`Executor` from
-:func:`iscsi_transports.privileged.executor` and never know which.
+Each root operation is declared once, as an entry point of the privsep
+context (:func:`iscsi_transports.privileged.entrypoint`) where it does its
+work.  :class:`Executor` is how callers reach them: one method per
+operation that names its entry point and turns the answer into the
+declared type (the daemon's channel turns tuples into plain tuples).  A
+service user's executor calls the entry point, so the call crosses into the
+daemon (started on first use through the service's root helper, as nova's
+own contexts are); a tool already running as root (the console script)
+runs the same function's body in this process.  Either way every argument
+is checked where the work is done.
+
+The methods all go through :meth:`Executor.call`: a test double or a
+recorder overrides that one method and keeps every operation's signature.
 """
 
 from __future__ import annotations
 
+import inspect
+import os
+import typing
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol, TypeVar
 
 from iscsi_transports import exception
 from iscsi_transports.privileged import commands
 from iscsi_transports.privileged import records
 from iscsi_transports.privileged import scsi
 
-__all__ = ["CommandResult", "DaemonExecutor", "Executor",
-           "InProcessExecutor"]
+__all__ = ["CommandResult", "Executor", "executor"]
 
 CommandResult = commands.CommandResult
-_T = TypeVar("_T")
+_P = typing.ParamSpec("_P")
+_R = typing.TypeVar("_R")
 
 
-class Executor(Protocol):
+def executor(in_process: bool | None = None) -> Executor:
+    """The root operations, through the daemon or in this process.
+
+    ``in_process`` None picks by who we are: already root (the console
+    script run by an operator) runs in process, anything else starts the
+    daemon on first use through the root helper.  Both check every argument
+    the same way.
+    """
+    if in_process is None:
+        in_process = os.geteuid() == 0
+    return Executor(in_process)
+
+
+class Executor:
     """The root operations; every argument is checked where they run."""
 
-    def iscsiadm(self, args: Sequence[str],
-                 timeout: int) -> CommandResult: ...
+    def __init__(self, in_process: bool) -> None:
+        #: Run each operation's body here (root already), not the daemon.
+        self.in_process = in_process
 
-    def multipath(self, args: Sequence[str],
-                  timeout: int) -> CommandResult: ...
-
-    def multipathd(self, args: Sequence[str],
-                   timeout: int) -> CommandResult: ...
-
-    def scan_host(self, host: int, hctl: str) -> None: ...
-
-    def rescan_disk(self, name: str) -> None: ...
-
-    def delete_disk(self, name: str) -> bool: ...
-
-    def flush_disk(self, name: str) -> bool: ...
-
-    def read_block(self, path: str) -> None: ...
-
-    def read_initiator_file(self) -> str: ...
-
-    def write_node_settings(self, target: str, portal: str, iface: str,
-                            settings: Mapping[str, str]) -> None: ...
-
-    def write_discovery_auth(self, portal: str,
-                             settings: Mapping[str, str]) -> None: ...
-
-    def read_node_layout(self, target: str,
-                         portal: str) -> tuple[list[int], str | None]: ...
-
-
-class InProcessExecutor:
-    """Runs the checked operations in this process (already root)."""
+    def call(self, operation: Callable[_P, _R], *args: _P.args,
+             **kwargs: _P.kwargs) -> _R:
+        """Run the entry point ``operation``: its body here when in
+        process, else through the daemon; a daemon that cannot start is
+        PrivsepUnavailable."""
+        if self.in_process:
+            body = typing.cast(Callable[_P, _R], inspect.unwrap(operation))
+            return body(*args, **kwargs)
+        from oslo_privsep import daemon
+        _start_daemon()
+        try:
+            return operation(*args, **kwargs)
+        except daemon.FailedToDropPrivileges as error:
+            raise exception.PrivsepUnavailable(reason=str(error)) from None
 
     def iscsiadm(self, args: Sequence[str], timeout: int) -> CommandResult:
-        return commands.iscsiadm(list(args), timeout)
+        return CommandResult(*self.call(commands.iscsiadm, list(args),
+                                        timeout))
 
     def multipath(self, args: Sequence[str], timeout: int) -> CommandResult:
-        return commands.multipath(list(args), timeout)
+        return CommandResult(*self.call(commands.multipath, list(args),
+                                        timeout))
 
     def multipathd(self, args: Sequence[str],
                    timeout: int) -> CommandResult:
-        return commands.multipathd(list(args), timeout)
+        return CommandResult(*self.call(commands.multipathd, list(args),
+                                        timeout))
 
     def scan_host(self, host: int, hctl: str) -> None:
-        scsi.scan_host(host, hctl)
+        self.call(scsi.scan_host, host, hctl)
 
     def rescan_disk(self, name: str) -> None:
-        scsi.rescan_disk(name)
+        self.call(scsi.rescan_disk, name)
 
     def delete_disk(self, name: str) -> bool:
-        return scsi.delete_disk(name)
+        return bool(self.call(scsi.delete_disk, name))
 
     def flush_disk(self, name: str) -> bool:
-        return scsi.flush_disk(name)
+        return bool(self.call(scsi.flush_disk, name))
 
     def read_block(self, path: str) -> None:
-        scsi.read_block(path)
+        self.call(scsi.read_block, path)
 
     def read_initiator_file(self) -> str:
-        return records.read_initiator_file()
+        return str(self.call(records.read_initiator_file))
 
     def write_node_settings(self, target: str, portal: str, iface: str,
                             settings: Mapping[str, str]) -> None:
-        records.write_node_settings(target, portal, iface, settings)
+        self.call(records.write_node_settings, target, portal, iface,
+                  settings)
 
     def write_discovery_auth(self, portal: str,
                              settings: Mapping[str, str]) -> None:
-        records.write_discovery_auth(portal, settings)
+        self.call(records.write_discovery_auth, portal, settings)
 
     def read_node_layout(self, target: str,
                          portal: str) -> tuple[list[int], str | None]:
-        return records.read_node_layout(target, portal)
-
-
-def _call(function: Callable[..., _T], *args: Any) -> _T:
-    """Call an entry point; a daemon that cannot start is a typed error."""
-    from oslo_privsep import daemon
-    _start_daemon()
-    try:
-        return function(*args)
-    except daemon.FailedToDropPrivileges as error:
-        raise exception.PrivsepUnavailable(reason=str(error)) from None
+        tpgts, owner = self.call(records.read_node_layout, target, portal)
+        return [int(tpgt) for tpgt in tpgts], \
+            None if owner is None else str(owner)
 
 
 def _start_daemon() -> None:
@@ -132,60 +136,3 @@ def _start_daemon() -> None:
         reason = " ".join(("%s: %s" % (type(error).__name__,
                                         error)).split())
         raise exception.PrivsepUnavailable(reason=reason) from None
-
-
-class DaemonExecutor:
-    """Sends each operation to the privsep daemon."""
-
-    def __init__(self) -> None:
-        from iscsi_transports.privileged import entry
-        self._entry = entry
-
-    def _command(self, function: Callable[..., Any], args: Sequence[str],
-                 timeout: int) -> CommandResult:
-        exit_code, stdout, stderr = _call(function, list(args), timeout)
-        return CommandResult(exit_code, stdout, stderr)
-
-    def iscsiadm(self, args: Sequence[str], timeout: int) -> CommandResult:
-        return self._command(self._entry.iscsiadm, args, timeout)
-
-    def multipath(self, args: Sequence[str], timeout: int) -> CommandResult:
-        return self._command(self._entry.multipath, args, timeout)
-
-    def multipathd(self, args: Sequence[str],
-                   timeout: int) -> CommandResult:
-        return self._command(self._entry.multipathd, args, timeout)
-
-    def scan_host(self, host: int, hctl: str) -> None:
-        _call(self._entry.scan_host, host, hctl)
-
-    def rescan_disk(self, name: str) -> None:
-        _call(self._entry.rescan_disk, name)
-
-    def delete_disk(self, name: str) -> bool:
-        return bool(_call(self._entry.delete_disk, name))
-
-    def flush_disk(self, name: str) -> bool:
-        return bool(_call(self._entry.flush_disk, name))
-
-    def read_block(self, path: str) -> None:
-        _call(self._entry.read_block, path)
-
-    def read_initiator_file(self) -> str:
-        return str(_call(self._entry.read_initiator_file))
-
-    def write_node_settings(self, target: str, portal: str, iface: str,
-                            settings: Mapping[str, str]) -> None:
-        _call(self._entry.write_node_settings, target, portal, iface,
-              settings)
-
-    def write_discovery_auth(self, portal: str,
-                             settings: Mapping[str, str]) -> None:
-        _call(self._entry.write_discovery_auth, portal, settings)
-
-    def read_node_layout(self, target: str,
-                         portal: str) -> tuple[list[int], str | None]:
-        # Over the daemon's channel a tuple arrives as a list.
-        tpgts, owner = _call(self._entry.read_node_layout, target, portal)
-        return [int(tpgt) for tpgt in tpgts], \
-            None if owner is None else str(owner)

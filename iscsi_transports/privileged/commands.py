@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from iscsi_transports import exception
 from iscsi_transports import openiscsi
+from iscsi_transports import privileged
 from iscsi_transports.privileged import objects
 from iscsi_transports.privileged import validate
 
@@ -44,6 +45,7 @@ class CommandResult(NamedTuple):
     stderr: str
 
 
+@privileged.entrypoint
 def iscsiadm(args: Sequence[str], timeout: int) -> CommandResult:
     """Run ``iscsiadm`` with checked ``args``."""
     argv = validate.iscsiadm_args(args)
@@ -51,6 +53,7 @@ def iscsiadm(args: Sequence[str], timeout: int) -> CommandResult:
     return run("iscsiadm", argv, validate.timeout("run iscsiadm", timeout))
 
 
+@privileged.entrypoint
 def multipath(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipath_args(args)
     if argv[0] == "-f":
@@ -58,6 +61,7 @@ def multipath(args: Sequence[str], timeout: int) -> CommandResult:
     return run("multipath", argv, validate.timeout("run multipath", timeout))
 
 
+@privileged.entrypoint
 def multipathd(args: Sequence[str], timeout: int) -> CommandResult:
     argv = validate.multipathd_args(args)
     if argv[:2] in (["add", "path"], ["del", "path"]):

@@ -49,6 +49,7 @@ from collections.abc import Iterator, Mapping
 from iscsi_transports import exception
 from iscsi_transports import host
 from iscsi_transports import openiscsi
+from iscsi_transports import privileged
 from iscsi_transports.privileged import paths
 from iscsi_transports.privileged import validate
 
@@ -136,6 +137,7 @@ def split_portal(portal: str) -> tuple[str, int, int | None]:
 MAX_INITIATOR_FILE = 4096
 
 
+@privileged.entrypoint
 def read_initiator_file() -> str:
     """The initiator name in open-iscsi's initiator name file, "" if there
     is no file or no name in it.
@@ -168,6 +170,7 @@ def read_initiator_file() -> str:
     return host.parse_initiator_name(data.decode("utf-8", "replace")) or ""
 
 
+@privileged.entrypoint
 def write_node_settings(target: str, portal: str, iface: str,
                         settings: Mapping[str, str]) -> None:
     """Set fields of an existing node record, as one ``iscsiadm -o update``
@@ -199,6 +202,7 @@ def write_node_settings(target: str, portal: str, iface: str,
         _replace_file(operation, record, replace_values(text, plain))
 
 
+@privileged.entrypoint
 def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
     """Replace the ``discovery.sendtargets.auth.*`` lines of an existing
     SendTargets discovery record (``-m discoverydb -o new``)."""
@@ -217,6 +221,7 @@ def write_discovery_auth(portal: str, settings: Mapping[str, str]) -> None:
                                    validate.DISCOVERY_AUTH_PREFIX, auth))
 
 
+@privileged.entrypoint
 def read_node_layout(target: str, portal: str
                      ) -> tuple[list[int], str | None]:
     """Which records ``target`` has at ``portal``: the portal groups of

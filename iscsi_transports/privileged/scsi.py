@@ -21,6 +21,7 @@ import stat
 from collections.abc import Callable
 
 from iscsi_transports import exception
+from iscsi_transports import privileged
 from iscsi_transports.privileged import objects
 from iscsi_transports.privileged import paths
 from iscsi_transports.privileged import validate
@@ -52,6 +53,7 @@ def _write(operation: str, path: str, text: str) -> None:
         os.close(fd)
 
 
+@privileged.entrypoint
 def scan_host(host: int, hctl: str) -> None:
     """Ask SCSI host ``host`` to scan ``"channel target lun"``."""
     operation = "scan a SCSI host"
@@ -62,6 +64,7 @@ def scan_host(host: int, hctl: str) -> None:
            hctl)
 
 
+@privileged.entrypoint
 def rescan_disk(name: str) -> None:
     """Re-read a disk's size and attributes (after a volume extend)."""
     operation = "rescan a SCSI disk"
@@ -73,6 +76,7 @@ def rescan_disk(name: str) -> None:
                                    "rescan"), "1")
 
 
+@privileged.entrypoint
 def delete_disk(name: str) -> bool:
     """Remove a SCSI disk from the kernel; False if it was already gone.
 
@@ -100,6 +104,7 @@ def delete_disk(name: str) -> bool:
     return True
 
 
+@privileged.entrypoint
 def flush_disk(name: str) -> bool:
     """Flush a disk's buffers (``BLKFLSBUF``); False if it is gone."""
     operation = "flush a SCSI disk"
@@ -155,6 +160,7 @@ def _use_block_device(operation: str, path: str, fd: int, number: str,
         os.close(fd)
 
 
+@privileged.entrypoint
 def read_block(path: str) -> None:
     """Read the first block of a volume's device, as os-brick's
     ``check_valid_device`` does with ``dd``: PrivilegedOperationFailed if

@@ -396,12 +396,12 @@ def probe_privsep(timeout: float) -> str:
     """Start the library's privsep daemon and ask it for the initiator name
     file; what it answered, or PrivsepUnavailable (also when it takes more
     than ``timeout`` seconds: the start command may be stuck)."""
-    from iscsi_transports import privileged
+    from iscsi_transports.privileged import client
     outcome: list[BaseException | str] = []
 
     def run() -> None:
         try:
-            name = privileged.executor(in_process=False).read_initiator_file()
+            name = client.executor(in_process=False).read_initiator_file()
             outcome.append("started; it read the initiator name file (%s)"
                            % (name or "no name in it"))
         except BaseException as error:  # reported by the caller's thread
@@ -817,8 +817,8 @@ class Doctor:
     def _executor(self) -> client.Executor:
         if self.executor is None:
             # oslo.privsep is imported only when a command is run.
-            from iscsi_transports import privileged
-            self.executor = privileged.executor()
+            from iscsi_transports.privileged import client
+            self.executor = client.executor()
         return self.executor
 
     @staticmethod

@@ -3,9 +3,9 @@
 One :class:`Lab` per test process (stestr runs several workers; each has
 its own), built on first use and cached in this module.  The lab lives in a
 private mount + network namespace held by ``nshelper.py``; commands reach
-it through ``nsenter -t <pid> -m -n --``, which is exactly what the tests
-set as the library's ``root_helper`` option, so the production root-helper
-code path is the one exercised.
+it through ``nsenter -t <pid> -m -n --`` (:attr:`Lab.root_helper`), which
+the tests put in front of ``privsep-helper``, so the library's root daemon
+runs in the lab as it runs on a host.
 
 Nothing is skipped: if a tool is missing or the lab cannot start, the
 :class:`LabError` raised here fails the test with the reason.

@@ -12,16 +12,13 @@ from iscsi_transports.tests.functional import lab as lab_mod
 
 
 class TestDiscoverCommand(base.FunctionalTestCase):
-    def run_cmd(self, *argv: str, root_helper: str = ""
-                ) -> tuple[int, str, str]:
+    def run_cmd(self, *argv: str) -> tuple[int, str, str]:
         conf_file = os.path.join(self.lock_path, "it.conf")
         with open(conf_file, "w") as conf:
-            conf.write("[iscsi_transports]\nuse_privsep = false\n"
-                       "root_helper = %s\n"
+            conf.write("[iscsi_transports]\n"
                        "state_path = %s\nsysfs_root = %s\n"
                        "iscsiadm_timeout = 60\n"
-                       % (root_helper or self.lab.root_helper,
-                          self.lock_path, self.sysfs.root))
+                       % (self.lock_path, self.sysfs.root))
         out, err = io.StringIO(), io.StringIO()
         code = cmd_main.main(["discover", *argv, "--config-file", conf_file],
                              out=out, err=err)
@@ -79,8 +76,8 @@ class TestDiscoverCommand(base.FunctionalTestCase):
     def test_iscsid_not_running(self) -> None:
         # The lab's files, but a network namespace of its own: the abstract
         # socket iscsid (here the lab's stand-in) listens on is not there.
-        helper = "nsenter -t %d -m -- unshare -n --" % self.lab.pid
-        code, out, err = self.run_cmd(self.lab.portal, root_helper=helper)
+        self.start_daemon("nsenter -t %d -m -- unshare -n --" % self.lab.pid)
+        code, out, err = self.run_cmd(self.lab.portal)
         self.assert_one_line(code, out, err, "iscsid is not running")
 
     def test_target_that_never_answers(self) -> None:

@@ -19,12 +19,10 @@ class TestVolumeCommands(base.FunctionalTestCase):
     def run_cmd(self, *argv: str) -> tuple[int, str, str]:
         conf_file = os.path.join(self.lock_path, "it.conf")
         with open(conf_file, "w") as conf:
-            conf.write("[iscsi_transports]\nuse_privsep = false\n"
-                       "root_helper = %s\n"
+            conf.write("[iscsi_transports]\n"
                        "state_path = %s\nsysfs_root = %s\n"
                        "device_scan_attempts = 1\n"
-                       % (self.lab.root_helper, self.lock_path,
-                          self.sysfs.root))
+                       % (self.lock_path, self.sysfs.root))
         out, err = io.StringIO(), io.StringIO()
         code = cmd_main.main([*argv, "--config-file", conf_file],
                              out=out, err=err)

@@ -31,7 +31,14 @@ opts.register_opts(conf)
 conf([])
 for key, value in params["flags"].items():
     conf.set_override(key, value, group=config.GROUP)
-tool = ifaces.IfaceRecords(runner.Iscsiadm(conf))
+from iscsi_transports import privileged
+cfg.CONF.set_override("helper_command", params["helper"],
+                      group=privileged.CFG_SECTION)
+from iscsi_transports.privileged import client
+
+# Each child through its own daemon in the lab (root would run in process).
+tool = ifaces.IfaceRecords(runner.Iscsiadm(
+    conf, executor=client.executor(in_process=False)))
 wanted = iface.Iface(**params["iface"])
 print("ready", flush=True)
 sys.stdin.readline()
@@ -53,9 +60,9 @@ class TestConcurrentEnsure(base.FunctionalTestCase):
             "name": wanted.name, "transport_name": wanted.transport_name,
             "net_ifacename": wanted.net_ifacename,
             "initiatorname": wanted.initiatorname},
-            "flags": {"root_helper": self.lab.root_helper,
-                      "use_privsep": False,
-                      "state_path": self.lock_path, "iscsiadm_timeout": 60}})
+            "flags": {"state_path": self.lock_path, "iscsiadm_timeout": 60},
+            "helper": "%s %s -m oslo_privsep.daemon" % (
+                self.lab.root_helper, sys.executable)})
         children = [subprocess.Popen(
             [sys.executable, "-c", CHILD, params], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True) for _ in range(WORKERS)]

@@ -26,6 +26,7 @@ from iscsi_transports import iface as iface_mod
 from iscsi_transports import privileged
 from iscsi_transports.iscsiadm import ifaces
 from iscsi_transports.iscsiadm import runner as runner_mod
+from iscsi_transports.privileged import client
 from iscsi_transports.privileged import commands
 from iscsi_transports.privileged import validate
 from iscsi_transports.tests.functional import base
@@ -83,7 +84,7 @@ class DaemonCase(base.FunctionalTestCase):
             "nsenter -t %d -m -n --wd=%s -- %s -m oslo_privsep.daemon"
             % (self.lab.pid, os.getcwd(), sys.executable)))
         self.addCleanup(privileged.context.stop)
-        self.executor = privileged.executor(in_process=False)
+        self.executor = client.executor(in_process=False)
         self.secret, self.secret_in = secret("session"), secret("mutual")
         self.disco = secret("disco").replace(" = #1", "")
         self.chap = {P + "authmethod": "CHAP", P + "username": "user",
@@ -242,10 +243,10 @@ class TestFlushRealBlockDevice(base.FunctionalTestCase):
         os.mknod(os.path.join(self.dev, "sdr"), 0o600 | 0o060000, self.loop)
 
     def test_flush_in_process(self) -> None:
-        self.assertTrue(privileged.executor(in_process=True).flush_disk("sdq"))
+        self.assertTrue(client.Executor(in_process=True).flush_disk("sdq"))
 
     def test_a_node_that_is_not_the_proven_disk_is_refused(self) -> None:
-        executor = privileged.executor(in_process=True)
+        executor = client.Executor(in_process=True)
         for call, arg in ((executor.flush_disk, "sdr"),
                           (executor.read_block, "/dev/sdr")):
             error = self.assertRaises(exception.PrivilegedRequestRefused,
@@ -256,13 +257,13 @@ class TestFlushRealBlockDevice(base.FunctionalTestCase):
         by_id = os.path.join(self.dev, "disk", "by-id")
         os.makedirs(by_id)
         os.symlink("../../sdq", os.path.join(by_id, "wwn-0x6001405"))
-        executor = privileged.executor(in_process=True)
+        executor = client.Executor(in_process=True)
         executor.read_block("/dev/disk/by-id/wwn-0x6001405")
         executor.read_block("/dev/sdq")
 
 
 class TestRunnerThroughTheDaemon(DaemonCase):
-    """The iscsiadm layer itself (``use_privsep``) through the daemon."""
+    """The iscsiadm layer itself through the daemon."""
 
     def setUp(self) -> None:
         super().setUp()

@@ -21,7 +21,7 @@ from iscsi_transports import state
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 
 
 class TestSharedState(base.TestCase):
@@ -184,16 +184,16 @@ class TestLinksTheServiceUserPlants(base.TestCase):
         os.mkdir(self.state, 0o770)
         os.chown(self.state, base.SERVICE_UID, base.SERVICE_GID)
         self.plant(os.path.join(self.state, "ifaces"))
-        execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
-                                                exit_code=6)
+        scripted = fake_executor.ScriptedExecutor().on(
+            "-m", "iface", "-o", "show", exit_code=6)
         records = iscsiadm_ifaces.IfaceRecords(
-            iscsiadm.Iscsiadm(self.conf, execute=execute))
+            iscsiadm.Iscsiadm(self.conf, executor=scripted))
         wanted = iface_mod.Iface(name="cxgb4i.00:07:43:05:97:07",
                                  transport_name="cxgb4i",
                                  hwaddress="00:07:43:05:97:07")
         self.assert_refused(lambda: records.ensure(wanted),
                             "is a symbolic link")
-        self.assertEqual([], [argv for argv in execute.calls
+        self.assertEqual([], [argv for argv in scripted.argvs
                               if "new" in argv])
 
     def test_a_link_above_the_state_directory(self) -> None:

@@ -10,11 +10,9 @@ kernel says (:mod:`.machine`) and on which root operations ran
 (:mod:`.recording`).
 
 Every driver, connector and iscsiadm runner built here takes the library's
-default path (``use_privsep``, as nova runs it): root operations through
-the privileged executor, in this process (the tests run as root), recorded
-by :attr:`KernelTestCase.root`.  The legacy path (``use_privsep = false``,
-commands through an ``execute``) is built only by
-:meth:`KernelTestCase.legacy_driver`.
+one path (as nova runs it): root operations through the privileged
+executor, in this process (the tests run as root), recorded by
+:attr:`KernelTestCase.root`.
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ import fixtures
 from iscsi_transports import brick as _brick
 from iscsi_transports import exception
 from iscsi_transports import iface as _iface
-from iscsi_transports import privileged as _privileged
 from iscsi_transports.attach import driver as _driver
 from iscsi_transports.attach import multipath as _multipath
 from iscsi_transports.attach import sysfs as _sysfs
@@ -38,9 +35,10 @@ from iscsi_transports.cmd import main as _cmd
 from iscsi_transports.iscsiadm import ifaces as _ifaces
 from iscsi_transports.iscsiadm import runner as _iscsiadm
 from iscsi_transports.privileged import client as _client
-from iscsi_transports.privileged import entry as _entry
+from iscsi_transports.privileged import commands as _commands
+from iscsi_transports.privileged import records as _records
+from iscsi_transports.privileged import scsi as _scsi
 from iscsi_transports.tests import base as tests_base
-from iscsi_transports.tests.functional import base as functional_base
 from iscsi_transports.tests.kernel import child
 from iscsi_transports.tests.kernel import machine
 from iscsi_transports.tests.kernel import recording
@@ -59,7 +57,6 @@ __all__ = [
     "KernelTestCase",
     "Multipath",
     "NovaCompute",
-    "RecordingExecute",
     "Sysfs",
     "cli",
     "daemon_operation",
@@ -74,7 +71,6 @@ ISCSIConnector = _brick.ISCSIConnector
 Iscsiadm = _iscsiadm.Iscsiadm
 IfaceRecords = _ifaces.IfaceRecords
 Iface = _iface.Iface
-RecordingExecute = functional_base.RecordingExecute
 Multipath = _multipath.Multipath
 Sysfs = _sysfs.Sysfs
 multipath_node_settings = _multipath.node_settings
@@ -82,13 +78,17 @@ multipath_node_settings = _multipath.node_settings
 
 def root_executor() -> _client.Executor:
     """The library's root operations, in this (root) process."""
-    return _privileged.executor(in_process=True)
+    return _client.executor(in_process=True)
 
 def daemon_operation(name: str, *args: Any) -> Any:
     """Call the root daemon's entry point ``name`` as it is declared, the
     way a compromised service user could: nothing of the library's own
     checks in between."""
-    return getattr(_entry, name)(*args)
+    for module in (_commands, _scsi, _records):
+        operation = getattr(module, name, None)
+        if callable(operation):
+            return operation(*args)
+    raise AttributeError("no root operation %r" % name)
 
 
 #: The iface bound to the VM's NIC by its MAC, as ``transport`` names it.
@@ -126,8 +126,6 @@ class KernelTestCase(tests_base.TestCase):
                    device_scan_interval=0.5)
         #: Every root operation of what the test builds, as it ran.
         self.root = recording.RootRecorder(root_executor())
-        #: The legacy path's commands (:meth:`legacy_driver` only).
-        self.execute = RecordingExecute()
 
     # -- targets -------------------------------------------------------------
 
@@ -172,27 +170,16 @@ class KernelTestCase(tests_base.TestCase):
     # -- the library -----------------------------------------------------------
 
     def driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
-        """The driver on the default path, its root operations recorded.
+        """The driver on :attr:`root`, its root operations recorded.
 
-        It is built as nova's is (no ``execute``), then given a runner on
-        :attr:`root`: the driver takes its root writes (LUN scans, disk
-        flushes and deletes) and multipath executor from its runner's
-        ``privileged``, which is checked here so that a driver resolving
-        them elsewhere fails every test instead of going unrecorded.
+        The driver takes its iscsiadm runs, root writes (LUN scans, disk
+        flushes and deletes) and multipath executor from the one executor
+        it is given, which is checked here so that a driver resolving them
+        elsewhere fails every test instead of going unrecorded.
         """
-        driver = ISCSIDriver(self.conf, **kwargs)
-        self.assertIsNotNone(driver.iscsiadm.privileged,
-                             "use_privsep is not the default path")
-        driver.iscsiadm = self.iscsiadm()
+        driver = ISCSIDriver(self.conf, executor=self.root, **kwargs)
+        self.assertIs(self.root, driver.iscsiadm.privileged)
         self.assertIs(self.root, driver.writer)
-        return driver
-
-    def legacy_driver(self, **kwargs: Any) -> _driver.ISCSIDriver:
-        """The driver on the legacy path (``use_privsep = false``):
-        commands through :attr:`execute`, sysfs written directly."""
-        self.flags(use_privsep=False)
-        driver = ISCSIDriver(self.conf, execute=self.execute, **kwargs)
-        self.assertIsNone(driver.iscsiadm.privileged)
         return driver
 
     def connector(self, **kwargs: Any) -> _brick.ISCSIConnector:

@@ -1,10 +1,10 @@
 """The kernel tests' root operations: run for real, and recorded.
 
-The kernel tests attach the way production does by default
-(``use_privsep``, nova's path): every root operation goes through a
-privileged executor.  In the VM the tests are root, so that executor is the
-library's in-process one -- the same checked operations the oslo.privsep
-daemon runs for a service user (``test_service_user`` covers the daemon).
+The kernel tests attach the way production does (nova's path): every root
+operation goes through a privileged executor.  In the VM the tests are
+root, so that executor is the library's in-process one -- the same
+checked operations the oslo.privsep daemon runs for a service user
+(``test_service_user`` covers the daemon).
 :class:`RootRecorder` wraps it and keeps, for each operation, what was
 asked, when it started and ended and, for a command, its exit code: a test
 asserts what ran (which iscsiadm processes, which settings went into which
@@ -23,7 +23,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, ParamSpec, TypeVar, cast
 
 from iscsi_transports.iscsiadm import errors
 from iscsi_transports.privileged import client
@@ -33,6 +33,11 @@ __all__ = ["MASK", "NodeSettings", "Operation", "RootRecorder",
            "bare_portal", "bare_portals", "masked"]
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
+#: The operations that run a command: their argv is kept, not the timeout.
+_COMMANDS = ("iscsiadm", "multipath", "multipathd")
+#: The operations that write settings: their values are kept masked.
+_SETTINGS = ("write_node_settings", "write_discovery_auth")
 #: What a secret value is recorded as.
 MASK = errors.MASK
 #: A record portal's target portal group: ``10.0.2.15:3260,1``.
@@ -88,87 +93,34 @@ class RootRecorder(client.Executor):
 
     def __init__(self, inner: client.Executor,
                  clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(inner.in_process)
         self.inner = inner
         self.operations: list[Operation] = []
         self._clock = clock
         # Multipath attaches run their paths in threads.
         self._lock = threading.Lock()
 
-    def _run(self, name: str, args: tuple[object, ...],
-             call: Callable[[], _T]) -> _T:
+    def call(self, operation: Callable[_P, _T], *args: _P.args,
+             **kwargs: _P.kwargs) -> _T:
+        """Run ``operation`` through ``inner``, then record it."""
+        name = operation.__name__
         started = self._clock()
         exit_code = None
         try:
-            result = call()
-            if isinstance(result, client.CommandResult):
-                exit_code = result.exit_code
+            result = self.inner.call(operation, *args, **kwargs)
+            if name in _COMMANDS:
+                exit_code = int(cast(Sequence[int], result)[0])
             return result
         finally:
             with self._lock:
                 self.operations.append(Operation(
-                    name, args, started, self._clock(), exit_code))
+                    name, _shown(name, args), started, self._clock(),
+                    exit_code))
 
     def clear(self) -> None:
         """Forget what ran so far (a test's next step starts afresh)."""
         with self._lock:
             self.operations.clear()
-
-    # -- the executor ----------------------------------------------------
-
-    def iscsiadm(self, args: Sequence[str],
-                 timeout: int) -> client.CommandResult:
-        return self._run("iscsiadm", (list(args),),
-                         lambda: self.inner.iscsiadm(args, timeout))
-
-    def multipath(self, args: Sequence[str],
-                  timeout: int) -> client.CommandResult:
-        return self._run("multipath", (list(args),),
-                         lambda: self.inner.multipath(args, timeout))
-
-    def multipathd(self, args: Sequence[str],
-                   timeout: int) -> client.CommandResult:
-        return self._run("multipathd", (list(args),),
-                         lambda: self.inner.multipathd(args, timeout))
-
-    def scan_host(self, host: int, hctl: str) -> None:
-        self._run("scan_host", (host, hctl),
-                  lambda: self.inner.scan_host(host, hctl))
-
-    def rescan_disk(self, name: str) -> None:
-        self._run("rescan_disk", (name,),
-                  lambda: self.inner.rescan_disk(name))
-
-    def delete_disk(self, name: str) -> bool:
-        return self._run("delete_disk", (name,),
-                         lambda: self.inner.delete_disk(name))
-
-    def flush_disk(self, name: str) -> bool:
-        return self._run("flush_disk", (name,),
-                         lambda: self.inner.flush_disk(name))
-
-    def read_block(self, path: str) -> None:
-        self._run("read_block", (path,), lambda: self.inner.read_block(path))
-
-    def read_initiator_file(self) -> str:
-        return self._run("read_initiator_file", (),
-                         self.inner.read_initiator_file)
-
-    def write_node_settings(self, target: str, portal: str, iface: str,
-                            settings: Mapping[str, str]) -> None:
-        self._run("write_node_settings",
-                  (target, portal, iface, masked(settings)),
-                  lambda: self.inner.write_node_settings(
-                      target, portal, iface, settings))
-
-    def write_discovery_auth(self, portal: str,
-                             settings: Mapping[str, str]) -> None:
-        self._run("write_discovery_auth", (portal, masked(settings)),
-                  lambda: self.inner.write_discovery_auth(portal, settings))
-
-    def read_node_layout(self, target: str,
-                         portal: str) -> tuple[list[int], str | None]:
-        return self._run("read_node_layout", (target, portal),
-                         lambda: self.inner.read_node_layout(target, portal))
 
     # -- what ran ----------------------------------------------------------
 
@@ -255,3 +207,14 @@ def _argv(operation: Operation) -> list[str]:
     (argv,) = operation.args
     assert isinstance(argv, list)
     return [str(arg) for arg in argv]
+
+
+def _shown(name: str, args: tuple[object, ...]) -> tuple[object, ...]:
+    """What is recorded of an operation's arguments: a command's argv as
+    one list, settings with their secrets masked, else all of them."""
+    if name in _COMMANDS:
+        return (list(cast(Sequence[str], args[0])),)
+    if name in _SETTINGS:
+        *named, settings = args
+        return (*named, masked(cast(Mapping[str, str], settings)))
+    return args

@@ -1,7 +1,6 @@
-"""Scenario 3: session CHAP and mutual CHAP against a LIO ACL, on the
-default path (the secrets written into the node record by the privileged
-executor, on no command line) and on the legacy one (``use_privsep =
-false``: ``-o update`` arguments)."""
+"""Scenario 3: session CHAP and mutual CHAP against a LIO ACL (the secrets
+written into the node record by the privileged executor, on no command
+line)."""
 
 from __future__ import annotations
 
@@ -114,46 +113,3 @@ class TestWrongSecret(base.KernelTestCase):
         self.assert_refused(target, target.props(**chap.props(
             password=WRONG)))
         self.assertEqual([], machine.node_records(target.iqn))
-
-
-class TestLegacyPath(base.KernelTestCase):
-    """``use_privsep = false`` (commands through the root helper, here
-    an injected ``execute``): the node settings and CHAP go in one
-    ``-o update`` process, disks are deleted through sysfs directly and
-    flushed with ``blockdev``."""
-
-    def test_chap_attach_detach(self) -> None:
-        chap = targets.Chap("kl-user", SECRET)
-        target = self.lio(chap=chap)
-        driver = self.legacy_driver()
-        props = target.props(**chap.props())
-        info = driver.connect_volume(props)
-        disk = self.assert_attached(target.iqn, info["path"])
-        node = ["-m", "node", "-T", target.iqn, "-p", target.portal, "-I",
-                "default"]
-        settings = dict(base.NODE_SETTINGS, **{
-            "node.session.auth.authmethod": "CHAP",
-            "node.session.auth.username": "kl-user",
-            "node.session.auth.password": SECRET})
-        update = [word for key, value in settings.items()
-                  for word in ("-n", key, "-v", value)]
-        self.assertEqual([node + ["-o", "new"],
-                          node + ["-o", "update", *update],
-                          node + ["--login"]],
-                         self.execute.iscsiadm_args())
-        self.assert_record(target.iqn, target.portal, "default",
-                           dict(settings, **{
-                               "node.session.auth.password":
-                                   recording.MASK}))
-        self.assert_pattern_io(info["path"])
-        del self.execute.calls[:]
-        driver.disconnect_volume(props, info)
-        iscsiadm = ["iscsiadm", *node]
-        self.assertEqual(
-            [["blockdev", "--flushbufs", "/dev/" + disk],
-             iscsiadm + ["-o", "update", "-n", "node.startup", "-v",
-                         "manual"],
-             iscsiadm + ["--logout"], iscsiadm + ["-o", "delete"]],
-            [recording.bare_portals(argv) for argv in self.execute.calls])
-        self.assert_clean(target.iqn, [disk])
-        self.assertNotIn(SECRET, self.log.output)

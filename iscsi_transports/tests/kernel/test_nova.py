@@ -58,7 +58,7 @@ class NovaTestCase(base.KernelTestCase):
         # (nova's own, sudo nova-rootwrap, is not set up).  Its state
         # directory is nova's default, under [DEFAULT] state_path; the
         # disk wait as in the other kernel tests.
-        library = {"root_helper": "", "iscsiadm_timeout": "90",
+        library = {"iscsiadm_timeout": "90",
                    "device_scan_attempts": "60",
                    "device_scan_interval": "0.5"}
         conf = {"DEFAULT": {"state_path": os.path.join(work, "nova")},

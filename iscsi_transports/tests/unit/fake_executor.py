@@ -1,23 +1,28 @@
-"""A recording stand-in for :class:`iscsi_transports.privileged.client.
-Executor` in unit tests of its callers.
+"""A recording stand-in for the root daemon in unit tests of its callers.
 
-It records every root operation asked of it and answers as scripted; the
-real executors (daemon and in process) are tested in
-``tests/unit/privileged`` and against the lab in
+:class:`RecordingExecutor` is a :class:`iscsi_transports.privileged.client.
+Executor` whose one :meth:`~RecordingExecutor.call` records the operation
+and answers as scripted instead of running it, so every operation keeps the
+signature the real executor declares; :class:`ScriptedExecutor` answers
+iscsiadm by rules on its argv.  The real operations (daemon and in
+process) are tested in ``tests/unit/privileged`` and against the lab in
 ``tests/functional/test_privileged.py``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from iscsi_transports.privileged import client
 
 
-class RecordingExecutor:
+class RecordingExecutor(client.Executor):
     """Records every root operation; iscsiadm answers ``self.answer``."""
 
     def __init__(self) -> None:
+        super().__init__(in_process=True)
         self.calls: list[tuple[object, ...]] = []
         self.answer = client.CommandResult(0, "", "")
         self.raises: dict[str, Exception] = {}
@@ -26,57 +31,80 @@ class RecordingExecutor:
         #: What read_node_layout answers: portal groups, single file's iface.
         self.layout: tuple[list[int], str | None] = ([], None)
 
-    def _record(self, name: str, *args: object) -> None:
+    def call(self, operation: Callable[..., Any], *args: Any,
+             **kwargs: Any) -> Any:
+        name = operation.__name__
         self.calls.append((name, *args))
         if name in self.raises:
             raise self.raises[name]
+        return self.answers().get(name)
+
+    def answers(self) -> dict[str, object]:
+        """What each operation answers (None when not named here)."""
+        return {"iscsiadm": self.answer, "multipath": self.answer,
+                "multipathd": self.answer, "delete_disk": self.deleted,
+                "flush_disk": True,
+                "read_initiator_file": self.initiator_file,
+                "read_node_layout": self.layout}
+
+
+@dataclasses.dataclass
+class Rule:
+    words: tuple[str, ...]
+    stdout: str = ""
+    exit_code: int = 0
+    stderr: str = ""
+    times: int | None = None  # None: answer forever
+
+
+class ScriptedExecutor(RecordingExecutor):
+    """iscsiadm answered by rules; every operation recorded.
+
+    Rules are matched in order against the iscsiadm argv (``iscsiadm``
+    first); the first rule whose words all appear in it answers (output or
+    an exit code); no match is exit 0 with no output.  :attr:`argvs` keeps
+    each iscsiadm argv, so tests can count processes and inspect them.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rules: list[Rule] = []
+        self.argvs: list[list[str]] = []
+        #: Called with each argv before it is answered (tests that check
+        #: what the host looked like when a command ran).
+        self.observers: list[Callable[[list[str]], None]] = []
+
+    def on(self, *words: str, stdout: str = "", exit_code: int = 0,
+           stderr: str = "", times: int | None = None) -> ScriptedExecutor:
+        self.rules.append(Rule(words, stdout, exit_code, stderr, times))
+        return self
 
     def iscsiadm(self, args: Sequence[str],
                  timeout: int) -> client.CommandResult:
-        self._record("iscsiadm", list(args), timeout)
-        return self.answer
+        super().iscsiadm(args, timeout)
+        argv = ["iscsiadm", *args]
+        self.argvs.append(argv)
+        for observer in self.observers:
+            observer(list(argv))
+        rule = self._match(argv)
+        return client.CommandResult(rule.exit_code, rule.stdout, rule.stderr)
 
-    def multipath(self, args: Sequence[str],
-                  timeout: int) -> client.CommandResult:
-        self._record("multipath", list(args), timeout)
-        return self.answer
+    def _match(self, argv: list[str]) -> Rule:
+        for rule in self.rules:
+            if rule.times == 0:
+                continue
+            if all(word in argv for word in rule.words):
+                if rule.times is not None:
+                    rule.times -= 1
+                return rule
+        return Rule(())
 
-    def multipathd(self, args: Sequence[str],
-                   timeout: int) -> client.CommandResult:
-        self._record("multipathd", list(args), timeout)
-        return self.answer
+    def commands(self, *words: str) -> list[list[str]]:
+        """Recorded iscsiadm argvs containing every word."""
+        return [argv for argv in self.argvs
+                if all(word in argv for word in words)]
 
-    def scan_host(self, host: int, hctl: str) -> None:
-        self._record("scan_host", host, hctl)
-
-    def rescan_disk(self, name: str) -> None:
-        self._record("rescan_disk", name)
-
-    def delete_disk(self, name: str) -> bool:
-        self._record("delete_disk", name)
-        return self.deleted
-
-    def flush_disk(self, name: str) -> bool:
-        self._record("flush_disk", name)
-        return True
-
-    def read_block(self, path: str) -> None:
-        self._record("read_block", path)
-
-    def read_initiator_file(self) -> str:
-        self._record("read_initiator_file")
-        return self.initiator_file
-
-    def write_node_settings(self, target: str, portal: str, iface: str,
-                            settings: Mapping[str, str]) -> None:
-        self._record("write_node_settings", target, portal, iface,
-                     dict(settings))
-
-    def write_discovery_auth(self, portal: str,
-                             settings: Mapping[str, str]) -> None:
-        self._record("write_discovery_auth", portal, dict(settings))
-
-    def read_node_layout(self, target: str,
-                         portal: str) -> tuple[list[int], str | None]:
-        self._record("read_node_layout", target, portal)
-        return self.layout
+    def written(self, name: str = "write_node_settings"
+                ) -> list[tuple[object, ...]]:
+        """The arguments of each ``name`` operation (settings written)."""
+        return [call[1:] for call in self.calls if call[0] == name]

@@ -22,8 +22,8 @@ from oslo_config import cfg
 from iscsi_transports import brick
 from iscsi_transports import exception
 from iscsi_transports.iscsiadm import runner
+from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_executor
 
 IQN = "iqn.2010-10.org.openstack:volume-1"
@@ -37,13 +37,13 @@ class FakeDriver:
     """Records calls; answers with ``result`` or raises ``error``."""
 
     def __init__(self, conf: cfg.ConfigOpts,
-                 execute: fake_execute.FakeExecute) -> None:
+                 scripted: fake_executor.ScriptedExecutor) -> None:
         self.calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
         self.result: Any = {"type": "block", "path": "/dev/sdb",
                             "scsi_wwn": "36001405abc", "iface": "default"}
         self.error: Exception | None = None
         self.options = types.SimpleNamespace(device_dir="/dev/disk/by-path")
-        self.iscsiadm = runner.Iscsiadm(conf, execute=execute)
+        self.iscsiadm = runner.Iscsiadm(conf, executor=scripted)
 
     def _answer(self, name: str, *args: Any, **kwargs: Any) -> Any:
         self.calls.append((name, args, kwargs))
@@ -76,13 +76,12 @@ class ConnectorTestCase(base.TestCase):
         super().setUp()
         brick.register_opts(self.conf)
         self.flags(state_path=self.lock_path)
-        self.execute = fake_execute.FakeExecute()
-        self.driver = FakeDriver(self.conf, self.execute)
+        self.scripted = fake_executor.ScriptedExecutor()
+        self.driver = FakeDriver(self.conf, self.scripted)
 
     def connector(self, **kwargs: Any) -> brick.ISCSIConnector:
         kwargs.setdefault("iscsi_driver", self.driver)
-        return brick.ISCSIConnector(ROOT_HELPER, execute=self.execute,
-                                    conf=self.conf, **kwargs)
+        return brick.ISCSIConnector(ROOT_HELPER, conf=self.conf, **kwargs)
 
     def call(self, index: int = -1) -> tuple[str, tuple[Any, ...],
                                              dict[str, Any]]:
@@ -101,57 +100,26 @@ class TestConstruction(ConnectorTestCase):
                                    device_scan_attempts=7,
                                    transport=OFFLOAD_IFACE,
                                    enforce_multipath=True)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.assertEqual(7, connector.device_scan_attempts)
         self.assertEqual(OFFLOAD_IFACE, connector.transport)
 
-    def test_builds_the_library_driver_with_the_root_helper(self) -> None:
-        connector = brick.ISCSIConnector(ROOT_HELPER, execute=self.execute,
+    def test_root_helper_and_execute_are_accepted_and_unused(self) -> None:
+        # nova passes its root helper (and os-brick callers may pass an
+        # execute): the library's own executor does every root operation.
+        ran: list[tuple[object, ...]] = []
+
+        def execute(*cmd: object, **kwargs: object) -> tuple[str, str]:
+            ran.append(cmd)
+            return "", ""
+
+        connector = brick.ISCSIConnector(ROOT_HELPER, execute=execute,
                                          conf=self.conf)
-        connector.iscsi_driver.iscsiadm.run(["-m", "session"], ok_codes=[0])
-        self.assertEqual([ROOT_HELPER.split() + ["iscsiadm", "-m",
-                                                 "session"]],
-                         self.execute.calls)
-
-    def test_configured_root_helper_wins(self) -> None:
-        self.flags(root_helper="sudo iscsi-transports-rootwrap /etc/x.conf")
-        connector = brick.ISCSIConnector(ROOT_HELPER, execute=self.execute,
-                                         conf=self.conf)
-        connector.iscsi_driver.iscsiadm.run(["-m", "session"], ok_codes=[0])
-        self.assertEqual(["sudo", "iscsi-transports-rootwrap", "/etc/x.conf",
-                          "iscsiadm", "-m", "session"],
-                         self.execute.calls[0])
-
-    def test_privsep_is_the_default(self) -> None:
-        # nova passes its root helper and no execute: with use_privsep (the
-        # default) the driver takes the daemon path, not nova's rootwrap.
-        connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
-        self.assertIsNotNone(connector.iscsi_driver.iscsiadm.privileged)
-
-    def test_a_callers_execute_is_the_legacy_path_said_once(self) -> None:
-        brick._warn_execute_is_legacy.cache_clear()
-        self.addCleanup(brick._warn_execute_is_legacy.cache_clear)
-        for _ in range(2):
-            connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf,
-                                             execute=self.execute)
-            self.assertIsNone(connector.iscsi_driver.iscsiadm.privileged)
-        self.assertEqual(1, self.log.output.count(
-            "An execute callable was given to the iSCSI connector"))
-        self.assertIn("CHAP secrets on iscsiadm command lines",
-                      self.log.output)
-
-    def test_no_warning_when_use_privsep_is_off(self) -> None:
-        brick._warn_execute_is_legacy.cache_clear()
-        self.addCleanup(brick._warn_execute_is_legacy.cache_clear)
-        self.flags(use_privsep=False)
-        brick.ISCSIConnector(ROOT_HELPER, conf=self.conf,
-                             execute=self.execute)
-        self.assertNotIn("execute callable", self.log.output)
-
-    def test_without_use_privsep_the_root_helper_path(self) -> None:
-        self.flags(use_privsep=False)
-        connector = brick.ISCSIConnector(ROOT_HELPER, conf=self.conf)
-        self.assertIsNone(connector.iscsi_driver.iscsiadm.privileged)
+        executor = connector.iscsi_driver.iscsiadm.privileged
+        self.assertIs(client.Executor, type(executor))
+        self.assertEqual(os.geteuid() == 0, executor.in_process)
+        self.assertEqual([], ran)
+        self.assertEqual("", self.log.output)
 
 
 class TestConnect(ConnectorTestCase):
@@ -245,15 +213,15 @@ class TestDisconnect(ConnectorTestCase):
         self.assertFalse(self.call()[2]["force"])
 
     def test_forced_with_ignore_errors_logs(self) -> None:
-        self.driver.error = exception.DeviceRemovalFailed(
-            device="sdb", link="/dev/x", reason="busy")
+        self.driver.error = exception.VolumeDetachIncomplete(
+            left="sdb: busy")
         self.connector().disconnect_volume(dict(PROPS), None, force=True,
                                            ignore_errors=True)
         self.assertIn("errors ignored as asked", self.log.output)
 
     def test_errors_raise_unless_forced_and_ignored(self) -> None:
-        self.driver.error = exception.DeviceRemovalFailed(
-            device="sdb", link="/dev/x", reason="busy")
+        self.driver.error = exception.VolumeDetachIncomplete(
+            left="sdb: busy")
         connector = self.connector()
         for force, ignore in ((True, False), (False, True), (False, False)):
             self.assertRaises(brick_exception.BrickException,
@@ -322,7 +290,7 @@ class TestCheckValidDevice(ConnectorTestCase):
             "/dev/disk/by-path/ip-10.0.0.1:3260-iscsi-%s-lun-1" % IQN))
         self.assertEqual([("read_block", "/dev/disk/by-path/ip-10.0.0.1:"
                            "3260-iscsi-%s-lun-1" % IQN)], executor.calls)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_unreadable_through_the_root_daemon(self) -> None:
         executor = self.privileged()
@@ -336,20 +304,11 @@ class TestCheckValidDevice(ConnectorTestCase):
             "read a block device", "/dev/sdb is not a block device")
         self.assertFalse(self.connector().check_valid_device("/dev/sdb"))
 
-    def test_reads_one_block_with_dd_on_the_legacy_path(self) -> None:
-        self.assertTrue(self.connector().check_valid_device("/dev/sdb"))
-        self.assertEqual(["dd", "if=/dev/sdb", "of=/dev/null", "count=1"],
-                         self.execute.calls[-1])
-
-    def test_unreadable(self) -> None:
-        self.execute.on("dd", exit_code=1, stderr="Input/output error")
-        self.assertFalse(self.connector().check_valid_device("/dev/sdb"))
-
     def test_not_a_device_path(self) -> None:
         connector = self.connector()
         for path in ("/etc/shadow", "/dev/../etc/shadow", "sdb"):
             self.assertFalse(connector.check_valid_device(path))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
 
 class TestSharedBrickLock(base.TestCase):
@@ -406,8 +365,8 @@ class TestSharedBrickLock(base.TestCase):
     def test_connector_takes_it_from_os_brick_lock_path(self) -> None:
         self.conf.register_opt(cfg.StrOpt("lock_path"), group="os_brick")
         self.conf.set_override("lock_path", self.lock_path, group="os_brick")
-        execute = fake_execute.FakeExecute()
-        driver = FakeDriver(self.conf, execute)
+        scripted = fake_executor.ScriptedExecutor()
+        driver = FakeDriver(self.conf, scripted)
         held: list[bool] = []
         path = os.path.join(self.lock_path, "os-brick-connect_volume")
 

@@ -21,7 +21,7 @@ from iscsi_transports import state
 from iscsi_transports.iscsiadm import ifaces as iscsiadm_ifaces
 from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 
 
 class TestDirectory(base.TestCase):
@@ -117,9 +117,9 @@ class TestIfaceCreation(base.TestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.execute = fake_execute.FakeExecute().on(
+        self.scripted = fake_executor.ScriptedExecutor().on(
             "-m", "iface", "-o", "show", exit_code=6)
-        self.runner = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+        self.runner = iscsiadm.Iscsiadm(self.conf, executor=self.scripted)
         self.wanted = iface_mod.Iface(name="cxgb4i.00:07:43:05:97:07",
                                       transport_name="cxgb4i",
                                       hwaddress="00:07:43:05:97:07")
@@ -132,12 +132,12 @@ class TestIfaceCreation(base.TestCase):
         records = iscsiadm_ifaces.IfaceRecords(self.runner)
         self.assertRaises(exception.StateDirUnusable, records._create,
                           self.wanted)
-        self.assertEqual([], [argv for argv in self.execute.calls
+        self.assertEqual([], [argv for argv in self.scripted.argvs
                               if "new" in argv])
 
     def test_failed_o_new_takes_the_marker_back(self) -> None:
         self.flags(state_path=self.lock_path)
-        self.execute.on("-o", "new", exit_code=6)
+        self.scripted.on("-o", "new", exit_code=6)
         records = iscsiadm_ifaces.IfaceRecords(self.runner)
         self.assertRaises(exception.IscsiadmError, records._create,
                           self.wanted)
@@ -181,7 +181,7 @@ class TestIfaceCreation(base.TestCase):
             "then retry" % (self.lock_path, self.wanted.name), str(error))
         self.assertEqual([], os.listdir(os.path.join(self.lock_path,
                                                      "ifaces")))
-        self.assertEqual([], [argv for argv in self.execute.calls
+        self.assertEqual([], [argv for argv in self.scripted.argvs
                               if "new" in argv])
         self.assertFalse(records.created_by_us(self.wanted.name))
 
@@ -198,7 +198,7 @@ class TestIfaceCreation(base.TestCase):
 
     def test_a_marker_left_never_hides_the_o_new_error(self) -> None:
         self.flags(state_path=self.lock_path)
-        self.execute.on("-o", "new", exit_code=6)
+        self.scripted.on("-o", "new", exit_code=6)
 
         def stuck(conf: cfg.ConfigOpts, subdir: str, name: str) -> None:
             raise exception.StateWriteFailed(action="remove", path=name,
@@ -252,10 +252,10 @@ class TestPlantedSymlinks(base.TestCase):
         state.ensure(self.conf, "ifaces")
         name = "cxgb4i.00:07:43:05:97:07"
         os.symlink(self.victim, os.path.join(self.lock_path, "ifaces", name))
-        execute = fake_execute.FakeExecute().on("-m", "iface", "-o", "show",
+        scripted = fake_executor.ScriptedExecutor().on("-m", "iface", "-o", "show",
                                                 exit_code=6)
         records = iscsiadm_ifaces.IfaceRecords(
-            iscsiadm.Iscsiadm(self.conf, execute=execute))
+            iscsiadm.Iscsiadm(self.conf, executor=scripted))
         wanted = iface_mod.Iface(name=name, transport_name="cxgb4i",
                                  hwaddress="00:07:43:05:97:07")
         error = self.assertRaises(exception.StateDirUnusable,
@@ -263,7 +263,7 @@ class TestPlantedSymlinks(base.TestCase):
         self.assertEqual(1, len(str(error).splitlines()))
         self.assertIn("%s, which is a symbolic link" % name, str(error))
         self.assert_victim_untouched()
-        self.assertEqual([], [argv for argv in execute.calls
+        self.assertEqual([], [argv for argv in scripted.argvs
                               if "new" in argv])
 
     def test_lock_file_link_is_not_followed(self) -> None:

@@ -1,12 +1,13 @@
 """The kernel and iscsid as driver unit tests see them, on a built tree.
 
-:class:`FakeKernel` wraps the scripted iscsiadm (:class:`FakeExecute`): a
+:class:`FakeKernel` is the driver's root executor: it wraps the scripted
+iscsiadm (:class:`~iscsi_transports.tests.unit.fake_executor.
+ScriptedExecutor`, which also answers the record operations): a
 ``--login`` that the script lets succeed adds the session to the sysfs
 tree, a ``--logout`` removes it with its disks, as iscsid and the kernel
-do.  It is also the driver's :class:`~iscsi_transports.attach.writer.
-KernelWriter`: a scan of a LUN the test mapped adds that disk (with the
-udev links the test spelled), a delete removes it, a rescan re-reads the
-size the test set.  Every root write is recorded.
+do.  A scan of a LUN the test mapped adds that disk (with the udev links
+the test spelled), a delete removes it, a rescan re-reads the size the
+test set.  Every root write is recorded.
 """
 
 from __future__ import annotations
@@ -39,13 +40,14 @@ class Lun:
         self.sectors = sectors
 
 
-class FakeKernel:
-    """``execute`` for the driver's iscsiadm and its kernel writer."""
+class FakeKernel(client.Executor):
+    """The driver's root executor on the tree; see the module docstring."""
 
     def __init__(self, tree: kernel_tree.IscsiTree,
-                 execute: Callable[..., tuple[str, str]]) -> None:
+                 scripted: fake_executor.ScriptedExecutor) -> None:
+        super().__init__(in_process=True)
         self.tree = tree
-        self.execute = execute
+        self.scripted = scripted
         #: target -> kernel LUN -> what a scan finds.
         self.luns: dict[str, dict[int, Lun]] = {}
         self.writes: list[tuple[str, Any]] = []
@@ -67,9 +69,17 @@ class FakeKernel:
 
     # -- iscsiadm and iscsid ---------------------------------------------------
 
-    def __call__(self, *cmd: str, **kwargs: Any) -> tuple[str, str]:
-        result = self.execute(*cmd, **kwargs)
-        argv = list(cmd)
+    def call(self, operation: Callable[..., Any], *args: Any,
+             **kwargs: Any) -> Any:
+        """The operations not stood in here: the script's answer."""
+        return self.scripted.call(operation, *args, **kwargs)
+
+    def iscsiadm(self, args: Sequence[str],
+                 timeout: int) -> client.CommandResult:
+        result = self.scripted.iscsiadm(args, timeout)
+        if result.exit_code != 0:
+            return result
+        argv = list(args)
         if "--login" in argv:
             self.login(_arg(argv, "-T"), _arg(argv, "-p"), _arg(argv, "-I"))
         elif "--logout" in argv:
@@ -214,9 +224,9 @@ def _arg(argv: list[str], flag: str) -> str:
     return argv[argv.index(flag) + 1]
 
 
-def flush_failure(name: str) -> exception.CommandFailed:
-    return exception.CommandFailed(cmd="blockdev --flushbufs /dev/" + name,
-                                   reason="I/O error")
+def flush_failure(name: str) -> exception.PrivilegedOperationFailed:
+    return exception.PrivilegedOperationFailed(
+        "flush a SCSI disk", "/dev/%s: Input/output error" % name)
 
 
 class Clock:
@@ -239,15 +249,15 @@ class Kernel(fixtures.Fixture):
     :meth:`driver_kwargs` wires an ISCSIDriver to it."""
 
     def __init__(self, sysfs: fixture.SysfsTree,
-                 execute: Callable[..., tuple[str, str]]) -> None:
+                 scripted: fake_executor.ScriptedExecutor) -> None:
         super().__init__()
         self.sysfs = sysfs
-        self.execute = execute
+        self.scripted = scripted
 
     def _setUp(self) -> None:
         self.dev = self.useFixture(fixtures.TempDir()).path
         self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
-        self.kernel = FakeKernel(self.tree, self.execute)
+        self.kernel = FakeKernel(self.tree, self.scripted)
         self.clock = Clock()
         self.multipathd = FakeMultipathd(
             self.kernel, self.useFixture(fixtures.TempDir()).path,
@@ -259,7 +269,7 @@ class Kernel(fixtures.Fixture):
         return os.path.join(self.dev, link)
 
     def driver_kwargs(self) -> dict[str, Any]:
-        return {"execute": self.kernel, "writer": self.kernel,
+        return {"executor": self.kernel,
                 "sleep": self.clock.sleep, "clock": self.clock.time,
                 "dev_root": self.dev,
                 # Its own options (defaults): the driver's conf is the

@@ -10,7 +10,6 @@ commands and root writes made.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 
 import fixtures
 
@@ -22,11 +21,7 @@ from iscsi_transports.attach import fallback
 from iscsi_transports.attach import multipath
 from iscsi_transports.attach import sysfs
 from iscsi_transports.iscsiadm import errors
-from iscsi_transports.iscsiadm import nodes
-from iscsi_transports.iscsiadm import runner
-from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit import fake_manager
 from iscsi_transports.tests.unit.attach import fake_kernel
@@ -53,8 +48,8 @@ class DriverTestCase(base.TestCase):
         self.flags(state_path=self.lock_path, device_scan_attempts=3,
                    device_scan_interval=0.5)
         self.tree = kernel_tree.IscsiTree(self.sysfs, self.dev)
-        self.execute = fake_execute.FakeExecute()
-        self.kernel = fake_kernel.FakeKernel(self.tree, self.execute)
+        self.scripted = fake_executor.ScriptedExecutor()
+        self.kernel = fake_kernel.FakeKernel(self.tree, self.scripted)
         self.clock = fake_kernel.Clock()
         # multipathd as find_multipaths strict runs it: a map only when
         # told, so single-path volumes stay plain disks.
@@ -67,15 +62,15 @@ class DriverTestCase(base.TestCase):
             handle.write("## a comment\nInitiatorName=iqn.1993-08.org."
                          "debian:01:host\n")
         self.driver = driver.ISCSIDriver(
-            self.conf, manager=self.manager, execute=self.kernel,
-            sleep=self.clock.sleep, writer=self.kernel,
+            self.conf, manager=self.manager, executor=self.kernel,
+            sleep=self.clock.sleep,
             clock=self.clock.time, dev_root=self.dev,
             initiator_file=self.initiator_file,
             maps=multipath.Multipath(
                 self.conf, sysfs.Sysfs(self.sysfs.root, self.dev),
                 self.multipathd, proc_root=self.multipathd.proc_root,
                 clock=self.clock.time, sleep=self.clock.sleep))
-        self.execute.on("iface", "show", exit_code=6)
+        self.scripted.on("iface", "show", exit_code=6)
 
     def map(self, lun: int = 1, name: str = "sdb", iqn: str = IQN,
             portal: str = PORTAL, link: str | None = None,
@@ -86,18 +81,18 @@ class DriverTestCase(base.TestCase):
         return os.path.join(self.dev, link)
 
     def iscsiadm(self) -> list[list[str]]:
-        return [cmd[1:] for cmd in self.execute.calls]
+        return [cmd[1:] for cmd in self.scripted.argvs]
 
     def sessions(self) -> list[tuple[str, str | None]]:
         return [(s.target, s.iface) for s in self.driver.view.sessions()]
 
 
 class TestAttach(DriverTestCase):
-    def test_fresh_attach_is_three_processes_and_one_lun_scan(self) -> None:
+    def test_fresh_attach_is_two_processes_and_one_lun_scan(self) -> None:
         link = self.map()
         info = self.driver.connect_volume(PROPS)
         self.assertEqual(link, info["path"])
-        self.assertEqual(["new", "update", "--login"],
+        self.assertEqual(["new", "--login"],
                          [_action(cmd) for cmd in self.iscsiadm()])
         self.assertEqual([(11, "0 0 1")], self.kernel.written("scan"))
         self.assertEqual("3" + "6001405%025x" % 1, info["scsi_wwn"])
@@ -108,34 +103,36 @@ class TestAttach(DriverTestCase):
     def test_our_node_records_scan_manually_start_manually(self) -> None:
         self.map()
         self.driver.connect_volume(PROPS)
-        (update,) = self.execute.commands("-o", "update")
-        pairs = dict(zip(update[update.index("-n") + 1::4],
-                         update[update.index("-v") + 1::4]))
+        ((_target, _portal, _iface, pairs),) = self.scripted.written()
         self.assertEqual({"node.session.scan": "manual",
                           "node.startup": "manual",
                           "node.conn[0].timeo.login_timeout": "15",
                           "node.session.initial_login_retry_max": "4"},
                          pairs)
 
-    def test_chap_goes_in_the_same_update_and_never_logged(self) -> None:
+    def test_chap_goes_in_the_same_record_write_and_never_logged(
+            self) -> None:
         self.map()
         self.driver.connect_volume(dict(
             PROPS, auth_method="CHAP", auth_username="u",
             auth_password=SECRET, auth_username_in="ui",
             auth_password_in=SECRET + "in"))
-        self.assertEqual(3, len(self.execute.calls))
-        (update,) = self.execute.commands("-o", "update")
-        self.assertIn("node.session.auth.password_in", update)
-        self.assertIn("node.session.scan", update)
+        self.assertEqual(2, len(self.scripted.argvs))
+        ((_target, _portal, _iface, settings),) = self.scripted.written()
+        assert isinstance(settings, dict)
+        self.assertEqual(SECRET + "in",
+                         settings["node.session.auth.password_in"])
+        self.assertIn("node.session.scan", settings)
         self.assertNotIn(SECRET, self.log.output)
+        self.assertNotIn(SECRET, str(self.scripted.argvs))
 
     def test_login_may_outlast_the_login_window_of_our_records(self) -> None:
         self.map()
         self.flags(node_login_retries=8, iscsiadm_timeout=120)
         self.driver.connect_volume(PROPS)
-        timeouts = [kwargs["timeout"] for cmd, kwargs in
-                    zip(self.execute.calls, self.execute.kwargs)]
-        self.assertEqual([120, 120, 15 * 8 + driver.LOGIN_MARGIN], timeouts)
+        timeouts = [call[2] for call in self.scripted.calls
+                    if call[0] == "iscsiadm"]
+        self.assertEqual([120, 15 * 8 + driver.LOGIN_MARGIN], timeouts)
 
     def test_existing_session_gets_the_new_lun_scanned_without_iscsiadm(
             self) -> None:
@@ -143,7 +140,7 @@ class TestAttach(DriverTestCase):
         self.tree.add_disk(1, 1, "sdb")
         link = self.map(lun=2, name="sdc")
         info = self.driver.connect_volume(dict(PROPS, target_lun=2))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.assertEqual([(11, "0 0 2")], self.kernel.written("scan"))
         self.assertEqual(link, info["path"])
 
@@ -152,7 +149,7 @@ class TestAttach(DriverTestCase):
         self.kernel.login(IQN, PORTAL2, "default")
         self.map()
         self.driver.connect_volume(PROPS)
-        self.assertEqual(1, len(self.execute.commands("--login")))
+        self.assertEqual(1, len(self.scripted.commands("--login")))
         self.assertIn((IQN, "default"), self.sessions())
         self.assertEqual(3, len(self.sessions()))
 
@@ -224,7 +221,7 @@ class TestAttach(DriverTestCase):
                           self.driver.connect_volume,
                           dict(PROPS, target_lun=20000,
                                addressing_mode="SAM3-flat"))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_ipv6_portal_link_has_no_brackets(self) -> None:
         link = self.map(portal="::1:3260", link="disk/by-path/ip-::1:3260-"
@@ -244,45 +241,22 @@ class TestAttach(DriverTestCase):
                        "auth_method": "KRB5"}):
             self.assertRaises(exception.InvalidConnectionProperties,
                               self.driver.connect_volume, props)
-        self.assertEqual([], self.execute.calls)
-
-
-class KernelRootOps(fake_executor.RecordingExecutor):
-    """The root daemon as the driver sees it, with the kernel stood in:
-    every operation recorded; a login makes the session."""
-
-    def __init__(self, kernel: fake_kernel.FakeKernel) -> None:
-        super().__init__()
-        self.kernel = kernel
-
-    def iscsiadm(self, args: Sequence[str],
-                 timeout: int) -> client.CommandResult:
-        result = super().iscsiadm(args, timeout)
-        argv = list(args)
-        if "--login" in argv or "--logout" in argv:
-            node = [argv[argv.index(flag) + 1] for flag in ("-T", "-p", "-I")]
-            if "--login" in argv:
-                self.kernel.login(*node)
-            for sid in [] if "--login" in argv else \
-                    self.kernel.sessions_of(*node):
-                self.kernel.logout(sid)
-        return result
-
-    def names(self) -> list[str]:
-        """Each operation, an iscsiadm one by its action."""
-        return [_action(call[1]) if call[0] == "iscsiadm" else str(call[0])
-                for call in self.calls]
+        self.assertEqual([], self.scripted.argvs)
 
 
 class TestDefaultPath(DriverTestCase):
-    """Through the root daemon (``use_privsep``): two iscsiadm processes
-    per attach, the settings written into the record."""
+    """Through the root operations: two iscsiadm processes per attach, the
+    settings written into the record by the daemon."""
 
     def setUp(self) -> None:
         super().setUp()
-        self.root_ops = KernelRootOps(self.kernel)
-        self.driver.iscsiadm = runner.Iscsiadm(self.conf,
-                                               executor=self.root_ops)
+        self.root_ops = self.scripted
+
+    def names(self) -> list[str]:
+        """Each operation the script answered, an iscsiadm one by its
+        action (the kernel writes are the stand-in kernel's)."""
+        return [_action(call[1]) if call[0] == "iscsiadm" else str(call[0])
+                for call in self.root_ops.calls]
 
     def settings(self) -> list[tuple[object, ...]]:
         return [call for call in self.root_ops.calls
@@ -298,7 +272,7 @@ class TestDefaultPath(DriverTestCase):
                                             target_lun=lun, **chap))
             self.assertEqual(["read_node_layout", "new",
                               "write_node_settings", "--login"],
-                             self.root_ops.names())
+                             self.names())
             ((_name, target, portal, iface, written),) = self.settings()
             self.assertEqual((IQN + str(lun), PORTAL, "default"),
                              (target, portal, iface))
@@ -328,7 +302,7 @@ class TestDefaultPath(DriverTestCase):
         self.root_ops.layout = ([1, 2], None)
         self.driver.disconnect_volume(PROPS, info)
         self.assertEqual(["read_node_layout", "write_node_settings",
-                          "--logout", "delete"], self.root_ops.names())
+                          "--logout", "delete"], self.names())
         self.assertEqual([("write_node_settings", IQN, PORTAL + ",1",
                            "default", {"node.startup": "manual"})],
                          self.settings())
@@ -341,7 +315,6 @@ class TestDefaultPath(DriverTestCase):
         self.root_ops.layout = ([], "default")
         self.driver.disconnect_volume(props, info)
         self.assertEqual(PORTAL, self.settings()[0][2])
-
 
     def test_a_session_whose_record_is_gone_is_logged_out(self) -> None:
         # An operator or a tool removed the record's files under a live
@@ -357,7 +330,7 @@ class TestDefaultPath(DriverTestCase):
             self.driver.disconnect_volume(props, info, force=force)
             del self.root_ops.raises["write_node_settings"]
             self.assertEqual(["write_node_settings", "--logout", "delete"],
-                             [name for name in self.root_ops.names()
+                             [name for name in self.names()
                               if name != "read_node_layout"])
             self.assertIsNone(self.driver.view.disk(info["targets"][0][
                 "disk"] or ""))
@@ -458,25 +431,20 @@ class TestWait(DriverTestCase):
 
 
 class TestNodeRecordLayout(DriverTestCase):
-    """``-o new`` keeps other ifaces' records (open-iscsi's idbm.c)."""
+    """``-o new`` keeps other ifaces' records (open-iscsi's idbm.c), as the
+    root daemon's read of the records directory describes them."""
 
-    def record(self, entry: str, iface: str = "default") -> str:
-        """A record file of IQN under the test's records directory."""
-        path = os.path.join(self.conf.iscsi_transports.iscsi_db_path,
-                            "nodes", IQN, entry)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as handle:
-            handle.write("# BEGIN RECORD 2.1.8\nnode.name = %s\n"
-                         "iface.iscsi_ifacename = %s\n# END RECORD\n"
-                         % (IQN, iface))
-        return path
+    def single_file(self) -> str:
+        """Where IQN's single-file record at PORTAL would be."""
+        return os.path.join(self.conf.iscsi_transports.iscsi_db_path,
+                            "nodes", IQN, "10.0.0.1,3260")
 
     def setUp(self) -> None:
         super().setUp()
         self.manager.offload = True
 
     def new_portal(self) -> str:
-        (new,) = [cmd for cmd in self.execute.commands("-o", "new")
+        (new,) = [cmd for cmd in self.scripted.commands("-o", "new")
                   if "node" in cmd]
         return new[new.index("-p") + 1]
 
@@ -487,16 +455,18 @@ class TestNodeRecordLayout(DriverTestCase):
         self.assertEqual(PORTAL, self.new_portal())
 
     def test_portal_group_of_another_ifaces_record_is_passed(self) -> None:
-        self.record("10.0.0.1,3260,7/default")
+        self.scripted.layout = ([7], None)
         self.map()
         self.driver.connect_volume(PROPS)
         self.assertEqual(PORTAL + ",7", self.new_portal())
         # The settings go to that record by it too (this iface may have
         # records of several portal groups at the bare portal); the login
         # matches by iface.
-        self.assertEqual([PORTAL + ",7", PORTAL], [
+        self.assertEqual([PORTAL + ",7"],
+                         [call[1] for call in self.scripted.written()])
+        self.assertEqual([PORTAL], [
             cmd[cmd.index("-p") + 1] for cmd in self.iscsiadm()
-            if "node" in cmd and _action(cmd) in ("update", "--login")])
+            if "node" in cmd and _action(cmd) == "--login"])
 
     def test_portal_group_of_a_session_is_passed(self) -> None:
         self.kernel.login(IQN, PORTAL, "default")
@@ -505,52 +475,19 @@ class TestNodeRecordLayout(DriverTestCase):
         self.assertEqual(PORTAL + ",1", self.new_portal())
 
     def test_single_file_record_of_another_iface_is_left_alone(self) -> None:
-        path = self.record("10.0.0.1,3260")
-        with open(path) as handle:
-            before = handle.read()
+        self.scripted.layout = ([], "default")
         self.map()
         error = self.assertRaises(exception.NodeRecordConflict,
                                   self.driver.connect_volume, PROPS)
-        self.assertIn(path, str(error))
+        self.assertIn(self.single_file(), str(error))
         self.assertIn("iface default", str(error))
         self.assertEqual([], [cmd for cmd in self.iscsiadm()
                               if "node" in cmd])
-        with open(path) as handle:
-            self.assertEqual(before, handle.read())
+        self.assertEqual([], self.scripted.written())
         self.assertEqual([], self.manager.fallback_reasons)
 
-    def unreadable(self, shown: str) -> None:
-        """open-iscsi's directory is root's: the driver asks iscsiadm."""
-        def refuse(*args: object) -> nodes.RecordLayout:
-            raise PermissionError(13, "Permission denied")
-        self.useFixture(fixtures.MonkeyPatch(
-            "iscsi_transports.iscsiadm.nodes.read_layout", refuse))
-        self.execute.on("node", "-o", "show", stdout=shown)
-
-    def test_unreadable_records_are_listed_by_iscsiadm(self) -> None:
-        self.unreadable("# BEGIN RECORD 2.1.8\nnode.tpgt = 5\n"
-                        "iface.iscsi_ifacename = default\n# END RECORD\n")
-        self.map()
-        self.driver.connect_volume(PROPS)
-        self.assertEqual(PORTAL + ",5", self.new_portal())
-        (show,) = [cmd for cmd in self.execute.commands("-o", "show")
-                   if "node" in cmd]
-        self.assertNotIn("-I", show)
-
-    def test_unreadable_single_file_of_another_iface_is_refused(
-            self) -> None:
-        self.unreadable("# BEGIN RECORD 2.1.8\nnode.tpgt = -1\n"
-                        "iface.iscsi_ifacename = default\n# END RECORD\n")
-        self.map()
-        error = self.assertRaises(exception.NodeRecordConflict,
-                                  self.driver.connect_volume, PROPS)
-        self.assertIn(os.path.join("nodes", IQN, "10.0.0.1,3260"),
-                      str(error))
-        self.assertEqual([], [cmd for cmd in self.execute.commands("-o", "new")
-                              if "node" in cmd])
-
     def test_single_file_record_of_the_same_iface_is_rewritten(self) -> None:
-        self.record("10.0.0.1,3260")
+        self.scripted.layout = ([], "default")
         self.map()
         self.manager.offload = False
         self.driver.connect_volume(PROPS)
@@ -563,21 +500,21 @@ class TestCleanFailure(DriverTestCase):
                           self.driver.connect_volume, PROPS)
         self.assertEqual([], self.sessions())
         self.assertEqual(["--logout", "delete"],
-                         [_action(cmd) for cmd in self.iscsiadm()[3:]])
+                         [_action(cmd) for cmd in self.iscsiadm()[2:]])
 
     def test_auth_failure_deletes_the_record_and_does_not_fall_back(
             self) -> None:
         self.manager.offload = True
-        self.execute.on("--login", exit_code=24)
+        self.scripted.on("--login", exit_code=24)
         self.assertRaises(exception.AuthenticationFailed,
                           self.driver.connect_volume, PROPS)
-        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
+        self.assertEqual(1, len(self.scripted.commands("-o", "delete")))
         self.assertEqual([], self.manager.fallback_reasons)
         self.assertEqual([], self.sessions())
 
     def test_refused_mutual_chap_login_names_the_target_secret(
             self) -> None:
-        self.execute.on("--login", exit_code=19)
+        self.scripted.on("--login", exit_code=19)
         props = dict(PROPS, auth_method="CHAP", auth_username="u",
                      auth_password=SECRET, auth_username_in="t",
                      auth_password_in=SECRET + "-in")
@@ -588,12 +525,12 @@ class TestCleanFailure(DriverTestCase):
         self.assertEqual(19, error.exit_code)
         self.assertIn("mutual CHAP", str(error))
         self.assertNotIn(SECRET, str(error))
-        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
+        self.assertEqual(1, len(self.scripted.commands("-o", "delete")))
         self.assertEqual([], self.sessions())
 
     def test_refused_login_without_mutual_chap_stays_target_error(
             self) -> None:
-        self.execute.on("--login", exit_code=19)
+        self.scripted.on("--login", exit_code=19)
         error = self.assertRaises(exception.TargetError,
                                   self.driver.connect_volume, PROPS)
         self.assertNotIsInstance(error, exception.MutualChapLoginRefused)
@@ -602,7 +539,7 @@ class TestCleanFailure(DriverTestCase):
         self.kernel.login(IQN, PORTAL, "default")
         self.assertRaises(exception.VolumeDeviceNotFound,
                           self.driver.connect_volume, PROPS)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.assertEqual([(IQN, "default")], self.sessions())
 
     def test_a_disk_this_attach_scanned_is_removed(self) -> None:
@@ -617,15 +554,14 @@ class TestCleanFailure(DriverTestCase):
 
     def test_fallback_starts_after_the_leftovers_are_gone(self) -> None:
         self.manager.offload = True
-        self.execute.on(OFFLOAD_IFACE, "--login", exit_code=8)
+        self.scripted.on(OFFLOAD_IFACE, "--login", exit_code=8)
         self.map()
         info = self.driver.connect_volume(PROPS)
         self.assertTrue(info["fallback"])
         self.assertEqual(
-            [OFFLOAD_IFACE + " new", OFFLOAD_IFACE + " update",
-             OFFLOAD_IFACE + " --login", OFFLOAD_IFACE + " --logout",
-             OFFLOAD_IFACE + " delete", "default new", "default update",
-             "default --login"],
+            [OFFLOAD_IFACE + " new", OFFLOAD_IFACE + " --login",
+             OFFLOAD_IFACE + " --logout", OFFLOAD_IFACE + " delete",
+             "default new", "default --login"],
             [cmd[cmd.index("-I") + 1] + " " + _action(cmd)
              for cmd in self.iscsiadm() if cmd[:2] == ["-m", "node"]])
         self.assertIn("exit code 8", info["reason"])
@@ -680,21 +616,21 @@ class TestDetach(DriverTestCase):
         self.map(lun=2, name="sdc")
         first = self.driver.connect_volume(PROPS)
         second = self.driver.connect_volume(dict(PROPS, target_lun=2))
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         return first, second
 
     def test_shared_target_keeps_the_session_until_the_last_lun(self) -> None:
         first, _second = self.attach_two_luns()
         self.driver.disconnect_volume(PROPS, first)
         self.assertEqual(["sdb"], self.kernel.written("delete"))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.assertEqual([(IQN, "default")], self.sessions())
         self.driver.disconnect_volume(dict(PROPS, target_lun=2), None)
         self.assertEqual(["sdb", "sdc"], self.kernel.written("delete"))
-        self.assertEqual(["update", "--logout", "delete"],
+        self.assertEqual(["--logout", "delete"],
                          [_action(cmd) for cmd in self.iscsiadm()])
-        (update,) = self.execute.commands("-o", "update")
-        self.assertEqual(["node.startup", "-v", "manual"], update[-3:])
+        self.assertEqual({"node.startup": "manual"},
+                         self.scripted.written()[-1][3])
         self.assertEqual([], self.sessions())
 
     def test_flush_comes_before_delete(self) -> None:
@@ -708,7 +644,7 @@ class TestDetach(DriverTestCase):
         self.tree.add_disk(1, 1, "sdb")
         self.driver.disconnect_volume(PROPS)
         self.assertEqual(["lab0"], [cmd[cmd.index("-I") + 1] for cmd in
-                                    self.execute.commands("--logout")])
+                                    self.scripted.commands("--logout")])
         self.assertEqual([], self.sessions())
 
     def test_other_ifaces_sessions_are_untouched(self) -> None:
@@ -718,21 +654,21 @@ class TestDetach(DriverTestCase):
                                               "transport": "tcp"})
         self.assertEqual([], self.kernel.written("delete"))
         self.assertEqual([(IQN, "lab0")], self.sessions())
-        self.assertEqual([], self.execute.commands("--logout"))
+        self.assertEqual([], self.scripted.commands("--logout"))
 
     def test_nothing_attached_is_success(self) -> None:
         self.driver.disconnect_volume(PROPS)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_attach_in_flight_keeps_the_session_and_takes_it_over(
             self) -> None:
         info = self.driver.connect_volume(PROPS) if self.map() else {}
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         key = self.driver._inflight
         lock = driver.connection.VolumePath(PORTAL, IQN, 1).lock_name
         with key.attaching(lock):
             self.driver.disconnect_volume(PROPS, info)
-            self.assertEqual([], self.execute.commands("--logout"))
+            self.assertEqual([], self.scripted.commands("--logout"))
             self.assertTrue(key.take_over(lock))
         self.assertEqual([(IQN, "default")], self.sessions())
 
@@ -750,7 +686,7 @@ class TestDetach(DriverTestCase):
         self.map()
         info = self.driver.connect_volume(PROPS)
         self.kernel.flush_errors["sdb"] = fake_kernel.flush_failure("sdb")
-        self.assertRaises(exception.CommandFailed,
+        self.assertRaises(exception.PrivilegedOperationFailed,
                           self.driver.disconnect_volume, PROPS, info)
         self.assertEqual([], self.kernel.written("delete"))
         self.assertEqual([(IQN, "default")], self.sessions())
@@ -774,23 +710,23 @@ class TestDetach(DriverTestCase):
 
 class TestDiscovery(DriverTestCase):
     def test_without_iqn_only_targets_at_the_portal_are_used(self) -> None:
-        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
+        self.scripted.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
             PORTAL, IQN, PORTAL2, IQN2))
         self.map()
         info = self.driver.connect_volume({"target_portal": PORTAL,
                                            "target_lun": 1})
         self.assertEqual([IQN], [t["iqn"] for t in info["targets"]])
-        (discovery,) = self.execute.commands("discovery")
+        (discovery,) = self.scripted.commands("discovery")
         self.assertEqual(["-o", "nonpersistent"], discovery[-2:])
-        self.assertEqual(1, len(self.execute.commands("--login")))
-        self.execute.calls.clear()
+        self.assertEqual(1, len(self.scripted.commands("--login")))
+        self.scripted.argvs.clear()
         self.driver.disconnect_volume({"target_portal": PORTAL,
                                        "target_lun": 1})
-        self.assertEqual(1, len(self.execute.commands("--logout")))
+        self.assertEqual(1, len(self.scripted.commands("--logout")))
         self.assertEqual([], self.sessions())
 
     def test_without_iqn_two_targets_at_the_portal_refuse(self) -> None:
-        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
+        self.scripted.on("discovery", stdout="%s,1 %s\n%s,1 %s\n" % (
             PORTAL, IQN, PORTAL, IQN2))
         self.map()
         self.map(name="sdc", iqn=IQN2)
@@ -802,8 +738,8 @@ class TestDiscovery(DriverTestCase):
             self.assertIn(IQN2, str(error))
             self.assertIn("send target_iqn", str(error))
             self.assertEqual(1, len(str(error).splitlines()))
-        self.assertEqual([], self.execute.commands("-o", "new"))
-        self.assertEqual([], self.execute.commands("--login"))
+        self.assertEqual([], self.scripted.commands("-o", "new"))
+        self.assertEqual([], self.scripted.commands("--login"))
         self.assertEqual([], self.sessions())
 
     def _two_volumes_with_lun_1(self) -> tuple[str, str]:
@@ -812,7 +748,7 @@ class TestDiscovery(DriverTestCase):
         first = self.driver.connect_volume(PROPS)["path"]
         self.map(name="sdc", iqn=IQN2)
         second = self.driver.connect_volume(dict(PROPS, target_iqn=IQN2))
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         self.kernel.writes.clear()
         return first, second["path"]
 
@@ -826,7 +762,7 @@ class TestDiscovery(DriverTestCase):
                 force=force)
             self.assertIn(IQN, str(error))
             self.assertIn(IQN2, str(error))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.assertEqual([], self.kernel.writes)
         self.assertEqual([(IQN, "default"), (IQN2, "default")],
                          sorted(self.sessions()))
@@ -848,12 +784,12 @@ class TestDiscovery(DriverTestCase):
             exception.VolumeAttachFailed, self.driver.connect_volume,
             {"target_portal": PORTAL, "target_lun": 1})
         self.assertIn("found no target", str(error))
-        self.assertEqual([], self.execute.commands("--login"))
+        self.assertEqual([], self.scripted.commands("--login"))
 
     def test_discover_falls_back_and_reports(self) -> None:
         self.manager.offload = True
-        self.execute.on("iface", "iface.hwaddress", exit_code=7)
-        self.execute.on("discovery", stdout="%s,1 %s\n" % (PORTAL, IQN))
+        self.scripted.on("iface", "iface.hwaddress", exit_code=7)
+        self.scripted.on("discovery", stdout="%s,1 %s\n" % (PORTAL, IQN))
         result = self.driver.discover(PORTAL)
         self.assertEqual([{"portal": PORTAL, "tpgt": 1, "target": IQN}],
                          result["targets"])
@@ -868,10 +804,10 @@ class TestIser(DriverTestCase):
         self.assertEqual(("iser", "iser", False),
                          (info["transport"], info["iface"], info["fallback"]))
         self.assertEqual({"iser"}, {cmd[cmd.index("-I") + 1]
-                                    for cmd in self.execute.calls})
+                                    for cmd in self.scripted.argvs})
 
     def test_iser_that_fails_falls_back_with_the_reason(self) -> None:
-        self.execute.on("iser", "--login", exit_code=12)
+        self.scripted.on("iser", "--login", exit_code=12)
         self.map()
         info = self.driver.connect_volume(PROPS, volume_type="iser")
         self.assertTrue(info["fallback"])
@@ -880,7 +816,7 @@ class TestIser(DriverTestCase):
 
     def test_iser_without_fallback_fails(self) -> None:
         self.flags(fallback_to_tcp=False)
-        self.execute.on("iser", "--login", exit_code=12)
+        self.scripted.on("iser", "--login", exit_code=12)
         self.assertRaises(exception.TransportNotLoaded,
                           self.driver.connect_volume, PROPS,
                           volume_type="iser")
@@ -903,9 +839,9 @@ class TestCallersSurface(DriverTestCase):
         self.assertEqual([], self.driver.get_volume_paths(PROPS))
         link = self.map()
         self.driver.connect_volume(PROPS)
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         self.assertEqual([link], self.driver.get_volume_paths(PROPS))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_connector_initiator_of_a_software_iface(self) -> None:
         props = self.driver.connector_properties()
@@ -928,7 +864,7 @@ class TestCallersSurface(DriverTestCase):
     def test_connector_initiator_of_the_iface_record(self) -> None:
         # An operator's iface.initiatorname in the record wins over the
         # host's file (and over a card's own name).
-        self.execute.rules.insert(0, fake_execute.Rule(
+        self.scripted.rules.insert(0, fake_executor.Rule(
             ("-m", "iface", "-I", "tcp.lab-hba", "-o", "show"), stdout="# BEGIN RECORD 2.1.11\n"
                                "iface.iscsi_ifacename = tcp.lab-hba\n"
                                "iface.transport_name = tcp\n"
@@ -961,11 +897,11 @@ class TestTransportIscsiadmArgs(DriverTestCase):
         self.manager.transports["cxgb4i"] = FlaggedOffload(self.conf)
 
     def through_iface(self) -> list[list[str]]:
-        return [cmd for cmd in self.execute.calls
+        return [cmd for cmd in self.scripted.argvs
                 if "-I" in cmd and "iface" not in cmd]
 
     def test_attach_and_detach_commands_carry_the_plugin_flag(self) -> None:
-        self.execute.on("--discover", stdout="%s,1 %s\n" % (PORTAL, IQN))
+        self.scripted.on("--discover", stdout="%s,1 %s\n" % (PORTAL, IQN))
         self.map()
         info = self.driver.connect_volume(
             {"target_portal": PORTAL, "target_lun": 1,
@@ -974,7 +910,7 @@ class TestTransportIscsiadmArgs(DriverTestCase):
              "discovery_auth_password": SECRET})
         self.driver.disconnect_volume(PROPS, info)
         commands = self.through_iface()
-        self.assertEqual(["discoverydb"] * 3 + ["node"] * 6,
+        self.assertEqual(["discoverydb"] * 2 + ["node"] * 4,
                          [cmd[cmd.index("-m") + 1] for cmd in commands])
         for cmd in commands:
             self.assertEqual(["-I", OFFLOAD_IFACE, "--vendor-flag"],
@@ -985,11 +921,11 @@ class TestTransportIscsiadmArgs(DriverTestCase):
         self.map()
         info = self.driver.connect_volume(PROPS)
         del self.manager.transports["cxgb4i"]
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         self.driver.disconnect_volume(PROPS, info)
         self.assertEqual(
             [["-I", OFFLOAD_IFACE, "--logout"]],
-            [cmd[-3:] for cmd in self.execute.commands("--logout")])
+            [cmd[-3:] for cmd in self.scripted.commands("--logout")])
 
     def test_arguments_without_an_iface_are_refused(self) -> None:
         class Unbound(fake_manager.FakeOffload):
@@ -1001,7 +937,7 @@ class TestTransportIscsiadmArgs(DriverTestCase):
         error = self.assertRaises(exception.InvalidInput,
                                   self.driver.connect_volume, PROPS)
         self.assertIn("exactly one iface", str(error))
-        self.assertEqual([], self.execute.commands("--login"))
+        self.assertEqual([], self.scripted.commands("--login"))
 
 
 class TestPerPortalSelection(DriverTestCase):
@@ -1019,23 +955,23 @@ class TestPerPortalSelection(DriverTestCase):
         self.assertEqual(2, len(info["paths"]))
         self.assertEqual(["sdb", "sdc"], sorted(
             self.driver.maps.find(info["multipath_id"]).paths))
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         self.driver.disconnect_volume(self.props, info)
         self.assertEqual({OFFLOAD_IFACE, "default"},
                          {c[c.index("-I") + 1] for c in
-                          self.execute.commands("--logout")})
+                          self.scripted.commands("--logout")})
         self.assertEqual([], self.sessions())
         self.assertEqual({}, self.multipathd.maps)
 
     def test_single_path_takes_the_first_portal_that_works(self) -> None:
-        self.execute.on(PORTAL, "--login", exit_code=8)
+        self.scripted.on(PORTAL, "--login", exit_code=8)
         self.map()
         self.map(iqn=IQN2, portal=PORTAL2, name="sdc")
         info = self.driver.connect_volume(self.props)
         self.assertEqual([PORTAL2], [t["portal"] for t in info["targets"]])
         self.assertEqual([(IQN2, "default")], self.sessions())
         # The failed portal's record went with it.
-        (delete,) = self.execute.commands("-o", "delete")
+        (delete,) = self.scripted.commands("-o", "delete")
         self.assertIn(PORTAL, delete)
 
 
@@ -1081,4 +1017,4 @@ class TestTrailingNewline(DriverTestCase):
         self.assertRaises(exception.InvalidConnectionProperties,
                           self.driver.connect_volume,
                           dict(PROPS, target_iqn=IQN + "\n"))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)

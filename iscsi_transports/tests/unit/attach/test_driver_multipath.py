@@ -66,18 +66,18 @@ class TestMultipathAttach(MultipathTestCase):
                          [t["device"] for t in info["targets"]])
         self.assertEqual(["sdb", "sdc"],
                          list(self.driver.maps.find(WWID).paths))
-        # multipathd acted on the uevents: 3 iscsiadm per path, nothing else.
-        self.assertEqual(6, len(self.execute.calls))
+        # multipathd acted on the uevents: 2 iscsiadm per path (the
+        # settings written into the record), nothing else.
+        self.assertEqual(4, len(self.scripted.argvs))
         self.assertEqual([], self.multipathd.commands())
 
     def test_node_records_carry_the_multipath_timeouts(self) -> None:
         self.flags(multipath_replacement_timeout=7)
         self.attach()
-        updates = self.execute.commands("-o", "update")
-        self.assertEqual(2, len(updates))
-        for update in updates:
-            pairs = dict(zip(update[update.index("-n") + 1::4],
-                             update[update.index("-v") + 1::4]))
+        written = self.scripted.written()
+        self.assertEqual(2, len(written))
+        for _target, _portal, _iface, pairs in written:
+            assert isinstance(pairs, dict)
             self.assertEqual(("7", "manual"), (
                 pairs["node.session.timeo.replacement_timeout"],
                 pairs["node.session.scan"]))
@@ -85,30 +85,27 @@ class TestMultipathAttach(MultipathTestCase):
 
     def test_single_path_records_keep_open_iscsis_timeouts(self) -> None:
         self.driver.connect_volume(PROPS)
-        (update,) = self.execute.commands("-o", "update")
-        self.assertNotIn("node.session.timeo.replacement_timeout", update)
+        ((_target, _portal, _iface, settings),) = self.scripted.written()
+        self.assertNotIn("node.session.timeo.replacement_timeout", settings)
 
     def test_logins_run_at_the_same_time(self) -> None:
         started = {PORTAL: threading.Event(), PORTAL2: threading.Event()}
         overlapped = []
-        execute = self.kernel.execute
 
-        def login_waits_for_the_other(*cmd: str, **kwargs: Any
-                                      ) -> tuple[str, str]:
-            if "--login" in cmd:
-                portal = cmd[cmd.index("-p") + 1]
+        def login_waits_for_the_other(argv: list[str]) -> None:
+            if "--login" in argv:
+                portal = argv[argv.index("-p") + 1]
                 started[portal].set()
                 other = PORTAL2 if portal == PORTAL else PORTAL
                 # Serial logins would make the first one wait in vain.
                 overlapped.append(started[other].wait(10))
-            return execute(*cmd, **kwargs)
 
-        self.kernel.execute = login_waits_for_the_other
+        self.scripted.observers.append(login_waits_for_the_other)
         self.attach()
         self.assertEqual([True, True], overlapped)
 
     def test_a_dead_portal_leaves_a_map_with_the_live_paths(self) -> None:
-        self.execute.on(PORTAL3, "--login", exit_code=8)
+        self.scripted.on(PORTAL3, "--login", exit_code=8)
         info = self.attach(dict(PROPS, target_portals=[PORTAL, PORTAL3,
                                                        PORTAL2],
                                 target_iqns=[IQN] * 3,
@@ -118,7 +115,7 @@ class TestMultipathAttach(MultipathTestCase):
         self.assertEqual(["sdb", "sdc"],
                          list(self.driver.maps.find(WWID).paths))
         # The dead portal's record is gone, the live ones stay.
-        (delete,) = self.execute.commands("-o", "delete")
+        (delete,) = self.scripted.commands("-o", "delete")
         self.assertIn(PORTAL3, delete)
 
     def test_multipathd_is_told_when_it_does_not_act_alone(self) -> None:
@@ -138,7 +135,7 @@ class TestMultipathAttach(MultipathTestCase):
         self.assertRaises(exception.MultipathMapNotFound, self.attach,
                           enforce_multipath=True)
         self.assertEqual(([], []), (self.sessions(), self.disks()))
-        self.assertEqual(2, len(self.execute.commands("-o", "delete")))
+        self.assertEqual(2, len(self.scripted.commands("-o", "delete")))
 
     def test_no_map_returns_the_first_disk_with_a_warning(self) -> None:
         # A blacklist or find_multipaths quirk: os-brick's answer, one
@@ -153,7 +150,7 @@ class TestMultipathAttach(MultipathTestCase):
         self.assertEqual(info["path"], target["device"])
         self.assertEqual([target["disk"]], self.disks())
         self.assertEqual([(IQN, "default")], self.sessions())
-        (delete,) = self.execute.commands("-o", "delete")
+        (delete,) = self.scripted.commands("-o", "delete")
         self.assertIn(PORTAL2, delete)
         self.assertIn("alone, without multipath", self.log.output)
         self.driver.disconnect_volume(PROPS, None)
@@ -161,24 +158,24 @@ class TestMultipathAttach(MultipathTestCase):
 
     def test_one_portal_given_discovery_adds_the_targets_others(self) -> None:
         # Ceph iSCSI, LVM to a single-path connector: only target_portal.
-        self.execute.on("discovery", stdout="%s,1 %s\n%s,1 %s\n%s,1 %s\n"
+        self.scripted.on("discovery", stdout="%s,1 %s\n%s,1 %s\n%s,1 %s\n"
                         % (PORTAL, IQN, PORTAL2, IQN, PORTAL3, IQN2))
         info = self.attach(test_driver.PROPS)
         self.assertEqual([PORTAL, PORTAL2],
                          [t["portal"] for t in info["targets"]])
         self.assertEqual(["sdb", "sdc"],
                          list(self.driver.maps.find(WWID).paths))
-        (discovery,) = self.execute.commands("discovery")
+        (discovery,) = self.scripted.commands("discovery")
         self.assertEqual(["-o", "nonpersistent"], discovery[-2:])
         self.assertIn(PORTAL, discovery)
         # nova detaches with the properties it attached with, no info.
         self.driver.disconnect_volume(test_driver.PROPS, None)
         self.assertEqual(({}, [], []), (self.multipathd.maps,
                                         self.sessions(), self.disks()))
-        self.assertEqual(2, len(self.execute.commands("--logout")))
+        self.assertEqual(2, len(self.scripted.commands("--logout")))
 
     def test_one_portal_whose_discovery_fails_is_one_path(self) -> None:
-        self.execute.on("discovery", exit_code=8)
+        self.scripted.on("discovery", exit_code=8)
         info = self.attach(test_driver.PROPS)
         self.assertEqual([PORTAL], [t["portal"] for t in info["targets"]])
         self.assertIn("attaching through that portal alone",
@@ -186,7 +183,7 @@ class TestMultipathAttach(MultipathTestCase):
 
     def test_single_path_volumes_are_never_discovered(self) -> None:
         self.driver.connect_volume(test_driver.PROPS)
-        self.assertEqual([], self.execute.commands("discovery"))
+        self.assertEqual([], self.scripted.commands("discovery"))
 
     def test_paths_of_different_luns_are_no_map(self) -> None:
         self.map(lun=2, name="sdx")
@@ -201,19 +198,19 @@ class TestMultipathAttach(MultipathTestCase):
         self.multipathd.running = False
         self.assertRaises(exception.MultipathdNotRunning, self.attach,
                           enforce_multipath=True)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_without_multipathd_one_path_is_attached(self) -> None:
         self.multipathd.running = False
         info = self.attach()
         self.assertNotIn("multipath_id", info)
-        self.assertEqual(1, len(self.execute.commands("--login")))
+        self.assertEqual(1, len(self.scripted.commands("--login")))
         self.assertIn("multipathd is not running", self.log.output)
 
     def test_multipath_off_logs_in_once(self) -> None:
         info = self.driver.connect_volume(PROPS, enforce_multipath=True)
         self.assertEqual([PORTAL], [t["portal"] for t in info["targets"]])
-        self.assertEqual(1, len(self.execute.commands("--login")))
+        self.assertEqual(1, len(self.scripted.commands("--login")))
         self.assertEqual(["sdb"], self.disks())
 
 
@@ -250,13 +247,13 @@ class TestMultipathDetach(MultipathTestCase):
             return delete(name)
 
         self.kernel.delete_disk = record  # type: ignore[method-assign]
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         self.driver.disconnect_volume(PROPS, info)
         self.assertEqual([{}, {}], maps_at_delete)
         self.assertEqual(["multipath -f mpatha"], self.multipathd.commands())
         self.assertEqual(([], []), (self.sessions(), self.disks()))
-        self.assertEqual(2, len(self.execute.commands("--logout")))
-        self.assertEqual(2, len(self.execute.commands("-o", "delete")))
+        self.assertEqual(2, len(self.scripted.commands("--logout")))
+        self.assertEqual(2, len(self.scripted.commands("-o", "delete")))
 
     def test_nova_passes_no_device_info_sysfs_finds_the_map(self) -> None:
         self.attach()
@@ -267,13 +264,13 @@ class TestMultipathDetach(MultipathTestCase):
     def test_open_map_touches_nothing(self) -> None:
         info = self.attach()
         self.multipathd.busy.add("dm-0")
-        self.execute.calls.clear()
+        self.scripted.argvs.clear()
         error = self.assertRaises(exception.MultipathFlushFailed,
                                   self.driver.disconnect_volume, PROPS, info)
         self.assertEqual(3, error.attempts)
         self.assertEqual((2, ["sdb", "sdc"], []),
                          (len(self.sessions()), self.disks(),
-                          self.execute.calls))
+                          self.scripted.argvs))
         self.assertEqual([], self.kernel.written("delete"))
 
     def test_forced_detach_reports_the_map_and_keeps_its_paths(self) -> None:
@@ -286,7 +283,7 @@ class TestMultipathDetach(MultipathTestCase):
                       str(error))
         self.assertEqual((2, ["sdb", "sdc"]),
                          (len(self.sessions()), self.disks()))
-        self.assertEqual([], self.execute.commands("--logout"))
+        self.assertEqual([], self.scripted.commands("--logout"))
 
     def test_a_session_a_live_map_holds_is_never_logged_out(self) -> None:
         self.flags(remove_devices_on_disconnect=False)
@@ -295,7 +292,7 @@ class TestMultipathDetach(MultipathTestCase):
         self.assertRaises(exception.VolumeDetachIncomplete,
                           self.driver.disconnect_volume, PROPS, info,
                           force=True)
-        self.assertEqual([], self.execute.commands("--logout"))
+        self.assertEqual([], self.scripted.commands("--logout"))
         self.assertIn("multipath map dm-0 holds its disks", self.log.output)
 
     def test_shared_target_keeps_the_other_volumes_session(self) -> None:
@@ -303,7 +300,7 @@ class TestMultipathDetach(MultipathTestCase):
         self.map(lun=2, name="sdx")
         self.driver.connect_volume(dict(test_driver.PROPS, target_lun=2))
         self.driver.disconnect_volume(PROPS, info)
-        (logout,) = self.execute.commands("--logout")
+        (logout,) = self.scripted.commands("--logout")
         self.assertIn(PORTAL2, logout)
         self.assertEqual([(IQN, "default")], self.sessions())
         self.assertEqual(["sdx"], self.disks())

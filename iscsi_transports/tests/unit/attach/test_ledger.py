@@ -39,7 +39,7 @@ class TestRecords(test_driver.DriverTestCase):
 
     def test_a_fallback_is_recorded_with_its_reason(self) -> None:
         self.manager.offload = True
-        self.execute.on(test_driver.OFFLOAD_IFACE, "--login", exit_code=8)
+        self.scripted.on(test_driver.OFFLOAD_IFACE, "--login", exit_code=8)
         self.map()
         self.driver.connect_volume(PROPS)
         (item,) = self.records()

@@ -11,7 +11,7 @@ from typing import Any
 import fixtures
 
 from iscsi_transports.attach import driver
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.cmd import test_inventory
 
@@ -26,9 +26,9 @@ class VolumeCommandCase(test_inventory.CommandTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.files = self.useFixture(fixtures.TempDir()).path
-        self.execute = fake_execute.FakeExecute()
+        self.scripted = fake_executor.ScriptedExecutor()
         self.kernel = self.useFixture(fake_kernel.Kernel(self.sysfs,
-                                                         self.execute))
+                                                         self.scripted))
         self.flags(state_path=self.lock_path, device_scan_attempts=2)
         self.useFixture(fixtures.MonkeyPatch(
             "iscsi_transports.cmd.volume.driver_mod.ISCSIDriver",
@@ -128,7 +128,7 @@ class TestAttachDetach(VolumeCommandCase):
                              "--enforce-multipath", expect=1)
         self.assertEqual(1, len(err.splitlines()))
         self.assertIn("multipathd is not running", err)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_failed_attach_is_one_line_and_leaves_nothing(self) -> None:
         props = self.write("props.json", self.props)
@@ -136,7 +136,7 @@ class TestAttachDetach(VolumeCommandCase):
         self.assertEqual(1, len(err.splitlines()))
         self.assertIn("No block device appeared", err)
         self.assertEqual([], self.sessions())
-        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
+        self.assertEqual(1, len(self.scripted.commands("-o", "delete")))
 
     def test_bad_files_are_one_line(self) -> None:
         for content in ("{not json", "[1, 2]", json.dumps({"target_lun": 1})):
@@ -147,4 +147,4 @@ class TestAttachDetach(VolumeCommandCase):
                              os.path.join(self.files, "missing.json"),
                              expect=1)
         self.assertEqual(1, len(err.splitlines()))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)

@@ -10,6 +10,8 @@ import functools
 import io
 import os
 
+import fixtures
+
 from iscsi_transports import exception
 from iscsi_transports import iface as iface_mod
 from iscsi_transports import portal
@@ -21,7 +23,7 @@ from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.plugins import tcp
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 
 PORTAL = "192.0.2.10:3260"
 IQN = "iqn.2010-10.org.openstack:volume-1"
@@ -50,11 +52,11 @@ class IscsiadmCase(base.TestCase):
         super().setUp()
         self.state = os.path.join(self.lock_path, "state")
         self.flags(state_path=self.state)
-        self.execute = fake_execute.FakeExecute()
-        self.tool = iscsiadm.Iscsiadm(self.conf, execute=self.execute)
+        self.scripted = fake_executor.ScriptedExecutor()
+        self.tool = iscsiadm.Iscsiadm(self.conf, executor=self.scripted)
 
     def assert_untouched(self) -> None:
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.assertFalse(os.path.exists(self.state), "state_path written")
 
 
@@ -163,7 +165,7 @@ class TestConnectionProperties(IscsiadmCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.driver = driver_mod.ISCSIDriver(self.conf, execute=self.execute)
+        self.driver = driver_mod.ISCSIDriver(self.conf, executor=self.scripted)
 
     def _props(self, **changes: object) -> dict[str, object]:
         props: dict[str, object] = {"target_portal": PORTAL,
@@ -233,15 +235,15 @@ class TestUnknownTransports(base.TestCase):
         self.assertIn("tcp", error.reason)
 
     def test_unsafe_configured_iface_is_refused_before_iscsiadm(self) -> None:
-        execute = fake_execute.FakeExecute()
+        scripted = fake_executor.ScriptedExecutor()
         for value in ("cxgb4i.00:07:43:05:97:07;reboot", "cxgb4i./../../x",
                       "tcp.$(id)"):
             self.flags(transport=value, fallback_to_tcp=False)
-            drv = driver_mod.ISCSIDriver(self.conf, execute=execute)
+            drv = driver_mod.ISCSIDriver(self.conf, executor=scripted)
             self.assertRaises(exception.TransportUnusable,
                               drv.connect_volume,
                               {"target_portal": PORTAL, "target_iqn": IQN})
-        self.assertEqual([], execute.calls)
+        self.assertEqual([], scripted.argvs)
 
 
 class TestConsole(base.TestCase):
@@ -250,16 +252,21 @@ class TestConsole(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.calls = os.path.join(self.lock_path, "calls")
-        script = os.path.join(self.lock_path, "iscsiadm")
+        # The iscsiadm the root operations would run (in process: root).
+        bin_dir = os.path.join(self.lock_path, "bin")
+        os.mkdir(bin_dir)
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.commands.SECURE_PATH", bin_dir))
+        script = os.path.join(bin_dir, "iscsiadm")
         with open(script, "w") as out:
             out.write("#!/bin/sh\necho \"$*\" >> %s\n" % self.calls)
         os.chmod(script, 0o700)
         self.state = os.path.join(self.lock_path, "state")
         self.config = os.path.join(self.lock_path, "bad.conf")
         with open(self.config, "w") as out:
-            out.write("[iscsi_transports]\niscsiadm_path = %s\n"
+            out.write("[iscsi_transports]\n"
                       "state_path = %s\nfallback_to_tcp = false\n"
-                      % (script, self.state))
+                      % self.state)
 
     def assert_refused(self, argv: list[str]) -> str:
         out, err = io.StringIO(), io.StringIO()

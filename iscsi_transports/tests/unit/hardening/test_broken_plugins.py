@@ -21,7 +21,7 @@ from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import fake_kernel
 from iscsi_transports.tests.unit.fake_plugins import fixture as fake
 
@@ -41,10 +41,10 @@ class BrokenPluginCase(base.TestCase):
         self.flags(state_path=self.lock_path, device_dir=self.dev,
                    device_scan_attempts=1, device_scan_interval=0,
                    enabled_transports=["fakevendor", *BROKEN])
-        self.execute = fake_execute.FakeExecute()
-        self.execute.on("iface", "show", exit_code=6)
+        self.scripted = fake_executor.ScriptedExecutor()
+        self.scripted.on("iface", "show", exit_code=6)
         self.kernel = self.useFixture(fake_kernel.Kernel(self.sysfs,
-                                                         self.execute))
+                                                         self.scripted))
         self.kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
                         % (PORTAL, IQN))
 
@@ -74,7 +74,7 @@ class TestDriver(BrokenPluginCase):
             self.assertIn(why, info["reason"])
         # The first attach logs in over TCP; the others find its session
         # in sysfs (same target, portal and iface) and reuse it.
-        logins = self.execute.commands("--login")
+        logins = self.scripted.commands("--login")
         self.assertEqual(1, len(logins))
         self.assertTrue(all("default" in cmd for cmd in logins))
 
@@ -84,14 +84,14 @@ class TestDriver(BrokenPluginCase):
             error = self.assertRaises(exception.TransportUnusable,
                                       self.attach, name)
             self.assertIn(why, str(error))
-        self.assertEqual([], self.execute.commands("--login"))
+        self.assertEqual([], self.scripted.commands("--login"))
 
     def test_good_vendor_plugin_still_attaches_beside_them(self) -> None:
         info = self.attach("fakevendor")
         self.assertEqual(("fakevendor", "fakevendor.00:11:22:33:44:55",
                           False),
                          (info["transport"], info["iface"], info["fallback"]))
-        self.assertTrue(self.execute.commands(
+        self.assertTrue(self.scripted.commands(
             "iface", "-o", "new", "fakevendor.00:11:22:33:44:55"))
 
 

@@ -16,6 +16,7 @@ which each test states again independently of the code under test.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections.abc import Callable
@@ -130,6 +131,12 @@ def in_grammar(argv: list[str]) -> bool:
     return argv[:2] in (["-m", "node"], ["-m", "iface"])
 
 
+def _body(operation: Any) -> Any:
+    """The entry point's body, as the daemon runs it (calling the entry
+    point itself would start a daemon)."""
+    return inspect.unwrap(operation)
+
+
 class _Finished:
     """A process that ran and said nothing."""
 
@@ -204,7 +211,7 @@ class TestIscsiadmRequests(DaemonPropertyCase):
     def test_only_the_grammar_starts_iscsiadm(self, argv: list[str]) -> None:
         del self.recorder.started[:]
         try:
-            commands.iscsiadm(argv, 30)
+            _body(commands.iscsiadm)(argv, 30)
         except exception.PrivilegedRequestRefused as error:
             self.assertEqual([], self.recorder.started)
             at = argv.index("-v") + 1 if "-v" in argv else len(argv)
@@ -221,7 +228,7 @@ class TestIscsiadmRequests(DaemonPropertyCase):
         del self.recorder.started[:]
         argv = [*IFACE, "-o", "update", "-n", key, "-v", value]
         try:
-            commands.iscsiadm(argv, 30)
+            _body(commands.iscsiadm)(argv, 30)
         except exception.PrivilegedRequestRefused as error:
             self.assertIn(key, str(error))
             self.assert_refusal(error, [value])
@@ -239,7 +246,7 @@ class TestMultipathdRequests(DaemonPropertyCase):
     def test_only_unused_iscsi_paths(self, verb: str, disk: str) -> None:
         del self.recorder.started[:]
         try:
-            commands.multipathd([verb, "path", disk], 30)
+            _body(commands.multipathd)([verb, "path", disk], 30)
         except exception.PrivilegedRequestRefused:
             self.assertEqual([], self.recorder.started)
             return
@@ -256,7 +263,7 @@ class TestDiskRequests(DaemonPropertyCase):
         del self.opened[:]
         del self.ioctls[:]
         try:
-            getattr(scsi, name)(disk)
+            _body(getattr(scsi, name))(disk)
         except exception.PrivilegedRequestRefused:
             self.assertEqual([], self.touched())
             self.assertEqual([], self.ioctls)
@@ -276,7 +283,7 @@ class TestDiskRequests(DaemonPropertyCase):
                                                 hctl: object) -> None:
         del self.opened[:]
         try:
-            scsi.scan_host(host, hctl)  # type: ignore[arg-type]
+            _body(scsi.scan_host)(host, hctl)  # type: ignore[arg-type]
         except exception.PrivilegedRequestRefused:
             self.assertEqual([], self.touched())
             return
@@ -291,7 +298,7 @@ class TestDiskRequests(DaemonPropertyCase):
     def test_reads_only_of_the_unused_iscsi_disk(self, path: str) -> None:
         del self.opened[:]
         try:
-            scsi.read_block(path)
+            _body(scsi.read_block)(path)
         except exception.PrivilegedRequestRefused:
             self.assertEqual([], self.touched())
             return
@@ -326,7 +333,7 @@ class TestChapRequests(DaemonPropertyCase):
         del self.replaced[:]
         key = "node.session.auth." + field
         try:
-            records.write_node_settings(
+            _body(records.write_node_settings)(
                 base.TARGET, base.PORTAL, "lab0",
                 {"node.session.auth.authmethod": "CHAP", key: value})
         except exception.PrivilegedRequestRefused as error:

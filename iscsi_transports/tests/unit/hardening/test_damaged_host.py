@@ -24,7 +24,7 @@ from iscsi_transports.iscsiadm import runner as iscsiadm
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.tests import base
 from iscsi_transports.tests import hostdata
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 
 MAC = "00:07:43:05:00:00"
 
@@ -146,9 +146,9 @@ class CorruptIfaceRecords(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.flags(state_path=self.lock_path)
-        self.execute = fake_execute.FakeExecute()
+        self.scripted = fake_executor.ScriptedExecutor()
         self.records = iscsiadm_ifaces.IfaceRecords(
-            iscsiadm.Iscsiadm(self.conf, execute=self.execute))
+            iscsiadm.Iscsiadm(self.conf, executor=self.scripted))
 
     def test_garbage_record_is_a_parse_error_and_changes_nothing(self) -> None:
         wanted = _iface("cxgb4i." + MAC)
@@ -158,13 +158,13 @@ class CorruptIfaceRecords(base.TestCase):
                      % wanted.name,
                      "iface.iscsi_ifacename = %s\niface.transport_name = "
                      "tcp; rm\n" % wanted.name):
-            self.execute.rules = []
-            self.execute.on("iface", "show", stdout=text)
-            self.execute.calls.clear()
+            self.scripted.rules = []
+            self.scripted.on("iface", "show", stdout=text)
+            self.scripted.argvs.clear()
             self.assertRaises(exception.IscsiadmParseError,
                               self.records.ensure, wanted)
             self.assertEqual([["iscsiadm", "-m", "iface", "-I", wanted.name,
-                               "-o", "show"]], self.execute.calls)
+                               "-o", "show"]], self.scripted.argvs)
         self.assertFalse(os.path.exists(self.records.state_dir))
 
 

@@ -114,7 +114,7 @@ class TestArbitraryInput(ParserContract):
     @PROFILE
     @given(st.one_of(st.none(), st.integers(), st.binary(max_size=8)))
     def test_not_text(self, value: object) -> None:
-        for parser in (parse.parse_targets, parse.parse_node_records,
+        for parser in (parse.parse_targets,
                        parse.parse_iface_list, parse.parse_iface_record):
             self.assertRaises(exception.IscsiadmParseError, parser, value)
 

@@ -1,9 +1,12 @@
 """CHAP secrets never reach logs, exception messages or console output.
 
-The attach runs through the production path (``processutils``) against a
-scripted iscsiadm that echoes every argument back on stderr, with every
-logger captured at every level, so a secret leaks here if any layer --
-ours or oslo's -- prints a command line or an error unmasked.
+The attach runs iscsiadm through the production path (the root operation
+run in process, as the daemon runs it) against a scripted iscsiadm that
+echoes every argument back on stderr, with every logger captured at every
+level, so a secret leaks here if any layer -- ours or oslo's -- prints a
+command line, a record write or an error unmasked.  The record writes
+themselves (where the secrets go) are recorded, not run: they are tested
+on built records in ``tests/unit/privileged``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 import stat
 import tarfile
 import traceback
+from collections.abc import Sequence
 
 import fixtures
 
@@ -20,8 +24,9 @@ from iscsi_transports import brick
 from iscsi_transports import exception
 from iscsi_transports.attach import driver as driver_mod
 from iscsi_transports.cmd import main as cmd_main
-from iscsi_transports.iscsiadm import runner
+from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import fake_kernel
 
 SECRETS = {"auth_password": "S3ss10n-pw", "auth_password_in": "Mutu4l-pw",
@@ -34,11 +39,10 @@ echo "iscsiadm called with: $*" >&2
 case "$*" in
   *"-m session"*) exit 21 ;;
   *--discover*|*"-m discovery "*) echo "%(portal)s,1 %(iqn)s"; exit 0 ;;
-  *--login*) echo "login failed, args: $*" >&2; exit "${LOGIN_EXIT:-24}" ;;
-  *"-o update"*) echo "update: $*" >&2; exit "${UPDATE_EXIT:-0}" ;;
+  *--login*) echo "login failed, args: $*" >&2; exit %(login_exit)d ;;
 esac
 exit 0
-""" % {"portal": PORTAL, "iqn": IQN}
+"""
 
 
 def chap_props(with_iqn: bool = True) -> dict[str, object]:
@@ -53,6 +57,16 @@ def chap_props(with_iqn: bool = True) -> dict[str, object]:
     return props
 
 
+class RealIscsiadm(fake_executor.ScriptedExecutor):
+    """iscsiadm run for real by the in-process root operation; the other
+    operations recorded."""
+
+    def iscsiadm(self, args: Sequence[str],
+                 timeout: int) -> client.CommandResult:
+        super().iscsiadm(args, timeout)
+        return client.executor(in_process=True).iscsiadm(args, timeout)
+
+
 class SecretsCase(base.TestCase):
     def setUp(self) -> None:
         super().setUp()
@@ -60,19 +74,28 @@ class SecretsCase(base.TestCase):
         self.all_logs = self.useFixture(
             fixtures.FakeLogger(name="", level=1, format="%(name)s %(message)s"))
         self.dev = self.useFixture(fixtures.TempDir()).path
-        path = os.path.join(self.lock_path, "iscsiadm")
-        with open(path, "w") as out:
-            out.write(SCRIPT)
-        os.chmod(path, stat.S_IRWXU)
-        self.flags(iscsiadm_path=path, state_path=self.lock_path,
-                   device_dir=self.dev, device_scan_attempts=1,
-                   device_scan_interval=0)
-        # The real processutils runs the script; logins it lets through
+        self.bin = os.path.join(self.lock_path, "bin")
+        os.mkdir(self.bin)
+        self.useFixture(fixtures.MonkeyPatch(
+            "iscsi_transports.privileged.commands.SECURE_PATH", self.bin))
+        self.script(login_exit=24)
+        self.flags(state_path=self.lock_path, device_dir=self.dev,
+                   device_scan_attempts=1, device_scan_interval=0)
+        # The root operation runs the script; logins it lets through
         # become sessions in the built sysfs tree.
-        self.kernel = self.useFixture(fake_kernel.Kernel(
-            self.sysfs, runner._default_execute))
+        self.root = RealIscsiadm()
+        self.kernel = self.useFixture(fake_kernel.Kernel(self.sysfs,
+                                                         self.root))
         self.driver = driver_mod.ISCSIDriver(self.conf,
                                              **self.kernel.driver_kwargs())
+
+    def script(self, login_exit: int) -> None:
+        """The scripted iscsiadm; a login exits ``login_exit``."""
+        path = os.path.join(self.bin, "iscsiadm")
+        with open(path, "w") as out:
+            out.write(SCRIPT % {"portal": PORTAL, "iqn": IQN,
+                                "login_exit": login_exit})
+        os.chmod(path, stat.S_IRWXU)
 
     def assert_no_secret(self, *texts: object) -> None:
         for text in texts:
@@ -82,6 +105,8 @@ class SecretsCase(base.TestCase):
     def assert_logs_clean(self) -> None:
         self.assertIn("iscsiadm", self.all_logs.output)  # logs were captured
         self.assert_no_secret(self.all_logs.output, self.log.output)
+        # No secret was on iscsiadm's command line either.
+        self.assert_no_secret(self.root.argvs)
 
 
 class TestAttach(SecretsCase):
@@ -99,23 +124,28 @@ class TestAttach(SecretsCase):
         self.assert_logs_clean()
 
     def test_transport_error_and_fallback_reason(self) -> None:
-        self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "12"))
+        self.script(login_exit=12)
         error = self.assertRaises(exception.IscsiadmError,
                                   self.driver.connect_volume, chap_props())
         self.assert_no_secret(str(error), repr(error))
         self.assert_logs_clean()
 
-    def test_failed_update_carrying_secrets_and_its_traceback(self) -> None:
-        self.useFixture(fixtures.EnvironmentVariable("UPDATE_EXIT", "7"))
-        error = self.assertRaises(exception.IscsiadmError,
+    def test_failed_record_write_of_the_secrets_and_its_traceback(
+            self) -> None:
+        self.root.raises["write_node_settings"] = \
+            exception.PrivilegedOperationFailed(
+                "write a node record's settings", "No space left on device")
+        error = self.assertRaises(exception.PrivilegedOperationFailed,
                                   self.driver.connect_volume, chap_props())
-        self.assertIn("-v ***", str(error))
-        self.assert_no_secret(str(error), repr(error), error.stderr,
+        (written,) = self.root.written()
+        self.assertEqual(SECRETS["auth_password"],
+                         written[3]["node.session.auth.password"])
+        self.assert_no_secret(str(error), repr(error),
                               "".join(traceback.format_exception(error)))
         self.assert_logs_clean()
 
     def test_successful_attach_returns_no_secret(self) -> None:
-        self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
+        self.script(login_exit=0)
         self.kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
                         % (PORTAL, IQN))
         info = self.driver.connect_volume(chap_props())
@@ -133,7 +163,7 @@ class TestAttach(SecretsCase):
 
     def test_os_brick_connector_returns_no_secret(self) -> None:
         # nova keeps what connect_volume returns; cinder passes it back.
-        self.useFixture(fixtures.EnvironmentVariable("LOGIN_EXIT", "0"))
+        self.script(login_exit=0)
         self.kernel.map(IQN, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
                         % (PORTAL, IQN))
         connector = brick.ISCSIConnector("", conf=self.conf,

@@ -58,7 +58,7 @@ class TestExitCodeTable(base.TestCase):
             self.assertIs(cls, type(error), name)
             self.assertEqual(code, error.exit_code)
 
-    def test_a_root_helper_that_cannot_exec_is_not_found(self) -> None:
+    def test_a_wrapper_that_cannot_exec_is_not_found(self) -> None:
         for code in (126, 127):
             self.assertIs(exception.IscsiadmNotFound,
                           type(errors.error_for(["iscsiadm"], code)))

@@ -1,5 +1,5 @@
 """Iface records on disk through the runner: created, matched, updated
-only when ours, never someone else's; with a fake ``execute``."""
+only when ours, never someone else's; with a fake root executor."""
 
 from __future__ import annotations
 
@@ -28,53 +28,53 @@ class TestEnsureIface(test_runner.IscsiadmTestCase):
         result = iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(
             iface_mod.Iface(name="default", transport_name="tcp"))
         self.assertEqual(iscsiadm_ifaces.BUILTIN, result)
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
 
     def test_missing_is_created_and_marked_ours(self) -> None:
-        self.execute.on("show", exit_code=6)
+        self.scripted.on("show", exit_code=6)
         self.assertEqual(iscsiadm_ifaces.CREATED,
                          iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
-        updates = self.execute.commands("-o", "update")
+        updates = self.scripted.commands("-o", "update")
         self.assertEqual([["iface.transport_name", "cxgb4i"],
                           ["iface.hwaddress", "00:07:43:05:97:07"]],
                          [cmd[-3::2] for cmd in updates])
-        self.assertEqual(1, len(self.execute.commands("-o", "new")))
+        self.assertEqual(1, len(self.scripted.commands("-o", "new")))
         self.assertTrue(self.records.created_by_us(WANTED.name))
 
     def test_matching_record_is_left_alone(self) -> None:
-        self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:07")
+        self.scripted.on("show", stdout=ON_DISK % "00:07:43:05:97:07")
         self.assertEqual(iscsiadm_ifaces.UNCHANGED,
                          iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
-        self.assertEqual(1, len(self.execute.calls))
+        self.assertEqual(1, len(self.scripted.argvs))
 
     def test_foreign_differing_record_conflicts_untouched(self) -> None:
-        self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
+        self.scripted.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
         error = self.assertRaises(exception.IfaceConflict,
                                   iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure, WANTED)
         self.assertIn("00:07:43:05:97:08", str(error))
         self.assertIn("00:07:43:05:97:07", str(error))
-        self.assertEqual(1, len(self.execute.calls))
+        self.assertEqual(1, len(self.scripted.argvs))
 
     def test_our_differing_record_is_updated(self) -> None:
         self.records._mark_ours(WANTED.name)
-        self.execute.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
+        self.scripted.on("show", stdout=ON_DISK % "00:07:43:05:97:08")
         self.assertEqual(iscsiadm_ifaces.UPDATED,
                          iscsiadm_ifaces.IfaceRecords(self.iscsiadm).ensure(WANTED))
-        (update,) = self.execute.commands("-o", "update")
+        (update,) = self.scripted.commands("-o", "update")
         self.assertEqual(["iface.hwaddress", "-v", "00:07:43:05:97:07"],
                          update[-3:])
 
     def test_delete_only_ours(self) -> None:
         self.assertFalse(self.records.delete(WANTED.name))
         self.assertFalse(self.records.delete("default"))
-        self.assertEqual([], self.execute.calls)
+        self.assertEqual([], self.scripted.argvs)
         self.records._mark_ours(WANTED.name)
         self.assertTrue(self.records.delete(WANTED.name))
-        self.assertEqual(1, len(self.execute.commands("-o", "delete")))
+        self.assertEqual(1, len(self.scripted.commands("-o", "delete")))
         self.assertFalse(os.path.exists(self.records._marker(WANTED.name)))
 
     def test_list_and_lock_path(self) -> None:
-        self.execute.on("iface", stdout=samples.IFACE_LIST)
+        self.scripted.on("iface", stdout=samples.IFACE_LIST)
         self.assertEqual(4, len(self.records.list()))
         self.assertEqual(os.path.join(self.lock_path, "locks"),
                          self.iscsiadm.lock_path())

@@ -76,45 +76,6 @@ class TestTargets(base.TestCase):
                               parse.parse_targets, line)
 
 
-class TestNodeRecords(base.TestCase):
-    # host: iscsiadm -m node -T <iqn> -p <portal> -o show (two records,
-    # abridged), the second written with its portal group.
-    SHOWN = """\
-# BEGIN RECORD 2.1.8
-node.name = iqn.2010-10.org.openstack:volume-1
-node.tpgt = -1
-iface.iscsi_ifacename = default
-node.session.auth.password = ********
-# END RECORD
-# BEGIN RECORD 2.1.8
-node.name = iqn.2010-10.org.openstack:volume-1
-node.tpgt = 1
-iface.iscsi_ifacename = tcp.52:54:00:12:34:01
-# END RECORD
-"""
-
-    def test_portal_group_and_iface_of_each_record(self) -> None:
-        self.assertEqual(
-            [parse.NodeRecord(-1, "default"),
-             parse.NodeRecord(1, "tcp.52:54:00:12:34:01")],
-            parse.parse_node_records(self.SHOWN))
-
-    def test_unset_portal_group_as_unsigned(self) -> None:
-        (record,) = parse.parse_node_records(
-            "# BEGIN RECORD 2.1.8\nnode.tpgt = 4294967295\n# END RECORD\n")
-        self.assertEqual(parse.NodeRecord(-1, "default"), record)
-
-    def test_no_records(self) -> None:
-        self.assertEqual([], parse.parse_node_records(""))
-
-    def test_cut_or_odd_records_raise_parse_error(self) -> None:
-        for text in ("# BEGIN RECORD 2.1.8\nnode.tpgt = 1\n",
-                     "# BEGIN RECORD 2.1.8\nnode.tpgt = x\n# END RECORD\n",
-                     "# BEGIN RECORD 2.1.8\n# END RECORD\n"):
-            self.assertRaises(exception.IscsiadmParseError,
-                              parse.parse_node_records, text)
-
-
 class TestIfaces(base.TestCase):
     def test_flat_list_from_lab(self) -> None:
         ifaces = parse.parse_iface_list(IFACE_LIST)

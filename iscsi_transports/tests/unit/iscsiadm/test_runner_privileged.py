@@ -1,4 +1,4 @@
-"""The iscsiadm runner through the root operations (``use_privsep``)."""
+"""The iscsiadm runner through the root operations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from iscsi_transports import exception
 from iscsi_transports.iscsiadm import runner
 from iscsi_transports.privileged import client
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
 from iscsi_transports.tests.unit import fake_executor
 
 TARGET = "iqn.2026-11.org.openstack.test:volume-1"
@@ -95,21 +94,8 @@ class TestRunnerThroughRootOperations(base.TestCase):
             self.executor.calls)
         self.assert_no_secret_in_any_argv()
 
-    def test_use_privsep_picks_the_executor_for_this_user(self) -> None:
-        self.flags(use_privsep=True)
+    def test_the_executor_is_picked_for_this_user(self) -> None:
         chosen = runner.Iscsiadm(self.conf).privileged
-        expected = (client.InProcessExecutor if os.geteuid() == 0
-                    else client.DaemonExecutor)
-        self.assertIs(expected, type(chosen))
-
-    def test_privsep_is_the_default(self) -> None:
-        self.assertIsNotNone(runner.Iscsiadm(self.conf).privileged)
-
-    def test_legacy_path_without_use_privsep(self) -> None:
-        self.flags(use_privsep=False)
-        self.assertIsNone(runner.Iscsiadm(self.conf).privileged)
-
-    def test_an_injected_execute_is_the_legacy_path(self) -> None:
-        execute = fake_execute.FakeExecute()
-        self.assertIsNone(runner.Iscsiadm(self.conf,
-                                          execute=execute).privileged)
+        assert chosen is not None
+        self.assertIs(client.Executor, type(chosen))
+        self.assertEqual(os.geteuid() == 0, chosen.in_process)

@@ -94,7 +94,7 @@ class PrivilegedTestCase(base.TestCase):
         if not self.in_process:
             self.useFixture(privsep_fixture.UnprivilegedPrivsepFixture(
                 privileged.context, {}))
-        self.executor: client.Executor = privileged.executor(
+        self.executor: client.Executor = client.executor(
             in_process=self.in_process)
 
     def script(self, name: str, body: str = "exit 0") -> str:

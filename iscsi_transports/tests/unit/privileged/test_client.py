@@ -29,7 +29,7 @@ class TestDaemonStart(base.TestCase):
         self.addCleanup(cfg.CONF.clear_override, "helper_command",
                         group=privileged.CFG_SECTION)
         error = self.assertRaises(exception.PrivsepUnavailable,
-                                  client.DaemonExecutor().iscsiadm,
+                                  client.Executor(in_process=False).iscsiadm,
                                   ["-m", "node"], 30)
         self.assertIsNone(privileged.context.channel)
         message = str(error)

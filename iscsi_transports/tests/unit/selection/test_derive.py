@@ -8,7 +8,7 @@ from iscsi_transports.selection import derive
 from iscsi_transports.selection import manager as manager_mod
 from iscsi_transports.selection import network
 from iscsi_transports.tests import base
-from iscsi_transports.tests.unit import fake_execute
+from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit.attach import fake_kernel
 
 
@@ -206,9 +206,9 @@ class TestDriverWithAuto(DeriveTestCase):
                    device_scan_attempts=1)
         iqn = "iqn.2010-10.org.openstack:volume-1"
         portals = ["10.1.0.10:3260", "10.2.0.10:3260"]
-        execute = fake_execute.FakeExecute()
-        execute.on("iface", "show", exit_code=6)
-        kernel = self.useFixture(fake_kernel.Kernel(self.sysfs, execute))
+        scripted = fake_executor.ScriptedExecutor()
+        scripted.on("iface", "show", exit_code=6)
+        kernel = self.useFixture(fake_kernel.Kernel(self.sysfs, scripted))
         kernel.map(iqn, 1, "sdb", "disk/by-path/ip-%s-iscsi-%s-lun-1"
                    % (portals[0], iqn))
         iscsi = driver.ISCSIDriver(self.conf, manager=self.manager,
@@ -221,6 +221,6 @@ class TestDriverWithAuto(DeriveTestCase):
                          {(t["portal"], t["iface"])
                           for t in info["targets"]})
         logins = {cmd[cmd.index("-p") + 1]: cmd[cmd.index("-I") + 1]
-                  for cmd in execute.commands("--login")}
+                  for cmd in scripted.commands("--login")}
         self.assertEqual({portals[0]: self.chelsio[0].iface_name,
                           portals[1]: self.chelsio[1].iface_name}, logins)

@@ -617,7 +617,7 @@ class TestPrivileges(DoctorTestCase):
                 return ""
 
         self.useFixture(fixtures.MonkeyPatch(
-            "iscsi_transports.privileged.executor",
+            "iscsi_transports.privileged.client.executor",
             lambda in_process=None: Stuck()))
         error = self.assertRaises(exception.PrivsepUnavailable,
                                   PROBE_PRIVSEP, 0.2)

@@ -1,6 +1,6 @@
-"""The root-write seam wired to the root daemon (``use_privsep``): LUN
-scans, flushes and deletes go to the privileged executor, never to files
-written here."""
+"""The driver's one root seam: LUN scans, flushes, deletes and the
+initiator name file go to the privileged executor, never to files written
+here."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import fixtures
 
 from iscsi_transports import exception
 from iscsi_transports.attach import driver
-from iscsi_transports.iscsiadm import runner
 from iscsi_transports.tests import base
 from iscsi_transports.tests.unit import fake_executor
 from iscsi_transports.tests.unit import fake_manager
@@ -32,9 +31,7 @@ class TestPrivilegedWriter(base.TestCase):
         self.driver = driver.ISCSIDriver(
             self.conf, manager=fake_manager.FakeManager(self.conf,
                                                         offload=False),
-            dev_root=self.dev)
-        self.driver.iscsiadm = runner.Iscsiadm(self.conf,
-                                               executor=self.executor)
+            dev_root=self.dev, executor=self.executor)
 
     def test_the_runners_executor_is_the_writer(self) -> None:
         self.assertIs(self.executor, self.driver.writer)
@@ -83,8 +80,7 @@ class TestInitiatorNameForTheServiceUser(base.TestCase):
         made = driver.ISCSIDriver(
             self.conf, manager=fake_manager.FakeManager(self.conf,
                                                         offload=False),
-            initiator_file=self.file)
-        made.iscsiadm = runner.Iscsiadm(self.conf, executor=self.executor)
+            initiator_file=self.file, executor=self.executor)
         return made
 
     def as_service_user(self) -> tuple[str, str]:
