@@ -1,4 +1,16 @@
 #!/bin/sh
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 # /init of the kernel lab's initramfs (busybox).  Builds the guest's root:
 # an overlay of the host's root (9p, read-only) under a tmpfs, with empty
 # /tmp and /run, the checkout under test, the kernel's modules at
