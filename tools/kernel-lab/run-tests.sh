@@ -42,7 +42,7 @@
 #
 # Environment: PYTHON, the interpreter with iscsi-transports installed
 # (default python3); KLAB_TIMEOUT, the VM's hard limit in seconds (default
-# 1500); the NOVA_* variables of tools/nova-tests.sh; and the KLAB_*
+# 2400); the NOVA_* variables of tools/nova-tests.sh; and the KLAB_*
 # variables of vm.sh.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -130,7 +130,7 @@ main() {
         [ "$USERLAND" = host ] || filters+=(--exclude-regex test_nova)
     fi
     : > "$RESULTS/raw.subunit"
-    "$HERE/vm.sh" -t "${KLAB_TIMEOUT:-1500}" -w "$RESULTS" -C "$REPO" \
+    "$HERE/vm.sh" -t "${KLAB_TIMEOUT:-2400}" -w "$RESULTS" -C "$REPO" \
         -r "$root" -- \
         env ISCSI_TRANSPORTS_NOVA_PYTHON="$nova" KLAB_PBR_VERSION="$version" \
         "$HERE/in-vm-tests.sh" "$python" "$RESULTS/raw.subunit" "${filters[@]}"
