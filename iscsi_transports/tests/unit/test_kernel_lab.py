@@ -41,6 +41,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(KERNEL_DIR)))
 KNOWN_FAILURES = os.path.join(TOP, "tools", "kernel-lab",
                               "known-failures.txt")
 PREFIX_IDS = os.path.join(TOP, "tools", "kernel-lab", "prefix-ids.py")
+RUN_TESTS = os.path.join(TOP, "tools", "run-tests.sh")
 
 
 def test_ids(suite):
@@ -82,6 +83,16 @@ class TestKernelLabHarness(base.TestCase):
         for pattern in filter(None, patterns):
             self.assertTrue(any(re.search(pattern, test) for test in found),
                             pattern)
+
+    def test_other_userlands_filter_names_existing_modules(self):
+        # tools/run-tests.sh runs a subset on the other userland: a
+        # renamed module must not silently drop out of it.
+        with open(RUN_TESTS) as script:
+            modules = re.search(r"'test_\(([a-z_|]+)\)\\.'",
+                                script.read()).group(1).split("|")
+        for module in modules:
+            self.assertTrue(os.path.isfile(
+                os.path.join(KERNEL_DIR, "test_%s.py" % module)), module)
 
 
 class TestPrefixIds(base.TestCase):
