@@ -168,7 +168,9 @@ for stream in .kernel-lab/kernel.subunit \
     [ -s "$stream" ] || continue
     parts+="; kernel on $(kernel_name "$stream"): $(stats < "$stream")"
 done
-counts+=" ($parts)"
+# The breakdown goes on its own line: the last line is the plain
+# "N passed, N failed, N skipped" alone, as CI reads it.
+echo "Tests by stream: $parts"
 if [ ${#failed[@]} -ne 0 ]; then
     echo "FAILED checks: ${failed[*]}"
     echo "${counts:-no test results}"
