@@ -43,7 +43,8 @@ class TestRecordGone(base.KernelTestCase):
         # iscsiadm's own -o delete refuses a record in use (exit 15): the
         # record goes as a tool or an operator removes files under
         # open-iscsi's node directory.
-        shutil.rmtree(os.path.join(machine.NODE_DIR, target.iqn))
+        shutil.rmtree(os.path.join(machine.records_dir(), "nodes",
+                                   target.iqn))
         self.assertEqual([], machine.node_records(target.iqn))
         self.assertEqual(1, len(machine.sessions(target.iqn)))
         self.root.clear()
