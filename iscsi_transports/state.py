@@ -44,6 +44,7 @@ from oslo_config import cfg
 
 from iscsi_transports import config
 from iscsi_transports import exception
+from iscsi_transports import fileio
 
 __all__ = ["DEFAULT_DIR", "directory", "ensure", "external_lock",
            "lock_path", "open_directory", "open_file", "prepare_lock_file",
@@ -389,7 +390,7 @@ def write_file(conf: cfg.ConfigOpts, subdir: str, name: str,
                      os.O_NOFOLLOW | os.O_CLOEXEC, 0o660, dir_fd=dir_fd)
         try:
             _adopt_fd(fd, os.fstat(dir_fd), 0o660)
-            _write_all(fd, data)
+            fileio.write_all(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -440,18 +441,6 @@ def _write_failed(action: str, path: str,
     return exception.StateWriteFailed(action=action, path=path,
                                       reason=error.strerror or str(error),
                                       fix=fix)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """``write`` until all of ``data`` is written: one may take only part
-    of it (a full disk takes what fits, then fails)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        if written <= 0:
-            raise OSError(errno.EIO, "write took none of %d bytes"
-                          % len(view))
-        view = view[written:]
 
 
 def _open_lock_file(path: str) -> int:

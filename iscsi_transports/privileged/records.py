@@ -59,6 +59,7 @@ import time
 from collections.abc import Iterator, Mapping
 
 from iscsi_transports import exception
+from iscsi_transports import fileio
 from iscsi_transports import host
 from iscsi_transports import openiscsi
 from iscsi_transports import privileged
@@ -420,7 +421,7 @@ def _replace_file(operation: str, record: str, text: str) -> None:
         fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".tmp",
                                    dir=paths.PATHS.db_root())
         try:
-            _write_all(fd, text.encode("utf-8", "surrogateescape"))
+            fileio.write_all(fd, text.encode("utf-8", "surrogateescape"))
             os.fchown(fd, info.st_uid, info.st_gid)
             os.fchmod(fd, stat.S_IMODE(info.st_mode))
             os.fsync(fd)
@@ -436,18 +437,6 @@ def _replace_file(operation: str, record: str, text: str) -> None:
                 os.unlink(tmp)
         raise exception.PrivilegedOperationFailed(
             operation, "%s: %s" % (record, error.strerror)) from None
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to ``fd``: ``write`` may take only part of it
-    (a full disk takes what fits, then fails)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        if written <= 0:
-            raise OSError(errno.EIO, "write took none of %d bytes"
-                          % len(view))
-        view = view[written:]
 
 
 def _fsync_dir(directory: str) -> None:
